@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "osfarm",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "osfarm", targets: ["osfarm"]),
+        .executable(name: "osfarm-agent", targets: ["osfarm-agent"]),
+        .executable(name: "osfarm-sim", targets: ["osfarm-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Debian's libssh2 1.10 through pkg-config.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // The messages controller and agent share. Foundation only: the agent builds on Windows.
+        .target(name: "FarmProtocol"),
+        // The libssh2 client: connect, known_hosts, auth, exec channels, deadlines.
+        .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol"]),
+        // The agent's request loop and server operations. Foundation only.
+        .target(name: "FarmAgent", dependencies: ["FarmProtocol"]),
+        // Inventory, targeting, check, reports.
+        .target(
+            name: "FarmController",
+            dependencies: ["FarmProtocol", "FarmSSH", .product(name: "Yams", package: "Yams")]
+        ),
+        // Simulated Windows servers and the local farm launcher (sshd per server).
+        .target(name: "FarmSimulator", dependencies: ["FarmProtocol"]),
+        .executableTarget(
+            name: "osfarm",
+            dependencies: ["FarmController", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "controller"
+        ),
+        .executableTarget(name: "osfarm-agent", dependencies: ["FarmAgent"], path: "agent"),
+        .executableTarget(
+            name: "osfarm-sim",
+            dependencies: ["FarmSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "FarmProtocolTests", dependencies: ["FarmProtocol"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH"]),
+        .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent"]),
+        .testTarget(name: "FarmControllerTests", dependencies: ["FarmController"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["FarmController", "FarmSSH", "FarmSimulator", "FarmProtocol"]
+        ),
+    ]
+)

@@ -1,0 +1,72 @@
+import FarmProtocol
+import Foundation
+
+/// The agent's side of a session: say hello, then read request lines and answer each with zero or
+/// more progress events and exactly one result, until end of input or `shutdown`.
+///
+/// A request line that cannot be served (not JSON, unknown operation, too long, wrong version) gets
+/// a typed error and the loop goes on; only a request for another major protocol version ends it,
+/// because nothing that follows can be understood.
+public final class RequestLoop {
+    public typealias ChunkReader = () -> [UInt8]?
+    public typealias LineWriter = ([UInt8]) throws -> Void
+
+    private let operations: ServerOperations
+    private let readChunk: ChunkReader
+    private let writeLine: LineWriter
+    private let log: AgentLog
+    private var framer = LineFramer()
+
+    public init(operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog) {
+        self.operations = operations
+        self.readChunk = readChunk
+        self.writeLine = writeLine
+        self.log = log
+    }
+
+    /// Runs the session to its end. Returns normally on end of input or shutdown; throws only when
+    /// the output can no longer be written.
+    public func run() throws {
+        try send(.hello(operations.hello()))
+        while let chunk = readChunk() {
+            for item in framer.feed(chunk) {
+                guard try serve(item) else { return }
+            }
+        }
+        if let rest = framer.finish() { _ = try serve(rest) }
+        log.info("end of input; session over")
+    }
+
+    /// Serves one framed line; false when the session must end.
+    private func serve(_ item: LineFramer.Item) throws -> Bool {
+        switch item {
+        case let .oversize(count):
+            log.warning("refused a request line of \(count) bytes")
+            try send(.result(requestID: nil, .failure(AgentError(
+                .oversizeRequest, "a request line of \(count) bytes is over the \(WireCodec.maxLineBytes)-byte limit"))))
+            return true
+        case let .line(bytes):
+            if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return true }
+            let request: Request
+            do {
+                request = try WireCodec.decodeRequest(bytes)
+            } catch {
+                log.warning("refused a request: \(error.error)")
+                try send(.result(requestID: error.requestID, .failure(error.error)))
+                return error.error.code != .versionMismatch
+            }
+            log.info("request \(request.id): \(request.operation.name)")
+            let outcome = operations.perform(request.operation) { [weak self] event in
+                try? self?.send(.progress(requestID: request.id, event))
+            }
+            try send(.result(requestID: request.id, outcome))
+            if case .failure(let error) = outcome { log.warning("request \(request.id) failed: \(error)") }
+            if case .shutdown = request.operation { return false }
+            return true
+        }
+    }
+
+    private func send(_ message: AgentMessage) throws {
+        try writeLine(WireCodec.encode(message))
+    }
+}

@@ -1,0 +1,65 @@
+import FarmProtocol
+import FarmSSH
+
+/// Why a conversation with a server's agent failed.
+public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The transport failed (connect, host key, auth, deadline, lost connection).
+    case ssh(SSHError)
+    /// The agent speaks another major protocol version.
+    case versionMismatch(agent: ProtocolVersion, agentVersion: String)
+    /// The agent's output ended before it said hello.
+    case endedBeforeHello(exit: String, stderrTail: String)
+    /// The agent's output ended while a request waited for its result. Whatever the exit status
+    /// says (libssh2 1.10 reports 0 when none arrived), the request did not succeed.
+    case endedWithoutResult(request: String, exit: String, stderrTail: String)
+    /// The agent broke the protocol: a line that is not a message, too long, or out of place.
+    case protocolViolation(String)
+    /// The agent answered the request with a typed error.
+    case agentFailed(operation: String, AgentError)
+
+    public var description: String {
+        switch self {
+        case let .ssh(error):
+            return error.description
+        case let .versionMismatch(agent, version):
+            return "agent \(version) speaks protocol \(agent); this osfarm speaks \(ProtocolVersion.current). Update the agent (osfarm agent push)"
+        case let .endedBeforeHello(exit, tail):
+            return "agent ended before saying hello (\(exit))" + Self.tail(tail)
+        case let .endedWithoutResult(request, exit, tail):
+            return "agent ended without a result for \(request) (\(exit))" + Self.tail(tail)
+        case let .protocolViolation(detail):
+            return "protocol violation: \(detail)"
+        case let .agentFailed(operation, error):
+            return "\(operation) failed: \(error.message) [\(error.code.rawValue)]"
+        }
+    }
+
+    /// True when the server could not be reached or trusted, as opposed to failing once reached.
+    public var isUnreachable: Bool {
+        if case let .ssh(error) = self { return error.isUnreachable }
+        return false
+    }
+
+    /// A short stable code for JSON documents.
+    public var code: String {
+        switch self {
+        case let .ssh(error):
+            switch error {
+            case .timedOut: return "timed_out"
+            case .hostKeyUnknown, .hostKeyChanged, .hostKeyRevoked, .knownHosts: return "host_key"
+            case .authenticationFailed, .rsaKeyRefused, .keyFile: return "authentication"
+            case .resolveFailed, .connectFailed, .handshakeFailed: return "unreachable"
+            case .channelFailed, .disconnected, .protocolLine, .cancelled: return "connection"
+            }
+        case .versionMismatch: return "version_mismatch"
+        case .endedBeforeHello, .endedWithoutResult: return "agent_ended"
+        case .protocolViolation: return "protocol_violation"
+        case let .agentFailed(_, error): return error.code.rawValue
+        }
+    }
+
+    private static func tail(_ text: String) -> String {
+        let lines = text.split(separator: "\n").suffix(3).joined(separator: " | ")
+        return lines.isEmpty ? "" : "; its last stderr: \(lines.suffix(300))"
+    }
+}

@@ -1,0 +1,37 @@
+import FarmProtocol
+import FarmSSH
+
+/// The farm as the operator described it: every server osfarm may touch and how to reach it.
+public struct Inventory: Sendable {
+    /// The file it was read from, for messages.
+    public var path: String
+    public var knownHostsPath: String
+    public var servers: [ServerEntry]
+
+    public init(path: String, knownHostsPath: String, servers: [ServerEntry]) {
+        self.path = path
+        self.knownHostsPath = knownHostsPath
+        self.servers = servers
+    }
+}
+
+/// One server of the inventory, defaults applied.
+public struct ServerEntry: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var user: String
+    /// A private key file, or nil to use ssh-agent.
+    public var identity: String?
+    public var role: ServerRole
+    public var tags: [String]
+    /// The command that starts the agent (on Windows an absolute path; ideally also forced by authorized_keys).
+    public var agentCommand: String
+    /// The inventory line that declared it.
+    public var line: Int
+
+    public var endpoint: SSHEndpoint { SSHEndpoint(host: host, port: port, user: user) }
+
+    /// `host:port` as shown to operators.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,196 @@
+import FarmProtocol
+import Foundation
+import Yams
+
+/// A problem with the inventory, naming the file, the line and the field.
+public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var field: String?
+    public var problem: String
+
+    public var description: String {
+        var location = path
+        if let line { location += ":\(line)" }
+        if let field { return "\(location): \(field): \(problem)" }
+        return "\(location): \(problem)"
+    }
+}
+
+/// Reads the YAML inventory:
+///
+///     defaults:                 # optional; any server field but name and host, plus known_hosts
+///       user: Administrator
+///       port: 22
+///       identity: ~/.ssh/osfarm_ed25519      # "ssh-agent" to use the agent
+///       known_hosts: ~/.ssh/known_hosts
+///       agent: 'C:\Program Files\osfarm\osfarm-agent.exe serve'
+///     servers:
+///       - name: dc1
+///         host: 10.0.0.10
+///         role: deployment-controller        # or front-end
+///         tags: [prod]
+///
+/// Unknown fields are errors (a typo must not silently fall back to a default). Relative paths are
+/// taken from the inventory's folder; `~` is the home folder.
+public enum InventoryLoader {
+    static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent"]
+    static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts"]
+    public static let defaultAgentCommand = "osfarm-agent serve"
+
+    /// Throws `InventoryError`.
+    public static func load(path: String) throws -> Inventory {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InventoryError(path: path, line: nil, field: nil,
+                                 problem: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InventoryError(path: path, line: nil, field: nil, problem: "is not UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Throws `InventoryError`.
+    public static func parse(_ text: String, path: String) throws -> Inventory {
+        let reader = NodeReader(path: path)
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw InventoryError(path: path, line: nil, field: nil, problem: "is empty; it needs a \"servers\" list")
+            }
+            root = composed
+        } catch let error as InventoryError {
+            throw error
+        } catch {
+            throw reader.yamlError(error)
+        }
+        let top = try reader.mapping(root, field: "the document", allowed: ["defaults", "servers"])
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let defaults = try top["defaults"].map { try reader.mapping($0, field: "defaults", allowed: defaultFields) } ?? [:]
+        let knownHosts = try defaults["known_hosts"].map { try reader.path($0, field: "defaults.known_hosts", folder: folder) }
+            ?? NSString(string: "~/.ssh/known_hosts").expandingTildeInPath
+
+        guard let serversNode = top["servers"] else {
+            throw InventoryError(path: path, line: root.mark?.line, field: "servers", problem: "missing; list at least one server")
+        }
+        guard case let .sequence(list) = serversNode, !list.isEmpty else {
+            throw InventoryError(path: path, line: serversNode.mark?.line, field: "servers", problem: "must be a non-empty list of servers")
+        }
+        var servers: [ServerEntry] = []
+        var seen: [String: Int] = [:]
+        var seenAddresses: [String: String] = [:]
+        for (index, node) in list.enumerated() {
+            let prefix = "servers[\(index)]"
+            let fields = try reader.mapping(node, field: prefix, allowed: serverFields)
+            let line = node.mark?.line ?? 0
+            func value(_ key: String) -> (node: Node, field: String)? {
+                if let own = fields[key] { return (own, "\(prefix).\(key)") }
+                if let inherited = defaults[key] { return (inherited, "defaults.\(key)") }
+                return nil
+            }
+            guard let nameNode = fields["name"] else { throw InventoryError(path: path, line: line, field: "\(prefix).name", problem: "missing") }
+            let name = try reader.string(nameNode, field: "\(prefix).name")
+            guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
+                throw InventoryError(path: path, line: nameNode.mark?.line, field: "\(prefix).name",
+                                     problem: "\"\(name)\" is not a valid name (letters, digits, '.', '_', '-')")
+            }
+            if let first = seen[name] {
+                throw InventoryError(path: path, line: nameNode.mark?.line, field: "\(prefix).name", problem: "\"\(name)\" is already used on line \(first)")
+            }
+            seen[name] = nameNode.mark?.line ?? line
+            guard let hostNode = fields["host"] else { throw InventoryError(path: path, line: line, field: "\(prefix).host", problem: "missing") }
+            let host = try reader.string(hostNode, field: "\(prefix).host")
+            guard !host.isEmpty, !host.contains(" ") else {
+                throw InventoryError(path: path, line: hostNode.mark?.line, field: "\(prefix).host", problem: "\"\(host)\" is not a host name or address")
+            }
+            let port = try value("port").map { try reader.port($0.node, field: $0.field) } ?? 22
+            if let other = seenAddresses["\(host):\(port)"] {
+                throw InventoryError(path: path, line: hostNode.mark?.line, field: "\(prefix).host", problem: "\(host):\(port) is also server \(other)")
+            }
+            seenAddresses["\(host):\(port)"] = name
+            guard let roleValue = value("role") else {
+                throw InventoryError(path: path, line: line, field: "\(prefix).role", problem: "missing; deployment-controller or front-end")
+            }
+            let roleText = try reader.string(roleValue.node, field: roleValue.field)
+            guard let role = ServerRole(rawValue: roleText) else {
+                throw InventoryError(path: path, line: roleValue.node.mark?.line, field: roleValue.field,
+                                     problem: "\"\(roleText)\" is not a role; use deployment-controller or front-end")
+            }
+            let user = try value("user").map { try reader.string($0.node, field: $0.field) } ?? "Administrator"
+            var identity: String? = nil
+            if let identityValue = value("identity") {
+                let text = try reader.string(identityValue.node, field: identityValue.field)
+                identity = text == "ssh-agent" ? nil : try reader.path(identityValue.node, field: identityValue.field, folder: folder)
+            }
+            let tags = try value("tags").map { try reader.stringList($0.node, field: $0.field) } ?? []
+            let agent = try value("agent").map { try reader.string($0.node, field: $0.field) } ?? defaultAgentCommand
+            guard !agent.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw InventoryError(path: path, line: value("agent")?.node.mark?.line, field: value("agent")?.field, problem: "must not be empty")
+            }
+            servers.append(ServerEntry(name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
+                                       agentCommand: agent, line: line))
+        }
+        return Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
+    }
+}
+
+/// Typed reads of YAML nodes that fail with the file, line and field.
+private struct NodeReader {
+    let path: String
+
+    func fail(_ node: Node?, _ field: String, _ problem: String) -> InventoryError {
+        InventoryError(path: path, line: node?.mark?.line, field: field, problem: problem)
+    }
+
+    func yamlError(_ error: Error) -> InventoryError {
+        switch error {
+        case let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _), let YamlError.composer(_, problem, mark, _):
+            return InventoryError(path: path, line: mark.line, field: nil, problem: "not valid YAML: \(problem)")
+        case let YamlError.duplicatedKeysInMapping(duplicates, _):
+            return InventoryError(path: path, line: nil, field: duplicates.joined(separator: ", "), problem: "given twice")
+        default:
+            return InventoryError(path: path, line: nil, field: nil, problem: "not valid YAML: \(error)")
+        }
+    }
+
+    func mapping(_ node: Node, field: String, allowed: Set<String>) throws(InventoryError) -> [String: Node] {
+        guard case let .mapping(mapping) = node else { throw fail(node, field, "must be a mapping of fields") }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw fail(key, field, "field names must be text") }
+            guard allowed.contains(name) else {
+                throw fail(key, field == "the document" ? name : "\(field).\(name)",
+                           "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
+            }
+            guard result[name] == nil else { throw fail(key, "\(field).\(name)", "given twice") }
+            result[name] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, field: String) throws(InventoryError) -> String {
+        guard case let .scalar(scalar) = node else { throw fail(node, field, "must be a single value") }
+        return scalar.string
+    }
+
+    func port(_ node: Node, field: String) throws(InventoryError) -> Int {
+        guard case .scalar = node, let port = node.int, (1...65535).contains(port) else {
+            throw fail(node, field, "must be a port number 1–65535")
+        }
+        return port
+    }
+
+    func stringList(_ node: Node, field: String) throws(InventoryError) -> [String] {
+        guard case let .sequence(sequence) = node else { throw fail(node, field, "must be a list, e.g. [prod, eu]") }
+        var values: [String] = []
+        for item in sequence { values.append(try string(item, field: field)) }
+        return values
+    }
+
+    func path(_ node: Node, field: String, folder: String) throws(InventoryError) -> String {
+        let text = try string(node, field: field)
+        guard !text.isEmpty else { throw fail(node, field, "must not be empty") }
+        let expanded = NSString(string: text).expandingTildeInPath
+        return expanded.hasPrefix("/") ? expanded : URL(fileURLWithPath: folder).appendingPathComponent(expanded).standardized.path
+    }
+}

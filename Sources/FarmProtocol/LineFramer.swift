@@ -1,0 +1,62 @@
+/// Splits a byte stream into newline-delimited lines, enforcing the protocol's line limit.
+///
+/// A line longer than the limit is not buffered: its bytes are counted and dropped up to the
+/// next newline, and one `.oversize` is reported in its place, so a reader can answer with an
+/// error and go on with the following line.
+public struct LineFramer: Sendable {
+    public enum Item: Sendable, Equatable {
+        case line([UInt8])
+        case oversize(byteCount: Int)
+    }
+
+    public let maxLineBytes: Int
+    private var pending: [UInt8] = []
+    private var discarding = false
+    private var discardedCount = 0
+
+    public init(maxLineBytes: Int = WireCodec.maxLineBytes) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Bytes received but not yet ended by a newline.
+    public var pendingByteCount: Int { discarding ? discardedCount : pending.count }
+
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) -> [Item] where Bytes.Element == UInt8 {
+        var items: [Item] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                if discarding {
+                    items.append(.oversize(byteCount: discardedCount))
+                    discarding = false
+                    discardedCount = 0
+                } else {
+                    if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+                    items.append(.line(pending))
+                    pending.removeAll(keepingCapacity: true)
+                }
+                continue
+            }
+            if discarding {
+                discardedCount += 1
+            } else if pending.count >= maxLineBytes {
+                discarding = true
+                discardedCount = pending.count + 1
+                pending = []
+            } else {
+                pending.append(byte)
+            }
+        }
+        return items
+    }
+
+    /// At end of input: the unterminated rest, if any.
+    public mutating func finish() -> Item? {
+        defer {
+            pending = []
+            discarding = false
+            discardedCount = 0
+        }
+        if discarding { return .oversize(byteCount: discardedCount) }
+        return pending.isEmpty ? nil : .line(pending)
+    }
+}

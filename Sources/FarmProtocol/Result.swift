@@ -1,0 +1,54 @@
+/// The final answer to a request: typed data, or a typed error.
+public enum Outcome: Sendable, Equatable {
+    case ok(ResultData)
+    case failure(AgentError)
+}
+
+/// The typed data of a successful result, one case per operation.
+public enum ResultData: Sendable, Equatable {
+    case pong(Pong)
+    case inspection(ServerInspection)
+    case shutdown
+
+    /// The operation name this data answers, as on the wire.
+    public var operationName: String {
+        switch self {
+        case .pong: return "ping"
+        case .inspection: return "inspect"
+        case .shutdown: return "shutdown"
+        }
+    }
+}
+
+public struct Pong: Codable, Sendable, Equatable {
+    /// The agent's clock when it answered, in milliseconds since 1970 (helps spot clock skew).
+    public var agentTimeMilliseconds: Int64
+
+    public init(agentTimeMilliseconds: Int64) { self.agentTimeMilliseconds = agentTimeMilliseconds }
+}
+
+/// What `inspect` reports about a server. Never contains a secret.
+public struct ServerInspection: Codable, Sendable, Equatable {
+    public var host: HostFacts
+    public var agentVersion: String
+    public var protocolVersion: ProtocolVersion
+
+    public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current) {
+        self.host = host
+        self.agentVersion = agentVersion
+        self.protocolVersion = protocolVersion
+    }
+}
+
+/// Something that happened while a request ran, before its result.
+public struct ProgressEvent: Codable, Sendable, Equatable {
+    /// What the agent is doing, e.g. "stop-service".
+    public var step: String
+    /// A line for humans.
+    public var message: String
+
+    public init(step: String, message: String) {
+        self.step = step
+        self.message = message
+    }
+}

@@ -1,0 +1,5 @@
+/// The role of a server in an OutSystems farm.
+public enum ServerRole: String, Codable, Sendable, CaseIterable {
+    case deploymentController = "deployment-controller"
+    case frontEnd = "front-end"
+}

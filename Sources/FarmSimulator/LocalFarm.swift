@@ -1,0 +1,211 @@
+import FarmProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One server of a local farm as the launcher needs to describe it.
+public struct LocalServerSpec: Sendable {
+    public var name: String
+    public var role: ServerRole
+    /// What the server's authorized_keys forces for the client key (the agent, by absolute path).
+    public var forcedCommand: String
+    /// Environment the forced command gets through authorized_keys `environment=`.
+    public var environment: [String: String]
+
+    public init(name: String, role: ServerRole, forcedCommand: String, environment: [String: String] = [:]) {
+        self.name = name
+        self.role = role
+        self.forcedCommand = forcedCommand
+        self.environment = environment
+    }
+}
+
+/// What is recorded about a running local farm in `farm.json`, so another process can find it.
+public struct LocalFarmRecord: Codable, Sendable {
+    public struct Server: Codable, Sendable {
+        public var name: String
+        public var role: ServerRole
+        public var address: String
+        public var port: Int
+        public var sshdPID: Int32
+        public var directory: String
+        public var hostKeyFingerprint: String
+    }
+
+    public var directory: String
+    public var user: String
+    public var clientKey: String
+    public var knownHosts: String
+    public var inventory: String
+    public var servers: [Server]
+
+    public func server(named name: String) throws -> Server {
+        guard let server = servers.first(where: { $0.name == name }) else { throw SimulatorError.unknownServer(name) }
+        return server
+    }
+}
+
+/// A farm of local servers, each a real OpenSSH sshd on its own 127.x address with its own host key,
+/// whose authorized_keys forces the agent for the farm's client key. Also writes the client key, a
+/// known_hosts file vouching for every server and an inventory, so `osfarm` can be pointed at it as
+/// at a real farm. Works as root and as a normal user (then every server logs in as that user).
+public enum LocalFarm {
+    public static let sshdPath = "/usr/sbin/sshd"
+    public static let recordName = "farm.json"
+
+    public static func up(directory: String, servers: [LocalServerSpec], port: Int = 2222) throws -> LocalFarmRecord {
+        let manager = FileManager.default
+        let recordPath = directory + "/" + recordName
+        if manager.fileExists(atPath: recordPath) { throw SimulatorError.farmExists(directory: directory) }
+        guard manager.isExecutableFile(atPath: sshdPath) else {
+            throw SimulatorError.toolMissing(sshdPath, hint: "apt-get install openssh-server (make test and make demo do this)")
+        }
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            // sshd's privilege separation directory; a fresh machine may not have it.
+            try? manager.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        }
+        let user = currentUser()
+        let clientKey = directory + "/client/id_ed25519"
+        try manager.createDirectory(atPath: directory + "/client", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Tool.generateKey(at: clientKey, comment: "osfarm-sim client")
+        let clientPublicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let addresses = try Loopback.freeAddresses(count: servers.count, port: port)
+        var started: [LocalFarmRecord.Server] = []
+        do {
+            for (spec, address) in zip(servers, addresses) {
+                started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey))
+            }
+            try waitUntilListening(started, directory: directory)
+        } catch {
+            for server in started { ProcessTree.terminate(server.sshdPID, grace: 1) }
+            throw error
+        }
+        let record = LocalFarmRecord(
+            directory: directory, user: user, clientKey: clientKey, knownHosts: directory + "/known_hosts",
+            inventory: directory + "/inventory.yaml", servers: started)
+        try writeKnownHosts(record)
+        try InventoryWriter.write(record)
+        try WireCodec.recordEncoder(pretty: true).encode(record).write(to: URL(fileURLWithPath: recordPath))
+        return record
+    }
+
+    /// Reads the record of the farm in `directory`.
+    public static func record(in directory: String) throws -> LocalFarmRecord {
+        let path = directory + "/" + recordName
+        guard let data = FileManager.default.contents(atPath: path) else { throw SimulatorError.noFarm(directory: directory) }
+        do {
+            return try JSONDecoder().decode(LocalFarmRecord.self, from: data)
+        } catch {
+            throw SimulatorError.badFarmRecord(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Stops every process of the farm (sshd, sessions, agents) and removes its record.
+    /// With `removeFiles`, the whole directory goes too.
+    public static func down(directory: String, removeFiles: Bool = false) throws {
+        let farm = try record(in: directory)
+        for server in farm.servers { ProcessTree.terminate(server.sshdPID) }
+        try? FileManager.default.removeItem(atPath: directory + "/" + recordName)
+        if removeFiles { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    private static func currentUser() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "root"
+    }
+
+    private static func startServer(_ spec: LocalServerSpec, address: String, port: Int, farmDirectory: String, user: String,
+                                    clientPublicKey: String) throws -> LocalFarmRecord.Server {
+        let manager = FileManager.default
+        let serverDirectory = farmDirectory + "/servers/" + spec.name
+        let sshDirectory = serverDirectory + "/ssh"
+        try manager.createDirectory(atPath: sshDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let hostKey = sshDirectory + "/ssh_host_ed25519_key"
+        try Tool.generateKey(at: hostKey, comment: "\(spec.name) host key")
+
+        var options = ["command=\"\(spec.forcedCommand.replacingOccurrences(of: "\"", with: "\\\""))\"", "restrict"]
+        for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { options.append("environment=\"\(key)=\(value)\"") }
+        try (options.joined(separator: ",") + " " + clientPublicKey + "\n")
+            .write(toFile: sshDirectory + "/authorized_keys", atomically: true, encoding: .utf8)
+
+        let config = """
+            ListenAddress \(address):\(port)
+            HostKey \(hostKey)
+            PidFile \(sshDirectory)/sshd.pid
+            AuthorizedKeysFile \(sshDirectory)/authorized_keys
+            AllowUsers \(user)
+            UsePAM no
+            StrictModes no
+            PubkeyAuthentication yes
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PermitRootLogin prohibit-password
+            PermitUserEnvironment yes
+            MaxStartups 500:30:1000
+            MaxSessions 20
+            LoginGraceTime 30
+            LogLevel DEBUG1
+
+            """
+        try config.write(toFile: sshDirectory + "/sshd_config", atomically: true, encoding: .utf8)
+        let pid = try Tool.spawn(sshdPath, ["-D", "-f", sshDirectory + "/sshd_config", "-E", sshDirectory + "/sshd.log"])
+        let fingerprint = try Tool.run("/usr/bin/ssh-keygen", ["-l", "-f", hostKey + ".pub"]).split(separator: " ").dropFirst().first.map(String.init) ?? "?"
+        return LocalFarmRecord.Server(
+            name: spec.name, role: spec.role, address: address, port: port, sshdPID: pid,
+            directory: serverDirectory, hostKeyFingerprint: fingerprint)
+    }
+
+    private static func waitUntilListening(_ servers: [LocalFarmRecord.Server], directory: String) throws {
+        let deadline = Date().addingTimeInterval(15)
+        var waiting = servers
+        while !waiting.isEmpty {
+            waiting.removeAll { Loopback.answers(address: $0.address, port: $0.port) }
+            if waiting.isEmpty { return }
+            for server in waiting where !ProcessTree.isAlive(server.sshdPID) || Date() > deadline {
+                let log = (try? String(contentsOfFile: server.directory + "/ssh/sshd.log", encoding: .utf8)) ?? "(no log)"
+                throw SimulatorError.sshdDidNotStart(server: server.name, log: String(log.suffix(2000)))
+            }
+            usleep(20_000)
+        }
+    }
+
+    private static func writeKnownHosts(_ farm: LocalFarmRecord) throws {
+        var lines: [String] = []
+        for server in farm.servers {
+            let publicKey = try String(contentsOfFile: server.directory + "/ssh/ssh_host_ed25519_key.pub", encoding: .utf8)
+            let fields = publicKey.split(separator: " ")
+            lines.append("[\(server.address)]:\(server.port) \(fields[0]) \(fields[1])")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: farm.knownHosts, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Writes the farm's inventory in the format `osfarm` reads.
+enum InventoryWriter {
+    static func write(_ farm: LocalFarmRecord) throws {
+        var text = """
+            # Inventory of the simulated farm in \(farm.directory), written by osfarm-sim.
+            defaults:
+              user: \(farm.user)
+              port: \(farm.servers.first?.port ?? 22)
+              identity: \(farm.clientKey)
+              known_hosts: \(farm.knownHosts)
+              agent: osfarm-agent serve
+            servers:
+
+            """
+        for server in farm.servers {
+            text += """
+                  - name: \(server.name)
+                    host: \(server.address)
+                    role: \(server.role.rawValue)
+                    tags: [simulated]
+
+                """
+        }
+        try text.write(toFile: farm.inventory, atomically: true, encoding: .utf8)
+    }
+}

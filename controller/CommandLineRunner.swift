@@ -1,0 +1,40 @@
+import ArgumentParser
+import FarmController
+import Foundation
+
+/// Runs a command and maps every outcome to one of osfarm's exit codes: argument errors are
+/// usage errors (2), not ArgumentParser's 64.
+enum CommandLineRunner {
+    static func main(_ root: any AsyncParsableCommand.Type) async -> Never {
+        do {
+            var command = try root.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(ExitStatus.success.rawValue)
+        } catch let status as OsfarmExit {
+            exit(status.status.rawValue)
+        } catch {
+            let code = root.exitCode(for: error)
+            if code == .success {
+                print(root.fullMessage(for: error))
+                exit(0)
+            }
+            FileHandle.standardError.write(Data((root.fullMessage(for: error) + "\n").utf8))
+            exit(ExitStatus.usage.rawValue)
+        }
+    }
+}
+
+/// Thrown by a command to end with a given exit status after it has printed its output.
+struct OsfarmExit: Error {
+    let status: ExitStatus
+}
+
+/// Prints a configuration problem and ends with the usage exit code.
+func failUsage(_ message: Any) -> OsfarmExit {
+    FileHandle.standardError.write(Data("osfarm: \(message)\n".utf8))
+    return OsfarmExit(status: .usage)
+}
