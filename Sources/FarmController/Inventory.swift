@@ -30,6 +30,19 @@ public struct ServerEntry: Sendable, Equatable {
     /// The inventory line that declared it.
     public var line: Int
 
+    public init(name: String, host: String, port: Int = 22, user: String, identity: String?, role: ServerRole, tags: [String] = [],
+                agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.user = user
+        self.identity = identity
+        self.role = role
+        self.tags = tags
+        self.agentCommand = agentCommand
+        self.line = line
+    }
+
     public var endpoint: SSHEndpoint { SSHEndpoint(host: host, port: port, user: user) }
 
     /// `host:port` as shown to operators.

@@ -155,6 +155,11 @@ public enum WireCodec {
 public struct RequestRejection: Error, Sendable, Equatable {
     public var requestID: String?
     public var error: AgentError
+
+    public init(requestID: String?, error: AgentError) {
+        self.requestID = requestID
+        self.error = error
+    }
 }
 
 /// A problem with what came over the wire.

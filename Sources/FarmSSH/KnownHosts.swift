@@ -177,13 +177,13 @@ public struct KnownHosts: Sendable {
                     throw KnownHostsError.unwritable(path: path, reason: "cannot create the file")
                 }
             }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             defer { try? handle.close() }
             let end = try handle.seekToEnd()
             var prefix = ""
             if end > 0 {
                 try handle.seek(toOffset: end - 1)
-                if handle.readData(ofLength: 1) != Data("\n".utf8) { prefix = "\n" }
+                if try handle.read(upToCount: 1) != Data("\n".utf8) { prefix = "\n" }
                 try handle.seekToEnd()
             }
             try handle.write(contentsOf: Data((prefix + line).utf8))

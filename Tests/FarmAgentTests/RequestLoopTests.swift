@@ -1,0 +1,83 @@
+import FarmAgent
+import FarmProtocol
+import Foundation
+import XCTest
+
+/// The agent's request loop driven with in-memory input, the way sshd drives it with a pipe.
+final class RequestLoopTests: XCTestCase {
+    private let facts = HostFacts(hostname: "OSFE01", operatingSystem: "Test OS", processID: 42)
+
+    /// Runs the loop over `input` split into `chunkSize` pieces; returns the decoded output messages.
+    private func serve(_ input: [UInt8], chunkSize: Int = 7) throws -> [AgentMessage] {
+        var chunks = stride(from: 0, to: input.count, by: chunkSize).map { Array(input[$0..<min($0 + chunkSize, input.count)]) }
+        var output: [UInt8] = []
+        let facts = self.facts
+        let loop = RequestLoop(
+            operations: ServerOperations(facts: { facts }),
+            readChunk: { chunks.isEmpty ? nil : chunks.removeFirst() },
+            writeLine: { output += $0 },
+            log: AgentLog(write: { _ in }))
+        try loop.run()
+        var framer = LineFramer()
+        return try framer.feed(output).map {
+            guard case let .line(bytes) = $0 else { throw WireError.oversizeLine(byteCount: 0) }
+            return try WireCodec.decodeAgentMessage(bytes)
+        }
+    }
+
+    private func line(_ request: Request) throws -> [UInt8] { try WireCodec.encode(request) }
+
+    func testHelloFirstThenOneResultPerRequest() throws {
+        let input = try line(Request(id: "a", operation: .ping(PingArguments()))) + line(Request(id: "b", operation: .inspect))
+        let messages = try serve(input)
+        XCTAssertEqual(messages.count, 3)
+        XCTAssertEqual(messages[0], .hello(Hello(host: facts)))
+        guard case .result("a", .ok(.pong)) = messages[1] else { return XCTFail("\(messages[1])") }
+        XCTAssertEqual(messages[2], .result(requestID: "b", .ok(.inspection(ServerInspection(host: facts)))))
+    }
+
+    func testMalformedUnknownAndOversizeRequestsGetTypedErrorsAndServingGoesOn() throws {
+        var input = Array("this is not json\n".utf8)
+        input += Array(#"{"id":"u","op":"format-disk","v":1}"#.utf8) + [10]
+        input += [UInt8](repeating: UInt8(ascii: "x"), count: WireCodec.maxLineBytes + 10) + [10]
+        input += Array(#"{"id":"p","op":"ping","v":1,"args":{"holdMilliseconds":-5}}"#.utf8) + [10]
+        input += try line(Request(id: "after", operation: .ping(PingArguments())))
+        let messages = try serve(input, chunkSize: 64 * 1024)
+        XCTAssertEqual(messages.count, 6)
+        XCTAssertEqual(messages[1], .result(requestID: nil, .failure(AgentError(.malformedRequest, "the request line is not valid JSON"))))
+        XCTAssertEqual(messages[2], .result(requestID: "u", .failure(AgentError(.unknownOperation, "unknown operation \"format-disk\""))))
+        guard case let .result(nil, .failure(oversize)) = messages[3] else { return XCTFail("\(messages[3])") }
+        XCTAssertEqual(oversize.code, .oversizeRequest)
+        guard case let .result("p", .failure(invalid)) = messages[4] else { return XCTFail("\(messages[4])") }
+        XCTAssertEqual(invalid.code, .invalidArguments)
+        guard case .result("after", .ok(.pong)) = messages[5] else { return XCTFail("the agent stopped serving: \(messages[5])") }
+    }
+
+    func testAnotherMajorVersionEndsTheSessionWithAClearError() throws {
+        var input = Array(#"{"id":"v","op":"ping","v":2}"#.utf8) + [10]
+        input += try line(Request(id: "never", operation: .ping(PingArguments())))
+        let messages = try serve(input)
+        XCTAssertEqual(messages.count, 2)
+        guard case let .result("v", .failure(error)) = messages[1] else { return XCTFail("\(messages[1])") }
+        XCTAssertEqual(error.code, .versionMismatch)
+        XCTAssertTrue(error.message.contains("protocol 2.x"), error.message)
+    }
+
+    func testShutdownAnswersThenEnds() throws {
+        let input = try line(Request(id: "s", operation: .shutdown)) + line(Request(id: "late", operation: .inspect))
+        let messages = try serve(input)
+        XCTAssertEqual(messages.last, .result(requestID: "s", .ok(.shutdown)))
+        XCTAssertEqual(messages.count, 2)
+    }
+
+    func testPingHoldSendsProgressBeforeItsResult() throws {
+        let messages = try serve(try line(Request(id: "h", operation: .ping(PingArguments(holdMilliseconds: 20)))))
+        XCTAssertEqual(messages.count, 3)
+        guard case .progress("h", _) = messages[1], case .result("h", .ok(.pong)) = messages[2] else { return XCTFail("\(messages)") }
+    }
+
+    func testAFinalLineWithoutNewlineIsStillServed() throws {
+        let messages = try serve(Array(#"{"id":"z","op":"inspect","v":1}"#.utf8))
+        XCTAssertEqual(messages.count, 2)
+    }
+}
