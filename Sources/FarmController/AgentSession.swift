@@ -32,6 +32,8 @@ public final class AgentSession: @unchecked Sendable {
         let connection: SSHConnection
         do {
             connection = try await SSHConnection.connect(to: server.endpoint, options: options)
+        } catch let error as SSHError {
+            throw .unreachable(error)
         } catch {
             throw wrap(error)
         }

@@ -3,7 +3,9 @@ import FarmSSH
 
 /// Why a conversation with a server's agent failed.
 public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The transport failed (connect, host key, auth, deadline, lost connection).
+    /// No trusted, authenticated SSH session could be made (network, handshake deadline, host key, auth).
+    case unreachable(SSHError)
+    /// The transport failed once connected (deadline, lost connection).
     case ssh(SSHError)
     /// The agent speaks another major protocol version.
     case versionMismatch(agent: ProtocolVersion, agentVersion: String)
@@ -19,7 +21,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case let .ssh(error):
+        case let .unreachable(error), let .ssh(error):
             return error.description
         case let .versionMismatch(agent, version):
             return "agent \(version) speaks protocol \(agent); this osfarm speaks \(ProtocolVersion.current). Update the agent (osfarm agent push)"
@@ -36,14 +38,14 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
 
     /// True when the server could not be reached or trusted, as opposed to failing once reached.
     public var isUnreachable: Bool {
-        if case let .ssh(error) = self { return error.isUnreachable }
+        if case .unreachable = self { return true }
         return false
     }
 
     /// A short stable code for JSON documents.
     public var code: String {
         switch self {
-        case let .ssh(error):
+        case let .unreachable(error), let .ssh(error):
             switch error {
             case .timedOut: return "timed_out"
             case .hostKeyUnknown, .hostKeyChanged, .hostKeyRevoked, .knownHosts: return "host_key"

@@ -60,17 +60,6 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// True for failures before a working session existed: the server could not be reached or trusted.
-    public var isUnreachable: Bool {
-        switch self {
-        case .resolveFailed, .connectFailed, .handshakeFailed, .hostKeyUnknown, .hostKeyChanged, .hostKeyRevoked,
-            .knownHosts, .keyFile, .authenticationFailed, .rsaKeyRefused:
-            return true
-        case .timedOut, .channelFailed, .disconnected, .protocolLine, .cancelled:
-            return false
-        }
-    }
-
     static func name(_ host: String, _ port: Int) -> String { port == 22 ? host : "[\(host)]:\(port)" }
 
     static func format(_ seconds: Double) -> String {

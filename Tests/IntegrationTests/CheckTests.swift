@@ -1,0 +1,78 @@
+import FarmController
+import FarmProtocol
+import FarmSimulator
+import FarmSSH
+import Foundation
+import XCTest
+
+/// `osfarm check` over real sshd and the real agent.
+final class CheckTests: XCTestCase {
+    func testThirtyTwoServersInOneRun() throws {
+        let farm = try TestFarm(frontEnds: 31)
+        defer { farm.shutdown() }
+        let result = try osfarm(["check", "-i", farm.record.inventory, "--json"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(document["schema"] as? String, "osfarm.check/v1")
+        let servers = try XCTUnwrap(document["servers"] as? [[String: Any]])
+        XCTAssertEqual(servers.count, 32)
+        for (row, simulated) in zip(servers, farm.record.servers) {
+            XCTAssertEqual(row["name"] as? String, simulated.name)
+            XCTAssertEqual(row["status"] as? String, "ok", "\(row)")
+            XCTAssertEqual(row["hostKeyFingerprint"] as? String, simulated.hostKeyFingerprint, "the key sshd really has")
+            XCTAssertEqual(row["agentVersion"] as? String, OsfarmVersion.current)
+            XCTAssertNotNil(row["roundTripMilliseconds"] as? Double)
+        }
+        XCTAssertEqual((document["summary"] as? [String: Int])?["ok"], 32)
+
+        let table = try osfarm(["check", "-i", farm.record.inventory, "--limit", "role:fe,!fe3*"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.hasPrefix("SERVER"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("28 servers: 28 ok, 0 failed, 0 unreachable"), table.stdout)
+        XCTAssertFalse(table.stdout.contains("dc1 "), table.stdout)
+    }
+
+    func testAServerThatStopsAnsweringFailsAtItsDeadlineWhileTheOthersSucceed() async throws {
+        let farm = try TestFarm(frontEnds: 2)
+        defer { farm.shutdown() }
+        let frozen = try farm.simulated("fe1").sshdPID
+        ProcessTree.signalTree(frozen, SIGSTOP)
+        defer { ProcessTree.signalTree(frozen, SIGCONT) }
+        let timeout = 2.0
+        let started = Date()
+        let checks = await FarmCheck.run(try farm.inventory().servers, settings: farm.settings(timeout: timeout))
+        let total = Date().timeIntervalSince(started)
+        XCTAssertEqual(checks.map(\.status), [.ok, .unreachable, .ok])
+        let stuck = checks[1]
+        guard case .unreachable(.timedOut) = stuck.error else { return XCTFail("\(String(describing: stuck.error))") }
+        XCTAssertTrue(stuck.error!.description.contains("deadline"), stuck.error!.description)
+        XCTAssertLessThanOrEqual(stuck.elapsedMilliseconds / 1000, timeout + 1)
+        XCTAssertLessThanOrEqual(total, timeout + 1)
+        XCTAssertEqual(CheckReport(checks).exitStatus, .unreachable)
+    }
+
+    func testExitCodesSayWhatHappened() throws {
+        let farm = try TestFarm(frontEnds: 1) { specs in specs[1].forcedCommand = "/bin/false" }
+        defer { farm.shutdown() }
+        // fe1's "agent" exits at once: reached, but failed.
+        let failed = try osfarm(["check", "-i", farm.record.inventory])
+        XCTAssertEqual(failed.status, 1, failed.stdout)
+        XCTAssertTrue(failed.stdout.contains("fe1: agent ended before saying hello"), failed.stdout)
+        XCTAssertEqual(try osfarm(["check", "-i", farm.record.inventory, "--limit", "dc1"]).status, 0)
+
+        // dc1's sshd is gone: unreachable wins.
+        ProcessTree.terminate(try farm.simulated("dc1").sshdPID)
+        let unreachable = try osfarm(["check", "-i", farm.record.inventory, "--json"])
+        XCTAssertEqual(unreachable.status, 4, unreachable.stdout)
+        XCTAssertTrue(unreachable.stdout.contains("\"code\" : \"unreachable\""), unreachable.stdout)
+
+        // Configuration problems are usage errors and name what is wrong.
+        let badLimit = try osfarm(["check", "-i", farm.record.inventory, "--limit", "fe9"])
+        XCTAssertEqual(badLimit.status, 2)
+        XCTAssertTrue(badLimit.stderr.contains("\"fe9\" matches no server"), badLimit.stderr)
+        let noInventory = try osfarm(["check", "-i", farm.directory + "/missing.yaml"])
+        XCTAssertEqual(noInventory.status, 2)
+        XCTAssertTrue(noInventory.stderr.contains("missing.yaml: no such file"), noInventory.stderr)
+        XCTAssertEqual(try osfarm(["check"]).status, 2, "a missing required option is a usage error")
+    }
+}

@@ -1,0 +1,102 @@
+import FarmController
+import FarmProtocol
+import FarmSimulator
+import FarmSSH
+import Foundation
+import XCTest
+
+/// A local farm for one test: real sshd per server on its own 127.x address, the real agent as the
+/// forced command. Always torn down, processes and files.
+final class TestFarm {
+    let directory: String
+    let record: LocalFarmRecord
+
+    /// The osfarm binaries built next to the test bundle.
+    static func binary(_ name: String) -> String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    static var agentCommand: String { binary("osfarm-agent") + " serve" }
+
+    init(frontEnds: Int = 2, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
+        directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
+        var specs = FarmLayout.servers(frontEnds: frontEnds, agentCommand: Self.agentCommand)
+        customize(&specs)
+        record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000))
+    }
+
+    deinit { shutdown() }
+
+    func shutdown() {
+        try? LocalFarm.down(directory: directory, removeFiles: true)
+    }
+
+    func inventory() throws -> Inventory { try InventoryLoader.load(path: record.inventory) }
+
+    func server(_ name: String) throws -> ServerEntry {
+        try XCTUnwrap(try inventory().servers.first { $0.name == name }, "no server \(name)")
+    }
+
+    func settings(timeout: Double = 10, knownHosts: String? = nil, policy: HostKeyPolicy = .strict) -> ConnectionSettings {
+        ConnectionSettings(knownHostsPath: knownHosts ?? record.knownHosts, hostKeyPolicy: policy, timeout: timeout)
+    }
+
+    func simulated(_ name: String) throws -> LocalFarmRecord.Server { try record.server(named: name) }
+
+    /// Lets another client key in on a server, forced to the agent like the farm's own key.
+    func authorize(publicKeyFile: String, on name: String) throws {
+        let server = try simulated(name)
+        let key = try String(contentsOfFile: publicKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: server.directory + "/ssh/authorized_keys"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("command=\"\(Self.agentCommand)\",restrict \(key)\n".utf8))
+        try handle.close()
+    }
+
+    /// A fresh key pair in the farm's folder; returns the private key path.
+    func newClientKey(_ name: String, type: String = "ed25519", passphrase: String = "") throws -> String {
+        let path = directory + "/client/\(name)"
+        try runProgram("/usr/bin/ssh-keygen", ["-q", "-t", type, "-N", passphrase, "-C", name, "-f", path] + (type == "rsa" ? ["-b", "2048"] : []))
+        return path
+    }
+
+    /// How many public-key logins the server's sshd has accepted so far.
+    func acceptedLogins(on name: String) throws -> Int {
+        let log = try String(contentsOfFile: try simulated(name).directory + "/ssh/sshd.log", encoding: .utf8)
+        return log.components(separatedBy: "Accepted publickey").count - 1
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion with an argv, capturing its output (stderr through a file, so a
+/// chatty program cannot block on a full pipe).
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    let errorPath = NSTemporaryDirectory() + "osfarm-stderr-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errorPath) }
+    process.standardOutput = output
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+    process.standardInput = Pipe()
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
+        stderr: String(decoding: FileManager.default.contents(atPath: errorPath) ?? Data(), as: UTF8.self))
+}
+
+/// Runs the osfarm CLI.
+func osfarm(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    try runProgram(TestFarm.binary("osfarm"), arguments, environment: environment)
+}
