@@ -6,29 +6,91 @@ public struct ServerOperations: Sendable {
     public typealias ProgressSink = (ProgressEvent) -> Void
 
     private let facts: @Sendable () -> HostFacts
+    private let environment: HostEnvironment
+    private let runner: any CommandRunner
 
-    public init(facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read) {
+    public init(environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil,
+                facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read) {
         self.facts = facts
+        self.environment = environment
+        self.runner = runner ?? ProcessCommandRunner(environment: environment)
     }
 
     public func hello() -> Hello { Hello(host: facts()) }
 
-    public func perform(_ operation: AgentOperation, progress: ProgressSink) -> Outcome {
+    private var files: ServerFiles { ServerFiles(environment: environment) }
+    private var services: ServiceOperations { ServiceOperations(control: ServiceControl(runner: runner), runner: runner) }
+    private var inspector: PlatformInspector {
+        PlatformInspector(runner: runner, files: files, services: services, environment: environment)
+    }
+
+    public func perform(_ operation: AgentOperation, progress: @escaping ProgressSink) -> Outcome {
+        let step = operation.name
+        let say: (String) -> Void = { progress(ProgressEvent(step: step, message: $0)) }
+        do {
+            return .ok(try run(operation, say: say))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func run(_ operation: AgentOperation, say: @escaping (String) -> Void) throws(AgentError) -> ResultData {
         switch operation {
         case let .ping(arguments):
             let hold = arguments.holdMilliseconds ?? 0
             guard (0...PingArguments.maxHoldMilliseconds).contains(hold) else {
-                return .failure(AgentError(.invalidArguments, "holdMilliseconds must be 0…\(PingArguments.maxHoldMilliseconds), not \(hold)"))
+                throw AgentError(.invalidArguments, "holdMilliseconds must be 0…\(PingArguments.maxHoldMilliseconds), not \(hold)")
             }
             if hold > 0 {
-                progress(ProgressEvent(step: "ping", message: "holding the answer for \(hold) ms"))
+                say("holding the answer for \(hold) ms")
                 Thread.sleep(forTimeInterval: Double(hold) / 1000)
             }
-            return .ok(.pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))))
+            return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
-            return .ok(.inspection(ServerInspection(host: facts())))
+            do {
+                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect()))
+            } catch {
+                return .inspection(ServerInspection(host: facts(), platformProblem: error.message))
+            }
         case .shutdown:
-            return .ok(.shutdown)
+            return .shutdown
+        case .serviceStatus:
+            return .services(operation: operation.name, try services.status())
+        case let .stopServices(arguments):
+            return .services(operation: operation.name, try services.stopOutSystems(arguments, progress: say))
+        case let .startServices(arguments):
+            return .services(operation: operation.name, try services.startOutSystems(arguments, progress: say))
+        case let .stopIIS(arguments):
+            return .services(operation: operation.name, try services.driveIIS(start: false, arguments, progress: say))
+        case let .startIIS(arguments):
+            return .services(operation: operation.name, try services.driveIIS(start: true, arguments, progress: say))
+        case let .backupConfiguration(arguments):
+            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            return .backup(operation: operation.name, try configuration.backup(runID: arguments.runID))
+        case let .restoreConfiguration(arguments):
+            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            return .backup(operation: operation.name, try configuration.restore(runID: arguments.runID))
+        case let .repointDatabase(arguments):
+            for section in DatabaseSection.allCases where DatabaseServerAddress(arguments.target(for: section).server) == nil {
+                throw AgentError(.invalidArguments, "\"\(arguments.target(for: section).server)\" is not a database server (host, host\\INSTANCE or host,port)")
+            }
+            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            return .repoint(try configuration.repoint(arguments))
+        case let .runConfigurationTool(arguments):
+            let tool = ConfigurationToolRunner(runner: runner, files: files, environment: environment, installation: try Installation.locate(runner: runner))
+            return .configurationTool(try tool.run(arguments, progress: say))
+        case let .probeTCP(arguments):
+            let address = DatabaseServerAddress(arguments.host)
+            let host = address?.host ?? arguments.host
+            let port = arguments.host.contains(",") ? (address?.port ?? arguments.port) : arguments.port
+            switch TCPProbe.connect(host: host, port: port, timeout: arguments.timeoutSeconds) {
+            case let .answered(milliseconds):
+                return .probe(TCPProbeResult(host: host, port: port, reachable: true, milliseconds: milliseconds, error: nil))
+            case let .failed(reason):
+                return .probe(TCPProbeResult(host: host, port: port, reachable: false, milliseconds: 0, error: reason))
+            }
+        case let .waitForReadiness(arguments):
+            return .readiness(try inspector.waitForReadiness(arguments, progress: say))
         }
     }
 }

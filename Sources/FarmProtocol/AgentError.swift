@@ -25,10 +25,13 @@ public enum AgentErrorCode: String, Codable, Sendable, CaseIterable {
 public struct AgentError: Error, Codable, Sendable, Equatable, CustomStringConvertible {
     public var code: AgentErrorCode
     public var message: String
+    /// Supporting lines, e.g. the tail of a tool's log.
+    public var detail: [String]?
 
-    public init(_ code: AgentErrorCode, _ message: String) {
+    public init(_ code: AgentErrorCode, _ message: String, detail: [String]? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

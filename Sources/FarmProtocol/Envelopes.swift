@@ -13,11 +13,8 @@ struct RequestEnvelope: Encodable {
         try container.encode(ProtocolVersion.current.major, forKey: .v)
         try container.encode(request.id, forKey: .id)
         try container.encode(request.operation.name, forKey: .op)
-        switch request.operation {
-        case let .ping(arguments):
-            if arguments.holdMilliseconds != nil { try container.encode(arguments, forKey: .args) }
-        case .inspect, .shutdown:
-            break
+        if let arguments = request.operation.arguments {
+            try arguments.encode(to: container.superEncoder(forKey: .args))
         }
     }
 }
@@ -61,10 +58,18 @@ struct AgentMessageEnvelope: Codable {
     }
 
     private static func decodeData(op: String, _ container: KeyedDecodingContainer<CodingKeys>) throws -> ResultData {
+        func data<T: Decodable>(_ type: T.Type) throws -> T { try container.decode(T.self, forKey: .data) }
         switch op {
-        case "ping": return .pong(try container.decode(Pong.self, forKey: .data))
-        case "inspect": return .inspection(try container.decode(ServerInspection.self, forKey: .data))
+        case "ping": return .pong(try data(Pong.self))
+        case "inspect": return .inspection(try data(ServerInspection.self))
         case "shutdown": return .shutdown
+        case "service-status", "stop-services", "start-services", "stop-iis", "start-iis":
+            return .services(operation: op, try data(ServiceReport.self))
+        case "backup-configuration", "restore-configuration": return .backup(operation: op, try data(BackupRecord.self))
+        case "repoint-database": return .repoint(try data(RepointResult.self))
+        case "run-configuration-tool": return .configurationTool(try data(ConfigurationToolRun.self))
+        case "probe-tcp": return .probe(try data(TCPProbeResult.self))
+        case "wait-for-readiness": return .readiness(try data(ReadinessReport.self))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: container, debugDescription: "unknown result for operation \"\(op)\"")
         }
@@ -87,11 +92,7 @@ struct AgentMessageEnvelope: Codable {
             case let .ok(data):
                 try container.encode("ok", forKey: .status)
                 try container.encode(data.operationName, forKey: .op)
-                switch data {
-                case let .pong(pong): try container.encode(pong, forKey: .data)
-                case let .inspection(inspection): try container.encode(inspection, forKey: .data)
-                case .shutdown: break
-                }
+                if let payload = data.payload { try payload.encode(to: container.superEncoder(forKey: .data)) }
             case let .failure(error):
                 try container.encode("error", forKey: .status)
                 try container.encode(error, forKey: .error)

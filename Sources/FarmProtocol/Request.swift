@@ -14,10 +14,32 @@ public struct Request: Sendable, Equatable {
 public enum AgentOperation: Sendable, Equatable {
     /// Answer at once (or after holding `holdMilliseconds`, at most a minute: used to measure deadlines).
     case ping(PingArguments)
-    /// Report what the agent can read about the server.
+    /// Report what the agent can read about the server (never a secret).
     case inspect
     /// Answer, then end the session.
     case shutdown
+    /// The OutSystems and IIS services as they are.
+    case serviceStatus
+    /// Stop the OutSystems services in the documented order, skipping missing and disabled ones.
+    case stopServices(ServiceControlArguments)
+    /// Start them in the same order.
+    case startServices(ServiceControlArguments)
+    /// `iisreset /stop`, verified on W3SVC and WAS.
+    case stopIIS(ServiceControlArguments)
+    /// `iisreset /start`, verified on W3SVC and WAS.
+    case startIIS(ServiceControlArguments)
+    /// Copy server.hsconf and private.key aside under a run id, with their SHA-256.
+    case backupConfiguration(BackupArguments)
+    /// Put a run's backup back, byte for byte, checked by SHA-256.
+    case restoreConfiguration(BackupArguments)
+    /// Change Server (and optionally Catalog) of the three database sections of server.hsconf.
+    case repointDatabase(RepointArguments)
+    /// Run ConfigurationTool.com in a typed mode.
+    case runConfigurationTool(ConfigurationToolArguments)
+    /// Open a TCP connection to host:port from this server.
+    case probeTCP(TCPProbeArguments)
+    /// Wait until every running OutSystems service's port answers.
+    case waitForReadiness(ReadinessArguments)
 
     /// The name on the wire.
     public var name: String {
@@ -25,6 +47,32 @@ public enum AgentOperation: Sendable, Equatable {
         case .ping: return "ping"
         case .inspect: return "inspect"
         case .shutdown: return "shutdown"
+        case .serviceStatus: return "service-status"
+        case .stopServices: return "stop-services"
+        case .startServices: return "start-services"
+        case .stopIIS: return "stop-iis"
+        case .startIIS: return "start-iis"
+        case .backupConfiguration: return "backup-configuration"
+        case .restoreConfiguration: return "restore-configuration"
+        case .repointDatabase: return "repoint-database"
+        case .runConfigurationTool: return "run-configuration-tool"
+        case .probeTCP: return "probe-tcp"
+        case .waitForReadiness: return "wait-for-readiness"
+        }
+    }
+
+    /// The arguments object on the wire, if the operation has one.
+    var arguments: (any Encodable & Sendable)? {
+        switch self {
+        case let .ping(arguments): return arguments.holdMilliseconds == nil ? nil : arguments
+        case .inspect, .shutdown, .serviceStatus: return nil
+        case let .stopServices(arguments), let .startServices(arguments), let .stopIIS(arguments), let .startIIS(arguments):
+            return arguments
+        case let .backupConfiguration(arguments), let .restoreConfiguration(arguments): return arguments
+        case let .repointDatabase(arguments): return arguments
+        case let .runConfigurationTool(arguments): return arguments
+        case let .probeTCP(arguments): return arguments
+        case let .waitForReadiness(arguments): return arguments
         }
     }
 }

@@ -9,6 +9,12 @@ public enum ResultData: Sendable, Equatable {
     case pong(Pong)
     case inspection(ServerInspection)
     case shutdown
+    case services(operation: String, ServiceReport)
+    case backup(operation: String, BackupRecord)
+    case repoint(RepointResult)
+    case configurationTool(ConfigurationToolRun)
+    case probe(TCPProbeResult)
+    case readiness(ReadinessReport)
 
     /// The operation name this data answers, as on the wire.
     public var operationName: String {
@@ -16,6 +22,26 @@ public enum ResultData: Sendable, Equatable {
         case .pong: return "ping"
         case .inspection: return "inspect"
         case .shutdown: return "shutdown"
+        case let .services(operation, _): return operation
+        case let .backup(operation, _): return operation
+        case .repoint: return "repoint-database"
+        case .configurationTool: return "run-configuration-tool"
+        case .probe: return "probe-tcp"
+        case .readiness: return "wait-for-readiness"
+        }
+    }
+
+    var payload: (any Encodable & Sendable)? {
+        switch self {
+        case let .pong(value): return value
+        case let .inspection(value): return value
+        case .shutdown: return nil
+        case let .services(_, value): return value
+        case let .backup(_, value): return value
+        case let .repoint(value): return value
+        case let .configurationTool(value): return value
+        case let .probe(value): return value
+        case let .readiness(value): return value
         }
     }
 }
@@ -32,11 +58,18 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     public var host: HostFacts
     public var agentVersion: String
     public var protocolVersion: ProtocolVersion
+    /// The OutSystems installation, when one was found.
+    public var platform: PlatformInspection?
+    /// Why `platform` is missing or incomplete.
+    public var platformProblem: String?
 
-    public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current) {
+    public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
+                platform: PlatformInspection? = nil, platformProblem: String? = nil) {
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
+        self.platform = platform
+        self.platformProblem = platformProblem
     }
 }
 

@@ -65,17 +65,31 @@ public enum WireCodec {
             throw RequestRejection(requestID: id, error: AgentError(.malformedRequest, "the request has no string \"op\""))
         }
         let args = object["args"]
+        func required<T: Decodable>(_ type: T.Type) throws -> T {
+            guard let value = try decodeArguments(T.self, args, op: op) else { throw AgentError(.invalidArguments, "\"args\" is missing") }
+            return value
+        }
         do {
+            let operation: AgentOperation
             switch op {
-            case "ping":
-                return Request(id: id, operation: .ping(try decodeArguments(PingArguments.self, args, op: op) ?? PingArguments()))
-            case "inspect":
-                return Request(id: id, operation: .inspect)
-            case "shutdown":
-                return Request(id: id, operation: .shutdown)
+            case "ping": operation = .ping(try decodeArguments(PingArguments.self, args, op: op) ?? PingArguments())
+            case "inspect": operation = .inspect
+            case "shutdown": operation = .shutdown
+            case "service-status": operation = .serviceStatus
+            case "stop-services": operation = .stopServices(try required(ServiceControlArguments.self))
+            case "start-services": operation = .startServices(try required(ServiceControlArguments.self))
+            case "stop-iis": operation = .stopIIS(try required(ServiceControlArguments.self))
+            case "start-iis": operation = .startIIS(try required(ServiceControlArguments.self))
+            case "backup-configuration": operation = .backupConfiguration(try required(BackupArguments.self))
+            case "restore-configuration": operation = .restoreConfiguration(try required(BackupArguments.self))
+            case "repoint-database": operation = .repointDatabase(try required(RepointArguments.self))
+            case "run-configuration-tool": operation = .runConfigurationTool(try required(ConfigurationToolArguments.self))
+            case "probe-tcp": operation = .probeTCP(try required(TCPProbeArguments.self))
+            case "wait-for-readiness": operation = .waitForReadiness(try required(ReadinessArguments.self))
             default:
                 throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
             }
+            return Request(id: id, operation: operation)
         } catch let rejection as RequestRejection {
             throw rejection
         } catch {

@@ -1,0 +1,131 @@
+import FarmProtocol
+import Foundation
+
+/// server.hsconf and private.key: backup under a run id, repoint, and restore byte for byte.
+struct ConfigurationFiles {
+    let files: ServerFiles
+    let installation: Installation
+
+    private static let manifestName = "manifest.json"
+
+    private func backupDirectory(_ runID: String) throws(AgentError) -> String {
+        guard !runID.isEmpty, runID.count <= 64,
+            runID.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" })
+        else {
+            throw AgentError(.invalidArguments, "run id \"\(runID)\" must be 1–64 letters, digits, '-' or '_'")
+        }
+        return WindowsLocations.join(WindowsLocations.backupRoot, runID)
+    }
+
+    /// Copies both files aside with their SHA-256. A backup already made for this run is kept as it
+    /// is (it holds the state before the run), after checking it is intact.
+    func backup(runID: String) throws(AgentError) -> BackupRecord {
+        let directory = try backupDirectory(runID)
+        if files.exists(WindowsLocations.join(directory, Self.manifestName)) {
+            let record = try manifest(directory)
+            try verifyCopies(record)
+            return record
+        }
+        try files.createDirectory(directory)
+        var saved: [BackedUpFile] = []
+        for path in [installation.hsconf, installation.privateKey] {
+            let data = try files.read(path)
+            if let free = files.freeBytes(near: directory), free < Int64(data.count) * 2 + 1_048_576 {
+                throw AgentError(.operationFailed, "not enough free space for the backup in \(directory)")
+            }
+            try files.write(data, to: copyPath(directory, path))
+            saved.append(BackedUpFile(path: path, sha256: SHA256.hex(data), bytes: data.count))
+        }
+        let record = BackupRecord(runID: runID, directory: directory, files: saved)
+        try verifyCopies(record)
+        do {
+            try files.write(try WireCodec.recordEncoder(pretty: true).encode(record), to: WindowsLocations.join(directory, Self.manifestName))
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.internalError, "cannot encode the backup manifest: \(error)")
+        }
+        return record
+    }
+
+    /// Writes the run's copies back over the originals and checks each by SHA-256.
+    func restore(runID: String) throws(AgentError) -> BackupRecord {
+        let directory = try backupDirectory(runID)
+        let record = try manifest(directory)
+        try verifyCopies(record)
+        for file in record.files {
+            let data = try files.read(copyPath(directory, file.path))
+            if let current = try? files.read(file.path), SHA256.hex(current) == file.sha256 { continue }
+            try files.write(data, to: file.path)
+            guard SHA256.hex(try files.read(file.path)) == file.sha256 else {
+                throw AgentError(.operationFailed, "\(file.path) does not match its backup after the restore")
+            }
+        }
+        return record
+    }
+
+    private func copyPath(_ directory: String, _ original: String) -> String {
+        WindowsLocations.join(directory, String(original.split(separator: "\\").last ?? ""))
+    }
+
+    private func manifest(_ directory: String) throws(AgentError) -> BackupRecord {
+        let path = WindowsLocations.join(directory, Self.manifestName)
+        guard files.exists(path) else { throw AgentError(.notFound, "no backup in \(directory)") }
+        do {
+            return try JSONDecoder().decode(BackupRecord.self, from: try files.read(path))
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.operationFailed, "the backup manifest \(path) is damaged: \(error)")
+        }
+    }
+
+    private func verifyCopies(_ record: BackupRecord) throws(AgentError) {
+        for file in record.files {
+            let copy = copyPath(record.directory, file.path)
+            guard SHA256.hex(try files.read(copy)) == file.sha256 else {
+                throw AgentError(.operationFailed, "the backup copy \(copy) does not match its recorded SHA-256; not using it")
+            }
+        }
+    }
+
+    /// Sets Server (and Catalog when given) in the three database sections. Writes nothing when
+    /// every value is already the target.
+    func repoint(_ arguments: RepointArguments) throws(AgentError) -> RepointResult {
+        let original = try files.read(installation.hsconf)
+        var document: HsconfDocument
+        do {
+            document = try HsconfDocument(text: String(decoding: original, as: UTF8.self))
+        } catch {
+            throw AgentError(.operationFailed, error.message)
+        }
+        if let expected = arguments.expectedCurrentServer {
+            for section in DatabaseSection.allCases {
+                let current = document.value(section: section.elementName, child: "Server") ?? ""
+                let target = arguments.target(for: section).server
+                guard current.caseInsensitiveCompare(expected) == .orderedSame || current.caseInsensitiveCompare(target) == .orderedSame else {
+                    throw AgentError(.operationFailed, "\(section.elementName) points at \(current), not \(expected) as expected; refusing to repoint")
+                }
+            }
+        }
+        var changes: [SettingChange] = []
+        do {
+            for section in DatabaseSection.allCases {
+                let target = arguments.target(for: section)
+                var wanted = [("Server", target.server)]
+                if let catalog = target.catalog { wanted.append(("Catalog", catalog)) }
+                for (element, value) in wanted {
+                    let current = document.value(section: section.elementName, child: element)
+                    guard current != value else { continue }
+                    let previous = try document.setValue(section: section.elementName, child: element, to: value)
+                    changes.append(SettingChange(section: section, element: element, from: previous, to: value))
+                }
+            }
+        } catch {
+            throw AgentError(.operationFailed, error.message)
+        }
+        let updated = Data(document.text.utf8)
+        if !changes.isEmpty { try files.write(updated, to: installation.hsconf) }
+        return RepointResult(changes: changes, sha256Before: SHA256.hex(original), sha256After: SHA256.hex(updated))
+    }
+}

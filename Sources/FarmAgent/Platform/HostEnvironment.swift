@@ -1,0 +1,61 @@
+import Foundation
+
+/// Where the agent's Windows paths and "this machine's" address really are.
+///
+/// On Windows both are what they say. On Linux the agent only ever runs inside the simulator
+/// (osfarm-sim), which gives each simulated server its own C: tree (`OSFARM_SIM_ROOT`) and loopback
+/// address (`OSFARM_SIM_ADDRESS`) through the server's authorized_keys. Every other line of the
+/// agent is the same on both.
+public struct HostEnvironment: Sendable {
+    /// The folder that stands for the root of drive letters ("" on Windows).
+    public let root: String
+    /// The address this server's own services listen on.
+    public let localAddress: String
+
+    public init(root: String, localAddress: String) {
+        self.root = root
+        self.localAddress = localAddress
+    }
+
+    public static func current() -> HostEnvironment {
+        #if os(Windows)
+        return HostEnvironment(root: "", localAddress: "127.0.0.1")
+        #else
+        let environment = ProcessInfo.processInfo.environment
+        return HostEnvironment(root: environment["OSFARM_SIM_ROOT"] ?? "/nonexistent-windows-root",
+                               localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1")
+        #endif
+    }
+
+    /// The path to open for a Windows path such as `C:\Windows\System32\sc.exe`.
+    public func localPath(_ windowsPath: String) -> String {
+        #if os(Windows)
+        return windowsPath
+        #else
+        var path = windowsPath.replacingOccurrences(of: "\\", with: "/")
+        if path.count >= 2, path[path.index(after: path.startIndex)] == ":" {
+            let drive = path.prefix(1).uppercased()
+            path = "/" + drive + path.dropFirst(2)
+        }
+        return root + path
+        #endif
+    }
+}
+
+/// Where Windows keeps what the agent drives.
+public enum WindowsLocations {
+    public static let system32 = #"C:\Windows\System32"#
+    public static let serviceControl = system32 + #"\sc.exe"#
+    public static let iisReset = system32 + #"\iisreset.exe"#
+    public static let registryTool = system32 + #"\reg.exe"#
+    public static let configurationToolLog = #"C:\Windows\Temp\ConfigurationTool.log"#
+    public static let machineConfig = #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#
+    /// Where osfarm keeps its backups on the server.
+    public static let backupRoot = #"C:\ProgramData\osfarm\backups"#
+    public static let installerKey = #"HKLM\SOFTWARE\OutSystems\Installer\Server"#
+    public static let defaultInstallDirectory = #"C:\Program Files\OutSystems\Platform Server"#
+
+    public static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("\\") ? directory + name : directory + "\\" + name
+    }
+}

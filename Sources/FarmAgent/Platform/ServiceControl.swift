@@ -1,0 +1,108 @@
+import FarmProtocol
+import Foundation
+
+/// Windows services through `sc.exe`: read them, and move them to a target state with a deadline,
+/// doing nothing when they are already there.
+public struct ServiceControl: Sendable {
+    let runner: any CommandRunner
+    /// How often a pending service is polled.
+    let pollInterval: Double
+
+    public init(runner: any CommandRunner, pollInterval: Double = 0.2) {
+        self.runner = runner
+        self.pollInterval = pollInterval
+    }
+
+    private static let notInstalled = 1060
+
+    /// The service as it is, or nil when it is not installed.
+    public func status(_ name: String) throws(AgentError) -> ServiceStatus? {
+        let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
+        if query.exitCode != 0 {
+            if ServiceControlOutput.parseFailure(query.output)?.code == Self.notInstalled { return nil }
+            throw failure("sc.exe queryex \"\(name)\"", query)
+        }
+        let state = try ServiceControlOutput.parseStatus(query.output)
+        let config = try runner.run(WindowsLocations.serviceControl, ["qc", name])
+        guard config.exitCode == 0 else { throw failure("sc.exe qc \"\(name)\"", config) }
+        let configuration = try ServiceControlOutput.parseConfiguration(config.output)
+        return ServiceStatus(name: name, state: state.state, startType: configuration.startType, processID: state.processID)
+    }
+
+    private func currentState(_ name: String) throws(AgentError) -> ServiceControlOutput.Status {
+        let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
+        guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
+        return try ServiceControlOutput.parseStatus(query.output)
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case changed(ServiceStatus)
+        case alreadyThere(ServiceStatus)
+        case skipped(String)
+    }
+
+    /// Stops the service and waits until it is STOPPED. Missing services are skipped.
+    public func stop(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+        guard let status = try status(name) else { return .skipped("\(name): not installed") }
+        if status.state == .stopped { return .alreadyThere(status) }
+        if status.state != .stopPending {
+            let result = try runner.run(WindowsLocations.serviceControl, ["stop", name])
+            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1062 {
+                throw failure("sc.exe stop \"\(name)\"", result)
+            }
+            progress("stopping \(name)")
+        }
+        let final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
+        progress("\(name) stopped")
+        return .changed(final)
+    }
+
+    /// Starts the service and waits until it is RUNNING. Missing and Disabled services are skipped.
+    public func start(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+        guard let status = try status(name) else { return .skipped("\(name): not installed") }
+        if status.startType == .disabled { return .skipped("\(name): disabled") }
+        if status.state == .running { return .alreadyThere(status) }
+        if status.state == .stopPending {
+            _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
+        }
+        if status.state != .startPending {
+            let result = try runner.run(WindowsLocations.serviceControl, ["start", name])
+            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1056 {
+                throw failure("sc.exe start \"\(name)\"", result)
+            }
+            progress("starting \(name)")
+        }
+        let final = try wait(name, for: .running, timeout: timeout, startType: status.startType)
+        progress("\(name) running")
+        return .changed(final)
+    }
+
+    /// Changes the start type (`sc config NAME start= WORD`).
+    public func setStartType(_ name: String, _ type: ServiceStartType) throws(AgentError) {
+        let result = try runner.run(WindowsLocations.serviceControl, ["config", name, "start=", type.configWord])
+        guard result.exitCode == 0 else { throw failure("sc.exe config \"\(name)\"", result) }
+    }
+
+    private func wait(_ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType) throws(AgentError) -> ServiceStatus {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = try currentState(name)
+        while last.state != target {
+            if target == .running && last.state == .stopped {
+                throw AgentError(.operationFailed, "\(name) stopped again while starting")
+            }
+            guard Date() < deadline else {
+                throw AgentError(.timedOut, "\(name) is still \(last.state.rawValue) after \(Int(timeout.rounded())) s (waiting for \(target.rawValue))")
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+            last = try currentState(name)
+        }
+        return ServiceStatus(name: name, state: last.state, startType: startType, processID: last.processID)
+    }
+
+    func failure(_ command: String, _ result: CommandOutput) -> AgentError {
+        if let failure = ServiceControlOutput.parseFailure(result.output) {
+            return AgentError(.operationFailed, "\(command) failed with error \(failure.code): \(failure.message)")
+        }
+        return AgentError(.operationFailed, "\(command) exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))")
+    }
+}

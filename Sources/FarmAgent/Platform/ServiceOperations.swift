@@ -1,0 +1,74 @@
+import FarmProtocol
+import Foundation
+
+/// The service-level operations of the protocol: OutSystems services in the documented order, and IIS.
+struct ServiceOperations {
+    let control: ServiceControl
+    let runner: any CommandRunner
+
+    func status() throws(AgentError) -> ServiceReport {
+        var services: [ServiceStatus] = []
+        for name in ServiceCatalog.outSystemsOrder + ServiceCatalog.others {
+            if let status = try control.status(name) { services.append(status) }
+        }
+        return ServiceReport(services: services)
+    }
+
+    func stopOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+        try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
+            try control.stop(name, timeout: timeout, progress: progress)
+        }
+    }
+
+    func startOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+        try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
+            try control.start(name, timeout: timeout, progress: progress)
+        }
+    }
+
+    /// `iisreset /stop` or `/start`, run only when W3SVC or WAS is not already there, then verified on both.
+    func driveIIS(start: Bool, _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+        let target: ServiceState = start ? .running : .stopped
+        var before: [ServiceStatus] = []
+        for name in ServiceCatalog.iis {
+            guard let status = try control.status(name) else { throw AgentError(.notFound, "IIS is not installed (no \(name) service)") }
+            before.append(status)
+        }
+        guard before.contains(where: { $0.state != target }) else { return ServiceReport(services: before) }
+        progress(start ? "iisreset /start" : "iisreset /stop")
+        let result = try runner.run(WindowsLocations.iisReset, [start ? "/start" : "/stop"], timeout: arguments.serviceTimeoutSeconds,
+                                    onLine: { progress($0) })
+        guard result.exitCode == 0 else {
+            throw AgentError(.operationFailed, "iisreset \(start ? "/start" : "/stop") exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
+        }
+        // iisreset returns once it asked; make sure both services really got there.
+        var after: [ServiceStatus] = []
+        for name in ServiceCatalog.iis {
+            let outcome = start
+                ? try control.start(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
+                : try control.stop(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
+            switch outcome {
+            case let .changed(status), let .alreadyThere(status): after.append(status)
+            case let .skipped(reason): throw AgentError(.operationFailed, "IIS did not come \(start ? "up" : "down"): \(reason)")
+            }
+        }
+        return ServiceReport(services: after, actions: ["iisreset \(start ? "/start" : "/stop")"])
+    }
+
+    private func drive(_ names: [String], _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void,
+                       _ step: (String, Double, @escaping (String) -> Void) throws(AgentError) -> ServiceControl.Outcome) throws(AgentError) -> ServiceReport {
+        var report = ServiceReport(services: [])
+        for name in names {
+            switch try step(name, arguments.serviceTimeoutSeconds, progress) {
+            case let .changed(status):
+                report.services.append(status)
+                report.actions.append("\(status.state == .running ? "started" : "stopped") \(name)")
+            case let .alreadyThere(status):
+                report.services.append(status)
+            case let .skipped(reason):
+                report.skipped.append(reason)
+            }
+        }
+        return report
+    }
+}

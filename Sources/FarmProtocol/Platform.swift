@@ -1,0 +1,215 @@
+/// The three database sections of server.hsconf that a database move repoints.
+public enum DatabaseSection: String, Codable, Sendable, CaseIterable {
+    case platform
+    case session
+    case logging
+
+    /// The element that holds the section in server.hsconf.
+    public var elementName: String {
+        switch self {
+        case .platform: return "PlatformDatabaseConfiguration"
+        case .session: return "SessionDatabaseConfiguration"
+        case .logging: return "LoggingDatabaseConfiguration"
+        }
+    }
+}
+
+/// Where one database section points, as read from server.hsconf. Never holds a password.
+public struct DatabaseEndpoint: Codable, Sendable, Equatable {
+    public var section: DatabaseSection
+    public var providerKey: String
+    /// `host`, `host\INSTANCE` or `host,port`.
+    public var server: String
+    public var catalog: String?
+    public var authenticationMode: String?
+
+    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?) {
+        self.section = section
+        self.providerKey = providerKey
+        self.server = server
+        self.catalog = catalog
+        self.authenticationMode = authenticationMode
+    }
+}
+
+/// What `inspect` reads about the OutSystems installation.
+public struct PlatformInspection: Codable, Sendable, Equatable {
+    public var version: String
+    public var installDirectory: String
+    /// Inferred from the services' start types and states; nil when they fit no role.
+    public var role: ServerRole?
+    /// How the role was read, e.g. "Deployment Controller with a Front-end".
+    public var roleDescription: String
+    public var services: [ServiceStatus]
+    public var databases: [DatabaseEndpoint]
+    public var compilerServerHostname: String?
+    public var configurationToolPresent: Bool
+
+    public init(version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
+                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool) {
+        self.version = version
+        self.installDirectory = installDirectory
+        self.role = role
+        self.roleDescription = roleDescription
+        self.services = services
+        self.databases = databases
+        self.compilerServerHostname = compilerServerHostname
+        self.configurationToolPresent = configurationToolPresent
+    }
+}
+
+// MARK: server.hsconf backup and repoint
+
+public struct BackupArguments: Codable, Sendable, Equatable {
+    /// The run the backup belongs to; letters, digits, '-' and '_' only.
+    public var runID: String
+
+    public init(runID: String) { self.runID = runID }
+}
+
+public struct BackedUpFile: Codable, Sendable, Equatable {
+    /// The original file (Windows path).
+    public var path: String
+    public var sha256: String
+    public var bytes: Int
+
+    public init(path: String, sha256: String, bytes: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.bytes = bytes
+    }
+}
+
+public struct BackupRecord: Codable, Sendable, Equatable {
+    public var runID: String
+    /// Where the copies are (Windows path).
+    public var directory: String
+    public var files: [BackedUpFile]
+
+    public init(runID: String, directory: String, files: [BackedUpFile]) {
+        self.runID = runID
+        self.directory = directory
+        self.files = files
+    }
+}
+
+/// The new location of one database section; a nil catalog keeps the current one.
+public struct DatabaseTarget: Codable, Sendable, Equatable {
+    public var server: String
+    public var catalog: String?
+
+    public init(server: String, catalog: String? = nil) {
+        self.server = server
+        self.catalog = catalog
+    }
+}
+
+public struct RepointArguments: Codable, Sendable, Equatable {
+    public var platform: DatabaseTarget
+    public var session: DatabaseTarget
+    public var logging: DatabaseTarget
+    /// When set, refuse unless every section currently names this server (or already the target).
+    public var expectedCurrentServer: String?
+
+    public init(platform: DatabaseTarget, session: DatabaseTarget, logging: DatabaseTarget, expectedCurrentServer: String? = nil) {
+        self.platform = platform
+        self.session = session
+        self.logging = logging
+        self.expectedCurrentServer = expectedCurrentServer
+    }
+
+    public func target(for section: DatabaseSection) -> DatabaseTarget {
+        switch section {
+        case .platform: return platform
+        case .session: return session
+        case .logging: return logging
+        }
+    }
+}
+
+public struct SettingChange: Codable, Sendable, Equatable {
+    public var section: DatabaseSection
+    /// "Server" or "Catalog".
+    public var element: String
+    public var from: String
+    public var to: String
+
+    public init(section: DatabaseSection, element: String, from: String, to: String) {
+        self.section = section
+        self.element = element
+        self.from = from
+        self.to = to
+    }
+}
+
+public struct RepointResult: Codable, Sendable, Equatable {
+    /// Empty when the file already pointed at the target (nothing was written).
+    public var changes: [SettingChange]
+    public var sha256Before: String
+    public var sha256After: String
+
+    public init(changes: [SettingChange], sha256Before: String, sha256After: String) {
+        self.changes = changes
+        self.sha256Before = sha256Before
+        self.sha256After = sha256After
+    }
+}
+
+// MARK: Network
+
+public struct TCPProbeArguments: Codable, Sendable, Equatable {
+    /// A host name or address; a database server value (`host\INSTANCE`, `host,port`) is accepted too.
+    public var host: String
+    public var port: Int
+    public var timeoutSeconds: Double
+
+    public init(host: String, port: Int, timeoutSeconds: Double = 5) {
+        self.host = host
+        self.port = port
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+public struct TCPProbeResult: Codable, Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var reachable: Bool
+    public var milliseconds: Double
+    public var error: String?
+
+    public init(host: String, port: Int, reachable: Bool, milliseconds: Double, error: String?) {
+        self.host = host
+        self.port = port
+        self.reachable = reachable
+        self.milliseconds = milliseconds
+        self.error = error
+    }
+}
+
+public struct ReadinessArguments: Codable, Sendable, Equatable {
+    public var timeoutSeconds: Double
+
+    public init(timeoutSeconds: Double = 180) { self.timeoutSeconds = timeoutSeconds }
+}
+
+public struct PortCheck: Codable, Sendable, Equatable {
+    public var service: String
+    public var port: Int
+    public var answered: Bool
+
+    public init(service: String, port: Int, answered: Bool) {
+        self.service = service
+        self.port = port
+        self.answered = answered
+    }
+}
+
+public struct ReadinessReport: Codable, Sendable, Equatable {
+    public var ports: [PortCheck]
+    public var waitedMilliseconds: Double
+
+    public init(ports: [PortCheck], waitedMilliseconds: Double) {
+        self.ports = ports
+        self.waitedMilliseconds = waitedMilliseconds
+    }
+}
