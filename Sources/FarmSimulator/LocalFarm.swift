@@ -39,10 +39,40 @@ public struct LocalFarmRecord: Codable, Sendable {
     public var knownHosts: String
     public var inventory: String
     public var servers: [Server]
+    /// The simulation's profile, databases and network process (nil for plain sshd farms).
+    public var profile: SimulationProfile?
+    public var oldDatabase: SimulatedDatabase?
+    public var newDatabase: SimulatedDatabase?
+    public var networkPID: Int32?
 
     public func server(named name: String) throws -> Server {
         guard let server = servers.first(where: { $0.name == name }) else { throw SimulatorError.unknownServer(name) }
         return server
+    }
+}
+
+/// A simulated database server: a real TCP port on its own loopback address.
+public struct SimulatedDatabase: Codable, Sendable, Equatable {
+    public var address: String
+    public var port: Int
+    /// Whether the network process opens its port.
+    public var up: Bool
+
+    /// The value server.hsconf and `--to` use for it.
+    public var server: String { port == DatabaseServerAddress.defaultPort ? address : "\(address),\(port)" }
+}
+
+/// How to turn a farm's servers into simulated Windows OutSystems servers.
+public struct SimulationOptions: Sendable {
+    public var profile: SimulationProfile
+    /// The osfarm-sim binary: the emulated Windows programs and the network process.
+    public var emulatorBinary: String
+    public var clearTextPasswords: Bool
+
+    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false) {
+        self.profile = profile
+        self.emulatorBinary = emulatorBinary
+        self.clearTextPasswords = clearTextPasswords
     }
 }
 
@@ -54,7 +84,8 @@ public enum LocalFarm {
     public static let sshdPath = "/usr/sbin/sshd"
     public static let recordName = "farm.json"
 
-    public static func up(directory: String, servers: [LocalServerSpec], port: Int = 2222) throws -> LocalFarmRecord {
+    public static func up(directory: String, servers: [LocalServerSpec], port: Int = 2222,
+                          simulation: SimulationOptions? = nil) throws -> LocalFarmRecord {
         let manager = FileManager.default
         let recordPath = directory + "/" + recordName
         if manager.fileExists(atPath: recordPath) { throw SimulatorError.farmExists(directory: directory) }
@@ -73,23 +104,57 @@ public enum LocalFarm {
         let clientPublicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
         let addresses = try Loopback.freeAddresses(count: servers.count, port: port)
+        var databases: [SimulatedDatabase] = []
+        var specs = servers
+        if let simulation {
+            databases = try Loopback.freeAddresses(count: 2, port: DatabaseServerAddress.defaultPort)
+                .map { SimulatedDatabase(address: $0, port: DatabaseServerAddress.defaultPort, up: true) }
+            let controller = zip(servers, addresses).first { $0.0.role == .deploymentController }?.1 ?? addresses[0]
+            let privateKey = HsconfCipher.newPrivateKey()
+            for (index, (spec, address)) in zip(servers, addresses).enumerated() {
+                let serverDirectory = directory + "/servers/" + spec.name
+                try ServerBuilder(
+                    name: spec.name, role: spec.role, address: address, profile: simulation.profile, controllerAddress: controller,
+                    databaseServer: databases[0].server, hasLogService: index % 2 == 0, clearTextPasswords: simulation.clearTextPasswords,
+                    emulatorBinary: simulation.emulatorBinary, privateKey: privateKey
+                ).build(in: serverDirectory)
+                specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
+                specs[index].environment["OSFARM_SIM_ADDRESS"] = address
+            }
+        }
         var started: [LocalFarmRecord.Server] = []
+        var record = LocalFarmRecord(
+            directory: directory, user: user, clientKey: clientKey, knownHosts: directory + "/known_hosts",
+            inventory: directory + "/inventory.yaml", servers: [], profile: simulation?.profile,
+            oldDatabase: databases.first, newDatabase: databases.last, networkPID: nil)
         do {
-            for (spec, address) in zip(servers, addresses) {
+            for (spec, address) in zip(specs, addresses) {
                 started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey))
+            }
+            record.servers = started
+            try WireCodec.recordEncoder(pretty: true).encode(record).write(to: URL(fileURLWithPath: recordPath))
+            if let simulation {
+                let log = try logDescriptor(directory + "/network.log")
+                defer { close(log) }
+                record.networkPID = try Tool.spawn(simulation.emulatorBinary, ["network", "--dir", directory], stderr: log)
             }
             try waitUntilListening(started, directory: directory)
         } catch {
             for server in started { ProcessTree.terminate(server.sshdPID, grace: 1) }
+            if let pid = record.networkPID { ProcessTree.terminate(pid, grace: 1) }
+            try? FileManager.default.removeItem(atPath: recordPath)
             throw error
         }
-        let record = LocalFarmRecord(
-            directory: directory, user: user, clientKey: clientKey, knownHosts: directory + "/known_hosts",
-            inventory: directory + "/inventory.yaml", servers: started)
         try writeKnownHosts(record)
         try InventoryWriter.write(record)
         try WireCodec.recordEncoder(pretty: true).encode(record).write(to: URL(fileURLWithPath: recordPath))
+        if simulation != nil { try waitUntilInitialised(record) }
         return record
+    }
+
+    /// Writes a changed record back (a fault that takes a database down).
+    public static func save(_ farm: LocalFarmRecord) throws {
+        try WireCodec.recordEncoder(pretty: true).encode(farm).write(to: URL(fileURLWithPath: farm.directory + "/" + recordName), options: .atomic)
     }
 
     /// Reads the record of the farm in `directory`.
@@ -108,6 +173,13 @@ public enum LocalFarm {
     public static func down(directory: String, removeFiles: Bool = false) throws {
         let farm = try record(in: directory)
         for server in farm.servers { ProcessTree.terminate(server.sshdPID) }
+        if let pid = farm.networkPID { ProcessTree.terminate(pid) }
+        // Processes a fault started (a file lock holder) are recorded beside the servers.
+        for server in farm.servers {
+            for pid in (try? String(contentsOfFile: server.directory + "/helpers.pid", encoding: .utf8))?.split(separator: "\n").compactMap({ Int32($0) }) ?? [] {
+                ProcessTree.terminate(pid, grace: 0.5)
+            }
+        }
         try? FileManager.default.removeItem(atPath: directory + "/" + recordName)
         if removeFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
@@ -156,6 +228,28 @@ public enum LocalFarm {
         return LocalFarmRecord.Server(
             name: spec.name, role: spec.role, address: address, port: port, sshdPID: pid,
             directory: serverDirectory, hostKeyFingerprint: fingerprint)
+    }
+
+    private static func logDescriptor(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SimulatorError.badFarmRecord(path: path, reason: String(cString: strerror(errno))) }
+        return fd
+    }
+
+    /// Waits until every server's enabled services have initialised (their ports answer).
+    public static func waitUntilInitialised(_ farm: LocalFarmRecord, timeout: TimeInterval = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let pending = farm.servers.filter { server in
+                let state = try? StateStore(serverDirectory: server.directory).read()
+                return state?.services.contains { FarmNetwork.servicePorts[$0.name] != nil && $0.state == .running && !$0.initialised } ?? true
+            }
+            if pending.isEmpty { return }
+            guard Date() < deadline else {
+                throw SimulatorError.sshdDidNotStart(server: pending[0].name, log: "its services did not initialise within \(Int(timeout)) s (see network.log)")
+            }
+            usleep(50_000)
+        }
     }
 
     private static func waitUntilListening(_ servers: [LocalFarmRecord.Server], directory: String) throws {

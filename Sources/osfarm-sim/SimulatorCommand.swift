@@ -8,8 +8,62 @@ struct SimulatorCommand: AsyncParsableCommand {
         commandName: "osfarm-sim",
         abstract: "Simulated OutSystems servers on this machine, each behind a real sshd.",
         version: "osfarm-sim \(OsfarmVersion.current)",
-        subcommands: [Farm.self])
+        subcommands: [Farm.self, Fault.self, Network.self, HoldLock.self])
 }
+
+struct Fault: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Inject faults into a simulated server.")
+    @Option(help: "The farm's folder.") var dir: String
+    @Option(help: "The server to break.") var server: String
+    @Option(help: "A service that will never leave STOP_PENDING (repeatable).") var stuckStop: [String] = []
+    @Option(help: "A service whose start fails with error 1053 (repeatable).") var failStart: [String] = []
+    @Option(help: "Make every Configuration Tool run fail with this message.") var configToolFailure: String?
+    @Option(help: "Hold machine.config locked for this many seconds.") var lockMachineConfig: Double?
+    @Option(help: "Make everything slower by this factor.") var slowdown: Double?
+    @Option(help: "Take a database down: old or new (farm-wide).") var databaseDown: [String] = []
+    @Flag(help: "Remove the server's faults first.") var clear = false
+
+    func run() async throws {
+        var request = FaultRequest()
+        request.stuckStopping = stuckStop
+        request.failingStart = failStart
+        request.configurationToolFailure = configToolFailure
+        request.lockMachineConfigSeconds = lockMachineConfig
+        request.slowdown = slowdown
+        request.databaseDown = databaseDown
+        request.clear = clear
+        try FaultInjection.apply(request, server: server, directory: URL(fileURLWithPath: dir).standardized.path,
+                                 emulatorBinary: ownExecutable())
+        print("faults applied to \(server)")
+    }
+}
+
+struct Network: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The farm's network process (started by farm up): service and database ports.", shouldDisplay: false)
+    @Option var dir: String
+
+    func run() async throws {
+        try FarmNetwork(directory: URL(fileURLWithPath: dir).standardized.path).run()
+    }
+}
+
+struct HoldLock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold-lock", abstract: "Hold a file locked (fault helper).", shouldDisplay: false)
+    @Option var file: String
+    @Option var seconds: Double
+
+    func run() async throws {
+        throw ExitCode(FaultInjection.holdLock(path: file, seconds: seconds))
+    }
+}
+
+/// This binary's absolute path: the emulated programs and helpers are this binary under other names.
+func ownExecutable() -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().standardized.path
+}
+
+extension SimulationProfile: ExpressibleByArgument {}
 
 struct Farm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +76,9 @@ struct Farm: AsyncParsableCommand {
         @Option(help: "How many front-ends.") var frontEnds: Int = 3
         @Option(help: "The osfarm-agent binary each server runs (default: next to osfarm-sim).") var agent: String?
         @Option(help: "The SSH port every server listens on (each has its own address).") var port: Int = 2222
+        @Option(help: "How long things take: instant, fast or realistic.") var profile: SimulationProfile = .fast
+        @Flag(help: "Write database passwords in server.hsconf in clear text (the Configuration Tool encrypts them).")
+        var clearTextPasswords = false
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
@@ -34,10 +91,14 @@ struct Farm: AsyncParsableCommand {
                 throw ValidationError("no agent binary at \(agentPath); build it or pass --agent")
             }
             let farm = try LocalFarm.up(
-                directory: directory, servers: FarmLayout.servers(frontEnds: frontEnds, agentCommand: agentPath + " serve"), port: port)
+                directory: directory, servers: FarmLayout.servers(frontEnds: frontEnds, agentCommand: agentPath + " serve"), port: port,
+                simulation: SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords))
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 print("  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  \(server.hostKeyFingerprint)")
+            }
+            if let old = farm.oldDatabase, let new = farm.newDatabase {
+                print("databases:   old \(old.server), new \(new.server)")
             }
             print("inventory:   \(farm.inventory)")
             print("known_hosts: \(farm.knownHosts)")

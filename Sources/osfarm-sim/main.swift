@@ -1,4 +1,6 @@
 import ArgumentParser
+import FarmSimulator
+import Foundation
 
 /// Parses and runs the command; inside a function so the async `run()` is the one chosen.
 func runSimulator() async {
@@ -14,4 +16,12 @@ func runSimulator() async {
     }
 }
 
+// Started as sc.exe, iisreset.exe, reg.exe or ConfigurationTool.com inside a simulated server:
+// be that program.
+if let program = EmulatedProgram.named(CommandLine.arguments[0]) {
+    let code = program.run(argv0: CommandLine.arguments[0], arguments: Array(CommandLine.arguments.dropFirst())) {
+        FileHandle.standardOutput.write(Data($0.utf8))
+    }
+    exit(code)
+}
 await runSimulator()

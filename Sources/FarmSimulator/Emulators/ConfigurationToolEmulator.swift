@@ -1,0 +1,200 @@
+import FarmProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ConfigurationTool.com` in console mode: the switches this job needs, case-insensitive, with
+/// their argument counts checked; server.hsconf validated; every database server reached over real
+/// TCP; clear-text passwords encrypted in place on success; Service Center installation refused
+/// unless IIS runs; every run logged to C:\Windows\Temp\ConfigurationTool.log.
+struct ConfigurationToolEmulator {
+    let store: StateStore
+    let serverDirectory: String
+
+    /// Switch → the numbers of arguments it accepts.
+    static let switches: [String: [Int]] = [
+        "/upgradeinstall": [0, 1], "/setupinstall": [0, 2, 4], "/rebuildsession": [2], "/installservicecenter": [0],
+        "/scinstall": [0], "/applysettingsfactory": [0], "/generatetemplates": [0], "/setplatformserveradminpassword": [1],
+    ]
+
+    struct Failure: Error {
+        let message: String
+    }
+
+    private func local(_ windowsPath: String) -> String { ServerBuilder.localPath(windowsPath, serverDirectory: serverDirectory) }
+    private var install: String { ServerBuilder.installDirectory }
+
+    func run(_ arguments: [String], out: (String) -> Void) throws -> Int32 {
+        var requested: [(name: String, arguments: [String])] = []
+        for token in arguments {
+            if token.hasPrefix("/") {
+                requested.append((token.lowercased(), []))
+            } else if requested.isEmpty {
+                return fail("Unexpected argument. Options start with '/'.", switches: [], out: out)
+            } else {
+                requested[requested.count - 1].arguments.append(token)
+            }
+        }
+        let names = requested.map(\.name)
+        guard !requested.isEmpty else {
+            out("Usage: ConfigurationTool.com [/SetupInstall [<user> <pwd> [<user> <pwd>]]] [/UpgradeInstall [<pwd>]] [/RebuildSession <user> <pwd>] [/InstallServiceCenter] [/ApplySettingsFactory] [/GenerateTemplates]\r\n")
+            return 1
+        }
+        for (name, given) in requested {
+            guard let counts = Self.switches[name] else { return fail("Unknown option: \(name)", switches: names, out: out) }
+            guard counts.contains(given.count) else {
+                return fail("Wrong number of arguments for \(name): expected \(counts.map(String.init).joined(separator: " or ")), got \(given.count)", switches: names, out: out)
+            }
+        }
+        let state = try store.read()
+        out("OutSystems Configuration Tool \(ServerBuilder.platformVersion) (simulated)\r\n")
+        log("Configuration Tool started with \(names.joined(separator: " "))")
+        do {
+            try perform(requested.map(\.name), state: state, out: out)
+        } catch let failure as Failure {
+            return fail(failure.message, switches: names, out: out)
+        }
+        out("Configuration applied successfully.\r\n")
+        log("Configuration Tool finished successfully")
+        try record(names, exitCode: 0, message: "ok")
+        return 0
+    }
+
+    private func perform(_ names: [String], state: ServerState, out: (String) -> Void) throws {
+        if FileLockProbeForSimulator.isLocked(local(#"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)) {
+            throw Failure(message: "Unable to update machine.config: the file is being used by another process.")
+        }
+        if let injected = state.faults.configurationToolFailure { throw Failure(message: injected) }
+        if names == ["/generatetemplates"] {
+            try generateTemplates()
+            out("Templates written to \(install)\\docs\r\n")
+            return
+        }
+        let hsconfPath = local(install + #"\server.hsconf"#)
+        guard let text = try? String(contentsOfFile: hsconfPath, encoding: .utf8) else {
+            throw Failure(message: "Could not find \(install)\\server.hsconf")
+        }
+        let hsconf: SimulatedHsconf
+        do {
+            hsconf = try SimulatedHsconf(text: text)
+            try hsconf.validate()
+        } catch {
+            throw Failure(message: "Invalid configuration: \(error)")
+        }
+        guard let keyText = try? String(contentsOfFile: local(install + #"\private.key"#), encoding: .utf8),
+            let key = HsconfCipher.keyBytes(privateKeyFile: keyText)
+        else {
+            throw Failure(message: "Could not read \(install)\\private.key; copy it from the deployment controller")
+        }
+        var checked: Set<String> = []
+        for section in DatabaseSection.allCases {
+            let server = hsconf.server(section) ?? ""
+            guard !checked.contains(server.lowercased()) else { continue }
+            checked.insert(server.lowercased())
+            if !names.contains("/applysettingsfactory") { out("Checking connection to database server \(server)...\r\n") }
+            guard let address = DatabaseServerAddress(server) else { throw Failure(message: "Invalid database server name '\(server)'") }
+            guard DatabaseProbe.answers(host: address.host, port: address.port, timeout: 3) else {
+                throw Failure(message: "Error connecting to database server '\(server)': A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible.")
+            }
+        }
+        let steps = names.contains("/applysettingsfactory") ? [] :
+            ["Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings..."]
+        let pause = state.delay(state.profile.configurationToolSeconds) / Double(max(1, steps.count + 1))
+        for step in steps {
+            out(step + "\r\n")
+            log(step)
+            Thread.sleep(forTimeInterval: pause)
+        }
+        Thread.sleep(forTimeInterval: pause)
+        let encrypted = Self.encryptClearPasswords(text, key: key)
+        if encrypted != text {
+            try encrypted.write(toFile: hsconfPath, atomically: true, encoding: .utf8)
+            log("Encrypted clear-text passwords in server.hsconf")
+        }
+        if names.contains("/installservicecenter") || names.contains("/scinstall") {
+            guard state.service("W3SVC")?.state == .running else {
+                throw Failure(message: "Service Center installation failed: IIS is not running (World Wide Web Publishing Service is stopped). Start IIS and try again.")
+            }
+            out("Installing Service Center...\r\n")
+            log("Installing Service Center")
+            out("Service Center installed.\r\n")
+        }
+    }
+
+    /// Replaces each password element without encrypted="true" by its encrypted form; drops
+    /// PlatformServerAdminPassword (the tool consumes it). Every other byte stays.
+    static func encryptClearPasswords(_ text: String, key: [UInt8]) -> String {
+        var result = text
+        for element in ["AdminPassword", "RuntimePassword", "SessionPassword", "ServicePassword", "LogPassword"] {
+            let pattern = "<\(element)>([^<]*)</\(element)>"
+            while let range = result.range(of: pattern, options: .regularExpression) {
+                let inner = result[range].dropFirst(element.count + 2).dropLast(element.count + 3)
+                let clear = unescape(String(inner))
+                result.replaceSubrange(range, with: "<\(element) encrypted=\"true\">\(HsconfCipher.encrypt(clear, key: key))</\(element)>")
+            }
+        }
+        if let range = result.range(of: "[ \t]*<PlatformServerAdminPassword[^>]*>[^<]*</PlatformServerAdminPassword>\r?\n", options: .regularExpression) {
+            result.removeSubrange(range)
+        }
+        return result
+    }
+
+    private static func unescape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    private func generateTemplates() throws {
+        let docs = local(install + #"\docs"#)
+        try FileManager.default.createDirectory(atPath: docs, withIntermediateDirectories: true)
+        for provider in ["SqlServer", "Oracle"] {
+            let template = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<EnvironmentConfiguration>\r\n  <PlatformDatabaseConfiguration ProviderKey=\"\(provider)\" />\r\n</EnvironmentConfiguration>\r\n"
+            try template.write(toFile: docs + "/\(provider)_template.hsconf", atomically: true, encoding: .utf8)
+        }
+    }
+
+    private func fail(_ message: String, switches: [String], out: (String) -> Void) -> Int32 {
+        out("ERROR: \(message)\r\n")
+        log("ERROR \(message)")
+        try? record(switches, exitCode: 1, message: message)
+        return 1
+    }
+
+    private func record(_ switches: [String], exitCode: Int32, message: String) throws {
+        try store.update {
+            $0.lastConfigurationTool = ConfigurationToolRecord(switches: switches, exitCode: exitCode, message: message,
+                                                                finishedAt: Date().timeIntervalSince1970)
+        }
+    }
+
+    private func log(_ message: String) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let line = "\(formatter.string(from: Date())) [\(message.hasPrefix("ERROR") ? "ERROR" : "INFO")] \(message)\r\n"
+        let path = local(#"C:\Windows\Temp\ConfigurationTool.log"#)
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data(line.utf8))
+    }
+}
+
+/// The simulator's own checks of locks and ports (not the agent's code).
+enum FileLockProbeForSimulator {
+    static func isLocked(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 { return true }
+        flock(fd, LOCK_UN)
+        return false
+    }
+}
+
+enum DatabaseProbe {
+    static func answers(host: String, port: Int, timeout: TimeInterval) -> Bool {
+        Loopback.answers(address: host, port: port, timeout: timeout)
+    }
+}

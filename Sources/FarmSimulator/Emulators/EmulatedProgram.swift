@@ -1,0 +1,47 @@
+import Foundation
+
+/// The Windows programs the simulator stands in for. osfarm-sim acts as one of them when started
+/// under its name (each simulated server links the names to the osfarm-sim binary), and finds its
+/// server from the path it was started by.
+public enum EmulatedProgram: String, CaseIterable, Sendable {
+    case serviceControl = "sc.exe"
+    case iisReset = "iisreset.exe"
+    case registry = "reg.exe"
+    case configurationTool = "ConfigurationTool.com"
+
+    /// The program `argv0` names, if it is an emulated one.
+    public static func named(_ argv0: String) -> EmulatedProgram? {
+        let base = (argv0 as NSString).lastPathComponent
+        return allCases.first { $0.rawValue.caseInsensitiveCompare(base) == .orderedSame }
+    }
+
+    /// Runs the emulation; returns the exit code. Output goes to `out` (CRLF line ends, as on Windows).
+    public func run(argv0: String, arguments: [String], out: (String) -> Void) -> Int32 {
+        guard let server = Self.serverDirectory(of: argv0) else {
+            out("osfarm-sim: \(rawValue) must be started from inside a simulated server's C: tree\r\n")
+            return 1
+        }
+        let store = StateStore(serverDirectory: server)
+        do {
+            switch self {
+            case .serviceControl: return try ServiceControlEmulator(store: store).run(arguments, out: out)
+            case .iisReset: return try IISResetEmulator(store: store).run(arguments, out: out)
+            case .registry: return try RegistryEmulator(store: store).run(arguments, out: out)
+            case .configurationTool: return try ConfigurationToolEmulator(store: store, serverDirectory: server).run(arguments, out: out)
+            }
+        } catch {
+            out("osfarm-sim: \(rawValue): \(error)\r\n")
+            return 1
+        }
+    }
+
+    /// The simulated server folder above a program path: the nearest folder holding state.json.
+    static func serverDirectory(of argv0: String) -> String? {
+        var directory = URL(fileURLWithPath: argv0).deletingLastPathComponent().standardized.path
+        while directory != "/" && !directory.isEmpty {
+            if FileManager.default.fileExists(atPath: directory + "/state.json") { return directory }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
+}

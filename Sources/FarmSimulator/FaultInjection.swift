@@ -1,0 +1,73 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults to inject into a simulated server.
+public struct FaultRequest: Sendable {
+    public var stuckStopping: [String] = []
+    public var failingStart: [String] = []
+    public var configurationToolFailure: String?
+    public var lockMachineConfigSeconds: Double?
+    public var slowdown: Double?
+    public var databaseDown: [String] = []
+    public var clear = false
+
+    public init() {}
+}
+
+public enum FaultInjection {
+    public static func apply(_ request: FaultRequest, server name: String, directory: String, emulatorBinary: String) throws {
+        var farm = try LocalFarm.record(in: directory)
+        let server = try farm.server(named: name)
+        let store = StateStore(serverDirectory: server.directory)
+        try store.update { state in
+            if request.clear { state.faults = InjectedFaults() }
+            for service in request.stuckStopping + request.failingStart where state.serviceIndex(service) == nil {
+                throw SimulatorError.unknownServer("\(name) has no service \"\(service)\"")
+            }
+            state.faults.stuckStopping += request.stuckStopping
+            state.faults.failingStart += request.failingStart
+            if let failure = request.configurationToolFailure { state.faults.configurationToolFailure = failure }
+            if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
+        }
+        if let seconds = request.lockMachineConfigSeconds {
+            let path = ServerBuilder.localPath(#"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#, serverDirectory: server.directory)
+            let pid = try Tool.spawn(emulatorBinary, ["hold-lock", "--file", path, "--seconds", String(seconds)])
+            let handle = FileHandle(forWritingAtPath: server.directory + "/helpers.pid") ?? {
+                FileManager.default.createFile(atPath: server.directory + "/helpers.pid", contents: nil)
+                return FileHandle(forWritingAtPath: server.directory + "/helpers.pid")!
+            }()
+            _ = try? handle.seekToEnd()
+            try handle.write(contentsOf: Data("\(pid)\n".utf8))
+            try handle.close()
+            // Return once the lock is really held, so what follows sees it.
+            let deadline = Date().addingTimeInterval(5)
+            while !FileLockProbeForSimulator.isLocked(path) && Date() < deadline { usleep(10_000) }
+        }
+        if !request.databaseDown.isEmpty || request.clear {
+            for which in request.databaseDown {
+                switch which {
+                case "old": farm.oldDatabase?.up = false
+                case "new": farm.newDatabase?.up = false
+                default: throw SimulatorError.unknownServer("database \"\(which)\" (use old or new)")
+                }
+            }
+            if request.clear && request.databaseDown.isEmpty {
+                farm.oldDatabase?.up = true
+                farm.newDatabase?.up = true
+            }
+            try LocalFarm.save(farm)
+        }
+    }
+
+    /// Holds an exclusive lock on a file for a while (stands in for a process holding machine.config).
+    public static func holdLock(path: String, seconds: Double) -> Int32 {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0, flock(fd, LOCK_EX) == 0 else { return 1 }
+        Thread.sleep(forTimeInterval: seconds)
+        flock(fd, LOCK_UN)
+        close(fd)
+        return 0
+    }
+}

@@ -1,0 +1,186 @@
+import FarmProtocol
+import Foundation
+
+/// Lays out a new simulated Windows OutSystems server: its C: tree, its registry and services, and
+/// the emulated Windows programs (links to the osfarm-sim binary, which acts by the name it runs under).
+public struct ServerBuilder {
+    public static let installDirectory = #"C:\Program Files\OutSystems\Platform Server"#
+    public static let platformVersion = "11.23.0.1"
+
+    public var name: String
+    public var role: ServerRole
+    public var address: String
+    public var profile: SimulationProfile
+    /// The DC's address, as CompilerServerHostname and the cache host.
+    public var controllerAddress: String
+    /// The database server value all three sections start with.
+    public var databaseServer: String
+    public var hasLogService: Bool
+    /// Write the DB passwords in clear text (as an operator preparing a file would) instead of encrypted.
+    public var clearTextPasswords: Bool
+    /// The osfarm-sim binary the emulated programs link to.
+    public var emulatorBinary: String
+    /// Shared by every server of a farm (OutSystems requires the same private.key everywhere).
+    public var privateKey: String
+
+    /// Maps a Windows path to this server's folder, as the agent does with OSFARM_SIM_ROOT.
+    public static func localPath(_ windowsPath: String, serverDirectory: String) -> String {
+        var path = windowsPath.replacingOccurrences(of: "\\", with: "/")
+        if path.count >= 2, path[path.index(after: path.startIndex)] == ":" { path = "/" + path.prefix(1).uppercased() + path.dropFirst(2) }
+        return serverDirectory + path
+    }
+
+    public func build(in serverDirectory: String) throws {
+        let manager = FileManager.default
+        func local(_ path: String) -> String { Self.localPath(path, serverDirectory: serverDirectory) }
+        func write(_ text: String, _ path: String) throws {
+            try manager.createDirectory(atPath: (local(path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: local(path), atomically: true, encoding: .utf8)
+        }
+        let install = Self.installDirectory
+        try write(hsconf(), install + #"\server.hsconf"#)
+        try write(privateKey, install + #"\private.key"#)
+        try write("", #"C:\Windows\Temp\ConfigurationTool.log"#)
+        try write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<configuration>\r\n  <configSections />\r\n</configuration>\r\n",
+                  #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)
+        try manager.createDirectory(atPath: local(#"C:\ProgramData"#), withIntermediateDirectories: true)
+        for program in [#"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#, install + #"\ConfigurationTool.com"#] {
+            try manager.createDirectory(atPath: (local(program) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? manager.removeItem(atPath: local(program))
+            try manager.createSymbolicLink(atPath: local(program), withDestinationPath: emulatorBinary)
+        }
+        try StateStore(serverDirectory: serverDirectory).save(initialState())
+    }
+
+    func initialState() -> ServerState {
+        let now = Date().timeIntervalSince1970
+        var nextPID = 1200 + Int.random(in: 0..<200) * 4
+        func service(_ name: String, display: String? = nil, type: Int = 0x10, binary: String, start: ServiceStartType) -> SimulatedService {
+            let running = start != .disabled
+            defer { if running { nextPID += 4 } }
+            return SimulatedService(
+                name: name, displayName: display ?? name, type: type, binaryPath: binary, startType: start,
+                state: running ? .running : .stopped, processID: running ? nextPID : nil, pendingUntil: nil,
+                runningSince: running ? now - 3600 : nil, initialised: false)
+        }
+        let install = Self.installDirectory
+        var services: [SimulatedService] = []
+        if hasLogService {
+            services.append(service("OutSystems Log Service", binary: install + #"\LogServer.exe"#, start: .automatic))
+        }
+        services += [
+            service("OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
+                    start: role == .deploymentController ? .automatic : .disabled),
+            service("OutSystems Deployment Service", binary: install + #"\DeployService\DeployService.exe"#, start: .automatic),
+            service("OutSystems Scheduler Service", binary: install + #"\Scheduler\Scheduler.exe"#, start: .automatic),
+            service("W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .automatic),
+            service("WAS", display: "Windows Process Activation Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .manual),
+        ]
+        if role == .deploymentController {
+            services.append(service("RabbitMQ", binary: #""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, start: .automatic))
+        }
+        var registry: [String: [ServerState.RegistryValue]] = [
+            #"HKEY_LOCAL_MACHINE\SOFTWARE\OutSystems\Installer\Server"#: [
+                .init(name: "(Default)", type: "REG_SZ", data: install),
+                .init(name: "Server", type: "REG_SZ", data: Self.platformVersion),
+            ],
+            #"HKEY_LOCAL_MACHINE\SOFTWARE\OutSystems\Platform Server"#: [
+                .init(name: "MachineName", type: "REG_SZ", data: name.uppercased()),
+                .init(name: "SerialNumber", type: "REG_SZ", data: "SIM-\(name.uppercased())-0001"),
+            ],
+            #"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\InetStp"#: [
+                .init(name: "MajorVersion", type: "REG_DWORD", data: "0xa"),
+                .init(name: "MinorVersion", type: "REG_DWORD", data: "0x0"),
+            ],
+        ]
+        if role == .deploymentController {
+            registry[#"HKEY_LOCAL_MACHINE\SOFTWARE\Ericsson\Erlang\ErlSrv\1.1\RabbitMQ"#] = [
+                .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#),
+            ]
+        }
+        return ServerState(name: name, role: role, address: address, profile: profile, services: services, registry: registry,
+                           faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID)
+    }
+
+    /// A server.hsconf with every section of a SQL Server farm, comments, an escaped `&amp;` and
+    /// encrypted (or clear-text) passwords.
+    func hsconf() -> String {
+        let key = HsconfCipher.keyBytes(privateKeyFile: privateKey) ?? []
+        func password(_ element: String, _ clear: String) -> String {
+            clearTextPasswords ? "<\(element)>\(XMLText.escape(clear))</\(element)>" : "<\(element) encrypted=\"true\">\(HsconfCipher.encrypt(clear, key: key))</\(element)>"
+        }
+        return """
+            <?xml version="1.0" encoding="utf-8"?>\r
+            <!-- Generated by the OutSystems Configuration Tool. Keep identical on every server, except the Scheduler tab. -->\r
+            <EnvironmentConfiguration>\r
+              <PlatformDatabaseConfiguration ProviderKey="SqlServer">\r
+                <Unicode>True</Unicode>\r
+                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <Server>\(databaseServer)</Server>\r
+                <Catalog>outsystems</Catalog>\r
+                <AdminUser>OSADMIN</AdminUser>\r
+                \(password("AdminPassword", "Adm1n&Platform"))\r
+                <RuntimeUser>OSRUNTIME</RuntimeUser>\r
+                \(password("RuntimePassword", "Run<time>Pass"))\r
+                <RuntimeAdvancedSettings>Max Pool Size=100;Application Name=OutSystems &amp; Friends</RuntimeAdvancedSettings>\r
+                <ServicesAdvancedSettings></ServicesAdvancedSettings>\r
+              </PlatformDatabaseConfiguration>\r
+              <!-- Logs share the platform server; a separate catalog keeps them apart. -->\r
+              <LoggingDatabaseConfiguration ProviderKey="SqlServer">\r
+                <Unicode>True</Unicode>\r
+                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <Server>\(databaseServer)</Server>\r
+                <Catalog>outsystems_log</Catalog>\r
+                <AdminUser>OSADMIN_LOG</AdminUser>\r
+                \(password("AdminPassword", "LogAdm1n"))\r
+                <RuntimeUser>OSRUNTIME_LOG</RuntimeUser>\r
+                \(password("RuntimePassword", "LogRunt1me"))\r
+                <RuntimeAdvancedSettings />\r
+              </LoggingDatabaseConfiguration>\r
+              <SessionDatabaseConfiguration ProviderKey="SqlServer">\r
+                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <Server>\(databaseServer)</Server>\r
+                <Catalog>osSession</Catalog>\r
+                <SessionUser>OSSTATE</SessionUser>\r
+                \(password("SessionPassword", "S3ssion"))\r
+                <SessionAdvancedSettings></SessionAdvancedSettings>\r
+                <DeleteExpiredSessionsAvoidLockRowCount>500</DeleteExpiredSessionsAvoidLockRowCount>\r
+              </SessionDatabaseConfiguration>\r
+              <ServiceConfiguration>\r
+                <CompilerServerHostname>\(controllerAddress)</CompilerServerHostname>\r
+                <CompilerServerPort>12000</CompilerServerPort>\r
+                <DeploymentServerPort>12001</DeploymentServerPort>\r
+                <SchedulerServerPort>12002</SchedulerServerPort>\r
+                <SupportAsynchronousLog>True</SupportAsynchronousLog>\r
+                <ServiceInitializationTimeoutInSeconds>180</ServiceInitializationTimeoutInSeconds>\r
+              </ServiceConfiguration>\r
+              <ServerConfiguration>\r
+                <ApplicationServerPort>80</ApplicationServerPort>\r
+                <ApplicationServerSecurePort>443</ApplicationServerSecurePort>\r
+                <MaxConcurrentTimers>3</MaxConcurrentTimers>\r
+                <WeeksToKeep>4</WeeksToKeep>\r
+              </ServerConfiguration>\r
+              <NetworkConfiguration>\r
+                <ApplicationServerVersion>IIS 10.0</ApplicationServerVersion>\r
+                <OutgoingIPAddress></OutgoingIPAddress>\r
+                <ServerKind>\(role == .deploymentController ? "DeploymentController" : "FrontEnd")</ServerKind>\r
+              </NetworkConfiguration>\r
+              <CacheInvalidationConfiguration>\r
+                <ServiceHost>\(controllerAddress)</ServiceHost>\r
+                <ServicePort>5672</ServicePort>\r
+                <ServiceUsername>outsystems</ServiceUsername>\r
+                \(password("ServicePassword", "Rabb1t"))\r
+                <VirtualHost>/OutSystems</VirtualHost>\r
+                <TlsEnabled>False</TlsEnabled>\r
+              </CacheInvalidationConfiguration>\r
+              <OtherConfigurations>\r
+                <DBTimeout>30</DBTimeout>\r
+                <DBUpdateTimeout>600</DBUpdateTimeout>\r
+                <InstallationDir>\(Self.installDirectory)</InstallationDir>\r
+                <PlatformVersion>\(Self.platformVersion)</PlatformVersion>\r
+              </OtherConfigurations>\r
+            </EnvironmentConfiguration>\r
+
+            """
+    }
+}

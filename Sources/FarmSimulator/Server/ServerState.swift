@@ -1,0 +1,96 @@
+import FarmProtocol
+import Foundation
+
+/// One simulated Windows service.
+public struct SimulatedService: Codable, Sendable, Equatable {
+    public var name: String
+    public var displayName: String
+    /// 0x10 own process, 0x20 shared process (as sc.exe TYPE).
+    public var type: Int
+    public var binaryPath: String
+    public var startType: ServiceStartType
+    public var state: ServiceState
+    public var processID: Int?
+    /// When a pending state ends (seconds since 1970); nil while stuck.
+    public var pendingUntil: Double?
+    public var runningSince: Double?
+    /// Running and past its start-up: its port is open.
+    public var initialised: Bool
+}
+
+/// The faults injected into a server.
+public struct InjectedFaults: Codable, Sendable, Equatable {
+    /// Services that never leave STOP_PENDING.
+    public var stuckStopping: [String] = []
+    /// Services whose start fails with error 1053.
+    public var failingStart: [String] = []
+    /// When set, every Configuration Tool run fails with this message.
+    public var configurationToolFailure: String?
+    /// Every delay multiplied by this.
+    public var slowdown: Double = 1
+
+    public init() {}
+}
+
+/// What the last Configuration Tool run did.
+public struct ConfigurationToolRecord: Codable, Sendable, Equatable {
+    public var switches: [String]
+    public var exitCode: Int32
+    public var message: String
+    public var finishedAt: Double
+}
+
+/// Everything about a simulated server that is not a file in its C: tree.
+public struct ServerState: Codable, Sendable {
+    public var name: String
+    public var role: ServerRole
+    public var address: String
+    public var profile: SimulationProfile
+    public var services: [SimulatedService]
+    /// Registry keys by full name (HKEY_LOCAL_MACHINE\…), each value name to (type, data).
+    public var registry: [String: [RegistryValue]]
+    public var faults: InjectedFaults
+    public var lastConfigurationTool: ConfigurationToolRecord?
+    public var nextProcessID: Int
+
+    public struct RegistryValue: Codable, Sendable, Equatable {
+        public var name: String
+        public var type: String
+        public var data: String
+    }
+
+    /// Index of a service by name, as Windows matches it (case-insensitive, name or display name).
+    public func serviceIndex(_ name: String) -> Int? {
+        services.firstIndex { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    public func service(_ name: String) -> SimulatedService? { serviceIndex(name).map { services[$0] } }
+
+    public func delay(_ seconds: Double) -> Double { seconds * faults.slowdown }
+
+    /// Ends pending states whose time has come.
+    public mutating func advance(now: Double = Date().timeIntervalSince1970) {
+        for index in services.indices {
+            guard let until = services[index].pendingUntil, now >= until else { continue }
+            switch services[index].state {
+            case .stopPending:
+                services[index].state = .stopped
+                services[index].processID = nil
+                services[index].pendingUntil = nil
+                services[index].runningSince = nil
+                services[index].initialised = false
+            case .startPending:
+                services[index].state = .running
+                services[index].pendingUntil = nil
+                services[index].runningSince = now
+            default:
+                services[index].pendingUntil = nil
+            }
+        }
+    }
+
+    public mutating func newProcessID() -> Int {
+        defer { nextProcessID += 4 }
+        return nextProcessID
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A simulated server's state.json, changed only under an exclusive file lock so the emulated
+/// programs, the network process and `farm status` can all use it at once.
+public struct StateStore: Sendable {
+    public let serverDirectory: String
+
+    public init(serverDirectory: String) { self.serverDirectory = serverDirectory }
+
+    var statePath: String { serverDirectory + "/state.json" }
+    var lockPath: String { serverDirectory + "/state.lock" }
+
+    /// Reads the state (pending states advanced), lets `body` change it, writes it back.
+    @discardableResult
+    public func update<T>(_ body: (inout ServerState) throws -> T) throws -> T {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SimulatorError.badFarmRecord(path: lockPath, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        var state = try load()
+        let before = try JSONEncoder().encode(state)
+        state.advance()
+        let result = try body(&state)
+        let after = try JSONEncoder().encode(state)
+        if after != before { try save(state) }
+        return result
+    }
+
+    /// The state as it is now (pending states advanced).
+    public func read() throws -> ServerState {
+        try update { $0 }
+    }
+
+    private func load() throws -> ServerState {
+        guard let data = FileManager.default.contents(atPath: statePath) else {
+            throw SimulatorError.badFarmRecord(path: statePath, reason: "missing")
+        }
+        do {
+            return try JSONDecoder().decode(ServerState.self, from: data)
+        } catch {
+            throw SimulatorError.badFarmRecord(path: statePath, reason: "\(error)")
+        }
+    }
+
+    func save(_ state: ServerState) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+    }
+}
