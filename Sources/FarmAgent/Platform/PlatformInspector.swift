@@ -12,7 +12,7 @@ struct PlatformInspector {
         let installation = try Installation.locate(runner: runner)
         let report = try services.status()
         let document = try hsconf(installation)
-        let (role, description) = Self.role(report.services)
+        let (role, description) = RoleReading.role(report.services)
         return PlatformInspection(
             version: installation.version, installDirectory: installation.directory, role: role, roleDescription: description,
             services: report.services, databases: DatabaseSection.allCases.compactMap { document.endpoint($0) },
@@ -30,8 +30,12 @@ struct PlatformInspector {
         }
     }
 
-    /// The role from the services, as OSDiagTool reads it; start types decide while everything is stopped.
-    static func role(_ services: [ServiceStatus]) -> (ServerRole?, String) {
+}
+
+/// The server's role read from its services, as OSDiagTool reads it; start types decide while
+/// everything is stopped (during a database move).
+public enum RoleReading {
+    public static func role(_ services: [ServiceStatus]) -> (ServerRole?, String) {
         let controller = services.first { $0.name == ServiceCatalog.deploymentControllerService }
         let deployment = services.first { $0.name == ServiceCatalog.deploymentService }
         let scheduler = services.first { $0.name == ServiceCatalog.schedulerService }
@@ -47,7 +51,9 @@ struct PlatformInspector {
         }
         return (nil, "Unknown role: no OutSystems services found")
     }
+}
 
+extension PlatformInspector {
     /// Waits until the port of every running OutSystems service answers on this server.
     func waitForReadiness(_ arguments: ReadinessArguments, progress: (String) -> Void) throws(AgentError) -> ReadinessReport {
         let started = Date()

@@ -7,12 +7,24 @@ public enum ServiceControlOutput {
         public var name: String
         public var state: ServiceState
         public var processID: Int?
+
+        public init(name: String, state: ServiceState, processID: Int?) {
+            self.name = name
+            self.state = state
+            self.processID = processID
+        }
     }
 
     public struct Configuration: Sendable, Equatable {
         public var name: String
         public var startType: ServiceStartType
         public var displayName: String?
+
+        public init(name: String, startType: ServiceStartType, displayName: String?) {
+            self.name = name
+            self.startType = startType
+            self.displayName = displayName
+        }
     }
 
     public struct Failure: Sendable, Equatable {
@@ -20,6 +32,11 @@ public enum ServiceControlOutput {
         public var code: Int
         /// The system message that follows, e.g. "The specified service does not exist as an installed service."
         public var message: String
+
+        public init(code: Int, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     /// "KEY : value" lines, keys upper-case as sc prints them.
@@ -81,6 +98,12 @@ public enum RegistryOutput {
         public var name: String
         public var type: String
         public var data: String
+
+        public init(name: String, type: String, data: String) {
+            self.name = name
+            self.type = type
+            self.data = data
+        }
     }
 
     public static let notFoundMessage = "ERROR: The system was unable to find the specified registry key or value."

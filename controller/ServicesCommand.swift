@@ -1,0 +1,45 @@
+import ArgumentParser
+import FarmController
+import FarmProtocol
+import Foundation
+
+extension FarmServices.Action: ExpressibleByArgument {}
+
+extension Osfarm {
+    struct Services: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show, stop or start the OutSystems services and IIS on the selected servers.",
+            discussion: "stop takes IIS down first, then the OutSystems services in the documented order (Log, Deployment Controller, Deployment, Scheduler, SMS Connector); start brings them up in the same order, then IIS. Missing and disabled services are skipped; a service already in place is left alone.")
+
+        @Argument(help: "status, stop or start") var action: FarmServices.Action
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Print one JSON document instead of the table.") var json = false
+        @Option(help: "Seconds each service may take to stop or start.") var serviceTimeout: Double = 120
+        @Flag(help: "Leave IIS alone.") var noIis = false
+        @Option(help: "How many servers at once.") var concurrency: Int = FarmCheck.defaultConcurrency
+
+        func validate() throws {
+            guard serviceTimeout > 0 else { throw ValidationError("--service-timeout must be positive") }
+            guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1…1024") }
+        }
+
+        func run() async throws {
+            let (_, servers, settings) = try connection.prepare()
+            let results = await FarmServices.run(action, servers: servers, settings: settings, serviceTimeout: serviceTimeout,
+                                                 includeIIS: !noIis, concurrency: concurrency) { server, event in
+                ProgressLine.print(server: server, event.message)
+            }
+            print(json ? try FarmServices.json(action, results) : FarmServices.table(results), terminator: "")
+            throw OsfarmExit(status: FarmServices.exitStatus(results))
+        }
+    }
+}
+
+/// Progress as plain timestamped lines on stderr, so stdout keeps only the table or the JSON.
+enum ProgressLine {
+    static func print(server: String, _ message: String) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        FileHandle.standardError.write(Data("\(formatter.string(from: Date())) \(server): \(message)\n".utf8))
+    }
+}
