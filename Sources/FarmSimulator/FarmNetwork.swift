@@ -20,13 +20,16 @@ public final class FarmNetwork {
 
     /// Runs until the farm's record disappears or the process is told to stop.
     public func run() throws -> Never {
-        var lastCheck = Date()
+        var missingSince: Date?
         while true {
-            let farm = try LocalFarm.record(in: directory)
-            tick(farm)
-            if Date().timeIntervalSince(lastCheck) > 2 {
-                lastCheck = Date()
-                if !FileManager.default.fileExists(atPath: directory + "/" + LocalFarm.recordName) { exit(0) }
+            if let farm = try? LocalFarm.record(in: directory) {
+                missingSince = nil
+                tick(farm)
+            } else if !FileManager.default.fileExists(atPath: directory + "/" + LocalFarm.recordName) {
+                // The farm is gone (farm down removed its record): stop too.
+                let since = missingSince ?? Date()
+                missingSince = since
+                if Date().timeIntervalSince(since) > 2 { exit(0) }
             }
             serveListeners(milliseconds: 50)
         }

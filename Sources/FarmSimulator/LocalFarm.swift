@@ -132,7 +132,7 @@ public enum LocalFarm {
                 started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey))
             }
             record.servers = started
-            try WireCodec.recordEncoder(pretty: true).encode(record).write(to: URL(fileURLWithPath: recordPath))
+            try save(record)
             if let simulation {
                 let log = try logDescriptor(directory + "/network.log")
                 defer { close(log) }
@@ -147,7 +147,7 @@ public enum LocalFarm {
         }
         try writeKnownHosts(record)
         try InventoryWriter.write(record)
-        try WireCodec.recordEncoder(pretty: true).encode(record).write(to: URL(fileURLWithPath: recordPath))
+        try save(record)
         if simulation != nil { try waitUntilInitialised(record) }
         return record
     }

@@ -18,11 +18,37 @@ final class TestFarm {
 
     static var agentCommand: String { binary("osfarm-agent") + " serve" }
 
-    init(frontEnds: Int = 2, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
+    /// A farm of one deployment controller and `frontEnds` front-ends, simulated OutSystems servers
+    /// with `profile` timing (nil: plain sshd + agent, no simulated Windows).
+    init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false,
+         customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
         var specs = FarmLayout.servers(frontEnds: frontEnds, agentCommand: Self.agentCommand)
         customize(&specs)
-        record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000))
+        let simulation = profile.map {
+            SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords)
+        }
+        record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
+    }
+
+    /// The farm as it really is (files and processes, not through the agent).
+    func status() throws -> FarmStatus { try FarmStatus.read(directory: directory) }
+
+    func store(_ name: String) throws -> StateStore { StateStore(serverDirectory: try simulated(name).directory) }
+
+    /// A Windows path on a simulated server, as a local path.
+    func file(_ windowsPath: String, on name: String) throws -> String {
+        ServerBuilder.localPath(windowsPath, serverDirectory: try simulated(name).directory)
+    }
+
+    func inject(_ request: FaultRequest, on name: String) throws {
+        try FaultInjection.apply(request, server: name, directory: directory, emulatorBinary: Self.binary("osfarm-sim"))
+    }
+
+    /// An open agent session with a server.
+    func session(_ name: String, timeout: Double = 20) async throws -> AgentSession {
+        let server = try server(name)
+        return try await AgentSession.open(server, options: settings(timeout: timeout).options(for: server), timeout: timeout)
     }
 
     deinit { shutdown() }
