@@ -35,7 +35,7 @@ public final class AgentSession: @unchecked Sendable {
         } catch let error as SSHError {
             throw .unreachable(error)
         } catch {
-            throw wrap(error)
+            throw AgentSessionError.wrap(error)
         }
         do {
             let channel = try await connection.exec(server.agentCommand)
@@ -46,7 +46,7 @@ public final class AgentSession: @unchecked Sendable {
             return AgentSession(server: server, connection: connection, channel: channel, hello: hello, timeout: timeout)
         } catch {
             await connection.close()
-            throw wrap(error)
+            throw AgentSessionError.wrap(error)
         }
     }
 
@@ -97,7 +97,7 @@ public final class AgentSession: @unchecked Sendable {
                 }
             }
         } catch {
-            throw Self.wrap(error)
+            throw AgentSessionError.wrap(error)
         }
     }
 
@@ -127,14 +127,5 @@ public final class AgentSession: @unchecked Sendable {
         guard let exit = try? await channel.finish(deadline: .after(seconds: 2), seconds: 2) else { return "no exit status" }
         if let signal = exit.signal { return "killed by signal \(signal)" }
         return "exit status \(exit.status) as libssh2 reports it"
-    }
-
-    private static func wrap(_ error: Error) -> AgentSessionError {
-        switch error {
-        case let error as AgentSessionError: return error
-        case let error as SSHError: return .ssh(error)
-        case let error as WireError: return .protocolViolation(error.description)
-        default: return .protocolViolation("\(error)")
-        }
     }
 }

@@ -65,3 +65,15 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
         return lines.isEmpty ? "" : "; its last stderr: \(lines.suffix(300))"
     }
 }
+
+extension AgentSessionError {
+    /// Any error from a session call, as an AgentSessionError.
+    public static func wrap(_ error: Error) -> AgentSessionError {
+        switch error {
+        case let error as AgentSessionError: return error
+        case let error as SSHError: return .ssh(error)
+        case let error as WireError: return .protocolViolation(error.description)
+        default: return .protocolViolation("\(error)")
+        }
+    }
+}

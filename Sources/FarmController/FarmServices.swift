@@ -45,7 +45,7 @@ public enum FarmServices {
                 }
                 await session.close()
             } catch {
-                let failure = (error as? AgentSessionError) ?? .protocolViolation("\(error)")
+                let failure = AgentSessionError.wrap(error)
                 result.status = failure.isUnreachable ? .unreachable : .failed
                 result.error = failure
             }

@@ -44,9 +44,11 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     public var databases: [DatabaseEndpoint]
     public var compilerServerHostname: String?
     public var configurationToolPresent: Bool
+    /// Free bytes where the agent keeps its backups, when the system says.
+    public var backupFreeBytes: Int64?
 
     public init(version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
-                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool) {
+                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil) {
         self.version = version
         self.installDirectory = installDirectory
         self.role = role
@@ -55,6 +57,7 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
         self.databases = databases
         self.compilerServerHostname = compilerServerHostname
         self.configurationToolPresent = configurationToolPresent
+        self.backupFreeBytes = backupFreeBytes
     }
 }
 

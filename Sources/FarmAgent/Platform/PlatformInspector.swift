@@ -17,7 +17,8 @@ struct PlatformInspector {
             version: installation.version, installDirectory: installation.directory, role: role, roleDescription: description,
             services: report.services, databases: DatabaseSection.allCases.compactMap { document.endpoint($0) },
             compilerServerHostname: document.value(section: "ServiceConfiguration", child: "CompilerServerHostname"),
-            configurationToolPresent: files.exists(installation.configurationTool))
+            configurationToolPresent: files.exists(installation.configurationTool),
+            backupFreeBytes: files.freeBytes(near: #"C:\ProgramData"#))
     }
 
     private func hsconf(_ installation: Installation) throws(AgentError) -> HsconfDocument {

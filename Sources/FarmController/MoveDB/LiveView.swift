@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an operator watches during a run: on a terminal one live line per server (step, elapsed,
+/// last event), redrawn in place; elsewhere plain timestamped lines. Writes to stderr so that
+/// stdout keeps the summary, the JSON or nothing else.
+public final class LiveView: @unchecked Sendable {
+    private struct Line {
+        var step = "waiting"
+        var since = Date()
+        var last = ""
+    }
+
+    private let lock = NSLock()
+    private let interactive: Bool
+    private let order: [String]
+    private var lines: [String: Line] = [:]
+    private var drawn = 0
+    private let write: (String) -> Void
+
+    public init(servers: [String], interactive: Bool = isatty(STDERR_FILENO) == 1,
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.order = servers
+        self.interactive = interactive
+        self.write = write
+        for server in servers { lines[server] = Line() }
+    }
+
+    /// A server started a step.
+    public func step(_ server: String, _ step: String) {
+        lock.withLock {
+            lines[server, default: Line()].step = step
+            lines[server, default: Line()].since = Date()
+            lines[server, default: Line()].last = ""
+            if interactive { redraw() } else { plain("\(server) \(step): started") }
+        }
+    }
+
+    /// Something happened on a server.
+    public func event(_ server: String, _ message: String) {
+        let message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !message.isEmpty else { return }
+        lock.withLock {
+            lines[server, default: Line()].last = message
+            if interactive { redraw() } else { plain("\(server) \(lines[server]?.step ?? ""): \(message)") }
+        }
+    }
+
+    /// A line about the whole run, printed above the live block.
+    public func note(_ message: String) {
+        lock.withLock {
+            if interactive {
+                clear()
+                write(message + "\n")
+                redraw()
+            } else {
+                plain(message)
+            }
+        }
+    }
+
+    /// Leaves the block as it is and stops redrawing.
+    public func finish() {
+        lock.withLock {
+            if interactive { redraw() }
+            drawn = 0
+        }
+    }
+
+    private func plain(_ text: String) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        write("\(formatter.string(from: Date())) \(text)\n")
+    }
+
+    private func clear() {
+        guard drawn > 0 else { return }
+        write("\u{1B}[\(drawn)A\u{1B}[J")
+        drawn = 0
+    }
+
+    private func redraw() {
+        clear()
+        let width = order.map(\.count).max() ?? 0
+        var text = ""
+        for server in order {
+            guard let line = lines[server] else { continue }
+            let elapsed = Int(Date().timeIntervalSince(line.since))
+            let clock = String(format: "%02d:%02d", elapsed / 60, elapsed % 60)
+            text += "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(line.step.padding(toLength: 18, withPad: " ", startingAt: 0))  \(clock)  \(line.last.prefix(70))\n"
+        }
+        write(text)
+        drawn = order.count
+    }
+}
+
+/// Ctrl-C during a run: the first stops new steps (in-flight ones finish, the run can be resumed);
+/// a second one ends osfarm at once.
+public final class OperatorInterrupt: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    private var sources: [DispatchSourceSignal] = []
+
+    public init() {}
+
+    public var isRequested: Bool { lock.withLock { requested } }
+
+    public func request() { lock.withLock { requested = true } }
+
+    /// Installs the SIGINT and SIGTERM handlers; `notify` is told on the first.
+    public func install(notify: @escaping @Sendable () -> Void) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                if isRequested { exit(ExitStatus.stopped.rawValue) }
+                request()
+                notify()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

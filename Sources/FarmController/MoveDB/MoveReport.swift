@@ -1,0 +1,188 @@
+import FarmProtocol
+import Foundation
+
+/// The outcome of a run for people (summary table, Markdown change record) and for automation
+/// (one JSON document). Built from the run's record and journal only, so it never holds a secret.
+public struct MoveReport: Sendable {
+    public let record: RunRecord
+    public let state: RunState
+    public let entries: [JournalEntry]
+    public let outcome: RunOutcome
+
+    public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome) {
+        self.record = record
+        self.entries = entries
+        self.state = RunState(entries: entries)
+        self.outcome = outcome
+    }
+
+    private var headline: String {
+        var line = "run \(record.runID): \(outcome == .completed ? "completed" : outcome.exitStatus == .stopped ? "STOPPED" : "FAILED")"
+        line += ", \(record.from ?? "?") → \(record.targets.description)"
+        return line
+    }
+
+    private var partialLine: String? {
+        record.partial ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")." : nil
+    }
+
+    private func duration(_ server: String) -> Double {
+        (state.durations[server] ?? [:]).values.reduce(0, +) / 1000
+    }
+
+    public func summary() -> String {
+        var text = ""
+        if let partialLine { text += partialLine + "\n" }
+        var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME"])
+        for server in record.servers {
+            let stopped = MoveStep.stopPhase.filter { state.isDone(server, $0) }.count
+            let applied = MoveStep.applyPhase.filter { state.isDone(server, $0) }.count
+            table.add([server, "\(stopped)/\(MoveStep.stopPhase.count)", "\(applied)/\(MoveStep.applyPhase.count)", state.summary(server),
+                       String(format: "%.1f s", duration(server))])
+        }
+        text += table.render()
+        for server in record.servers { if let message = state.messages[server] { text += "\(server): \(message)\n" } }
+        text += "\n" + headline + "\n"
+        if outcome != .completed { text += outcome.message + "\n" }
+        return text
+    }
+
+    public struct Document: Codable {
+        public struct Step: Codable {
+            var step: String
+            var status: RunState.StepStatus
+            var durationMilliseconds: Double?
+        }
+
+        public struct Server: Codable {
+            var name: String
+            var state: String
+            var steps: [Step]
+            var error: String?
+        }
+
+        var schema = "osfarm.move-db/v1"
+        var runID: String
+        var osfarmVersion = OsfarmVersion.current
+        var startedBy: String
+        var startedAt: Date
+        var from: String?
+        var to: MoveTargets
+        var partial: Bool
+        var outcome: String
+        var message: String
+        var exitCode: Int32
+        var servers: [Server]
+        var manualSteps: [String]
+        var rollbackCommand: String
+    }
+
+    public func document() -> Document {
+        Document(
+            runID: record.runID, startedBy: record.startedBy, startedAt: record.createdAt, from: record.from, to: record.targets,
+            partial: record.partial, outcome: outcome == .completed ? "completed" : outcome.exitStatus == .stopped ? "stopped" : "failed",
+            message: outcome.message, exitCode: outcome.exitStatus.rawValue,
+            servers: record.servers.map { server in
+                Document.Server(name: server, state: state.summary(server), steps: (MoveStep.stopPhase + MoveStep.applyPhase + [.applySettings]).compactMap { step in
+                    let status = state.status(server, step)
+                    if step == .applySettings && status == .pending { return nil }
+                    return Document.Step(step: step.rawValue, status: status, durationMilliseconds: state.durations[server]?[step])
+                }, error: state.messages[server])
+            },
+            manualSteps: MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
+                                              controller: record.servers.first),
+            rollbackCommand: "osfarm rollback \(record.runID)")
+    }
+
+    public func json() throws -> String {
+        String(decoding: try RunJournal.recordEncoder().encodePretty(document()), as: UTF8.self) + "\n"
+    }
+
+    /// The change record for the change board.
+    public func markdown() -> String {
+        let formatter = ISO8601DateFormatter()
+        var text = "# Change record: OutSystems database move \(record.runID)\n\n"
+        if let partialLine { text += "**\(partialLine)**\n\n" }
+        text += "| | |\n|---|---|\n"
+        text += "| Run | `\(record.runID)` |\n"
+        text += "| Started by | \(record.startedBy) |\n"
+        text += "| Started at | \(formatter.string(from: record.createdAt)) |\n"
+        if let finished = entries.last?.time { text += "| Last step at | \(formatter.string(from: finished)) |\n" }
+        text += "| From | \(record.from ?? "unknown") |\n"
+        text += "| To | \(record.targets.description) |\n"
+        text += "| Servers | \(record.servers.joined(separator: ", ")) |\n"
+        text += "| Outcome | \(outcome == .completed ? "completed" : outcome.message) |\n"
+        text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n\n"
+        text += "## Servers\n\n"
+        for server in record.servers {
+            text += "### \(server): \(state.summary(server))\n\n| step | outcome | duration |\n|---|---|---|\n"
+            for step in MoveStep.stopPhase + MoveStep.applyPhase + [.applySettings] {
+                let status = state.status(server, step)
+                if step == .applySettings && status == .pending { continue }
+                let duration = state.durations[server]?[step].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
+                text += "| \(step.summary) | \(status.rawValue) | \(duration) |\n"
+            }
+            if let message = state.messages[server] { text += "\nError: \(message)\n" }
+            text += "\n"
+        }
+        text += "## Left to do by hand\n\n"
+        for (index, step) in MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
+                                                  controller: record.servers.first).enumerated() {
+            text += "\(index + 1). \(step)\n"
+        }
+        text += "\n## If it must be undone\n\n`osfarm rollback \(record.runID)` restores every touched server's server.hsconf and private.key from this run's backups (SHA-256 checked), reruns the Configuration Tool and restarts the services against \(record.from ?? "the old database").\n"
+        return text
+    }
+}
+
+/// The runs under a state directory, newest first.
+public enum RunCatalog {
+    public struct Entry: Codable, Sendable {
+        public var runID: String
+        public var startedAt: Date
+        public var startedBy: String
+        public var to: String
+        public var from: String?
+        public var state: String
+        public var moved: Int
+        public var servers: Int
+    }
+
+    public static func list(stateDirectory: String) -> [Entry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
+        return names.compactMap { name -> Entry? in
+            guard let (_, record, entries) = try? RunJournal.open(runID: name, stateDirectory: stateDirectory) else { return nil }
+            let state = RunState(entries: entries)
+            let last = entries.last { $0.server == nil && $0.step == "run" && $0.event != .started }
+            let status: String
+            switch last?.event {
+            case .finished?: status = "completed"
+            case .failed?: status = "failed"
+            case .skipped?: status = "stopped"
+            default: status = entries.isEmpty ? "created" : "interrupted"
+            }
+            let rolledBack = entries.contains { $0.step.hasPrefix("rollback:") }
+            return Entry(runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
+                         from: record.from, state: rolledBack ? status + ", rolled back" : status,
+                         moved: record.servers.filter { state.summary($0) == "moved" }.count, servers: record.servers.count)
+        }.sorted { $0.startedAt > $1.startedAt }
+    }
+
+    public static func text(_ runs: [Entry]) -> String {
+        guard !runs.isEmpty else { return "no runs\n" }
+        var table = TextTable(headers: ["RUN", "STARTED", "FROM", "TO", "MOVED", "STATE"])
+        let formatter = ISO8601DateFormatter()
+        for run in runs {
+            table.add([run.runID, formatter.string(from: run.startedAt), run.from ?? "?", run.to, "\(run.moved)/\(run.servers)", run.state])
+        }
+        return table.render()
+    }
+
+    public static func json(_ runs: [Entry]) throws -> String {
+        struct Document: Codable {
+            var schema = "osfarm.runs/v1"
+            var runs: [Entry]
+        }
+        return String(decoding: try RunJournal.recordEncoder().encodePretty(Document(runs: runs)), as: UTF8.self) + "\n"
+    }
+}
