@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# make demo: a local simulated farm (1 deployment controller + 3 front-ends, each a real sshd on
-# its own loopback address), then osfarm run against it as against a real farm, then tear-down.
+# make demo: the real job on a local simulated farm. One deployment controller and three
+# front-ends, each a real sshd on its own loopback address with the agent behind it and a
+# simulated Windows OutSystems server under it; an old and a new database server. osfarm moves
+# the farm from the old to the new database as it would a real farm, then the simulator's own
+# view of the servers (not osfarm's) confirms every server names the new database and runs.
 set -euo pipefail
 
 bin="${BIN:-.build/debug}"
@@ -8,8 +11,20 @@ farm="$(mktemp -d -t osfarm-demo.XXXXXX)"
 cleanup() { "$bin/osfarm-sim" farm down --dir "$farm" --remove >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-echo "== bringing up a simulated farm in $farm"
-"$bin/osfarm-sim" farm up --dir "$farm" --front-ends 3
+echo "== a simulated farm in $farm"
+"$bin/osfarm-sim" farm up --dir "$farm" --front-ends 3 --profile fast
+old="$("$bin/osfarm-sim" farm database --dir "$farm" old)"
+new="$("$bin/osfarm-sim" farm database --dir "$farm" new)"
 echo
 echo "== osfarm check -i $farm/inventory.yaml"
 "$bin/osfarm" check -i "$farm/inventory.yaml"
+echo
+echo "== osfarm move-db run -i $farm/inventory.yaml --to $new --expect-from $old --db-restored"
+"$bin/osfarm" move-db run -i "$farm/inventory.yaml" --to "$new" --expect-from "$old" --db-restored \
+  --state-dir "$farm/runs" --report "$farm/change-record.md"
+echo
+echo "== the farm as the simulator sees it"
+"$bin/osfarm-sim" farm status --dir "$farm" --expect-database "$new"
+echo
+echo "the change record osfarm wrote (removed with the demo farm):"
+sed -n '1,16p' "$farm/change-record.md"

@@ -68,7 +68,7 @@ extension SimulationProfile: ExpressibleByArgument {}
 struct Farm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring a local simulated farm up or down, or show its state.",
-        subcommands: [Up.self, Down.self, Status.self])
+        subcommands: [Up.self, Down.self, Status.self, Database.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start one deployment controller and N front-ends.")
@@ -120,10 +120,35 @@ struct Farm: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the farm's servers as they really are (not through the agent).")
         @Option(help: "The farm's folder.") var dir: String
         @Flag(help: "Print JSON.") var json = false
+        @Option(help: "Exit 1 unless every server names this database in all three sections with every enabled service and IIS running.")
+        var expectDatabase: String?
 
         func run() async throws {
             let status = try FarmStatus.read(directory: URL(fileURLWithPath: dir).standardized.path)
             print(json ? try status.json() : status.text(), terminator: "")
+            if let expected = expectDatabase {
+                let wrong = status.servers.filter { $0.database?.caseInsensitiveCompare(expected) != .orderedSame || !$0.allRunning }
+                guard wrong.isEmpty else {
+                    FileHandle.standardError.write(Data("not on \(expected) with everything running: \(wrong.map(\.name).joined(separator: ", "))\n".utf8))
+                    throw ExitCode(1)
+                }
+                print("every server names \(expected) and runs")
+            }
+        }
+    }
+
+    struct Database: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "database", abstract: "Print the old or new database server of the farm.")
+        @Option(help: "The farm's folder.") var dir: String
+        @Argument(help: "old or new") var which: String
+
+        func run() async throws {
+            let farm = try LocalFarm.record(in: URL(fileURLWithPath: dir).standardized.path)
+            switch which {
+            case "old": print(farm.oldDatabase?.server ?? "")
+            case "new": print(farm.newDatabase?.server ?? "")
+            default: throw ValidationError("old or new")
+            }
         }
     }
 }
