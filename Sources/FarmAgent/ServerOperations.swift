@@ -83,7 +83,7 @@ public struct ServerOperations: Sendable {
             let address = DatabaseServerAddress(arguments.host)
             let host = address?.host ?? arguments.host
             let port = arguments.host.contains(",") ? (address?.port ?? arguments.port) : arguments.port
-            switch TCPProbe.connect(host: host, port: port, timeout: arguments.timeoutSeconds) {
+            switch TCPProbe.connect(host: environment.resolve(host), port: port, timeout: arguments.timeoutSeconds) {
             case let .answered(milliseconds):
                 return .probe(TCPProbeResult(host: host, port: port, reachable: true, milliseconds: milliseconds, error: nil))
             case let .failed(reason):

@@ -73,7 +73,7 @@ public final class FarmNetwork {
             switch service.name {
             case "OutSystems Deployment Controller Service":
                 guard let server = hsconf?.server(.platform), let address = DatabaseServerAddress(server),
-                    Loopback.answers(address: address.host, port: address.port, timeout: 0.2)
+                    Loopback.answers(address: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port, timeout: 0.2)
                 else { continue }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":
                 guard let controller = hsconf?.value("ServiceConfiguration", "CompilerServerHostname"),

@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +12,8 @@ public struct FaultRequest: Sendable {
     public var lockMachineConfigSeconds: Double?
     public var slowdown: Double?
     public var databaseDown: [String] = []
+    /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
+    public var hostsEntries: [String: String] = [:]
     public var clear = false
 
     public init() {}
@@ -31,13 +34,21 @@ public enum FaultInjection {
             if let failure = request.configurationToolFailure { state.faults.configurationToolFailure = failure }
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
         }
+        if !request.hostsEntries.isEmpty {
+            let path = ServerBuilder.localPath(WindowsHostsFile.path, serverDirectory: server.directory)
+            var lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\r\n").filter { line in
+                !request.hostsEntries.keys.contains { line.hasSuffix("\t" + $0) }
+            }
+            while lines.last == "" { lines.removeLast() }
+            for (name, address) in request.hostsEntries.sorted(by: { $0.key < $1.key }) { lines.append("\(address)\t\(name)") }
+            try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
         if let seconds = request.lockMachineConfigSeconds {
             let path = ServerBuilder.localPath(#"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#, serverDirectory: server.directory)
             let pid = try Tool.spawn(emulatorBinary, ["hold-lock", "--file", path, "--seconds", String(seconds)])
-            let handle = FileHandle(forWritingAtPath: server.directory + "/helpers.pid") ?? {
-                FileManager.default.createFile(atPath: server.directory + "/helpers.pid", contents: nil)
-                return FileHandle(forWritingAtPath: server.directory + "/helpers.pid")!
-            }()
+            let pidFile = server.directory + "/helpers.pid"
+            if !FileManager.default.fileExists(atPath: pidFile) { _ = FileManager.default.createFile(atPath: pidFile, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: pidFile))
             _ = try? handle.seekToEnd()
             try handle.write(contentsOf: Data("\(pid)\n".utf8))
             try handle.close()

@@ -53,13 +53,15 @@ public struct LocalFarmRecord: Codable, Sendable {
 
 /// A simulated database server: a real TCP port on its own loopback address.
 public struct SimulatedDatabase: Codable, Sendable, Equatable {
+    /// The name the servers know it by (through their hosts files).
+    public var name: String
     public var address: String
     public var port: Int
     /// Whether the network process opens its port.
     public var up: Bool
 
     /// The value server.hsconf and `--to` use for it.
-    public var server: String { port == DatabaseServerAddress.defaultPort ? address : "\(address),\(port)" }
+    public var server: String { port == DatabaseServerAddress.defaultPort ? name : "\(name),\(port)" }
 }
 
 /// How to turn a farm's servers into simulated Windows OutSystems servers.
@@ -107,8 +109,10 @@ public enum LocalFarm {
         var databases: [SimulatedDatabase] = []
         var specs = servers
         if let simulation {
-            databases = try Loopback.freeAddresses(count: 2, port: DatabaseServerAddress.defaultPort)
-                .map { SimulatedDatabase(address: $0, port: DatabaseServerAddress.defaultPort, up: true) }
+            let databaseAddresses = try Loopback.freeAddresses(count: 2, port: DatabaseServerAddress.defaultPort)
+            databases = zip(["sql-old.farm.test", "sql-new.farm.test"], databaseAddresses).map {
+                SimulatedDatabase(name: $0, address: $1, port: DatabaseServerAddress.defaultPort, up: true)
+            }
             let controller = zip(servers, addresses).first { $0.0.role == .deploymentController }?.1 ?? addresses[0]
             let privateKey = HsconfCipher.newPrivateKey()
             for (index, (spec, address)) in zip(servers, addresses).enumerated() {
@@ -116,7 +120,8 @@ public enum LocalFarm {
                 try ServerBuilder(
                     name: spec.name, role: spec.role, address: address, profile: simulation.profile, controllerAddress: controller,
                     databaseServer: databases[0].server, hasLogService: index % 2 == 0, clearTextPasswords: simulation.clearTextPasswords,
-                    emulatorBinary: simulation.emulatorBinary, privateKey: privateKey
+                    emulatorBinary: simulation.emulatorBinary, privateKey: privateKey,
+                    hosts: databases.map { ($0.name, $0.address) }
                 ).build(in: serverDirectory)
                 specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
                 specs[index].environment["OSFARM_SIM_ADDRESS"] = address

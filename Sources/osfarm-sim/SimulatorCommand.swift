@@ -21,6 +21,7 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Hold machine.config locked for this many seconds.") var lockMachineConfig: Double?
     @Option(help: "Make everything slower by this factor.") var slowdown: Double?
     @Option(help: "Take a database down: old or new (farm-wide).") var databaseDown: [String] = []
+    @Option(help: "Set a hosts-file entry NAME=ADDRESS on the server (repeatable).") var hostsEntry: [String] = []
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -32,6 +33,11 @@ struct Fault: AsyncParsableCommand {
         request.slowdown = slowdown
         request.databaseDown = databaseDown
         request.clear = clear
+        for entry in hostsEntry {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--hosts-entry takes NAME=ADDRESS, not \(entry)") }
+            request.hostsEntries[parts[0]] = parts[1]
+        }
         try FaultInjection.apply(request, server: server, directory: URL(fileURLWithPath: dir).standardized.path,
                                  emulatorBinary: ownExecutable())
         print("faults applied to \(server)")

@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 
 /// Where the agent's Windows paths and "this machine's" address really are.
@@ -24,6 +25,18 @@ public struct HostEnvironment: Sendable {
         let environment = ProcessInfo.processInfo.environment
         return HostEnvironment(root: environment["OSFARM_SIM_ROOT"] ?? "/nonexistent-windows-root",
                                localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1")
+        #endif
+    }
+
+    /// The address to connect to for `host`. Windows' resolver reads the hosts file itself; on Linux
+    /// (inside the simulator) the agent reads the simulated server's hosts file the same way, so a
+    /// name can resolve differently on each simulated server as it can on real ones.
+    public func resolve(_ host: String) -> String {
+        #if os(Windows)
+        return host
+        #else
+        guard let text = try? String(contentsOfFile: localPath(WindowsHostsFile.path), encoding: .utf8) else { return host }
+        return WindowsHostsFile(text: text).address(of: host) ?? host
         #endif
     }
 

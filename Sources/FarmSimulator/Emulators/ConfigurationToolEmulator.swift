@@ -94,7 +94,7 @@ struct ConfigurationToolEmulator {
             checked.insert(server.lowercased())
             if !names.contains("/applysettingsfactory") { out("Checking connection to database server \(server)...\r\n") }
             guard let address = DatabaseServerAddress(server) else { throw Failure(message: "Invalid database server name '\(server)'") }
-            guard DatabaseProbe.answers(host: address.host, port: address.port, timeout: 3) else {
+            guard DatabaseProbe.answers(host: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port, timeout: 3) else {
                 throw Failure(message: "Error connecting to database server '\(server)': A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible.")
             }
         }
@@ -196,5 +196,12 @@ enum FileLockProbeForSimulator {
 enum DatabaseProbe {
     static func answers(host: String, port: Int, timeout: TimeInterval) -> Bool {
         Loopback.answers(address: host, port: port, timeout: timeout)
+    }
+
+    /// A name as the simulated server resolves it: its own hosts file first, as Windows does.
+    static func resolve(_ host: String, serverDirectory: String) -> String {
+        let path = ServerBuilder.localPath(WindowsHostsFile.path, serverDirectory: serverDirectory)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return host }
+        return WindowsHostsFile(text: text).address(of: host) ?? host
     }
 }

@@ -22,6 +22,8 @@ public struct ServerBuilder {
     public var emulatorBinary: String
     /// Shared by every server of a farm (OutSystems requires the same private.key everywhere).
     public var privateKey: String
+    /// Names for the server's hosts file (the database servers).
+    public var hosts: [(name: String, address: String)] = []
 
     /// Maps a Windows path to this server's folder, as the agent does with OSFARM_SIM_ROOT.
     public static func localPath(_ windowsPath: String, serverDirectory: String) -> String {
@@ -44,6 +46,9 @@ public struct ServerBuilder {
         try write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<configuration>\r\n  <configSections />\r\n</configuration>\r\n",
                   #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)
         try manager.createDirectory(atPath: local(#"C:\ProgramData"#), withIntermediateDirectories: true)
+        var hostsFile = "# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n# This is a sample HOSTS file used by Microsoft TCP/IP for Windows.\r\n#\r\n"
+        for entry in hosts { hostsFile += "\(entry.address)\t\(entry.name)\r\n" }
+        try write(hostsFile, WindowsHostsFile.path)
         for program in [#"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#, install + #"\ConfigurationTool.com"#] {
             try manager.createDirectory(atPath: (local(program) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? manager.removeItem(atPath: local(program))
