@@ -70,11 +70,14 @@ public struct SimulationOptions: Sendable {
     /// The osfarm-sim binary: the emulated Windows programs and the network process.
     public var emulatorBinary: String
     public var clearTextPasswords: Bool
+    /// The databases use Windows (integrated) authentication.
+    public var windowsAuthentication: Bool
 
-    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false) {
+    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false) {
         self.profile = profile
         self.emulatorBinary = emulatorBinary
         self.clearTextPasswords = clearTextPasswords
+        self.windowsAuthentication = windowsAuthentication
     }
 }
 
@@ -121,7 +124,7 @@ public enum LocalFarm {
                     name: spec.name, role: spec.role, address: address, profile: simulation.profile, controllerAddress: controller,
                     databaseServer: databases[0].server, hasLogService: index % 2 == 0, clearTextPasswords: simulation.clearTextPasswords,
                     emulatorBinary: simulation.emulatorBinary, privateKey: privateKey,
-                    hosts: databases.map { ($0.name, $0.address) }
+                    hosts: databases.map { ($0.name, $0.address) }, windowsAuthentication: simulation.windowsAuthentication
                 ).build(in: serverDirectory)
                 specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
                 specs[index].environment["OSFARM_SIM_ADDRESS"] = address

@@ -20,15 +20,49 @@ final class TestFarm {
 
     /// A farm of one deployment controller and `frontEnds` front-ends, simulated OutSystems servers
     /// with `profile` timing (nil: plain sshd + agent, no simulated Windows).
-    init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false,
+    init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
          customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
         var specs = FarmLayout.servers(frontEnds: frontEnds, agentCommand: Self.agentCommand)
         customize(&specs)
         let simulation = profile.map {
-            SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords)
+            SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
+                              windowsAuthentication: windowsAuthentication)
         }
         record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
+    }
+
+    var oldDatabase: String { record.oldDatabase!.server }
+    var newDatabase: String { record.newDatabase!.server }
+    var stateDirectory: String { directory + "/runs" }
+
+    /// `osfarm move-db MODE` against this farm, journaling into the farm's folder.
+    func moveDB(_ mode: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> CommandResult {
+        try osfarm(["move-db", mode, "-i", record.inventory, "--to", newDatabase, "--state-dir", stateDirectory] + extra, environment: environment)
+    }
+
+    /// The run id a run printed (its journal folder name).
+    func lastRunID() throws -> String {
+        guard let id = try FileManager.default.contentsOfDirectory(atPath: stateDirectory).sorted().last else {
+            throw SimulatorError.noFarm(directory: stateDirectory + " (no run)")
+        }
+        return id
+    }
+
+    func journal(_ runID: String) throws -> [JournalEntry] {
+        try RunJournal.open(runID: runID, stateDirectory: stateDirectory).2
+    }
+
+    /// The bytes of every server's server.hsconf and private.key.
+    func configurationFiles() throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for server in record.servers {
+            for name in ["server.hsconf", "private.key"] {
+                let path = try file(#"C:\Program Files\OutSystems\Platform Server\"# + name, on: server.name)
+                files[server.name + "/" + name] = try Data(contentsOf: URL(fileURLWithPath: path))
+            }
+        }
+        return files
     }
 
     /// The farm as it really is (files and processes, not through the agent).

@@ -284,7 +284,7 @@ public final class MoveRun: @unchecked Sendable {
             if let message { view.event(server.name, message) }
             return nil
         } catch {
-            let failure = (error as? StepFailure)?.message ?? AgentSessionError.wrap(error).description
+            let failure = Self.describe(error)
             log(JournalEntry(server: server.name, step: step.rawValue, event: .failed, message: failure,
                              durationMilliseconds: Date().timeIntervalSince(started) * 1000))
             view.event(server.name, "FAILED: \(failure)")
@@ -294,6 +294,13 @@ public final class MoveRun: @unchecked Sendable {
 
     struct StepFailure: Error {
         var message: String
+    }
+
+    /// A step's failure in a line: the agent's own message when it answered with an error.
+    static func describe(_ error: Error) -> String {
+        if let failure = error as? StepFailure { return failure.message }
+        if case let .agentFailed(_, agentError) = AgentSessionError.wrap(error) { return agentError.message }
+        return AgentSessionError.wrap(error).description
     }
 
     private func perform(_ step: MoveStep, session: AgentSession, server: ServerEntry) async throws -> String? {

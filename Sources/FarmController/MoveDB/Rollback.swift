@@ -32,7 +32,7 @@ public struct Rollback: Sendable {
                     try? journal.append(JournalEntry(server: server.name, step: "rollback:\(step)", event: .finished,
                                                      durationMilliseconds: Date().timeIntervalSince(started) * 1000))
                 } catch {
-                    let message = (error as? MoveRun.StepFailure)?.message ?? AgentSessionError.wrap(error).description
+                    let message = MoveRun.describe(error)
                     try? journal.append(JournalEntry(server: server.name, step: "rollback:\(step)", event: .failed, message: message))
                     view.event(server.name, "FAILED: \(message)")
                     failure = "\(step): \(message)"

@@ -50,14 +50,22 @@ struct ConfigurationToolEmulator {
         let state = try store.read()
         out("OutSystems Configuration Tool \(ServerBuilder.platformVersion) (simulated)\r\n")
         log("Configuration Tool started with \(names.joined(separator: " "))")
+        // The log and the record name the switches and how many arguments each had, never the arguments.
+        let described = requested.map { $0.arguments.isEmpty ? $0.name : "\($0.name)(\($0.arguments.count))" }
         do {
+            if requested.contains(where: { $0.name == "/upgradeinstall" && $0.arguments.isEmpty }),
+                let text = try? String(contentsOfFile: local(install + #"\server.hsconf"#), encoding: .utf8),
+                (try? SimulatedHsconf(text: text))?.value(DatabaseSection.platform.elementName, "UsedAuthenticationMode") == "Windows Authentication"
+            {
+                throw Failure(message: "The platform database uses Integrated Authentication: /UpgradeInstall needs the administrator password")
+            }
             try perform(requested.map(\.name), state: state, out: out)
         } catch let failure as Failure {
-            return fail(failure.message, switches: names, out: out)
+            return fail(failure.message, switches: described, out: out)
         }
         out("Configuration applied successfully.\r\n")
         log("Configuration Tool finished successfully")
-        try record(names, exitCode: 0, message: "ok")
+        try record(described, exitCode: 0, message: "ok")
         return 0
     }
 

@@ -24,6 +24,8 @@ public struct ServerBuilder {
     public var privateKey: String
     /// Names for the server's hosts file (the database servers).
     public var hosts: [(name: String, address: String)] = []
+    /// The databases use Windows (integrated) authentication.
+    public var windowsAuthentication = false
 
     /// Maps a Windows path to this server's folder, as the agent does with OSFARM_SIM_ROOT.
     public static func localPath(_ windowsPath: String, serverDirectory: String) -> String {
@@ -109,6 +111,8 @@ public struct ServerBuilder {
 
     /// A server.hsconf with every section of a SQL Server farm, comments, an escaped `&amp;` and
     /// encrypted (or clear-text) passwords.
+    private var authenticationMode: String { windowsAuthentication ? "Windows Authentication" : "Database Authentication" }
+
     func hsconf() -> String {
         let key = HsconfCipher.keyBytes(privateKeyFile: privateKey) ?? []
         func password(_ element: String, _ clear: String) -> String {
@@ -120,7 +124,7 @@ public struct ServerBuilder {
             <EnvironmentConfiguration>\r
               <PlatformDatabaseConfiguration ProviderKey="SqlServer">\r
                 <Unicode>True</Unicode>\r
-                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
                 <Server>\(databaseServer)</Server>\r
                 <Catalog>outsystems</Catalog>\r
                 <AdminUser>OSADMIN</AdminUser>\r
@@ -133,7 +137,7 @@ public struct ServerBuilder {
               <!-- Logs share the platform server; a separate catalog keeps them apart. -->\r
               <LoggingDatabaseConfiguration ProviderKey="SqlServer">\r
                 <Unicode>True</Unicode>\r
-                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
                 <Server>\(databaseServer)</Server>\r
                 <Catalog>outsystems_log</Catalog>\r
                 <AdminUser>OSADMIN_LOG</AdminUser>\r
@@ -143,7 +147,7 @@ public struct ServerBuilder {
                 <RuntimeAdvancedSettings />\r
               </LoggingDatabaseConfiguration>\r
               <SessionDatabaseConfiguration ProviderKey="SqlServer">\r
-                <UsedAuthenticationMode>Database Authentication</UsedAuthenticationMode>\r
+                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
                 <Server>\(databaseServer)</Server>\r
                 <Catalog>osSession</Catalog>\r
                 <SessionUser>OSSTATE</SessionUser>\r
