@@ -15,7 +15,7 @@ public struct CheckReport: Sendable {
     }
 
     public func table() -> String {
-        var table = TextTable(headers: ["SERVER", "ADDRESS", "ROLE", "HOST KEY", "AGENT", "RTT", "STATUS"])
+        var table = TextTable(headers: ["SERVER", "ADDRESS", "ROLE", "HOST KEY", "AGENT", "RTT", "DATABASE", "STATUS"])
         for check in checks {
             table.add([
                 check.server.name,
@@ -24,6 +24,7 @@ public struct CheckReport: Sendable {
                 check.hostKey?.fingerprint ?? "-",
                 check.inspection?.agentVersion ?? "-",
                 check.roundTripMilliseconds.map { String(format: "%.1f ms", $0) } ?? "-",
+                check.inspection?.platform.map { Set($0.databases.map(\.server)).sorted().joined(separator: ", ") } ?? "-",
                 check.status.rawValue,
             ])
         }

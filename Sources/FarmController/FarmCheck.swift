@@ -14,7 +14,7 @@ public struct ServerCheck: Sendable {
     public var status: Status
     public var hostKey: HostKey?
     public var inspection: ServerInspection?
-    /// Round trip of the `inspect` request over the established session.
+    /// Round trip of a `ping` over the established session (network and agent, nothing else).
     public var roundTripMilliseconds: Double?
     public var elapsedMilliseconds: Double
     public var error: AgentSessionError?
@@ -46,11 +46,12 @@ public enum FarmCheck {
         }
         var result = ServerCheck(server: server, status: .ok, hostKey: session.hostKey, inspection: nil,
                                  roundTripMilliseconds: nil, elapsedMilliseconds: 0, error: nil)
-        let sent = Deadline.now
         do {
-            if case let .inspection(inspection) = try await session.perform(.inspect) {
+            let sent = Deadline.now
+            _ = try await session.perform(.ping(PingArguments()))
+            result.roundTripMilliseconds = Double(Deadline.now.uptimeNanoseconds - sent.uptimeNanoseconds) / 1_000_000
+            if case let .inspection(inspection) = try await session.perform(.inspect, timeout: max(settings.timeout, 60)) {
                 result.inspection = inspection
-                result.roundTripMilliseconds = Double(Deadline.now.uptimeNanoseconds - sent.uptimeNanoseconds) / 1_000_000
             }
         } catch {
             result.status = .failed
