@@ -85,6 +85,8 @@ struct Farm: AsyncParsableCommand {
         @Option(help: "How long things take: instant, fast or realistic.") var profile: SimulationProfile = .fast
         @Flag(help: "Write database passwords in server.hsconf in clear text (the Configuration Tool encrypts them).")
         var clearTextPasswords = false
+        @Flag(help: "Plain sshd + agent servers, no simulated Windows (for SSH fan-out benchmarks).")
+        var noSimulation = false
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
@@ -98,7 +100,7 @@ struct Farm: AsyncParsableCommand {
             }
             let farm = try LocalFarm.up(
                 directory: directory, servers: FarmLayout.servers(frontEnds: frontEnds, agentCommand: agentPath + " serve"), port: port,
-                simulation: SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords))
+                simulation: noSimulation ? nil : SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords))
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 print("  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  \(server.hostKeyFingerprint)")
