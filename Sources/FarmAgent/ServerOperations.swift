@@ -8,12 +8,15 @@ public struct ServerOperations: Sendable {
     private let facts: @Sendable () -> HostFacts
     private let environment: HostEnvironment
     private let runner: any CommandRunner
+    private let updater: AgentUpdater
 
     public init(environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil,
-                facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read) {
+                facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read,
+                executablePath: String = Bundle.main.executablePath ?? CommandLine.arguments[0]) {
         self.facts = facts
         self.environment = environment
         self.runner = runner ?? ProcessCommandRunner(environment: environment)
+        self.updater = AgentUpdater(executablePath: executablePath)
     }
 
     public func hello() -> Hello { Hello(host: facts()) }
@@ -48,9 +51,9 @@ public struct ServerOperations: Sendable {
             return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
             do {
-                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect()))
+                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect(), agentSHA256: updater.currentSHA256()))
             } catch {
-                return .inspection(ServerInspection(host: facts(), platformProblem: error.message))
+                return .inspection(ServerInspection(host: facts(), platformProblem: error.message, agentSHA256: updater.currentSHA256()))
             }
         case .shutdown:
             return .shutdown
@@ -91,6 +94,14 @@ public struct ServerOperations: Sendable {
             }
         case let .waitForReadiness(arguments):
             return .readiness(try inspector.waitForReadiness(arguments, progress: say))
+        case let .beginAgentUpdate(arguments):
+            return .agentUpdate(operation: operation.name, try updater.begin(arguments))
+        case let .agentUpdateChunk(chunk):
+            return .agentUpdate(operation: operation.name, try updater.append(chunk))
+        case .finishAgentUpdate:
+            return .agentUpdate(operation: operation.name, try updater.finish())
+        case .rollbackAgentUpdate:
+            return .agentUpdate(operation: operation.name, try updater.rollback())
         }
     }
 }

@@ -40,6 +40,14 @@ public enum AgentOperation: Sendable, Equatable {
     case probeTCP(TCPProbeArguments)
     /// Wait until every running OutSystems service's port answers.
     case waitForReadiness(ReadinessArguments)
+    /// Start receiving a new agent binary.
+    case beginAgentUpdate(AgentUpdateBegin)
+    /// One chunk of it, in order.
+    case agentUpdateChunk(AgentUpdateChunk)
+    /// Check the received binary's SHA-256 and swap it in, keeping the running one as the previous.
+    case finishAgentUpdate
+    /// Swap the previous binary back in.
+    case rollbackAgentUpdate
 
     /// The name on the wire.
     public var name: String {
@@ -58,6 +66,10 @@ public enum AgentOperation: Sendable, Equatable {
         case .runConfigurationTool: return "run-configuration-tool"
         case .probeTCP: return "probe-tcp"
         case .waitForReadiness: return "wait-for-readiness"
+        case .beginAgentUpdate: return "begin-agent-update"
+        case .agentUpdateChunk: return "agent-update-chunk"
+        case .finishAgentUpdate: return "finish-agent-update"
+        case .rollbackAgentUpdate: return "rollback-agent-update"
         }
     }
 
@@ -73,6 +85,9 @@ public enum AgentOperation: Sendable, Equatable {
         case let .runConfigurationTool(arguments): return arguments
         case let .probeTCP(arguments): return arguments
         case let .waitForReadiness(arguments): return arguments
+        case let .beginAgentUpdate(arguments): return arguments
+        case let .agentUpdateChunk(arguments): return arguments
+        case .finishAgentUpdate, .rollbackAgentUpdate: return nil
         }
     }
 }

@@ -15,6 +15,7 @@ public enum ResultData: Sendable, Equatable {
     case configurationTool(ConfigurationToolRun)
     case probe(TCPProbeResult)
     case readiness(ReadinessReport)
+    case agentUpdate(operation: String, AgentUpdateStatus)
 
     /// The operation name this data answers, as on the wire.
     public var operationName: String {
@@ -28,6 +29,7 @@ public enum ResultData: Sendable, Equatable {
         case .configurationTool: return "run-configuration-tool"
         case .probe: return "probe-tcp"
         case .readiness: return "wait-for-readiness"
+        case let .agentUpdate(operation, _): return operation
         }
     }
 
@@ -42,6 +44,7 @@ public enum ResultData: Sendable, Equatable {
         case let .configurationTool(value): return value
         case let .probe(value): return value
         case let .readiness(value): return value
+        case let .agentUpdate(_, value): return value
         }
     }
 }
@@ -62,14 +65,17 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     public var platform: PlatformInspection?
     /// Why `platform` is missing or incomplete.
     public var platformProblem: String?
+    /// SHA-256 of the agent binary that answered (to confirm an update took).
+    public var agentSHA256: String?
 
     public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-                platform: PlatformInspection? = nil, platformProblem: String? = nil) {
+                platform: PlatformInspection? = nil, platformProblem: String? = nil, agentSHA256: String? = nil) {
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
         self.platform = platform
         self.platformProblem = platformProblem
+        self.agentSHA256 = agentSHA256
     }
 }
 

@@ -86,6 +86,10 @@ public enum WireCodec {
             case "run-configuration-tool": operation = .runConfigurationTool(try required(ConfigurationToolArguments.self))
             case "probe-tcp": operation = .probeTCP(try required(TCPProbeArguments.self))
             case "wait-for-readiness": operation = .waitForReadiness(try required(ReadinessArguments.self))
+            case "begin-agent-update": operation = .beginAgentUpdate(try required(AgentUpdateBegin.self))
+            case "agent-update-chunk": operation = .agentUpdateChunk(try required(AgentUpdateChunk.self))
+            case "finish-agent-update": operation = .finishAgentUpdate
+            case "rollback-agent-update": operation = .rollbackAgentUpdate
             default:
                 throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
             }

@@ -47,6 +47,33 @@ public final class SSHConnection: @unchecked Sendable {
         return SSHConnection(core: core, thread: thread)
     }
 
+    /// The host key a server presents, read without authenticating and without judging it
+    /// (for enrolment: the caller shows it and decides).
+    public static func scanHostKey(of endpoint: SSHEndpoint, timeouts: SSHTimeouts) async throws -> HostKey {
+        let thread = SessionThread(name: "osfarm-scan \(endpoint.host):\(endpoint.port)")
+        let options = SSHOptions(knownHostsPath: "/dev/null", authentication: .agent, timeouts: timeouts)
+        let core = SessionCore(endpoint: endpoint, options: options, thread: thread)
+        defer { thread.stop() }
+        do {
+            let key = try await thread.run { try core.scanHostKey() }
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                thread.submit {
+                    core.teardown(channel: nil, deadline: .after(seconds: timeouts.close))
+                    done.resume()
+                }
+            }
+            return key
+        } catch {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                thread.submit {
+                    core.teardown(channel: nil, deadline: .after(seconds: 0.2))
+                    done.resume()
+                }
+            }
+            throw error
+        }
+    }
+
     /// Starts `command` on the server and returns its channel. The command is a fixed string from
     /// configuration (the agent path), never built from user input.
     public func exec(_ command: String) async throws -> ExecChannel {

@@ -54,6 +54,18 @@ final class SessionCore: @unchecked Sendable {
 
     private var name: String { SSHError.name(endpoint.host, endpoint.port) }
 
+    /// Connects and completes the key exchange only: the key the server presents, unverified.
+    func scanHostKey() throws -> HostKey {
+        try LibSSH2.ensureInitialised()
+        let timeouts = options.timeouts
+        try connectSocket(deadline: .after(seconds: timeouts.connect))
+        guard let session = osfarm_session_init() else { throw SSHError.handshakeFailed("cannot create a libssh2 session") }
+        self.session = session
+        libssh2_session_set_blocking(session, 0)
+        try retry("SSH handshake with \(name)", timeouts.handshake, .after(seconds: timeouts.handshake)) { libssh2_session_handshake(session, self.socket) }
+        return try presentedHostKey()
+    }
+
     private func connectSocket(deadline: Deadline) throws {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
