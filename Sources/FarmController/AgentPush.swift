@@ -101,8 +101,14 @@ public enum AgentPush {
     /// A fresh connection and handshake: which binary answers now.
     private static func confirm(_ server: ServerEntry, settings: ConnectionSettings) async throws -> String? {
         let session = try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)
-        defer { Task { await session.close() } }
-        return try await runningSHA256(session)
+        do {
+            let digest = try await runningSHA256(session)
+            await session.close()
+            return digest
+        } catch {
+            await session.close()
+            throw error
+        }
     }
 
     public static func exitStatus(_ results: [ServerResult]) -> ExitStatus {

@@ -21,15 +21,29 @@ final class TestFarm {
     /// A farm of one deployment controller and `frontEnds` front-ends, simulated OutSystems servers
     /// with `profile` timing (nil: plain sshd + agent, no simulated Windows).
     init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
-         customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
+         privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
         var specs = FarmLayout.servers(frontEnds: frontEnds, agentCommand: Self.agentCommand)
+        if privateAgents {
+            // Each server its own copy of the agent, as on real servers (an agent push replaces it).
+            for index in specs.indices {
+                let path = directory + "/agents/\(specs[index].name)/osfarm-agent"
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: Self.binary("osfarm-agent"), toPath: path)
+                specs[index].forcedCommand = path + " serve"
+            }
+        }
         customize(&specs)
         let simulation = profile.map {
             SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
                               windowsAuthentication: windowsAuthentication)
         }
-        record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
+        do {
+            record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
     }
 
     var oldDatabase: String { record.oldDatabase!.server }

@@ -1,0 +1,126 @@
+<#
+.SYNOPSIS
+    Installs the osfarm agent on an OutSystems server and lets the osfarm controller reach it over SSH.
+
+.DESCRIPTION
+    Idempotent: every step checks the current state first and only acts when something differs, so
+    running it again changes nothing. Supports -WhatIf and -Confirm.
+
+    1. Copies osfarm-agent.exe to C:\Program Files\osfarm\ (only when the file differs).
+    2. Makes sure the OpenSSH Server capability is installed, the sshd service is running and starts
+       automatically.
+    3. Adds the controller's public key to C:\ProgramData\ssh\administrators_authorized_keys with a
+       forced command, so that key can run the agent and nothing else:
+           command="C:\Program Files\osfarm\osfarm-agent.exe serve",restrict ssh-ed25519 AAAA... osfarm
+       and gives the file the ACL OpenSSH requires (Administrators and SYSTEM only).
+    4. Opens TCP 22 for sshd to the jump host's address only.
+
+.PARAMETER AgentBinary
+    Path of the osfarm-agent.exe to install.
+
+.PARAMETER ControllerPublicKey
+    The controller's public key line (ssh-ed25519 AAAA... comment), or the path of a .pub file.
+
+.PARAMETER JumpHostAddress
+    The IP address (or CIDR range) of the jump host; sshd is opened to it only.
+
+.EXAMPLE
+    .\Install-OsfarmAgent.ps1 -AgentBinary .\osfarm-agent.exe -ControllerPublicKey .\osfarm_ed25519.pub -JumpHostAddress 10.20.0.5 -WhatIf
+#>
+[CmdletBinding(SupportsShouldProcess = $true)]
+param(
+    [Parameter(Mandatory = $true)] [string] $AgentBinary,
+    [Parameter(Mandatory = $true)] [string] $ControllerPublicKey,
+    [Parameter(Mandatory = $true)] [string] $JumpHostAddress,
+    [string] $InstallDirectory = "$env:ProgramFiles\osfarm",
+    [string] $FirewallRuleName = 'osfarm - OpenSSH Server from the jump host'
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    throw 'Run this script in an elevated PowerShell (as Administrator).'
+}
+
+# 1. The agent binary.
+$agentPath = Join-Path $InstallDirectory 'osfarm-agent.exe'
+if (-not (Test-Path -LiteralPath $AgentBinary -PathType Leaf)) { throw "No agent binary at $AgentBinary" }
+$wanted = (Get-FileHash -LiteralPath $AgentBinary -Algorithm SHA256).Hash
+$present = if (Test-Path -LiteralPath $agentPath) { (Get-FileHash -LiteralPath $agentPath -Algorithm SHA256).Hash } else { $null }
+if ($present -ne $wanted) {
+    if ($PSCmdlet.ShouldProcess($agentPath, 'Install osfarm-agent.exe')) {
+        New-Item -ItemType Directory -Force -Path $InstallDirectory | Out-Null
+        Copy-Item -LiteralPath $AgentBinary -Destination $agentPath -Force
+    }
+} else {
+    Write-Verbose "$agentPath is already this binary (SHA256 $wanted)"
+}
+
+# 2. OpenSSH Server: installed, running, automatic.
+$capability = Get-WindowsCapability -Online | Where-Object Name -like 'OpenSSH.Server*' | Select-Object -First 1
+if ($null -eq $capability) { throw 'This Windows has no OpenSSH.Server capability; install Win32-OpenSSH.' }
+if ($capability.State -ne 'Installed') {
+    if ($PSCmdlet.ShouldProcess($capability.Name, 'Add-WindowsCapability')) {
+        Add-WindowsCapability -Online -Name $capability.Name | Out-Null
+    }
+}
+$sshd = Get-Service -Name sshd -ErrorAction SilentlyContinue
+if ($null -ne $sshd -or -not $WhatIfPreference) {
+    if ($sshd.StartType -ne 'Automatic' -and $PSCmdlet.ShouldProcess('sshd', 'Set start type Automatic')) {
+        Set-Service -Name sshd -StartupType Automatic
+    }
+    if ($sshd.Status -ne 'Running' -and $PSCmdlet.ShouldProcess('sshd', 'Start-Service')) {
+        Start-Service -Name sshd
+    }
+}
+
+# 3. The controller's key, forced to the agent.
+$keyLine = if (Test-Path -LiteralPath $ControllerPublicKey -PathType Leaf) { (Get-Content -LiteralPath $ControllerPublicKey -Raw).Trim() } else { $ControllerPublicKey.Trim() }
+if ($keyLine -notmatch '^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+') {
+    throw 'The controller key must be an Ed25519 or ECDSA public key line (libssh2 1.10 cannot sign RSA keys for modern servers).'
+}
+$keyBody = ($keyLine -split ' ')[1]
+$entry = "command=`"$agentPath serve`",restrict $keyLine"
+$authorizedKeys = Join-Path $env:ProgramData 'ssh\administrators_authorized_keys'
+$lines = @()
+if (Test-Path -LiteralPath $authorizedKeys) { $lines = @(Get-Content -LiteralPath $authorizedKeys) }
+$existing = @($lines | Where-Object { $_ -like "*$keyBody*" })
+if ($existing.Count -ne 1 -or $existing[0] -ne $entry) {
+    if ($PSCmdlet.ShouldProcess($authorizedKeys, 'Add the controller key with a forced command running only the agent')) {
+        $kept = @($lines | Where-Object { $_ -notlike "*$keyBody*" })
+        Set-Content -LiteralPath $authorizedKeys -Value ($kept + $entry) -Encoding ascii
+    }
+}
+# OpenSSH ignores this file unless only Administrators and SYSTEM can touch it.
+if (Test-Path -LiteralPath $authorizedKeys) {
+    $acl = Get-Acl -LiteralPath $authorizedKeys
+    $owners = @($acl.Access | ForEach-Object { $_.IdentityReference.Value } | Sort-Object -Unique)
+    $allowed = @('BUILTIN\Administrators', 'NT AUTHORITY\SYSTEM')
+    if ($acl.AreAccessRulesProtected -eq $false -or @($owners | Where-Object { $allowed -notcontains $_ }).Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess($authorizedKeys, 'Restrict the ACL to Administrators and SYSTEM')) {
+            icacls.exe $authorizedKeys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null
+            if ($LASTEXITCODE -ne 0) { throw "icacls failed on $authorizedKeys" }
+        }
+    }
+}
+
+# 4. Firewall: sshd to the jump host only.
+$rule = Get-NetFirewallRule -DisplayName $FirewallRuleName -ErrorAction SilentlyContinue
+$ruleAddress = if ($null -ne $rule) { ($rule | Get-NetFirewallAddressFilter).RemoteAddress } else { $null }
+if ($null -eq $rule) {
+    if ($PSCmdlet.ShouldProcess($FirewallRuleName, "Allow TCP 22 from $JumpHostAddress")) {
+        New-NetFirewallRule -DisplayName $FirewallRuleName -Direction Inbound -Protocol TCP -LocalPort 22 -RemoteAddress $JumpHostAddress -Action Allow | Out-Null
+    }
+} elseif ($ruleAddress -ne $JumpHostAddress) {
+    if ($PSCmdlet.ShouldProcess($FirewallRuleName, "Limit to $JumpHostAddress")) {
+        Set-NetFirewallRule -DisplayName $FirewallRuleName -RemoteAddress $JumpHostAddress
+    }
+}
+
+Write-Output "osfarm agent: $agentPath"
+if (Test-Path -LiteralPath "$env:ProgramData\ssh\ssh_host_ed25519_key.pub") {
+    Write-Output 'Host key to enrol on the jump host (compare with osfarm hosts enroll):'
+    & "$env:SystemRoot\System32\OpenSSH\ssh-keygen.exe" -l -f "$env:ProgramData\ssh\ssh_host_ed25519_key.pub"
+}
