@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what osfarm needs to build and test on Debian, only when something is missing:
 # libssh2 headers (the SSH transport), pkg-config (to find them), and OpenSSH server and client
-# (the simulated farm's sshd and ssh-keygen). Uses sudo when not root.
+# (the simulated farm's sshd and ssh-keygen), systemd-analyze (unit file checks). Uses sudo when not root.
 set -euo pipefail
 
 missing=()
@@ -9,6 +9,8 @@ pkg-config --exists libssh2 2>/dev/null || missing+=(libssh2-1-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 [ -x /usr/bin/ssh-keygen ] || missing+=(openssh-client)
+# systemd-analyze checks the jump host's unit files in the tests.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -38,7 +38,7 @@ final class CheckTests: XCTestCase {
         let frozen = try farm.simulated("fe1").sshdPID
         ProcessTree.signalTree(frozen, SIGSTOP)
         defer { ProcessTree.signalTree(frozen, SIGCONT) }
-        let timeout = 2.0
+        let timeout = 4.0
         let started = Date()
         let checks = await FarmCheck.run(try farm.inventory().servers, settings: farm.settings(timeout: timeout))
         let total = Date().timeIntervalSince(started)
