@@ -10,7 +10,8 @@ final class CheckTests: XCTestCase {
     func testThirtyTwoServersInOneRun() throws {
         let farm = try TestFarm(frontEnds: 31)
         defer { farm.shutdown() }
-        let result = try osfarm(["check", "-i", farm.record.inventory, "--json"])
+        // 32 agents starting at once on a busy 2-core machine can take more than the default 10 s.
+        let result = try osfarm(["check", "-i", farm.record.inventory, "--json", "--timeout", "60"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(document["schema"] as? String, "osfarm.check/v1")
@@ -25,7 +26,7 @@ final class CheckTests: XCTestCase {
         }
         XCTAssertEqual((document["summary"] as? [String: Int])?["ok"], 32)
 
-        let table = try osfarm(["check", "-i", farm.record.inventory, "--limit", "role:fe,!fe3*"])
+        let table = try osfarm(["check", "-i", farm.record.inventory, "--limit", "role:fe,!fe3*", "--timeout", "60"])
         XCTAssertEqual(table.status, 0, table.stderr)
         XCTAssertTrue(table.stdout.hasPrefix("SERVER"), table.stdout)
         XCTAssertTrue(table.stdout.contains("28 servers: 28 ok, 0 failed, 0 unreachable"), table.stdout)
