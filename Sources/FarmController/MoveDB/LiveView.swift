@@ -11,6 +11,8 @@ public final class LiveView: @unchecked Sendable {
         var step = "waiting"
         var since = Date()
         var last = ""
+        /// Set when the step ended: the clock stops at its duration.
+        var ended: Date?
     }
 
     private let lock = NSLock()
@@ -18,6 +20,8 @@ public final class LiveView: @unchecked Sendable {
     private let order: [String]
     private var lines: [String: Line] = [:]
     private var drawn = 0
+    private var suspended = false
+    private var ticker: DispatchSourceTimer?
     private let write: (String) -> Void
 
     public init(servers: [String], interactive: Bool = isatty(STDERR_FILENO) == 1,
@@ -26,7 +30,17 @@ public final class LiveView: @unchecked Sendable {
         self.interactive = interactive
         self.write = write
         for server in servers { lines[server] = Line() }
+        if interactive {
+            // Redraw every second so the clocks of long steps move.
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + 1, repeating: 1)
+            timer.setEventHandler { [weak self] in self?.lock.withLock { self?.redraw() } }
+            timer.resume()
+            ticker = timer
+        }
     }
+
+    deinit { ticker?.cancel() }
 
     /// A server started a step.
     public func step(_ server: String, _ step: String) {
@@ -34,7 +48,31 @@ public final class LiveView: @unchecked Sendable {
             lines[server, default: Line()].step = step
             lines[server, default: Line()].since = Date()
             lines[server, default: Line()].last = ""
+            lines[server, default: Line()].ended = nil
             if interactive { redraw() } else { plain("\(server) \(step): started") }
+        }
+    }
+
+    /// A server's step ended (its clock stops).
+    public func stepEnded(_ server: String) {
+        lock.withLock {
+            lines[server, default: Line()].ended = Date()
+            if interactive { redraw() }
+        }
+    }
+
+    /// Clears the live block and stops drawing it, while osfarm asks the operator something.
+    public func suspend() {
+        lock.withLock {
+            clear()
+            suspended = true
+        }
+    }
+
+    public func resume() {
+        lock.withLock {
+            suspended = false
+            if interactive { redraw() }
         }
     }
 
@@ -63,9 +101,11 @@ public final class LiveView: @unchecked Sendable {
 
     /// Leaves the block as it is and stops redrawing.
     public func finish() {
+        ticker?.cancel()
         lock.withLock {
             if interactive { redraw() }
             drawn = 0
+            suspended = true
         }
     }
 
@@ -82,14 +122,16 @@ public final class LiveView: @unchecked Sendable {
     }
 
     private func redraw() {
+        guard !suspended else { return }
         clear()
         let width = order.map(\.count).max() ?? 0
         var text = ""
         for server in order {
             guard let line = lines[server] else { continue }
-            let elapsed = Int(Date().timeIntervalSince(line.since))
+            let elapsed = Int((line.ended ?? Date()).timeIntervalSince(line.since))
             let clock = String(format: "%02d:%02d", elapsed / 60, elapsed % 60)
-            text += "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(line.step.padding(toLength: 18, withPad: " ", startingAt: 0))  \(clock)  \(line.last.prefix(70))\n"
+            let step = line.step + (line.ended == nil || line.step == "waiting" ? "" : " ✓")
+            text += "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(step.padding(toLength: 20, withPad: " ", startingAt: 0))  \(clock)  \(line.last.prefix(70))\n"
         }
         write(text)
         drawn = order.count

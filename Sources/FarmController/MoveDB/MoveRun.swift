@@ -150,7 +150,10 @@ public final class MoveRun: @unchecked Sendable {
                 return .stopped("every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
             }
             view.note("phase 2: every server is stopped. Back up the old database and restore it on \(target) now.")
-            guard confirmRestore(target) else {
+            view.suspend()
+            let confirmed = confirmRestore(target)
+            view.resume()
+            guard confirmed else {
                 return .stopped("stopped at the restore gate; when the restore is done, run: osfarm resume \(record.runID) --db-restored")
             }
         }
@@ -282,12 +285,14 @@ public final class MoveRun: @unchecked Sendable {
             let duration = Date().timeIntervalSince(started) * 1000
             log(JournalEntry(server: server.name, step: step.rawValue, event: .finished, message: message, durationMilliseconds: duration))
             if let message { view.event(server.name, message) }
+            view.stepEnded(server.name)
             return nil
         } catch {
             let failure = Self.describe(error)
             log(JournalEntry(server: server.name, step: step.rawValue, event: .failed, message: failure,
                              durationMilliseconds: Date().timeIntervalSince(started) * 1000))
             view.event(server.name, "FAILED: \(failure)")
+            view.stepEnded(server.name)
             return "\(step.rawValue) failed: \(failure)"
         }
     }
