@@ -23,12 +23,19 @@ public struct MaintenanceWindow: Codable, Sendable, Equatable, CustomStringConve
             guard end > start else { throw Invalid(description: "--window \"\(text)\": the end is not after the start") }
             return MaintenanceWindow(start: start, end: end)
         }
-        guard let start = try clock(parts[0], after: now.addingTimeInterval(-12 * 3600), calendar: calendar, text: text) else {
+        // The window that is open now, else the next one: try the START of the last day first.
+        guard let nextStart = try clock(parts[0], after: now, calendar: calendar, text: text),
+            let previousStart = calendar.date(byAdding: .day, value: -1, to: nextStart)
+        else {
             throw Invalid(description: "--window \"\(text)\": use ISO 8601 date-times or HH:MM/HH:MM")
         }
-        var end = try clock(parts[1], after: start, calendar: calendar, text: text)!
-        if end <= start { end = calendar.date(byAdding: .day, value: 1, to: end)! }
-        return MaintenanceWindow(start: start, end: end)
+        for start in [previousStart, nextStart] {
+            guard let end = try clock(parts[1], after: start.addingTimeInterval(60), calendar: calendar, text: text) else {
+                throw Invalid(description: "--window \"\(text)\": use ISO 8601 date-times or HH:MM/HH:MM")
+            }
+            if end > now { return MaintenanceWindow(start: start, end: end) }
+        }
+        throw Invalid(description: "--window \"\(text)\": cannot place the window")
     }
 
     /// One end alone: an ISO 8601 date-time or HH:MM (the next one to come).

@@ -25,6 +25,21 @@ public struct RunRecord: Codable, Sendable {
     public var partial: Bool
     /// The farm uses Windows authentication (the Configuration Tool needs the admin password).
     public var windowsAuthentication: Bool
+
+    public init(runID: String, createdAt: Date, startedBy: String, inventoryPath: String, limit: String?, servers: [String],
+                targets: MoveTargets, from: String?, options: MoveOptions, partial: Bool, windowsAuthentication: Bool) {
+        self.runID = runID
+        self.createdAt = createdAt
+        self.startedBy = startedBy
+        self.inventoryPath = inventoryPath
+        self.limit = limit
+        self.servers = servers
+        self.targets = targets
+        self.from = from
+        self.options = options
+        self.partial = partial
+        self.windowsAuthentication = windowsAuthentication
+    }
 }
 
 /// One line of the journal: a step of a server (or of the run) starting, ending, or a note.
