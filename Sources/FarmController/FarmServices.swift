@@ -61,7 +61,6 @@ public enum FarmServices {
         into result: inout ServerResult, progress: @escaping @Sendable (String, ProgressEvent) -> Void
     ) async throws {
         let server = session.server
-        let settingsTimeout = timeout
         let arguments = ServiceControlArguments(serviceTimeoutSeconds: serviceTimeout)
         let operations: [AgentOperation]
         switch action {
@@ -71,7 +70,7 @@ public enum FarmServices {
             operations = [.startServices(arguments)] + (includeIIS ? [.startIIS(arguments)] : [])
         }
         // Each answer may take a whole service timeout per service; allow for the slowest.
-        let wait = serviceTimeout * 6 + settingsTimeout
+        let wait = serviceTimeout * 6 + timeout
         var byName: [String: ServiceStatus] = [:]
         for operation in operations {
             guard
@@ -92,11 +91,7 @@ public enum FarmServices {
             }
             for service in final.services { byName[service.name] = service }
         }
-        result.services = final(byName)
-    }
-
-    private static func final(_ byName: [String: ServiceStatus]) -> [ServiceStatus] {
-        byName.values.sorted { $0.name < $1.name }
+        result.services = byName.values.sorted { $0.name < $1.name }
     }
 
     public static func exitStatus(_ results: [ServerResult]) -> ExitStatus {
