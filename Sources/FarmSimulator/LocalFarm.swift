@@ -176,20 +176,29 @@ public enum LocalFarm {
         }
     }
 
-    /// Stops every process of the farm (sshd, sessions, agents) and removes its record.
-    /// With `removeFiles`, the whole directory goes too.
+    /// Stops every process of the farm (sshd, sessions, agents, the network process) and removes its
+    /// record. With `removeFiles`, the whole directory goes too. A record that cannot be read does not
+    /// leave processes behind: the sshd pid files are used instead.
     public static func down(directory: String, removeFiles: Bool = false) throws {
-        let farm = try record(in: directory)
-        for server in farm.servers { ProcessTree.terminate(server.sshdPID) }
-        if let pid = farm.networkPID { ProcessTree.terminate(pid) }
-        // Processes a fault started (a file lock holder) are recorded beside the servers.
-        for server in farm.servers {
-            for pid in (try? String(contentsOfFile: server.directory + "/helpers.pid", encoding: .utf8))?.split(separator: "\n").compactMap({ Int32($0) }) ?? [] {
-                ProcessTree.terminate(pid, grace: 0.5)
+        var failure: Error?
+        do {
+            let farm = try record(in: directory)
+            for server in farm.servers { ProcessTree.terminate(server.sshdPID) }
+            if let pid = farm.networkPID { ProcessTree.terminate(pid) }
+        } catch {
+            failure = error
+        }
+        let servers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/servers")) ?? []
+        for name in servers {
+            let folder = directory + "/servers/" + name
+            for file in ["/ssh/sshd.pid", "/helpers.pid"] {
+                let pids = (try? String(contentsOfFile: folder + file, encoding: .utf8))?.split(whereSeparator: \.isNewline).compactMap { Int32($0) } ?? []
+                for pid in pids where ProcessTree.isAlive(pid) { ProcessTree.terminate(pid, grace: 0.5) }
             }
         }
         try? FileManager.default.removeItem(atPath: directory + "/" + recordName)
         if removeFiles { try? FileManager.default.removeItem(atPath: directory) }
+        if let failure, servers.isEmpty { throw failure }
     }
 
     private static func currentUser() -> String {

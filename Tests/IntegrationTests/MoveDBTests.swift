@@ -167,8 +167,11 @@ final class MoveDBTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
         process.arguments = ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let log = farm.directory + "/killed-run.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
         // Kill it with SIGKILL once fe1 is in the middle of its apply.
         let deadline = Date().addingTimeInterval(60)
