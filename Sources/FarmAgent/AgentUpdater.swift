@@ -13,20 +13,18 @@ final class AgentUpdater: @unchecked Sendable {
     private var received = 0
     private var hasher = SHA256.Hasher()
     private var staging: FileHandle?
-    private var cachedSHA256: String?
 
     init(executablePath: String) { self.executablePath = executablePath }
 
     var stagedPath: String { executablePath + ".new" }
     var previousPath: String { executablePath + ".previous" }
 
-    /// SHA-256 of the binary at the agent's path (computed once per process unless it changes).
-    func currentSHA256() -> String? {
-        lock.withLock {
-            if let cachedSHA256 { return cachedSHA256 }
-            cachedSHA256 = Self.hash(file: executablePath)
-            return cachedSHA256
-        }
+    /// The binary at the agent's path and the one kept for a rollback. Hashed on request only
+    /// (never in inspect or hello: hashing a multi-megabyte binary is not free).
+    func currentStatus() -> AgentUpdateStatus {
+        lock.lock()
+        defer { lock.unlock() }
+        return status()
     }
 
     static func hash(file path: String) -> String? {
@@ -106,7 +104,6 @@ final class AgentUpdater: @unchecked Sendable {
         #endif
         try swap(into: stagedPath)
         self.expected = nil
-        cachedSHA256 = nil
         return status()
     }
 
@@ -125,7 +122,6 @@ final class AgentUpdater: @unchecked Sendable {
             throw AgentError(.operationFailed, "cannot move \(previousPath): \(error.localizedDescription)")
         }
         try swap(into: parked)
-        cachedSHA256 = nil
         return status()
     }
 

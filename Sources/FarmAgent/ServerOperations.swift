@@ -51,9 +51,9 @@ public struct ServerOperations: Sendable {
             return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
             do {
-                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect(), agentSHA256: updater.currentSHA256()))
+                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect()))
             } catch {
-                return .inspection(ServerInspection(host: facts(), platformProblem: error.message, agentSHA256: updater.currentSHA256()))
+                return .inspection(ServerInspection(host: facts(), platformProblem: error.message))
             }
         case .shutdown:
             return .shutdown
@@ -102,6 +102,8 @@ public struct ServerOperations: Sendable {
             return .agentUpdate(operation: operation.name, try updater.finish())
         case .rollbackAgentUpdate:
             return .agentUpdate(operation: operation.name, try updater.rollback())
+        case .agentStatus:
+            return .agentUpdate(operation: operation.name, updater.currentStatus())
         }
     }
 }

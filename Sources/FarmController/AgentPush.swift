@@ -94,8 +94,8 @@ public enum AgentPush {
     }
 
     private static func runningSHA256(_ session: AgentSession) async throws -> String? {
-        guard case let .inspection(inspection) = try await session.perform(.inspect, timeout: 120) else { return nil }
-        return inspection.agentSHA256
+        guard case let .agentUpdate(_, status) = try await session.perform(.agentStatus, timeout: 120) else { return nil }
+        return status.sha256
     }
 
     /// A fresh connection and handshake: which binary answers now.

@@ -70,7 +70,7 @@ struct AgentMessageEnvelope: Codable {
         case "run-configuration-tool": return .configurationTool(try data(ConfigurationToolRun.self))
         case "probe-tcp": return .probe(try data(TCPProbeResult.self))
         case "wait-for-readiness": return .readiness(try data(ReadinessReport.self))
-        case "begin-agent-update", "agent-update-chunk", "finish-agent-update", "rollback-agent-update":
+        case "begin-agent-update", "agent-update-chunk", "finish-agent-update", "rollback-agent-update", "agent-status":
             return .agentUpdate(operation: op, try data(AgentUpdateStatus.self))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: container, debugDescription: "unknown result for operation \"\(op)\"")

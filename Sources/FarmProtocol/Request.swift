@@ -48,6 +48,8 @@ public enum AgentOperation: Sendable, Equatable {
     case finishAgentUpdate
     /// Swap the previous binary back in.
     case rollbackAgentUpdate
+    /// Which agent binary answers (its SHA-256) and whether a previous one is kept.
+    case agentStatus
 
     /// The name on the wire.
     public var name: String {
@@ -70,6 +72,7 @@ public enum AgentOperation: Sendable, Equatable {
         case .agentUpdateChunk: return "agent-update-chunk"
         case .finishAgentUpdate: return "finish-agent-update"
         case .rollbackAgentUpdate: return "rollback-agent-update"
+        case .agentStatus: return "agent-status"
         }
     }
 
@@ -87,7 +90,7 @@ public enum AgentOperation: Sendable, Equatable {
         case let .waitForReadiness(arguments): return arguments
         case let .beginAgentUpdate(arguments): return arguments
         case let .agentUpdateChunk(arguments): return arguments
-        case .finishAgentUpdate, .rollbackAgentUpdate: return nil
+        case .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus: return nil
         }
     }
 }

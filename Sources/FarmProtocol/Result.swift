@@ -65,17 +65,14 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     public var platform: PlatformInspection?
     /// Why `platform` is missing or incomplete.
     public var platformProblem: String?
-    /// SHA-256 of the agent binary that answered (to confirm an update took).
-    public var agentSHA256: String?
 
     public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-                platform: PlatformInspection? = nil, platformProblem: String? = nil, agentSHA256: String? = nil) {
+                platform: PlatformInspection? = nil, platformProblem: String? = nil) {
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
         self.platform = platform
         self.platformProblem = platformProblem
-        self.agentSHA256 = agentSHA256
     }
 }
 

@@ -90,6 +90,7 @@ public enum WireCodec {
             case "agent-update-chunk": operation = .agentUpdateChunk(try required(AgentUpdateChunk.self))
             case "finish-agent-update": operation = .finishAgentUpdate
             case "rollback-agent-update": operation = .rollbackAgentUpdate
+            case "agent-status": operation = .agentStatus
             default:
                 throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
             }

@@ -83,10 +83,10 @@ final class DeploymentTests: XCTestCase {
 
     private func runningSHA256(_ farm: TestFarm, _ name: String) async throws -> String? {
         let session = try await farm.session(name)
-        let result = try await session.perform(.inspect)
+        let result = try await session.perform(.agentStatus)
         await session.close()
-        guard case let .inspection(inspection) = result else { return nil }
-        return inspection.agentSHA256
+        guard case let .agentUpdate(_, status) = result else { return nil }
+        return status.sha256
     }
 
     func testAgentPushVerifiesSwapsConfirmsAndRollsBack() async throws {
