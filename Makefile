@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -21,6 +21,11 @@ test: deps
 
 demo: build
 	BIN=$(BIN) scripts/demo.sh
+
+# Benchmarks against Ansible, pssh and parallel-ssh (not part of make test); see bench/README.md.
+bench: deps
+	$(SWIFT) build -c release
+	BIN=.build/release bench/run.sh
 
 clean:
 	rm -rf .build

@@ -1,0 +1,763 @@
+#!/usr/bin/env python3
+"""make bench: osfarm against the tools operators would use instead (Ansible, Debian's pssh,
+parallel-ssh from PyPI) and against plain OpenSSH, on farms of real sshd servers simulated by
+osfarm-sim. bench/run.sh installs the peers, then runs this file; bench/README.md explains every
+column of the table it prints and writes to bench/results/.
+
+Standard library only. Every figure is taken from outside the tool: wall time from a monotonic
+clock around the whole process, controller CPU (user + system) and peak RSS from the kernel's
+accounting of the finished process tree (os.wait4), SSH connections and remote sessions from each
+simulated server's own sshd log (LogLevel DEBUG1).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+VENV = os.path.join(HERE, ".venv")
+PLAYBOOK = os.path.join(HERE, "ansible", "movedb.yml")
+
+FANOUT_TOOLS = ["osfarm", "ansible-raw", "ansible-command", "pssh-debian", "parallel-ssh-pypi", "ssh-floor"]
+TOOL_LABELS = {
+    "osfarm": "osfarm check",
+    "osfarm-n": "osfarm check --concurrency N",
+    "ansible-raw": "ansible -m raw",
+    "ansible-command": "ansible -m command",
+    "pssh-debian": "parallel-ssh -p N (Debian pssh)",
+    "parallel-ssh-pypi": "parallel-ssh (PyPI)",
+    "ssh-floor": "floor: N × ssh HOST true",
+    "osfarm-job": "osfarm move-db run",
+    "playbook": "ansible-playbook movedb.yml",
+}
+ACCEPTED = "Accepted publickey for "
+SESSION = "Starting session: "
+
+
+def log(message):
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def parse_sizes(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse_runs(text, sizes):
+    """'5' for every size, or '4:5,16:5,64:3,128:2'."""
+    if ":" not in text:
+        return {size: int(text) for size in sizes}
+    table = dict((int(k), int(v)) for k, v in (part.split(":") for part in text.split(",")))
+    return {size: table.get(size, min(table.values())) for size in sizes}
+
+
+class Measured:
+    """One run of one command: wall seconds, controller CPU seconds, peak RSS KiB, exit code."""
+
+    def __init__(self, wall, cpu, rss_kib, exit_code, started):
+        self.wall, self.cpu, self.rss_kib, self.exit_code, self.started = wall, cpu, rss_kib, exit_code, started
+
+
+def measure(argv, env, log_path, timeout, cwd=None):
+    """Runs argv in its own session, stdin empty, both outputs to log_path; waits for it with
+    os.wait4, whose rusage covers the process and every descendant it waited for (ru_maxrss: the
+    largest single process among them, not a sum)."""
+    with open(log_path, "ab") as out:
+        out.write(("$ " + " ".join(argv) + "\n").encode())
+        out.flush()
+        started = time.time()
+        t0 = time.monotonic()
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, cwd=cwd,
+                                   start_new_session=True)
+        killed = []
+
+        def kill():
+            killed.append(True)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.monotonic() - t0
+        process.returncode = os.waitstatus_to_exitcode(status)
+        # Whatever the command left behind in its own process group goes too.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        code = process.returncode if not killed else "timeout"
+        out.write(f"# exit {code}, {wall:.3f} s\n".encode())
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, started)
+
+
+class Workspace:
+    """A temporary folder for farms, inventories, logs and a snapshot of the binaries (so a rebuild
+    of .build while the bench runs cannot change or break them); removed at the end, farms down."""
+
+    def __init__(self, bin_dir, keep):
+        self.root = tempfile.mkdtemp(prefix="osfarm-bench.", dir="/tmp")
+        self.keep = keep
+        self.farms = []
+        self.control_dirs = []
+        self.bin = os.path.join(self.root, "bin")
+        os.makedirs(self.bin)
+        for name in ("osfarm", "osfarm-agent", "osfarm-sim"):
+            source = os.path.join(bin_dir, name)
+            if not os.access(source, os.X_OK):
+                sys.exit(f"bench: {source} is missing; build first (swift build -c release)")
+            shutil.copy2(source, self.bin)
+        self.logs = os.path.join(self.root, "logs")
+        os.makedirs(self.logs)
+        self.counter = 0
+
+    def tool(self, name):
+        return os.path.join(self.bin, name)
+
+    def next_id(self):
+        self.counter += 1
+        return self.counter
+
+    def control_dir(self):
+        path = os.path.join(self.root, f"cp{self.next_id()}")
+        os.makedirs(path)
+        self.control_dirs.append(path)
+        return path
+
+    def close_control_masters(self, path):
+        """Ansible leaves one ControlPersist master per server behind; end each through its socket."""
+        if not os.path.isdir(path):
+            return
+        sockets = [os.path.join(path, name) for name in os.listdir(path)]
+        processes = [subprocess.Popen(["ssh", "-o", f"ControlPath={s}", "-O", "exit", "bench"], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for s in sockets]
+        for process in processes:
+            process.wait()
+
+    def cleanup(self):
+        for path in self.control_dirs:
+            self.close_control_masters(path)
+        for farm in list(self.farms):
+            farm.down()
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Farm:
+    """A farm of osfarm-sim: 1 deployment controller + (servers - 1) front-ends, each a real sshd."""
+
+    def __init__(self, work, servers, port, simulated=True, profile="instant"):
+        self.work = work
+        self.servers = servers
+        self.dir = os.path.join(work.root, f"farm{work.next_id()}-{servers}")
+        self.port = port
+        self.simulated = simulated
+        self.profile = profile
+        self.record = None
+        self.inventories = {}
+
+    def up(self):
+        argv = [self.work.tool("osfarm-sim"), "farm", "up", "--dir", self.dir, "--front-ends", str(self.servers - 1),
+                "--port", str(self.port)]
+        argv += ["--profile", self.profile] if self.simulated else ["--no-simulation"]
+        self.work.farms.append(self)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.dir, "farm.json")) as handle:
+            self.record = json.load(handle)
+        self.add_bench_key()
+        return self
+
+    def down(self):
+        if self in self.work.farms:
+            self.work.farms.remove(self)
+            subprocess.run([self.work.tool("osfarm-sim"), "farm", "down", "--dir", self.dir, "--remove"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @property
+    def client_key(self):
+        return self.record["clientKey"]
+
+    @property
+    def known_hosts(self):
+        return self.record["knownHosts"]
+
+    @property
+    def bench_key(self):
+        return os.path.join(self.dir, "bench", "id_ed25519")
+
+    def add_bench_key(self):
+        """A second Ed25519 key for Ansible, without the forced command (Ansible needs a shell and
+        Python on the server) but with the same environment= options the osfarm key has, so the
+        simulated Windows programs know which server they run on."""
+        os.makedirs(os.path.dirname(self.bench_key), exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "osfarm-bench ansible", "-f", self.bench_key],
+                       check=True)
+        with open(self.bench_key + ".pub") as handle:
+            public = handle.read().strip()
+        for server in self.record["servers"]:
+            path = os.path.join(server["directory"], "ssh", "authorized_keys")
+            with open(path) as handle:
+                first = handle.readline()
+            options = ",".join(re.findall(r'environment="[^"]*"', first))
+            with open(path, "a") as handle:
+                handle.write((options + " " if options else "") + public + "\n")
+
+    def inventory(self, kind, count=None, key=None):
+        count = count or self.servers
+        name = f"{kind}-{count}" + ("-bench" if key == "bench" else "")
+        if name not in self.inventories:
+            extension = {"ansible": "yml", "osfarm": "yaml"}.get(kind, "txt")
+            path = os.path.join(self.dir, f"inventory-{name}.{extension}")
+            argv = [sys.executable, os.path.join(HERE, "inventory.py"), kind, self.dir, "--count", str(count)]
+            if kind == "ansible":
+                argv += ["--key", self.bench_key if key == "bench" else self.client_key]
+            with open(path, "w") as handle:
+                subprocess.run(argv, check=True, stdout=handle)
+            self.inventories[name] = path
+        return self.inventories[name]
+
+    def sshd_logs(self, count=None):
+        return [os.path.join(s["directory"], "ssh", "sshd.log") for s in self.record["servers"][:count or self.servers]]
+
+    def log_offsets(self, count=None):
+        return {path: os.path.getsize(path) if os.path.exists(path) else 0 for path in self.sshd_logs(count)}
+
+    @staticmethod
+    def log_counts(offsets):
+        """SSH connections (authenticated) and sessions (each one remote command or subsystem)
+        that the sshd logs show since the offsets."""
+        connections = sessions = 0
+        for path, offset in offsets.items():
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                for line in handle.read().decode(errors="replace").splitlines():
+                    if line.startswith(ACCEPTED):
+                        connections += 1
+                    elif line.startswith(SESSION):
+                        sessions += 1
+        return connections, sessions
+
+
+def base_env(work):
+    env = dict(os.environ)
+    env.pop("SSH_AUTH_SOCK", None)  # the key files given, never an ssh-agent
+    env.setdefault("LANG", "C.UTF-8")
+    if "UTF-8" not in env.get("LC_ALL", "UTF-8"):
+        env["LC_ALL"] = "C.UTF-8"
+    env.update({
+        "ANSIBLE_HOME": os.path.join(work.root, "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": os.path.join(work.root, "ansible-local-tmp"),
+        "ANSIBLE_REMOTE_TMP": os.path.join(work.root, "ansible-remote-tmp"),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ANSIBLE_TIMEOUT": "60",
+    })
+    return env
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        bin_dir = args.bin if os.path.isabs(args.bin) else os.path.join(REPO, args.bin)
+        self.work = Workspace(bin_dir, args.keep)
+        self.env = base_env(self.work)
+        self.port = args.port
+        self.rows = []          # the table
+        self.raw = {"fanout": {}, "job": {}, "job_cost": {}}
+        self.failed_logs = []
+        self.started = datetime.datetime.now().astimezone()
+
+    def next_port(self):
+        self.port += 1
+        return self.port
+
+    def venv(self, name):
+        return os.path.join(VENV, "bin", name)
+
+    # ---------------------------------------------------------------- fan-out
+
+    def fanout_argv(self, tool, farm, n):
+        agent = self.work.tool("osfarm-agent")
+        ssh_options = ["-O", "BatchMode=yes", "-O", "IdentitiesOnly=yes", "-O", "StrictHostKeyChecking=yes",
+                       "-O", f"UserKnownHostsFile={farm.known_hosts}", "-O", "GlobalKnownHostsFile=/dev/null",
+                       "-O", f"IdentityFile={farm.client_key}"]
+        if tool == "osfarm":
+            return [self.work.tool("osfarm"), "check", "-i", farm.inventory("osfarm", n)]
+        if tool == "osfarm-n":  # optional: osfarm without its default cap of 32 connections at once
+            return [self.work.tool("osfarm"), "check", "-i", farm.inventory("osfarm", n), "--concurrency", str(n)]
+        if tool == "ansible-raw":
+            return [self.venv("ansible"), "all", "-i", farm.inventory("ansible", n, key="bench"), "-f", str(n),
+                    "-m", "raw", "-a", f"{agent} serve </dev/null"]
+        if tool == "ansible-command":
+            return [self.venv("ansible"), "all", "-i", farm.inventory("ansible", n, key="bench"), "-f", str(n),
+                    "-m", "command", "-a", json.dumps({"cmd": f"{agent} serve", "stdin": " "})]
+        if tool == "pssh-debian":
+            return ["/usr/bin/parallel-ssh", "-h", farm.inventory("pssh", n), "-p", str(n), "-t", "300"] + ssh_options + ["true"]
+        if tool == "parallel-ssh-pypi":
+            return [self.venv("python"), os.path.join(HERE, "pssh_pypi.py"), farm.inventory("hosts", n), farm.client_key,
+                    "--pool", str(n)]
+        if tool == "ssh-floor":
+            return ["bash", os.path.join(HERE, "floor.sh"), farm.inventory("hosts", n), farm.client_key, farm.known_hosts]
+        raise ValueError(tool)
+
+    def run_tool(self, tool, argv, farm, n, label, timeout):
+        control = None
+        env = self.env
+        if tool.startswith("ansible") or tool == "playbook":
+            control = self.work.control_dir()
+            env = dict(self.env, ANSIBLE_SSH_CONTROL_PATH_DIR=control, ANSIBLE_FORKS=str(n))
+        log_path = os.path.join(self.work.logs, f"{label}.log")
+        offsets = farm.log_offsets(n)
+        result = measure(argv, env, log_path, timeout, cwd=self.work.root)
+        if control:
+            self.work.close_control_masters(control)
+        time.sleep(0.1)  # let the sshd processes write their last lines
+        result.connections, result.sessions = Farm.log_counts(offsets)
+        result.log = log_path
+        return result
+
+    def fanout(self):
+        sizes = self.args.sizes
+        runs = self.args.runs
+        farm = Farm(self.work, max(sizes), self.next_port(), simulated=False).up()
+        log(f"fan-out farm: {max(sizes)} servers (plain sshd + agent) in {farm.dir}")
+        tools = [t for t in FANOUT_TOOLS + ["osfarm-n"] if t in self.args.tools]
+        for index, n in enumerate(sizes):
+            results = {tool: [] for tool in tools}
+            if index == 0:
+                for tool in tools:  # warm-up: page cache, Python bytecode; not counted
+                    self.run_tool(tool, self.fanout_argv(tool, farm, n), farm, n, f"warmup-{tool}-{n}", 600)
+            for r in range(runs[n]):
+                order = tools[r % len(tools):] + tools[:r % len(tools)]
+                round_results = {}
+                for tool in order:
+                    result = self.run_tool(tool, self.fanout_argv(tool, farm, n), farm, n, f"fanout-{n}-{tool}-{r}",
+                                           self.args.timeout)
+                    result.round = r
+                    round_results[tool] = result
+                    results[tool].append(result)
+                    if result.exit_code != 0:
+                        self.failed_logs.append(result.log)
+                log(f"fan-out {n:>3} round {r + 1}/{runs[n]}: " + ", ".join(
+                    f"{tool} {round_results[tool].wall:.2f}s" + ("" if round_results[tool].exit_code == 0 else f" (exit {round_results[tool].exit_code})")
+                    for tool in tools))
+            self.raw["fanout"][n] = {tool: [vars(x) for x in results[tool]] for tool in tools}
+            for tool in tools:
+                self.rows.append(self.row("fan-out", n, tool, results[tool], results.get("osfarm"), n))
+        farm.down()
+
+    # ---------------------------------------------------------------- whole job
+
+    def job_farm(self, servers, profile):
+        return Farm(self.work, servers, self.next_port(), simulated=True, profile=profile).up()
+
+    def job_argv(self, tool, farm, new_db, run_id):
+        parallel = str(self.args.parallel)
+        if tool == "osfarm-job":
+            return [self.work.tool("osfarm"), "move-db", "run", "-i", farm.record["inventory"], "--to", new_db,
+                    "--db-restored", "--state-dir", os.path.join(farm.dir, "runs"), "--parallel", parallel]
+        return [self.venv("ansible-playbook"), "-i", farm.inventory("ansible", key="bench"), "-f", str(farm.servers),
+                PLAYBOOK, "-e", f"apply_parallel={parallel}", "-e", f"run_id={run_id}"]
+
+    def one_job(self, tool, servers, profile, label):
+        farm = self.job_farm(servers, profile)
+        new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
+                                check=True, capture_output=True, text=True).stdout.strip()
+        result = self.run_tool(tool, self.job_argv(tool, farm, new_db, label), farm, servers, label, self.args.job_timeout)
+        status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        with open(result.log, "a") as handle:
+            handle.write(status.stdout)
+        result.verified = status.returncode == 0 and result.exit_code == 0
+        if not result.verified:
+            self.failed_logs.append(result.log)
+        if tool == "osfarm-job":
+            result.critical = critical_path(os.path.join(farm.dir, "runs"), result)
+        farm.down()
+        return result
+
+    def job(self):
+        servers = self.args.job_front_ends + 1
+        for profile in self.args.job_profiles:
+            runs = self.args.job_runs.get(profile, 1)
+            results = {"osfarm-job": [], "playbook": []}
+            for r in range(runs):
+                order = ["osfarm-job", "playbook"] if r % 2 == 0 else ["playbook", "osfarm-job"]
+                for tool in order:
+                    result = self.one_job(tool, servers, profile, f"job-{profile}-{tool}-{r}")
+                    result.round = r
+                    results[tool].append(result)
+                    log(f"whole job {profile} round {r + 1}/{runs}: {tool} {result.wall:.1f}s "
+                        + ("verified" if result.verified else f"NOT COUNTED (exit {result.exit_code}; farm status not on the new DB or run failed)"))
+            self.raw["job"][profile] = {tool: [job_record(x) for x in results[tool]] for tool in results}
+            for tool in ("osfarm-job", "playbook"):
+                self.rows.append(self.row(f"whole job ({profile}, --parallel {self.args.parallel})", servers, tool,
+                                          results[tool], results["osfarm-job"], servers, job=True))
+            if profile == "instant":
+                self.raw["job_cost"][servers] = {"osfarm-job": [job_record(x) for x in results["osfarm-job"]],
+                                                 "playbook": [job_record(x) for x in results["playbook"]]}
+
+    def job_cost(self):
+        """Controller cost of the whole job at each size (instant profile, one run each; the size
+        of the comparison above is taken from it)."""
+        tools = ["osfarm-job"] + (["playbook"] if self.args.job_cost_playbook else [])
+        for n in self.args.job_cost_sizes:
+            if n in self.raw["job_cost"]:
+                continue
+            results = {}
+            for tool in tools:
+                if tool == "playbook" and n > self.args.job_cost_playbook:
+                    continue
+                result = self.one_job(tool, n, "instant", f"jobcost-{n}-{tool}")
+                result.round = 0
+                results[tool] = [result]
+                log(f"whole job cost {n:>3} servers: {tool} {result.wall:.1f}s, controller CPU {result.cpu:.2f}s, "
+                    f"peak RSS {result.rss_kib / 1024:.0f} MiB " + ("verified" if result.verified else "NOT COUNTED"))
+            self.raw["job_cost"][n] = {tool: [job_record(x) for x in rs] for tool, rs in results.items()}
+            for tool, rs in results.items():
+                self.rows.append(self.row(f"whole job cost (instant, --parallel {self.args.parallel})", n, tool, rs,
+                                          results.get("osfarm-job"), n, job=True))
+
+    # ---------------------------------------------------------------- the table
+
+    def row(self, kind, n, tool, results, osfarm_results, servers, job=False):
+        good = [r for r in results if (r.verified if job else r.exit_code == 0)]
+        bad = [r for r in results if r not in good]
+        row = {"job": kind, "servers": n, "tool": tool, "label": TOOL_LABELS[tool], "runs": len(good),
+               "failed": len(bad)}
+        if bad:
+            row["failed_wall_median"] = statistics.median(r.wall for r in bad)
+            row["failed_exits"] = sorted({str(r.exit_code) for r in bad})
+            row["failed_logs"] = [os.path.basename(r.log) for r in bad]
+        if not good:
+            return row
+        walls = [r.wall for r in good]
+        row["wall_median"] = statistics.median(walls)
+        row["wall_min"], row["wall_max"] = min(walls), max(walls)
+        if osfarm_results and tool not in ("osfarm", "osfarm-job"):
+            by_round = {r.round: r for r in osfarm_results if (r.verified if job else r.exit_code == 0)}
+            ratios = [r.wall / by_round[r.round].wall for r in good if r.round in by_round]
+            if ratios:
+                row["ratio"] = statistics.median(ratios)
+        row["cpu_per_server_ms"] = statistics.median(r.cpu for r in good) / servers * 1000
+        row["cpu_total_s"] = statistics.median(r.cpu for r in good)
+        row["rss_mib"] = max(r.rss_kib for r in good) / 1024
+        row["connections_per_server"] = statistics.median(r.connections for r in good) / servers
+        row["sessions_per_server"] = statistics.median(r.sessions for r in good) / servers
+        critical = [r.critical for r in good if getattr(r, "critical", None)]
+        if critical:
+            row["critical_path_s"] = statistics.median(c["busy"] for c in critical)
+            row["overhead_s"] = statistics.median(c["overhead"] for c in critical)
+            row["before_steps_s"] = statistics.median(c["before"] for c in critical)
+        return row
+
+
+def job_record(result):
+    record = {k: v for k, v in vars(result).items() if k != "critical"}
+    if getattr(result, "critical", None):
+        record["critical"] = result.critical
+    return record
+
+
+def critical_path(runs_dir, result):
+    """From osfarm's journal: the time at least one remote step was in flight (the union of every
+    step's start-to-end interval, the stop phase, the gate and the applies), against the wall time
+    of the whole process. overhead = wall - busy: start-up, connecting, preflight, gaps between
+    steps, the end of the run."""
+    try:
+        run = sorted(os.listdir(runs_dir))[-1]
+        entries = [json.loads(line) for line in open(os.path.join(runs_dir, run, "journal.jsonl")) if line.strip()]
+    except (OSError, IndexError, ValueError):
+        return None
+
+    def seconds(stamp):
+        return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    open_steps, intervals = {}, []
+    preflight_end = None
+    for entry in entries:
+        key = (entry.get("server"), entry.get("step"))
+        if entry.get("step") in ("run", "preflight"):
+            if entry.get("step") == "preflight":
+                preflight_end = seconds(entry["time"])
+            continue
+        if entry.get("event") == "started":
+            open_steps[key] = seconds(entry["time"])
+        elif key in open_steps:
+            intervals.append((open_steps.pop(key), seconds(entry["time"])))
+    if not intervals:
+        return None
+    intervals.sort()
+    busy, current_start, current_end = 0.0, None, None
+    for start, end in intervals:
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                busy += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    busy += current_end - current_start
+    first = intervals[0][0]
+    return {"busy": busy, "overhead": result.wall - busy, "before": first - result.started,
+            "preflight_done": (preflight_end - result.started) if preflight_end else None}
+
+
+# -------------------------------------------------------------------- report
+
+def fmt(value, spec, missing="–"):
+    return missing if value is None else format(value, spec)
+
+
+def versions(bench):
+    def out(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip()
+        except OSError:
+            return "?"
+    ansible = out([bench.venv("ansible"), "--version"]).splitlines()
+    pypi = out([bench.venv("python"), "-c",
+                "import importlib.metadata as m; print(m.version('parallel-ssh'), m.version('ssh2-python'))"]).split()
+    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    return {
+        "osfarm": out([bench.work.tool("osfarm"), "--version"]),
+        "ansible-core": ansible[0].replace("ansible [core ", "").rstrip("]") if ansible else "?",
+        "pssh (Debian)": out(["dpkg-query", "-W", "-f", "${Version}", "pssh"]),
+        "parallel-ssh (PyPI)": f"{pypi[0]} (ssh2-python {pypi[1]})" if len(pypi) == 2 else "?",
+        "OpenSSH": ssh,
+        "Python": platform.python_version(),
+    }
+
+
+def machine():
+    cores = os.cpu_count()
+    memory = "?"
+    model = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": cores, "memory": memory, "cpu": model, "kernel": platform.release(),
+            "os": platform.freedesktop_os_release().get("PRETTY_NAME", "?") if hasattr(platform, "freedesktop_os_release") else "?"}
+
+
+def goals(rows):
+    """The issue's goals, each PASS, FAIL or not measured."""
+    def find(job_prefix, n, tool):
+        for row in rows:
+            if row["job"].startswith(job_prefix) and row["servers"] == n and row["tool"] == tool:
+                return row
+        return None
+
+    lines = []
+
+    def verdict(name, ok, detail):
+        lines.append(f"- {'not measured' if ok is None else ('PASS' if ok else 'FAIL')}: {name} ({detail})")
+
+    def osfarm_failed(prefix, n, tool):
+        """When every osfarm run failed there is no ratio: the goal is failed, not unmeasured."""
+        row = find(prefix, n, tool)
+        if row and row["runs"] == 0 and row["failed"]:
+            return f"osfarm failed all {row['failed']} runs (exit {'/'.join(row['failed_exits'])}), median {row['failed_wall_median']:.1f} s"
+        return None
+
+    def against(name, prefix, n, tool, peer, test, detail):
+        peer_row = find(prefix, n, peer)
+        failed = osfarm_failed(prefix, n, tool)
+        if failed:
+            verdict(name, False, failed + (f"; {peer} median {peer_row['wall_median']:.1f} s" if peer_row and "wall_median" in peer_row else ""))
+        elif not peer_row or "ratio" not in peer_row:
+            verdict(name, None, "–")
+        else:
+            verdict(name, test(peer_row["ratio"]), detail(peer_row["ratio"]))
+
+    against("fan-out at 64: osfarm ≥ 3× faster than ansible -m raw", "fan-out", 64, "osfarm", "ansible-raw",
+            lambda r: r >= 3, lambda r: f"{r:.2f}×")
+    against("fan-out at 64: osfarm ≥ 1.5× faster than Debian pssh", "fan-out", 64, "osfarm", "pssh-debian",
+            lambda r: r >= 1.5, lambda r: f"{r:.2f}×")
+    against("fan-out at 64: osfarm within 1.2× of the plain-ssh floor", "fan-out", 64, "osfarm", "ssh-floor",
+            lambda r: 1 / r <= 1.2, lambda r: f"osfarm / floor = {1 / r:.2f}")
+    playbook = next((r for r in rows if r["job"].startswith("whole job (instant") and r["tool"] == "playbook"), None)
+    against(f"whole job 1 DC + {playbook['servers'] - 1 if playbook else '?'} FE instant: osfarm ≥ 10× faster than the playbook",
+            "whole job (instant", playbook["servers"] if playbook else 16, "osfarm-job", "playbook",
+            lambda r: r >= 10, lambda r: f"{r:.1f}×")
+    for prefixes, tool, name in ((("fan-out",), "osfarm", "fan-out"), (("whole job (instant", "whole job cost"), "osfarm-job", "whole job")):
+        def at(n):
+            return next((r for r in rows if r["job"].startswith(prefixes) and r["servers"] == n and r["tool"] == tool
+                         and "cpu_per_server_ms" in r), None)
+        at16, at128 = at(16), at(128)
+        failed128 = osfarm_failed(prefixes[-1], 128, tool)
+        if failed128:
+            verdict(f"{name}: controller CPU per server at 128 within 1.5× of that at 16, and peak RSS < 64 MB at 128", False, failed128)
+            continue
+        ratio = at128["cpu_per_server_ms"] / at16["cpu_per_server_ms"] if at16 and at128 else None
+        verdict(f"{name}: controller CPU per server at 128 within 1.5× of that at 16", None if ratio is None else ratio <= 1.5,
+                f"{fmt(at16 and at16['cpu_per_server_ms'], '.1f')} → {fmt(at128 and at128['cpu_per_server_ms'], '.1f')} ms/server"
+                + (f", {ratio:.2f}×" if ratio else ""))
+        verdict(f"{name}: osfarm peak RSS < 64 MB at 128", None if not at128 else at128["rss_mib"] * 1.048576 < 64,
+                f"{fmt(at128 and at128['rss_mib'], '.1f')} MiB")
+    osfarm_rows = [r for r in rows if r["tool"] in ("osfarm", "osfarm-job") and "connections_per_server" in r]
+    one = all(r["connections_per_server"] == 1 and r["sessions_per_server"] == 1 for r in osfarm_rows)
+    verdict("osfarm: one SSH connection and one agent process per server per run", None if not osfarm_rows else one,
+            ", ".join(sorted({f"{r['connections_per_server']:g}/{r['sessions_per_server']:g}" for r in osfarm_rows})) + " connections/sessions per server")
+    return lines
+
+
+def enrich(rows, raw):
+    """For rows with failed runs, the controller cost of those runs (from the raw figures): a run
+    that failed on some servers still says what the controller spent."""
+    for row in rows:
+        if not row.get("failed"):
+            continue
+        if row["job"] == "fan-out":
+            runs = raw.get("fanout", {}).get(str(row["servers"]), raw.get("fanout", {}).get(row["servers"], {})).get(row["tool"], [])
+            bad = [r for r in runs if r.get("exit_code") != 0]
+        else:
+            bad = []
+        if bad:
+            row["failed_cpu_per_server_ms"] = statistics.median(r["cpu"] for r in bad) / row["servers"] * 1000
+            row["failed_rss_mib"] = max(r["rss_kib"] for r in bad) / 1024
+            row["failed_connections_per_server"] = statistics.median(r["connections"] for r in bad) / row["servers"]
+            row["failed_sessions_per_server"] = statistics.median(r["sessions"] for r in bad) / row["servers"]
+    return rows
+
+
+def markdown(bench, rows, info):
+    head = ["job", "servers", "tool", "runs", "wall median s (min–max)", "× osfarm", "controller CPU ms/server",
+            "peak RSS MiB", "SSH conn./server", "sessions/server", "notes"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for row in rows:
+        notes = []
+        if row.get("failed"):
+            notes.append(f"{row['failed']} run(s) failed (exit {'/'.join(row['failed_exits'])}, "
+                         f"median {row['failed_wall_median']:.1f} s), not counted"
+                         + (f"; in those: CPU {row['failed_cpu_per_server_ms']:.1f} ms/server, peak RSS {row['failed_rss_mib']:.1f} MiB, "
+                            f"{row['failed_connections_per_server']:.2g} conn. and {row['failed_sessions_per_server']:.3g} sessions/server"
+                            if "failed_cpu_per_server_ms" in row else ""))
+        if "critical_path_s" in row:
+            notes.append(f"critical path {row['critical_path_s']:.1f} s, overhead {row['overhead_s']:.1f} s "
+                         f"({row['overhead_s'] / row['wall_median'] * 100:.0f}%), first step at {row['before_steps_s']:.1f} s")
+        if row["tool"] == "parallel-ssh-pypi":
+            notes.append("no known_hosts check")
+        if row["tool"] in ("ansible-raw", "ansible-command", "playbook"):
+            notes.append("key without forced command")
+        wall = (f"{row['wall_median']:.2f} ({row['wall_min']:.2f}–{row['wall_max']:.2f})" if "wall_median" in row else "–")
+        lines.append("| " + " | ".join([
+            row["job"], str(row["servers"]), row["label"], str(row["runs"]), wall,
+            fmt(row.get("ratio"), ".2f") if row["tool"] not in ("osfarm", "osfarm-job") else "1",
+            fmt(row.get("cpu_per_server_ms"), ".1f"), fmt(row.get("rss_mib"), ".1f"),
+            fmt(row.get("connections_per_server"), ".2g"), fmt(row.get("sessions_per_server"), ".3g"),
+            "; ".join(notes)]) + " |")
+    text = [f"# osfarm benchmark, {info['date']}", "",
+            f"Machine: {info['machine']['cores']} cores ({info['machine']['cpu']}), {info['machine']['memory']}, "
+            f"{info['machine']['os']}, Linux {info['machine']['kernel']}; load average at start {info['load']}.",
+            "Versions: " + "; ".join(f"{k} {v}" for k, v in info["versions"].items()) + ".",
+            f"Binaries: {info['bin']}. Runs interleaved tool by tool; '× osfarm' is the median of the same-round "
+            "ratios tool / osfarm (above 1: osfarm is faster). See bench/README.md for every column.", ""]
+    return "\n".join(text + lines + ["", "Goals:", ""] + goals(rows)) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.environ.get("BIN", ".build/release"),
+                        help="folder with osfarm, osfarm-agent, osfarm-sim (default .build/release, or $BIN)")
+    parser.add_argument("--sizes", default="4,16,64,128", help="fan-out sizes (servers)")
+    parser.add_argument("--runs", default="4:5,16:5,64:3,128:2", help="runs per fan-out size: N or SIZE:N,...")
+    parser.add_argument("--tools", default=",".join(FANOUT_TOOLS),
+                        help="fan-out tools (default: all but osfarm-n, osfarm check --concurrency N)")
+    parser.add_argument("--job-front-ends", type=int, default=15)
+    parser.add_argument("--job-profiles", default="instant,fast")
+    parser.add_argument("--job-runs", default="instant:1,fast:1", help="whole-job runs per profile, PROFILE:N,...")
+    parser.add_argument("--parallel", type=int, default=4, help="osfarm --parallel and the playbook's serial")
+    parser.add_argument("--job-cost-sizes", default="4,16,64,128", help="whole-job cost sizes (osfarm, instant)")
+    parser.add_argument("--job-cost-playbook", type=int, default=4,
+                        help="also run the playbook for the cost at sizes up to this (0: never)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: fanout, job, cost")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "2400")),
+                        help="farms use ports from this one up")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for one fan-out run")
+    parser.add_argument("--job-timeout", type=float, default=1800, help="seconds for one whole-job run")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (farms are still taken down)")
+    parser.add_argument("--render", metavar="JSON", help="print the table again from a results JSON, run nothing")
+    args = parser.parse_args()
+    if args.render:
+        with open(args.render) as handle:
+            saved = json.load(handle)
+        print(markdown(None, enrich(saved["rows"], saved["raw"]), saved["info"]))
+        return
+    args.sizes = parse_sizes(args.sizes)
+    args.runs = parse_runs(args.runs, args.sizes)
+    args.tools = args.tools.split(",")
+    args.job_profiles = [p for p in args.job_profiles.split(",") if p]
+    if ":" in args.job_runs:
+        args.job_runs = {k: int(v) for k, v in (part.split(":") for part in args.job_runs.split(","))}
+    else:
+        args.job_runs = {p: int(args.job_runs) for p in args.job_profiles}
+    args.job_cost_sizes = parse_sizes(args.job_cost_sizes)
+    skip = set(args.skip.split(","))
+
+    bench = Bench(args)
+
+    def on_signal(number, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
+    try:
+        log(f"work folder {bench.work.root}; binaries from {args.bin}")
+        if "fanout" not in skip:
+            bench.fanout()
+        if "job" not in skip:
+            bench.job()
+        if "cost" not in skip:
+            bench.job_cost()
+    except KeyboardInterrupt:
+        log("interrupted: reporting what was measured")
+    finally:
+        info = {"date": bench.started.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "load": " ".join(load),
+                "versions": versions(bench), "bin": args.bin}
+        report = markdown(bench, enrich(bench.rows, json.loads(json.dumps(bench.raw, default=str))), info)
+        os.makedirs(args.out, exist_ok=True)
+        stamp = bench.started.strftime("%Y%m%d-%H%M%S")
+        path = os.path.join(args.out, f"bench-{stamp}.md")
+        with open(path, "w") as handle:
+            handle.write(report)
+        shutil.copyfile(path, os.path.join(args.out, "latest.md"))
+        with open(os.path.join(args.out, f"bench-{stamp}.json"), "w") as handle:
+            json.dump({"info": info, "rows": bench.rows, "raw": bench.raw}, handle, indent=1, default=str)
+        if bench.failed_logs:
+            keep = os.path.join(args.out, f"failed-{stamp}")
+            os.makedirs(keep, exist_ok=True)
+            for log_path in bench.failed_logs:
+                shutil.copy(log_path, keep)
+        bench.work.cleanup()
+        print(report)
+        log(f"written to {path}" + (f"; logs of failed runs in {keep}" if bench.failed_logs else ""))
+
+
+if __name__ == "__main__":
+    main()
