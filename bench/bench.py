@@ -648,10 +648,11 @@ def enrich(rows, raw):
             runs = raw.get("fanout", {}).get(str(row["servers"]), raw.get("fanout", {}).get(row["servers"], {})).get(row["tool"], [])
             bad = [r for r in runs if r.get("exit_code") != 0]
         else:
-            jobs = list(raw.get("job", {}).values()) if row["job"].startswith("whole job (") else []
-            jobs += [raw.get("job_cost", {}).get(str(row["servers"]), raw.get("job_cost", {}).get(row["servers"], {}))]
-            bad = [r for runs in jobs for r in runs.get(row["tool"], []) if not r.get("verified")
-                   and r.get("job_servers", row["servers"]) == row["servers"]]
+            if row["job"].startswith("whole job ("):  # "whole job (PROFILE, --parallel N)"
+                runs = raw.get("job", {}).get(row["job"][len("whole job ("):].split(",")[0], {})
+            else:
+                runs = raw.get("job_cost", {}).get(str(row["servers"]), raw.get("job_cost", {}).get(row["servers"], {}))
+            bad = [r for r in runs.get(row["tool"], []) if not r.get("verified")]
         if bad:
             row["failed_cpu_per_server_ms"] = statistics.median(r["cpu"] for r in bad) / row["servers"] * 1000
             row["failed_rss_mib"] = max(r["rss_kib"] for r in bad) / 1024
@@ -742,6 +743,17 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
+    peak_load = [0.0]
+    stop_sampling = threading.Event()
+
+    def sample_load():  # the machine is not ours alone: say how busy it was
+        while not stop_sampling.wait(5):
+            try:
+                peak_load[0] = max(peak_load[0], float(open("/proc/loadavg").read().split()[0]))
+            except (OSError, ValueError):
+                pass
+
+    threading.Thread(target=sample_load, daemon=True).start()
     try:
         log(f"work folder {bench.work.root}; binaries from {args.bin}")
         if "fanout" not in skip:
@@ -753,7 +765,10 @@ def main():
     except KeyboardInterrupt:
         log("interrupted: reporting what was measured")
     finally:
-        info = {"date": bench.started.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "load": " ".join(load),
+        stop_sampling.set()
+        minutes = (datetime.datetime.now().astimezone() - bench.started).total_seconds() / 60
+        info = {"date": bench.started.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(),
+                "load": " ".join(load) + f"; highest 1-minute load average during the bench {peak_load[0]:.1f}; took {minutes:.0f} min",
                 "versions": versions(bench), "bin": args.bin}
         report = markdown(bench, enrich(bench.rows, json.loads(json.dumps(bench.raw, default=str))), info)
         os.makedirs(args.out, exist_ok=True)
