@@ -111,7 +111,7 @@ class Workspace:
     of .build while the bench runs cannot change or break them); removed at the end, farms down."""
 
     def __init__(self, bin_dir, keep):
-        self.root = tempfile.mkdtemp(prefix="osfarm-bench.", dir="/tmp")
+        self.root = tempfile.mkdtemp(prefix="osfarm-perf.", dir="/tmp")
         self.keep = keep
         self.farms = []
         self.control_dirs = []
@@ -205,7 +205,7 @@ class Farm:
         Python on the server) but with the same environment= options the osfarm key has, so the
         simulated Windows programs know which server they run on."""
         os.makedirs(os.path.dirname(self.bench_key), exist_ok=True)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "osfarm-bench ansible", "-f", self.bench_key],
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "osfarm perf ansible", "-f", self.bench_key],
                        check=True)
         with open(self.bench_key + ".pub") as handle:
             public = handle.read().strip()
