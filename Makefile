@@ -25,7 +25,7 @@ demo: build
 # Benchmarks against Ansible, pssh and parallel-ssh (not part of make test); see bench/README.md.
 bench: deps
 	$(SWIFT) build -c release
-	BIN=.build/release bench/run.sh
+	BIN=.build/release bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf .build
