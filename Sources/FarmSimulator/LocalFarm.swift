@@ -220,6 +220,10 @@ public enum LocalFarm {
         try (options.joined(separator: ",") + " " + clientPublicKey + "\n")
             .write(toFile: sshDirectory + "/authorized_keys", atomically: true, encoding: .utf8)
 
+        // SetEnv SHLVL=1: sshd runs every command through the account's shell, and Debian's bash
+        // reads ~/.bashrc when started by sshd at shell level 1. A Windows server runs no such
+        // file, and a jump host account's one can be slow (pyenv init, which takes a lock: at 128
+        // concurrent sessions it held agents back over 10 s). Level 2 makes bash skip it.
         let config = """
             ListenAddress \(address):\(port)
             HostKey \(hostKey)
@@ -233,6 +237,7 @@ public enum LocalFarm {
             KbdInteractiveAuthentication no
             PermitRootLogin prohibit-password
             PermitUserEnvironment yes
+            SetEnv SHLVL=1
             MaxStartups 500:30:1000
             MaxSessions 20
             LoginGraceTime 30
