@@ -63,7 +63,7 @@ extension PlatformInspector {
         let document = try hsconf(installation)
         var checks: [PortCheck] = []
         for name in ServiceCatalog.outSystemsOrder {
-            guard let defaultPort = ServiceCatalog.defaultPorts[name], let status = try services.control.status(name), status.state == .running else { continue }
+            guard let defaultPort = ServiceCatalog.defaultPorts[name], try services.control.query(name)?.state == .running else { continue }
             let configured = ServiceCatalog.portElements[name].flatMap { document.value(section: "ServiceConfiguration", child: $0) }.flatMap { Int($0) }
             checks.append(PortCheck(service: name, port: configured ?? defaultPort, answered: false))
         }
@@ -80,7 +80,7 @@ extension PlatformInspector {
                 throw AgentError(.timedOut, "not initialised after \(Int(arguments.timeoutSeconds)) s: "
                                  + waiting.map { "\($0.service) (port \($0.port))" }.joined(separator: ", "))
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: ServiceControl.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
         }
     }
 }

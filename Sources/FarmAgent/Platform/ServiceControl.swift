@@ -5,12 +5,16 @@ import Foundation
 /// doing nothing when they are already there.
 public struct ServiceControl: Sendable {
     let runner: any CommandRunner
-    /// How often a pending service is polled.
-    let pollInterval: Double
 
-    public init(runner: any CommandRunner, pollInterval: Double = 0.2) {
+    public init(runner: any CommandRunner) {
         self.runner = runner
-        self.pollInterval = pollInterval
+    }
+
+    /// How long to wait before asking a pending service again: often at first (most transitions
+    /// take well under a second), less often the longer it takes, so a slow service costs few
+    /// `sc.exe` runs.
+    static func pollInterval(afterWaiting seconds: Double) -> Double {
+        seconds < 1 ? 0.1 : seconds < 5 ? 0.25 : 0.5
     }
 
     private static let notInstalled = 1060
@@ -29,6 +33,15 @@ public struct ServiceControl: Sendable {
         return ServiceStatus(name: name, state: state.state, startType: configuration.startType, processID: state.processID)
     }
 
+    /// The service's state and process alone (one `sc queryex`, no start type), or nil when it is
+    /// not installed.
+    public func query(_ name: String) throws(AgentError) -> ServiceControlOutput.Status? {
+        let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
+        if query.exitCode != 0, ServiceControlOutput.parseFailure(query.output)?.code == Self.notInstalled { return nil }
+        guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
+        return try ServiceControlOutput.parseStatus(query.output)
+    }
+
     private func currentState(_ name: String) throws(AgentError) -> ServiceControlOutput.Status {
         let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
         guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
@@ -45,14 +58,16 @@ public struct ServiceControl: Sendable {
     public func stop(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.state == .stopped { return .alreadyThere(status) }
+        var reported: ServiceControlOutput.Status?
         if status.state != .stopPending {
             let result = try runner.run(WindowsLocations.serviceControl, ["stop", name])
             if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1062 {
                 throw failure("sc.exe stop \"\(name)\"", result)
             }
+            reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("stopping \(name)")
         }
-        let final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
+        let final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType, reported: reported)
         progress("\(name) stopped")
         return .changed(final)
     }
@@ -65,14 +80,16 @@ public struct ServiceControl: Sendable {
         if status.state == .stopPending {
             _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
         }
+        var reported: ServiceControlOutput.Status?
         if status.state != .startPending {
             let result = try runner.run(WindowsLocations.serviceControl, ["start", name])
             if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1056 {
                 throw failure("sc.exe start \"\(name)\"", result)
             }
+            reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("starting \(name)")
         }
-        let final = try wait(name, for: .running, timeout: timeout, startType: status.startType)
+        let final = try wait(name, for: .running, timeout: timeout, startType: status.startType, reported: reported)
         progress("\(name) running")
         return .changed(final)
     }
@@ -83,9 +100,18 @@ public struct ServiceControl: Sendable {
         guard result.exitCode == 0 else { throw failure("sc.exe config \"\(name)\"", result) }
     }
 
-    private func wait(_ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType) throws(AgentError) -> ServiceStatus {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = try currentState(name)
+    /// Polls until the service reaches `target`. `reported` is the status block `sc stop`/`sc start`
+    /// printed: when it shows the service still pending, the first query waits a poll interval.
+    func wait(_ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType,
+              reported: ServiceControlOutput.Status? = nil) throws(AgentError) -> ServiceStatus {
+        let started = Date()
+        let deadline = started.addingTimeInterval(timeout)
+        var last: ServiceControlOutput.Status
+        if let reported, reported.state == .stopPending || reported.state == .startPending {
+            last = reported
+        } else {
+            last = try currentState(name)
+        }
         while last.state != target {
             if target == .running && last.state == .stopped {
                 throw AgentError(.operationFailed, "\(name) stopped again while starting")
@@ -93,7 +119,7 @@ public struct ServiceControl: Sendable {
             guard Date() < deadline else {
                 throw AgentError(.timedOut, "\(name) is still \(last.state.rawValue) after \(Int(timeout.rounded())) s (waiting for \(target.rawValue))")
             }
-            Thread.sleep(forTimeInterval: pollInterval)
+            Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
             last = try currentState(name)
         }
         return ServiceStatus(name: name, state: last.state, startType: startType, processID: last.processID)

@@ -41,9 +41,15 @@ struct ServiceOperations {
         guard result.exitCode == 0 else {
             throw AgentError(.operationFailed, "iisreset \(start ? "/start" : "/stop") exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
         }
-        // iisreset returns once it asked; make sure both services really got there.
+        // iisreset returns once it asked; make sure both services really got there (one query
+        // each when they did, the full stop/start otherwise).
         var after: [ServiceStatus] = []
-        for name in ServiceCatalog.iis {
+        for status in before {
+            let name = status.name
+            if let now = try control.query(name), now.state == target {
+                after.append(ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID))
+                continue
+            }
             let outcome = start
                 ? try control.start(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
                 : try control.stop(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)

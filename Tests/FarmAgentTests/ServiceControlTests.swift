@@ -1,0 +1,84 @@
+@testable import FarmAgent
+import FarmProtocol
+import Foundation
+import XCTest
+
+/// `ServiceControl` against a scripted `sc.exe` that answers with the Windows fixtures: which
+/// programs it runs for a change (each one a process on the server), and how it polls.
+final class ServiceControlTests: XCTestCase {
+    private func fixture(_ name: String) throws -> String {
+        try String(contentsOf: ToolOutputParserTests.fixtures.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    /// A service that is running, stops when asked, and is STOPPED from the `pendingQueries`+1-th
+    /// query after the stop on.
+    private func stoppingService(pendingQueries: Int) throws -> ScriptedServiceControl {
+        let running = try fixture("sc-queryex-running.txt")
+        let pending = try fixture("sc-queryex-stop-pending.txt")
+        let stopped = try fixture("sc-query-stopped.txt")
+        let configuration = try fixture("sc-qc-w3svc.txt")
+        return ScriptedServiceControl { arguments, history in
+            let stopsSoFar = history.filter { $0.first == "stop" }.count
+            switch arguments.first {
+            case "qc": return CommandOutput(exitCode: 0, output: configuration)
+            case "stop": return CommandOutput(exitCode: 0, output: pending)
+            case "queryex":
+                guard stopsSoFar > 0 else { return CommandOutput(exitCode: 0, output: running) }
+                let queriesAfterStop = history.reversed().prefix { $0.first != "stop" }.count
+                return CommandOutput(exitCode: 0, output: queriesAfterStop < pendingQueries ? pending : stopped)
+            default: return CommandOutput(exitCode: 1639, output: "")
+            }
+        }
+    }
+
+    func testAStopRunsQueryConfigStopAndThenOnlyThePollsItNeeds() throws {
+        let runner = try stoppingService(pendingQueries: 1)
+        let outcome = try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 10) { _ in }
+        guard case let .changed(status) = outcome else { return XCTFail("expected a change, got \(outcome)") }
+        XCTAssertEqual(status.state, .stopped)
+        // The status block `sc stop` prints already says STOP_PENDING: no query straight after it.
+        XCTAssertEqual(runner.calls.map { $0.first ?? "" }, ["queryex", "qc", "stop", "queryex", "queryex"])
+    }
+
+    func testAStopThatEndsAtOnceIsSeenOnTheFirstPoll() throws {
+        let runner = try stoppingService(pendingQueries: 0)
+        _ = try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 10) { _ in }
+        XCTAssertEqual(runner.calls.map { $0.first ?? "" }, ["queryex", "qc", "stop", "queryex"])
+    }
+
+    func testAStuckServiceFailsAtItsDeadlineNamingItsState() throws {
+        let runner = try stoppingService(pendingQueries: .max)
+        let started = Date()
+        XCTAssertThrowsError(try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 1) { _ in }) { error in
+            XCTAssertEqual((error as? AgentError)?.code, .timedOut)
+            XCTAssertTrue((error as? AgentError)?.message.contains("STOP_PENDING") ?? false, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    func testPollingStartsOftenAndSlowsDownForSlowServices() {
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0), 0.1)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0.99), 0.1)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 1), 0.25)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 30), 0.5)
+    }
+}
+
+/// `sc.exe` answered by a closure; records every argv it was run with.
+final class ScriptedServiceControl: CommandRunner, @unchecked Sendable {
+    private let lock = NSLock()
+    private var history: [[String]] = []
+    private let answer: ([String], [[String]]) -> CommandOutput
+
+    init(answer: @escaping ([String], [[String]]) -> CommandOutput) { self.answer = answer }
+
+    var calls: [[String]] { lock.withLock { history } }
+
+    func run(_ program: String, _ arguments: [String], timeout: Double, onLine: ((String) -> Void)?) throws(AgentError) -> CommandOutput {
+        lock.withLock {
+            let output = answer(arguments, history)
+            history.append(arguments)
+            return output
+        }
+    }
+}
