@@ -15,6 +15,16 @@ public final class FarmNetwork {
 
     private let directory: String
     private var listeners: [String: Int32] = [:]
+    private var farmRecord: (stamp: FileStamp, record: LocalFarmRecord)?
+    private var watched: [String: WatchedServer] = [:]
+
+    /// What the last look at a server found: unless its state file changed since, or a service is
+    /// pending or initialising (which time alone moves on), there is no need to read it again.
+    private struct WatchedServer {
+        var stamp: FileStamp
+        var settled: Bool
+        var openPorts: Set<String>
+    }
 
     public init(directory: String) { self.directory = directory }
 
@@ -22,7 +32,8 @@ public final class FarmNetwork {
     public func run() throws -> Never {
         var missingSince: Date?
         while true {
-            if let farm = try? LocalFarm.record(in: directory) {
+            let tickStarted = Date()
+            if let farm = currentRecord() {
                 missingSince = nil
                 tick(farm)
             } else if !FileManager.default.fileExists(atPath: directory + "/" + LocalFarm.recordName) {
@@ -31,8 +42,23 @@ public final class FarmNetwork {
                 missingSince = since
                 if Date().timeIntervalSince(since) > 2 { exit(0) }
             }
-            serveListeners(milliseconds: 50)
+            // Answer probes until the next tick is due (a probe must not speed the ticks up).
+            while true {
+                let left = Int32((0.05 - Date().timeIntervalSince(tickStarted)) * 1000)
+                guard left > 0 else { break }
+                serveListeners(milliseconds: left)
+            }
         }
+    }
+
+    /// The farm record, read again only when its file changed (it lists which databases are up).
+    private func currentRecord() -> LocalFarmRecord? {
+        let path = directory + "/" + LocalFarm.recordName
+        guard let stamp = FileStamp(path: path) else { return nil }
+        if let cached = farmRecord, cached.stamp == stamp { return cached.record }
+        guard let record = try? LocalFarm.record(in: directory) else { return nil }
+        farmRecord = (stamp, record)
+        return record
     }
 
     func tick(_ farm: LocalFarmRecord) {
@@ -44,16 +70,26 @@ public final class FarmNetwork {
         openMissing(wanted)
         for server in farm.servers {
             let store = StateStore(serverDirectory: server.directory)
+            if let known = watched[server.name], known.settled, FileStamp(path: store.statePath) == known.stamp {
+                wanted.formUnion(known.openPorts)
+                continue
+            }
             guard let state = try? store.read() else { continue }
             let ready = servicesReadyToInitialise(state, serverDirectory: server.directory)
-            let updated = (try? store.update { state -> ServerState in
+            let updated = ready.isEmpty ? state : (try? store.update { state -> ServerState in
                 for name in ready {
                     if let index = state.serviceIndex(name), state.services[index].state == .running { state.services[index].initialised = true }
                 }
                 return state
             }) ?? state
+            var ports: Set<String> = []
             for service in updated.services where service.initialised && service.state == .running {
-                if let port = Self.servicePorts[service.name] { wanted.insert("\(updated.address):\(port)") }
+                if let port = Self.servicePorts[service.name] { ports.insert("\(updated.address):\(port)") }
+            }
+            wanted.formUnion(ports)
+            let settled = !updated.services.contains { $0.pendingUntil != nil || ($0.state == .running && !$0.initialised) }
+            if let stamp = FileStamp(path: store.statePath) {
+                watched[server.name] = WatchedServer(stamp: stamp, settled: settled, openPorts: ports)
             }
         }
         reconcile(wanted)
@@ -141,5 +177,20 @@ public final class FarmNetwork {
             return nil
         }
         return fd
+    }
+}
+
+/// A file's identity and modification time: an atomic rewrite changes at least one of them.
+struct FileStamp: Equatable {
+    var inode: UInt64
+    var seconds: Int
+    var nanoseconds: Int
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+        seconds = Int(info.st_mtim.tv_sec)
+        nanoseconds = Int(info.st_mtim.tv_nsec)
     }
 }

@@ -109,6 +109,7 @@ struct ConfigurationToolEmulator {
         let steps = names.contains("/applysettingsfactory") ? [] :
             ["Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings..."]
         let pause = state.delay(state.profile.configurationToolSeconds) / Double(max(1, steps.count + 1))
+        SimulatedDelay.record("ConfigurationTool.com", seconds: pause * Double(steps.count + 1), serverDirectory: store.serverDirectory)
         for step in steps {
             out(step + "\r\n")
             log(step)

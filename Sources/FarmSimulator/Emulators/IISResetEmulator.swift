@@ -10,6 +10,7 @@ struct IISResetEmulator {
         case "/stop":
             out("\r\nAttempting stop...\r\n")
             let delay = try store.update { $0.delay($0.profile.iisSeconds) }
+            SimulatedDelay.record("iisreset /stop", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
             try store.update { state in
                 for name in ["W3SVC", "WAS"] {
@@ -25,6 +26,7 @@ struct IISResetEmulator {
         case "/start":
             out("\r\nAttempting start...\r\n")
             let delay = try store.update { $0.delay($0.profile.iisSeconds) }
+            SimulatedDelay.record("iisreset /start", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
             try store.update { state in
                 for name in ["WAS", "W3SVC"] {

@@ -59,6 +59,9 @@ struct ServiceControlEmulator {
                     state.services[index].state = .stopPending
                     state.services[index].initialised = false
                     state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + state.delay(state.profile.stopSeconds)
+                    if !stuck {
+                        SimulatedDelay.record("stop \(name)", seconds: state.delay(state.profile.stopSeconds), serverDirectory: store.serverDirectory)
+                    }
                     out(Self.statusBlock(state.services[index], extended: false, afterControl: true))
                     return 0
                 }
@@ -82,13 +85,20 @@ struct ServiceControlEmulator {
                     // The service control manager gives up on a service that never reports running.
                     return (1053, state.delay(state.profile.startSeconds))
                 }
+                let now = Date().timeIntervalSince1970, starting = state.delay(state.profile.startSeconds)
                 state.services[index].state = .startPending
                 state.services[index].processID = state.newProcessID()
-                state.services[index].pendingUntil = Date().timeIntervalSince1970 + state.delay(state.profile.startSeconds)
+                state.services[index].pendingUntil = now + starting
+                SimulatedDelay.record("start \(service.name)", start: now, seconds: starting, serverDirectory: store.serverDirectory)
+                if FarmNetwork.servicePorts[service.name] != nil {
+                    SimulatedDelay.record("initialise \(service.name)", start: now + starting,
+                                          seconds: state.delay(state.profile.initialisationSeconds), serverDirectory: store.serverDirectory)
+                }
                 out(Self.statusBlock(state.services[index], extended: true, afterControl: true))
                 return (0, 0)
             }
             if code == 1053 {
+                SimulatedDelay.record("start \(name) (fails, 1053)", seconds: delay, serverDirectory: store.serverDirectory)
                 Thread.sleep(forTimeInterval: delay)
                 out(Self.failure("StartService", 1053))
             }

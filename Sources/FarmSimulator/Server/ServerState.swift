@@ -82,7 +82,7 @@ public struct ServerState: Codable, Sendable {
             case .startPending:
                 services[index].state = .running
                 services[index].pendingUntil = nil
-                services[index].runningSince = now
+                services[index].runningSince = until
             default:
                 services[index].pendingUntil = nil
             }

@@ -1,0 +1,30 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The simulated durations a server imposes (a service's pending state and initialisation, an
+/// iisreset, a Configuration Tool run), one JSON line each in `delays.jsonl` in the server's folder.
+/// They let a benchmark tell the time a run spent waiting on the simulated Windows from the time it
+/// spent around it. Nothing is written for zero durations (the instant profile).
+public struct SimulatedDelay: Codable, Sendable, Equatable {
+    public var what: String
+    /// Seconds since 1970.
+    public var start: Double
+    public var seconds: Double
+
+    public static let fileName = "delays.jsonl"
+
+    /// Appends one delay; a failure to write is ignored (the log is for measurement only).
+    static func record(_ what: String, start: Double = Date().timeIntervalSince1970, seconds: Double, serverDirectory: String) {
+        guard seconds > 0 else { return }
+        let delay = SimulatedDelay(what: what, start: start, seconds: seconds)
+        guard var line = try? JSONEncoder().encode(delay) else { return }
+        line.append(0x0A)
+        let fd = open(serverDirectory + "/" + fileName, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // One write of a short line with O_APPEND: concurrent emulators never interleave.
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+}
