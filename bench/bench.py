@@ -62,10 +62,23 @@ def parse_runs(text, sizes):
 
 
 class Measured:
-    """One run of one command: wall seconds, controller CPU seconds, peak RSS KiB, exit code."""
+    """One run of one command: wall seconds, controller CPU seconds, peak RSS KiB, exit code, and the
+    CPU seconds the whole machine spent meanwhile (the simulated servers run on the same cores)."""
 
-    def __init__(self, wall, cpu, rss_kib, exit_code, started):
+    def __init__(self, wall, cpu, rss_kib, exit_code, started, machine_cpu=None):
         self.wall, self.cpu, self.rss_kib, self.exit_code, self.started = wall, cpu, rss_kib, exit_code, started
+        self.machine_cpu = machine_cpu
+
+
+def machine_cpu_seconds():
+    """CPU seconds spent by every process since boot, all cores (/proc/stat: all but idle and iowait)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def measure(argv, env, log_path, timeout, cwd=None):
@@ -76,6 +89,7 @@ def measure(argv, env, log_path, timeout, cwd=None):
         out.write(("$ " + " ".join(argv) + "\n").encode())
         out.flush()
         started = time.time()
+        busy0 = machine_cpu_seconds()
         t0 = time.monotonic()
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, cwd=cwd,
                                    start_new_session=True)
@@ -95,6 +109,7 @@ def measure(argv, env, log_path, timeout, cwd=None):
         finally:
             timer.cancel()
         wall = time.monotonic() - t0
+        busy1 = machine_cpu_seconds()
         process.returncode = os.waitstatus_to_exitcode(status)
         # Whatever the command left behind in its own process group goes too.
         try:
@@ -103,7 +118,8 @@ def measure(argv, env, log_path, timeout, cwd=None):
             pass
         code = process.returncode if not killed else "timeout"
         out.write(f"# exit {code}, {wall:.3f} s\n".encode())
-    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, started)
+    machine = busy1 - busy0 if busy0 is not None and busy1 is not None else None
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, started, machine)
 
 
 class Workspace:
@@ -390,7 +406,7 @@ class Bench:
         if not result.verified:
             self.failed_logs.append(result.log)
         if tool == "osfarm-job":
-            result.critical = critical_path(os.path.join(farm.dir, "runs"), result)
+            result.critical = critical_path(farm, os.path.join(farm.dir, "runs"), result, self.args.parallel)
         farm.down()
         return result
 
@@ -464,9 +480,14 @@ class Bench:
         row["sessions_per_server"] = statistics.median(r.sessions for r in good) / servers
         critical = [r.critical for r in good if getattr(r, "critical", None)]
         if critical:
-            row["critical_path_s"] = statistics.median(c["busy"] for c in critical)
+            row["critical_path_s"] = statistics.median(c["simulated"] for c in critical)
             row["overhead_s"] = statistics.median(c["overhead"] for c in critical)
+            row["busy_s"] = statistics.median(c["busy"] for c in critical)
+            row["controller_overhead_s"] = statistics.median(c["controller_overhead"] for c in critical)
             row["before_steps_s"] = statistics.median(c["before"] for c in critical)
+        machine = [r.machine_cpu / r.wall / (os.cpu_count() or 1) for r in good if getattr(r, "machine_cpu", None) and r.wall > 0]
+        if machine:
+            row["machine_busy"] = statistics.median(machine)
         return row
 
 
@@ -477,11 +498,19 @@ def job_record(result):
     return record
 
 
-def critical_path(runs_dir, result):
-    """From osfarm's journal: the time at least one remote step was in flight (the union of every
-    step's start-to-end interval, the stop phase, the gate and the applies), against the wall time
-    of the whole process. overhead = wall - busy: start-up, connecting, preflight, gaps between
-    steps, the end of the run."""
+def critical_path(farm, runs_dir, result, parallel):
+    """Where the whole job's wall time went, from osfarm's journal and the simulator's own record of
+    the durations it imposed (each server's delays.jsonl: service pending states and
+    initialisation, iisreset, Configuration Tool runs).
+
+    simulated: the simulated durations along the DC-then-FE path: the longest stop phase of any
+      server, then the deployment controller's apply, then the front-ends' applies scheduled
+      `parallel` at a time in the order osfarm started them. Each server's share is the union of
+      its delay intervals (a service initialises while the next one starts).
+    overhead = wall - simulated: everything else (connecting, preflight, the agent's and the
+      emulated programs' own work, polling, verification, the gaps between steps).
+    busy: the time at least one of osfarm's remote steps was in flight (from the journal);
+      wall - busy is what the controller adds around the remote steps."""
     try:
         run = sorted(os.listdir(runs_dir))[-1]
         entries = [json.loads(line) for line in open(os.path.join(runs_dir, run, "journal.jsonl")) if line.strip()]
@@ -492,32 +521,58 @@ def critical_path(runs_dir, result):
         return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
     open_steps, intervals = {}, []
-    preflight_end = None
+    gate, apply_started = None, {}
     for entry in entries:
         key = (entry.get("server"), entry.get("step"))
+        if entry.get("step") == "gate" and gate is None:
+            gate = seconds(entry["time"])
         if entry.get("step") in ("run", "preflight"):
-            if entry.get("step") == "preflight":
-                preflight_end = seconds(entry["time"])
             continue
         if entry.get("event") == "started":
             open_steps[key] = seconds(entry["time"])
+            if gate is not None and entry.get("server") and entry["server"] not in apply_started:
+                apply_started[entry["server"]] = seconds(entry["time"])
         elif key in open_steps:
             intervals.append((open_steps.pop(key), seconds(entry["time"])))
-    if not intervals:
+    if not intervals or gate is None:
         return None
-    intervals.sort()
-    busy, current_start, current_end = 0.0, None, None
-    for start, end in intervals:
+    busy = union_length(intervals)
+    first = min(start for start, _ in intervals)
+
+    stop_phase, applies, controller = [], {}, None
+    for server in farm.record["servers"]:
+        delays = []
+        try:
+            with open(os.path.join(server["directory"], "delays.jsonl")) as handle:
+                delays = [json.loads(line) for line in handle if line.strip()]
+        except (OSError, ValueError):
+            pass
+        spans = [(d["start"], d["start"] + d["seconds"]) for d in delays if d["start"] >= result.started - 1]
+        stop_phase.append(union_length([s for s in spans if s[0] < gate]))
+        applies[server["name"]] = union_length([s for s in spans if s[0] >= gate])
+        if server["role"] == "deployment-controller":
+            controller = server["name"]
+    front_ends = sorted((name for name in applies if name != controller), key=lambda name: apply_started.get(name, float("inf")))
+    lanes = [0.0] * max(1, parallel)
+    for name in front_ends:
+        lanes[lanes.index(min(lanes))] += applies[name]
+    simulated = max(stop_phase, default=0) + applies.get(controller, 0) + max(lanes)
+    return {"busy": busy, "controller_overhead": result.wall - busy, "simulated": simulated,
+            "overhead": result.wall - simulated, "before": first - result.started}
+
+
+def union_length(spans):
+    total, current_start, current_end = 0.0, None, None
+    for start, end in sorted(spans):
         if current_end is None or start > current_end:
             if current_end is not None:
-                busy += current_end - current_start
+                total += current_end - current_start
             current_start, current_end = start, end
         else:
             current_end = max(current_end, end)
-    busy += current_end - current_start
-    first = intervals[0][0]
-    return {"busy": busy, "overhead": result.wall - busy, "before": first - result.started,
-            "preflight_done": (preflight_end - result.started) if preflight_end else None}
+    if current_end is not None:
+        total += current_end - current_start
+    return total
 
 
 # -------------------------------------------------------------------- report
@@ -604,6 +659,15 @@ def goals(rows):
     against(f"whole job 1 DC + {playbook['servers'] - 1 if playbook else '?'} FE instant: osfarm ≥ 10× faster than the playbook",
             "whole job (instant", playbook["servers"] if playbook else 16, "osfarm-job", "playbook",
             lambda r: r >= 10, lambda r: f"{r:.1f}×")
+    fast = next((r for r in rows if r["job"].startswith("whole job (fast") and r["tool"] == "osfarm-job"), None)
+    if fast and fast.get("critical_path_s"):
+        share = fast["overhead_s"] / fast["critical_path_s"]
+        verdict(f"whole job 1 DC + {fast['servers'] - 1} FE fast: osfarm's overhead < 10% of the critical path", share < 0.10,
+                f"wall {fast['wall_median']:.1f} s, simulated critical path {fast['critical_path_s']:.1f} s, overhead "
+                f"{fast['overhead_s']:.1f} s = {share * 100:.0f}%; of it the controller around the remote steps "
+                f"{fast['controller_overhead_s']:.1f} s = {fast['controller_overhead_s'] / fast['critical_path_s'] * 100:.0f}%")
+    else:
+        verdict("whole job fast: osfarm's overhead < 10% of the critical path", False if fast and fast.get("failed") else None, "–")
     for prefixes, tool, name in ((("fan-out",), "osfarm", "fan-out"), (("whole job (instant", "whole job cost"), "osfarm-job", "whole job")):
         def at(n):
             return next((r for r in rows if r["job"].startswith(prefixes) and r["servers"] == n and r["tool"] == tool
@@ -674,8 +738,12 @@ def markdown(bench, rows, info):
                             f"{row['failed_connections_per_server']:.2g} conn. and {row['failed_sessions_per_server']:.3g} sessions/server"
                             if "failed_cpu_per_server_ms" in row else ""))
         if "critical_path_s" in row:
-            notes.append(f"critical path {row['critical_path_s']:.1f} s, overhead {row['overhead_s']:.1f} s "
-                         f"({row['overhead_s'] / row['wall_median'] * 100:.0f}%), first step at {row['before_steps_s']:.1f} s")
+            path = row["critical_path_s"]
+            notes.append(f"simulated critical path {path:.1f} s, overhead {row['overhead_s']:.1f} s"
+                         + (f" ({row['overhead_s'] / path * 100:.0f}% of the path)" if path > 0 else "")
+                         + f"; remote steps in flight {row['busy_s']:.1f} s, controller around them {row['controller_overhead_s']:.1f} s"
+                         f" ({row['controller_overhead_s'] / row['wall_median'] * 100:.0f}% of the wall time); first step at {row['before_steps_s']:.1f} s"
+                         + (f"; all cores {row['machine_busy'] * 100:.0f}% busy" if "machine_busy" in row else ""))
         if row["tool"] == "parallel-ssh-pypi":
             notes.append("no known_hosts check")
         if row["tool"] in ("ansible-raw", "ansible-command", "playbook"):
