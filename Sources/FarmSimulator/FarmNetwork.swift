@@ -109,11 +109,11 @@ public final class FarmNetwork {
             switch service.name {
             case "OutSystems Deployment Controller Service":
                 guard let server = hsconf?.server(.platform), let address = DatabaseServerAddress(server),
-                    Loopback.answers(address: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port, timeout: 0.2)
+                    answers(DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port)
                 else { continue }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":
                 guard let controller = hsconf?.value("ServiceConfiguration", "CompilerServerHostname"),
-                    Loopback.answers(address: controller, port: 12000, timeout: 0.2)
+                    answers(controller, port: 12000)
                 else { continue }
             default:
                 break
@@ -129,6 +129,14 @@ public final class FarmNetwork {
             listeners[endpoint] = nil
         }
         openMissing(wanted)
+    }
+
+    /// Whether something answers on the endpoint. The ones this process listens on answer without
+    /// a connection: probing its own ports from inside a tick filled their accept queues (nothing
+    /// accepts until the tick ends), and at 128 servers each later probe waited out its timeout.
+    private func answers(_ address: String, port: Int) -> Bool {
+        if listeners["\(address):\(port)"] != nil { return true }
+        return Loopback.answers(address: address, port: port, timeout: 0.2)
     }
 
     private func openMissing(_ wanted: Set<String>) {
