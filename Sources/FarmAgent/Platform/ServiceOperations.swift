@@ -7,11 +7,10 @@ struct ServiceOperations {
     let runner: any CommandRunner
 
     func status() throws(AgentError) -> ServiceReport {
-        var services: [ServiceStatus] = []
-        for name in ServiceCatalog.outSystemsOrder + ServiceCatalog.others {
-            if let status = try control.status(name) { services.append(status) }
-        }
-        return ServiceReport(services: services)
+        let names = ServiceCatalog.outSystemsOrder + ServiceCatalog.others
+        let control = self.control
+        let services = try ParallelReads.map(names) { name throws(AgentError) in try control.status(name) }
+        return ServiceReport(services: services.compactMap { $0 })
     }
 
     func stopOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
