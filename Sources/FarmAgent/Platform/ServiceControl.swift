@@ -21,12 +21,7 @@ public struct ServiceControl: Sendable {
 
     /// The service as it is, or nil when it is not installed.
     public func status(_ name: String) throws(AgentError) -> ServiceStatus? {
-        let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
-        if query.exitCode != 0 {
-            if ServiceControlOutput.parseFailure(query.output)?.code == Self.notInstalled { return nil }
-            throw failure("sc.exe queryex \"\(name)\"", query)
-        }
-        let state = try ServiceControlOutput.parseStatus(query.output)
+        guard let state = try query(name) else { return nil }
         let config = try runner.run(WindowsLocations.serviceControl, ["qc", name])
         guard config.exitCode == 0 else { throw failure("sc.exe qc \"\(name)\"", config) }
         let configuration = try ServiceControlOutput.parseConfiguration(config.output)
@@ -42,10 +37,10 @@ public struct ServiceControl: Sendable {
         return try ServiceControlOutput.parseStatus(query.output)
     }
 
+    /// The state of a service that must be there (one that was being changed).
     private func currentState(_ name: String) throws(AgentError) -> ServiceControlOutput.Status {
-        let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
-        guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
-        return try ServiceControlOutput.parseStatus(query.output)
+        guard let state = try query(name) else { throw AgentError(.notFound, "\(name) is no longer installed") }
+        return state
     }
 
     public enum Outcome: Sendable, Equatable {
