@@ -70,7 +70,10 @@ public final class FarmNetwork {
         openMissing(wanted)
         for server in farm.servers {
             let store = StateStore(serverDirectory: server.directory)
-            if let known = watched[server.name], known.settled, FileStamp(path: store.statePath) == known.stamp {
+            // Stamped before reading: a change made while this tick reads (an sc.exe start) must
+            // make the next tick read again, never be taken for what was read.
+            let stamp = FileStamp(path: store.statePath)
+            if let known = watched[server.name], known.settled, stamp == known.stamp {
                 wanted.formUnion(known.openPorts)
                 continue
             }
@@ -88,7 +91,7 @@ public final class FarmNetwork {
             }
             wanted.formUnion(ports)
             let settled = !updated.services.contains { $0.pendingUntil != nil || ($0.state == .running && !$0.initialised) }
-            if let stamp = FileStamp(path: store.statePath) {
+            if let stamp {
                 watched[server.name] = WatchedServer(stamp: stamp, settled: settled, openPorts: ports)
             }
         }
