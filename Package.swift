@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "FarmProtocolTests", dependencies: ["FarmProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH"]),
         .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent"]),
-        .testTarget(name: "FarmControllerTests", dependencies: ["FarmController"]),
+        .testTarget(name: "FarmControllerTests", dependencies: ["FarmController", "FarmProtocol", "FarmSSH"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["FarmController", "FarmSSH", "FarmSimulator", "FarmProtocol"]

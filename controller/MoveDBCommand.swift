@@ -12,146 +12,195 @@ extension Osfarm {
             commandName: "move-db",
             abstract: "Move the farm's platform, session and logging databases to another DB server.",
             discussion: """
-                plan       what run would do, server by server, in order; changes and connects nothing
-                preflight  read-only checks on every server (agent, role, current DB, Configuration Tool, new DB reachable, room for backups)
-                run        preflight, then: stop everywhere; wait for the restore; apply on the deployment controller, then the front-ends; after-steps
                 Exit codes: 0 done; 1 some servers failed; 2 usage or configuration; 3 stopped (window, operator, waiting for the restore); 4 unreachable.
-                """)
+                """,
+            subcommands: [Plan.self, Preflight.self, Run.self])
+    }
+}
 
-        enum Mode: String, ExpressibleByArgument, CaseIterable {
-            case plan, preflight, run
-        }
+/// Where the databases go, and what the farm must look like now: plan, preflight and run share these.
+struct MoveTargetOptions: ParsableArguments {
+    @Option(help: "The new database server: host, host\\INSTANCE, host,port or host\\INSTANCE,port.") var to: String
+    @Option(help: "The session database's new server (default: --to).") var sessionTo: String?
+    @Option(help: "The logging database's new server (default: --to).") var loggingTo: String?
+    @Option(help: "New platform catalog (default: unchanged).") var catalog: String?
+    @Option(help: "New session catalog (default: unchanged).") var sessionCatalog: String?
+    @Option(help: "New logging catalog (default: unchanged).") var loggingCatalog: String?
+    @Option(help: "Refuse unless every server now points at this server.") var expectFrom: String?
+    @Flag(help: "Go on although the servers point at different databases, or already at the new one.") var force = false
+    @Flag(help: "Allow a --limit that leaves part of the farm on the old database.") var allowPartial = false
 
-        @Argument(help: "plan, preflight or run") var mode: Mode
-        @OptionGroup var connection: ConnectionOptions
-        @Option(help: "The new database server: host, host\\INSTANCE or host,port.") var to: String
-        @Option(help: "The session database's new server (default: --to).") var sessionTo: String?
-        @Option(help: "The logging database's new server (default: --to).") var loggingTo: String?
-        @Option(help: "New platform catalog (default: unchanged).") var catalog: String?
-        @Option(help: "New session catalog (default: unchanged).") var sessionCatalog: String?
-        @Option(help: "New logging catalog (default: unchanged).") var loggingCatalog: String?
-        @Option(help: "Refuse unless every server now points at this server.") var expectFrom: String?
-        @Flag(help: "Go on although the servers point at different databases.") var force = false
-        @Flag(help: "Allow a --limit that leaves part of the farm on the old database.") var allowPartial = false
-        @Option(help: "Front-ends applied at once.") var parallel: Int = 1
-        @Option(help: "Front-end failures tolerated before no new front-end starts.") var maxFailures: Int = 0
-        @Flag(help: "The database restore is already done: do not wait for it.") var dbRestored = false
-        @Flag(help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end.") var applySettings = false
-        @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
-        @Option(help: "Maintenance window START/END: ISO 8601 date-times or HH:MM/HH:MM local time.") var window: String?
-        @Option(help: "Do not start before this time (ISO 8601 or HH:MM).") var notBefore: String?
-        @Option(help: "Start nothing new after this time (ISO 8601 or HH:MM).") var deadline: String?
-        @Option(help: "Seconds one server's apply is expected to take (default: learnt from the servers done so far, 300 before).") var serverBudget: Double?
-        @Option(help: "Seconds each service may take to stop or start.") var serviceTimeout: Double = 180
-        @Option(help: "Seconds a Configuration Tool run may take.") var configToolTimeout: Double = 1800
-        @Option(help: "Seconds to wait for the services' ports after a start.") var readinessTimeout: Double = 300
-        @Option(help: "Where runs are journaled (default: $XDG_STATE_HOME/osfarm/runs).") var stateDir: String?
-        @Flag(help: "Print one JSON document instead of text.") var json = false
-        @Option(help: "Write a Markdown change record here.") var report: String?
-
-        func validate() throws {
-            guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
-            guard maxFailures >= 0 else { throw ValidationError("--max-failures cannot be negative") }
-            guard window == nil || (notBefore == nil && deadline == nil) else { throw ValidationError("use --window or --not-before/--deadline, not both") }
-            for value in [serviceTimeout, configToolTimeout, readinessTimeout] where value <= 0 { throw ValidationError("timeouts must be positive") }
-        }
-
-        func options() throws -> MoveOptions {
-            var options = MoveOptions()
-            options.parallel = parallel
-            options.maxFailures = maxFailures
-            options.expectFrom = expectFrom
-            options.force = force
-            options.allowPartial = allowPartial
-            options.databaseRestored = dbRestored
-            options.applySettings = applySettings
-            options.serverBudget = serverBudget
-            options.timeout = connection.timeout
-            options.serviceTimeout = serviceTimeout
-            options.configurationToolTimeout = configToolTimeout
-            options.readinessTimeout = readinessTimeout
-            options.adminPasswordVariable = adminPasswordEnv
+    /// The typed targets; a malformed address is a usage error naming the option.
+    func targets() throws -> DatabaseTargets {
+        func address(_ text: String, _ option: String) throws -> DatabaseServerAddress {
             do {
-                if let window { options.window = try MaintenanceWindow.parse(window) }
-                if notBefore != nil || deadline != nil {
-                    options.window = MaintenanceWindow(
-                        start: try notBefore.map { try MaintenanceWindow.parseInstant($0, option: "--not-before") },
-                        end: try deadline.map { try MaintenanceWindow.parseInstant($0, option: "--deadline") })
-                }
+                return try DatabaseServerAddress(parsing: text)
             } catch {
-                throw failUsage(error)
+                throw failUsage("\(option): \(error)")
             }
-            return options
         }
+        let platform = try address(to, "--to")
+        return DatabaseTargets(
+            platform: DatabaseTarget(server: platform, catalog: catalog),
+            session: DatabaseTarget(server: try sessionTo.map { try address($0, "--session-to") } ?? platform, catalog: sessionCatalog),
+            logging: DatabaseTarget(server: try loggingTo.map { try address($0, "--logging-to") } ?? platform, catalog: loggingCatalog))
+    }
+
+    func apply(to options: inout MoveOptions) throws {
+        options.expectFrom = try expectFrom.map { text in
+            do { return try DatabaseServerAddress(parsing: text) } catch { throw failUsage("--expect-from: \(error)") }
+        }
+        options.force = force
+        options.allowPartial = allowPartial
+    }
+}
+
+/// How the run goes: plan shows these, run uses them.
+struct MoveRunOptions: ParsableArguments {
+    @Option(help: "Front-ends applied at once (1…256).") var parallel: Int = 1
+    @Option(help: "Front-end failures tolerated before no new front-end starts.") var maxFailures: Int = 0
+    @Flag(help: "The database restore is already done: do not wait for it.") var dbRestored = false
+    @Flag(help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end.") var applySettings = false
+    @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
+    @Option(help: "Maintenance window START/END: ISO 8601 date-times or HH:MM/HH:MM local time.") var window: String?
+    @Option(help: "Do not start before this time (ISO 8601 or HH:MM).") var notBefore: String?
+    @Option(help: "Start nothing new after this time (ISO 8601 or HH:MM).") var deadline: String?
+    @Option(help: "Seconds one server's apply is expected to take (default: learnt from the servers done so far, 300 before).") var serverBudget: Double?
+    @Option(help: "Seconds each service may take to stop or start.") var serviceTimeout: Double = 180
+    @Option(help: "Seconds a Configuration Tool run may take.") var configToolTimeout: Double = 1800
+    @Option(help: "Seconds to wait for the services' ports after a start.") var readinessTimeout: Double = 300
+    @Option(help: "Seconds any step that drives services may take in all.") var stepTimeout: Double = 3600
+
+    func validate() throws {
+        guard window == nil || (notBefore == nil && deadline == nil) else { throw ValidationError("use --window or --not-before/--deadline, not both") }
+    }
+
+    func apply(to options: inout MoveOptions) throws {
+        options.parallel = parallel
+        options.maxFailures = maxFailures
+        options.databaseRestored = dbRestored
+        options.applySettings = applySettings
+        options.serverBudget = serverBudget
+        options.serviceTimeout = serviceTimeout
+        options.configurationToolTimeout = configToolTimeout
+        options.readinessTimeout = readinessTimeout
+        options.stepTimeout = stepTimeout
+        options.adminPasswordVariable = adminPasswordEnv
+        do {
+            if let window { options.window = try MaintenanceWindow.parse(window) }
+            if notBefore != nil || deadline != nil {
+                options.window = MaintenanceWindow(
+                    start: try notBefore.map { try MaintenanceWindow.parseInstant($0, option: "--not-before") },
+                    end: try deadline.map { try MaintenanceWindow.parseInstant($0, option: "--deadline") })
+            }
+        } catch {
+            throw failUsage(error)
+        }
+    }
+}
+
+/// Where runs are journaled and what is printed.
+struct RunOutputOptions: ParsableArguments {
+    @Option(help: "Where runs are journaled (default: $XDG_STATE_HOME/osfarm/runs).") var stateDir: String?
+    @Flag(help: "Print one JSON document instead of text.") var json = false
+
+    var stateDirectory: String { stateDir ?? RunJournal.defaultStateDirectory() }
+}
+
+/// The pieces every move-db subcommand puts together.
+private func prepareMove(_ connection: ConnectionOptions, _ target: MoveTargetOptions, _ run: MoveRunOptions?, _ output: RunOutputOptions,
+                         connects: Bool) throws -> DatabaseMove {
+    let targets = try target.targets()
+    var options = MoveOptions()
+    options.timeout = connection.timeout
+    try target.apply(to: &options)
+    try run?.apply(to: &options)
+    do {
+        let inventory = try InventoryLoader.load(path: connection.inventory)
+        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: connection.hostKeyPolicy, timeout: connection.timeout)
+        var move = try DatabaseMove.prepare(inventory: inventory, limit: connection.limit, targets: targets, options: options, settings: settings,
+                                           stateDirectory: output.stateDirectory)
+        if connects {
+            try settings.resolvePassphrases(for: move.servers, variable: connection.passphraseEnv)
+            move.settings = settings
+        }
+        return move
+    } catch {
+        throw failUsage(error)
+    }
+}
+
+extension Osfarm.MoveDB {
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print what run would do, phase by phase and server by server; connects nowhere and changes nothing.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: MoveTargetOptions
+        @OptionGroup var run: MoveRunOptions
+        @OptionGroup var output: RunOutputOptions
 
         func run() async throws {
-            let targets = MoveTargets(
-                platform: DatabaseTarget(server: to, catalog: catalog),
-                session: DatabaseTarget(server: sessionTo ?? to, catalog: sessionCatalog),
-                logging: DatabaseTarget(server: loggingTo ?? to, catalog: loggingCatalog))
-            let options = try options()
-            var move: DatabaseMove
-            do {
-                let inventory = try InventoryLoader.load(path: connection.inventory)
-                var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: connection.hostKeyPolicy, timeout: connection.timeout)
-                move = try DatabaseMove.prepare(inventory: inventory, limit: connection.limit, targets: targets, options: options, settings: settings,
-                                                stateDirectory: stateDir ?? RunJournal.defaultStateDirectory())
-                if mode != .plan {
-                    try settings.resolvePassphrases(for: move.servers, variable: connection.passphraseEnv)
-                    move.settings = settings
-                }
-            } catch {
-                throw failUsage(error)
-            }
-            switch mode {
-            case .plan:
-                let plan = move.plan()
-                print(json ? try plan.json() : plan.text(), terminator: "")
-            case .preflight:
-                let (preflight, sessions) = await move.preflight()
-                for session in sessions.values { await session.close() }
-                print(preflight.text(), terminator: "")
-                throw OsfarmExit(status: preflight.exitStatus)
-            case .run:
-                let interrupt = OperatorInterrupt()
-                interrupt.install { FileHandle.standardError.write(Data("\nosfarm: stopping after the steps in flight (Ctrl-C again to quit at once; the run can be resumed)\n".utf8)) }
-                let result: DatabaseMove.Result
-                do {
-                    result = try await move.run(view: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: Terminal.restoreConfirmation(),
-                                                adminPassword: { try Terminal.adminPassword(variable: adminPasswordEnv) })
-                } catch let problem as UsageProblem {
-                    throw failUsage(problem)
-                }
-                try finish(result, json: json, reportPath: report)
-            }
+            let plan = try prepareMove(connection, target, run, output, connects: false).plan()
+            print(output.json ? try plan.json() : plan.text(), terminator: "")
         }
     }
 
+    struct Preflight: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read-only checks on every server: agent, role, current database, Configuration Tool, new database reachable, room for backups.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: MoveTargetOptions
+        @OptionGroup var output: RunOutputOptions
+
+        func run() async throws {
+            let move = try prepareMove(connection, target, nil, output, connects: true)
+            let (preflight, sessions) = await move.preflight()
+            for session in sessions.values { await session.close() }
+            print(preflight.text(), terminator: "")
+            throw OsfarmExit(status: preflight.exitStatus)
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Preflight, then: stop everywhere; wait for the restore; apply on the deployment controller, then the front-ends; after-steps.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: MoveTargetOptions
+        @OptionGroup var run: MoveRunOptions
+        @OptionGroup var output: RunOutputOptions
+        @Option(help: "Write a Markdown change record here.") var report: String?
+
+        func run() async throws {
+            let move = try prepareMove(connection, target, run, output, connects: true)
+            let result: DatabaseMove.Result
+            do {
+                result = try await move.run(Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)"))
+            } catch let problem as UsageProblem {
+                throw failUsage(problem)
+            }
+            try finish(result, json: output.json, reportPath: report)
+        }
+    }
+}
+
+extension Osfarm {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Carry on a stopped or crashed run from its journal; steps already done are not run again.")
         @Argument(help: "The run id (see osfarm runs).") var runID: String
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Flag(help: "The database restore is done (when the run stopped at the gate).") var dbRestored = false
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
-        @Option(help: "Seconds allowed for each connection phase.") var timeout: Double = 10
-        @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
+        @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
 
         func run() async throws {
-            let interrupt = OperatorInterrupt()
-            interrupt.install { FileHandle.standardError.write(Data("\nosfarm: stopping after the steps in flight\n".utf8)) }
             let result: DatabaseMove.Result
             do {
                 result = try await DatabaseMove.resume(
-                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(),
-                    settingsFor: { inventory in
-                        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, timeout: timeout)
-                        try settings.resolvePassphrases(for: inventory.servers, variable: passphraseEnv)
-                        return settings
-                    },
-                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, view: { LiveView(servers: $0) }, interrupt: interrupt,
-                    confirmRestore: Terminal.restoreConfirmation(), adminPassword: { try Terminal.adminPassword(variable: $0) })
+                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
+                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv,
+                    interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {
@@ -163,32 +212,30 @@ extension Osfarm {
 
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put every server a run touched back on its backed-up server.hsconf and the old database.")
+            abstract: "Put every server a run touched back on its backed-up server.hsconf and the old database; run again to finish a rollback that stopped.")
         @Argument(help: "The run id.") var runID: String
         @Option(help: "Which of the run's servers.") var limit: String?
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
-        @Option(help: "Seconds allowed for each connection phase.") var timeout: Double = 10
-        @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
+        @OptionGroup var reach: RunReachOptions
+        @Flag(help: "Print one JSON document instead of text.") var json = false
+        @Option(help: "Write a Markdown change record here.") var report: String?
 
         func run() async throws {
             let result: DatabaseMove.Result
             do {
+                var interaction = Terminal.interaction(stopping: "stopping the rollback after the steps in flight (run rollback again to finish it)")
+                let variable = adminPasswordEnv
+                interaction.adminPassword = { try Terminal.adminPassword(variable: variable ?? $0) }
                 result = try await DatabaseMove.rollback(
-                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit,
-                    settingsFor: { inventory in
-                        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, timeout: timeout)
-                        try settings.resolvePassphrases(for: inventory.servers, variable: passphraseEnv)
-                        return settings
-                    },
-                    view: { LiveView(servers: $0) }, adminPassword: { try Terminal.adminPassword(variable: adminPasswordEnv ?? $0) })
+                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
+                    interaction: interaction)
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {
                 throw failUsage(error)
             }
-            print(result.text, terminator: "")
-            throw OsfarmExit(status: result.status)
+            try finish(result, json: json, reportPath: report)
         }
     }
 
@@ -201,6 +248,22 @@ extension Osfarm {
             let runs = RunCatalog.list(stateDirectory: stateDir ?? RunJournal.defaultStateDirectory())
             print(json ? try RunCatalog.json(runs) : RunCatalog.text(runs), terminator: "")
         }
+    }
+}
+
+/// How resume and rollback reach the run's servers (the inventory comes from the run).
+struct RunReachOptions: ParsableArguments {
+    @Option(help: "Seconds allowed for each connection phase.") var timeout: Double = 10
+    @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
+
+    func validate() throws {
+        guard timeout >= 1, timeout <= 3600 else { throw ValidationError("--timeout must be between 1 and 3600 seconds") }
+    }
+
+    func settings(for inventory: Inventory) throws -> ConnectionSettings {
+        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, timeout: timeout)
+        try settings.resolvePassphrases(for: inventory.servers, variable: passphraseEnv)
+        return settings
     }
 }
 
@@ -225,6 +288,14 @@ func finish(_ result: DatabaseMove.Result, json: Bool, reportPath: String?) thro
 /// Questions to the operator on the terminal; none when osfarm runs unattended.
 enum Terminal {
     static var interactive: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// The live view, Ctrl-C/SIGTERM handling, the restore question and the password source.
+    static func interaction(stopping message: String) -> RunInteraction {
+        let interrupt = OperatorInterrupt()
+        interrupt.install { signal in FileHandle.standardError.write(Data("\nosfarm: \(signal): \(message)\n".utf8)) }
+        return RunInteraction(makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(),
+                              adminPassword: { try adminPassword(variable: $0) })
+    }
 
     /// Asks the operator to type the new server's name once the restore is done.
     static func restoreConfirmation() -> (@Sendable (String) -> Bool)? {

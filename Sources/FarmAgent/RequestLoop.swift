@@ -7,7 +7,10 @@ import Foundation
 /// A request line that cannot be served (not JSON, unknown operation, too long, wrong version) gets
 /// a typed error and the loop goes on; only a request for another major protocol version ends it,
 /// because nothing that follows can be understood.
-public final class RequestLoop {
+public final class RequestLoop: @unchecked Sendable {
+    /// How often a request that is still running says so (a heartbeat progress event).
+    public static let defaultHeartbeatSeconds = 5.0
+
     public typealias ChunkReader = () -> [UInt8]?
     public typealias LineWriter = ([UInt8]) throws -> Void
 
@@ -15,19 +18,26 @@ public final class RequestLoop {
     private let readChunk: ChunkReader
     private let writeLine: LineWriter
     private let log: AgentLog
+    private let heartbeatSeconds: Double
+    /// Progress, heartbeats and results come from more than one thread; lines must not interleave.
+    private let writeLock = NSLock()
     private var framer = LineFramer()
 
-    public init(operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog) {
+    public init(operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog,
+                heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds) {
         self.operations = operations
         self.readChunk = readChunk
         self.writeLine = writeLine
         self.log = log
+        self.heartbeatSeconds = heartbeatSeconds
     }
 
     /// Runs the session to its end. Returns normally on end of input or shutdown; throws only when
     /// the output can no longer be written.
     public func run() throws {
-        try send(.hello(operations.hello()))
+        var hello = operations.hello()
+        hello.heartbeatSeconds = heartbeatSeconds
+        try send(.hello(hello))
         while let chunk = readChunk() {
             for item in framer.feed(chunk) {
                 guard try serve(item) else { return }
@@ -56,9 +66,14 @@ public final class RequestLoop {
                 return error.error.code != .versionMismatch
             }
             log.info("request \(request.id): \(request.operation.name)")
+            let operation = request.operation.name
+            let heartbeat = Heartbeat(interval: heartbeatSeconds) { [weak self] in
+                try? self?.send(.progress(requestID: request.id, ProgressEvent(step: operation, message: "working", heartbeat: true)))
+            }
             let outcome = operations.perform(request.operation) { [weak self] event in
                 try? self?.send(.progress(requestID: request.id, event))
             }
+            heartbeat.stop()
             try send(.result(requestID: request.id, outcome))
             if case .failure(let error) = outcome { log.warning("request \(request.id) failed: \(error)") }
             if case .shutdown = request.operation { return false }
@@ -67,6 +82,7 @@ public final class RequestLoop {
     }
 
     private func send(_ message: AgentMessage) throws {
-        try writeLine(WireCodec.encode(message))
+        let line = try WireCodec.encode(message)
+        try writeLock.withLock { try writeLine(line) }
     }
 }

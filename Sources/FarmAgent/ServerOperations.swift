@@ -58,52 +58,46 @@ public struct ServerOperations: Sendable {
         case .shutdown:
             return .shutdown
         case .serviceStatus:
-            return .services(operation: operation.name, try services.status())
+            return .services(operation: operation.kind, try services.status())
         case let .stopServices(arguments):
-            return .services(operation: operation.name, try services.stopOutSystems(arguments, progress: say))
+            return .services(operation: operation.kind, try services.stopOutSystems(arguments, progress: say))
         case let .startServices(arguments):
-            return .services(operation: operation.name, try services.startOutSystems(arguments, progress: say))
+            return .services(operation: operation.kind, try services.startOutSystems(arguments, progress: say))
         case let .stopIIS(arguments):
-            return .services(operation: operation.name, try services.driveIIS(start: false, arguments, progress: say))
+            return .services(operation: operation.kind, try services.driveIIS(start: false, arguments, progress: say))
         case let .startIIS(arguments):
-            return .services(operation: operation.name, try services.driveIIS(start: true, arguments, progress: say))
+            return .services(operation: operation.kind, try services.driveIIS(start: true, arguments, progress: say))
         case let .backupConfiguration(arguments):
             let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
-            return .backup(operation: operation.name, try configuration.backup(runID: arguments.runID))
+            return .backup(operation: operation.kind, try configuration.backup(runID: arguments.runID))
         case let .restoreConfiguration(arguments):
             let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
-            return .backup(operation: operation.name, try configuration.restore(runID: arguments.runID))
+            return .backup(operation: operation.kind, try configuration.restore(runID: arguments.runID))
         case let .repointDatabase(arguments):
-            for section in DatabaseSection.allCases where DatabaseServerAddress(arguments.target(for: section).server) == nil {
-                throw AgentError(.invalidArguments, "\"\(arguments.target(for: section).server)\" is not a database server (host, host\\INSTANCE or host,port)")
-            }
             let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
             return .repoint(try configuration.repoint(arguments))
         case let .runConfigurationTool(arguments):
             let tool = ConfigurationToolRunner(runner: runner, files: files, environment: environment, installation: try Installation.locate(runner: runner))
             return .configurationTool(try tool.run(arguments, progress: say))
         case let .probeTCP(arguments):
-            let address = DatabaseServerAddress(arguments.host)
-            let host = address?.host ?? arguments.host
-            let port = arguments.host.contains(",") ? (address?.port ?? arguments.port) : arguments.port
-            switch TCPProbe.connect(host: environment.resolve(host), port: port, timeout: arguments.timeoutSeconds) {
+            switch TCPProbe.connect(host: environment.resolve(arguments.host), port: arguments.port, timeout: arguments.timeoutSeconds) {
             case let .answered(milliseconds):
-                return .probe(TCPProbeResult(host: host, port: port, reachable: true, milliseconds: milliseconds, error: nil))
+                return .probe(TCPProbeResult(host: arguments.host, port: arguments.port, reachable: true, milliseconds: milliseconds, error: nil))
             case let .failed(reason):
-                return .probe(TCPProbeResult(host: host, port: port, reachable: false, milliseconds: 0, error: reason))
+                return .probe(TCPProbeResult(host: arguments.host, port: arguments.port, reachable: false, milliseconds: 0, error: reason))
             }
         case let .waitForReadiness(arguments):
             return .readiness(try inspector.waitForReadiness(arguments, progress: say))
         case let .beginAgentUpdate(arguments):
-            return .agentUpdate(operation: operation.name, try updater.begin(arguments))
+            return .agentUpdate(operation: operation.kind, try updater.begin(arguments))
         case let .agentUpdateChunk(chunk):
-            return .agentUpdate(operation: operation.name, try updater.append(chunk))
+            return .agentUpdate(operation: operation.kind, try updater.append(chunk))
         case .finishAgentUpdate:
-            return .agentUpdate(operation: operation.name, try updater.finish())
+            return .agentUpdate(operation: operation.kind, try updater.finish())
         case .rollbackAgentUpdate:
-            return .agentUpdate(operation: operation.name, try updater.rollback())
+            return .agentUpdate(operation: operation.kind, try updater.rollback())
         case .agentStatus:
-            return .agentUpdate(operation: operation.name, updater.currentStatus())
+            return .agentUpdate(operation: operation.kind, updater.currentStatus())
         }
     }
 }

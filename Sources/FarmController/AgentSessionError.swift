@@ -42,6 +42,15 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
         return false
     }
 
+    /// True when the server stopped answering once connected (the transport failed), as opposed
+    /// to the agent answering with an error: the run reports it as unreachable (exit 4).
+    public var isConnectionLost: Bool {
+        switch self {
+        case .unreachable, .ssh: return true
+        case .versionMismatch, .endedBeforeHello, .endedWithoutResult, .protocolViolation, .agentFailed: return false
+        }
+    }
+
     /// A short stable code for JSON documents.
     public var code: String {
         switch self {

@@ -103,10 +103,8 @@ public enum FarmServices {
     public static func table(_ results: [ServerResult]) -> String {
         var table = TextTable(headers: ["SERVER", "ROLE", "OUTSYSTEMS", "IIS", "CHANGED", "STATUS"])
         for result in results {
-            let outSystems = result.services.filter {
-                $0.name.hasPrefix("OutSystems") && $0.startType != .disabled
-            }
-            let iis = result.services.filter { ["W3SVC", "WAS"].contains($0.name) }
+            let outSystems = result.services.filter { $0.kind == .platform && $0.startType != .disabled }
+            let iis = result.services.filter { $0.kind == .iis }
             table.add([
                 result.server.name, result.server.role.rawValue,
                 outSystems.isEmpty

@@ -66,6 +66,9 @@ extension ConfigurationToolMode: Codable {
 }
 
 public struct ConfigurationToolArguments: Codable, Sendable, Equatable {
+    /// How long the agent waits for a locked machine.config by default.
+    public static let defaultMachineConfigWaitSeconds = 300.0
+
     public var mode: ConfigurationToolMode
     /// Add `/InstallServiceCenter` (Service Center installation after the tool finishes; needs IIS running).
     public var installServiceCenter: Bool
@@ -74,7 +77,7 @@ public struct ConfigurationToolArguments: Codable, Sendable, Equatable {
     public var machineConfigWaitSeconds: Double
 
     public init(mode: ConfigurationToolMode, installServiceCenter: Bool = false, timeoutSeconds: Double = 1800,
-                machineConfigWaitSeconds: Double = 300) {
+                machineConfigWaitSeconds: Double = ConfigurationToolArguments.defaultMachineConfigWaitSeconds) {
         self.mode = mode
         self.installServiceCenter = installServiceCenter
         self.timeoutSeconds = timeoutSeconds

@@ -59,21 +59,21 @@ struct AgentMessageEnvelope: Codable {
 
     private static func decodeData(op: String, _ container: KeyedDecodingContainer<CodingKeys>) throws -> ResultData {
         func data<T: Decodable>(_ type: T.Type) throws -> T { try container.decode(T.self, forKey: .data) }
-        switch op {
-        case "ping": return .pong(try data(Pong.self))
-        case "inspect": return .inspection(try data(ServerInspection.self))
-        case "shutdown": return .shutdown
-        case "service-status", "stop-services", "start-services", "stop-iis", "start-iis":
-            return .services(operation: op, try data(ServiceReport.self))
-        case "backup-configuration", "restore-configuration": return .backup(operation: op, try data(BackupRecord.self))
-        case "repoint-database": return .repoint(try data(RepointResult.self))
-        case "run-configuration-tool": return .configurationTool(try data(ConfigurationToolRun.self))
-        case "probe-tcp": return .probe(try data(TCPProbeResult.self))
-        case "wait-for-readiness": return .readiness(try data(ReadinessReport.self))
-        case "begin-agent-update", "agent-update-chunk", "finish-agent-update", "rollback-agent-update", "agent-status":
-            return .agentUpdate(operation: op, try data(AgentUpdateStatus.self))
-        default:
+        guard let kind = OperationName(rawValue: op) else {
             throw DecodingError.dataCorruptedError(forKey: .op, in: container, debugDescription: "unknown result for operation \"\(op)\"")
+        }
+        switch kind {
+        case .ping: return .pong(try data(Pong.self))
+        case .inspect: return .inspection(try data(ServerInspection.self))
+        case .shutdown: return .shutdown
+        case .serviceStatus, .stopServices, .startServices, .stopIIS, .startIIS: return .services(operation: kind, try data(ServiceReport.self))
+        case .backupConfiguration, .restoreConfiguration: return .backup(operation: kind, try data(BackupRecord.self))
+        case .repointDatabase: return .repoint(try data(RepointResult.self))
+        case .runConfigurationTool: return .configurationTool(try data(ConfigurationToolRun.self))
+        case .probeTCP: return .probe(try data(TCPProbeResult.self))
+        case .waitForReadiness: return .readiness(try data(ReadinessReport.self))
+        case .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus:
+            return .agentUpdate(operation: kind, try data(AgentUpdateStatus.self))
         }
     }
 

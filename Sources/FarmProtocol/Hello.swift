@@ -3,17 +3,22 @@ public struct Hello: Codable, Sendable, Equatable {
     public var protocolVersion: ProtocolVersion
     public var agentVersion: String
     public var host: HostFacts
+    /// How often the agent sends a heartbeat while a request runs (protocol 1.1); nil: it sends none.
+    public var heartbeatSeconds: Double?
 
-    public init(protocolVersion: ProtocolVersion = .current, agentVersion: String = OsfarmVersion.current, host: HostFacts) {
+    public init(protocolVersion: ProtocolVersion = .current, agentVersion: String = OsfarmVersion.current, host: HostFacts,
+                heartbeatSeconds: Double? = nil) {
         self.protocolVersion = protocolVersion
         self.agentVersion = agentVersion
         self.host = host
+        self.heartbeatSeconds = heartbeatSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
         case agentVersion
         case host
+        case heartbeatSeconds
     }
 }
 

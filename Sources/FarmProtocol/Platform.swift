@@ -14,21 +14,43 @@ public enum DatabaseSection: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// How a database section logs in (server.hsconf `UsedAuthenticationMode`).
+public enum DatabaseAuthentication: String, Codable, Sendable {
+    /// SQL logins ("Database Authentication").
+    case database
+    /// Integrated authentication ("Windows Authentication"): the Configuration Tool needs the admin password.
+    case windows
+}
+
 /// Where one database section points, as read from server.hsconf. Never holds a password.
 public struct DatabaseEndpoint: Codable, Sendable, Equatable {
     public var section: DatabaseSection
     public var providerKey: String
-    /// `host`, `host\INSTANCE` or `host,port`.
+    /// `host`, `host\INSTANCE` or `host,port`, as the file has it.
     public var server: String
     public var catalog: String?
+    /// The file's text, e.g. "Windows Authentication".
     public var authenticationMode: String?
+    /// The mode as the agent reads it; nil when the file names none or one the agent does not know.
+    public var authentication: DatabaseAuthentication?
 
-    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?) {
+    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?,
+                authentication: DatabaseAuthentication? = nil) {
         self.section = section
         self.providerKey = providerKey
         self.server = server
         self.catalog = catalog
         self.authenticationMode = authenticationMode
+        self.authentication = authentication
+    }
+
+    /// The file's server value, parsed; nil when it is not a valid address.
+    public var address: DatabaseServerAddress? { DatabaseServerAddress(server) }
+
+    /// True when the section names `target` (server, and catalog when the target sets one).
+    public func isAt(_ target: DatabaseTarget) -> Bool {
+        guard let address, address.isSameServer(as: target.server) else { return false }
+        return target.catalog.map { $0 == catalog } ?? true
     }
 }
 
@@ -75,11 +97,14 @@ public struct BackedUpFile: Codable, Sendable, Equatable {
     public var path: String
     public var sha256: String
     public var bytes: Int
+    /// The file's name alone (the agent splits its own paths), e.g. "server.hsconf".
+    public var name: String?
 
-    public init(path: String, sha256: String, bytes: Int) {
+    public init(path: String, sha256: String, bytes: Int, name: String? = nil) {
         self.path = path
         self.sha256 = sha256
         self.bytes = bytes
+        self.name = name
     }
 }
 
@@ -96,37 +121,83 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// The new location of one database section; a nil catalog keeps the current one.
+/// Where one database section goes; a nil catalog keeps the current one.
 public struct DatabaseTarget: Codable, Sendable, Equatable {
-    public var server: String
+    public var server: DatabaseServerAddress
     public var catalog: String?
 
-    public init(server: String, catalog: String? = nil) {
+    public init(server: DatabaseServerAddress, catalog: String? = nil) {
         self.server = server
         self.catalog = catalog
+    }
+
+    /// `server` or `server (catalog NAME)`.
+    public var description: String { server.description + (catalog.map { " (catalog \($0))" } ?? "") }
+}
+
+/// Where a move takes the three database sections of server.hsconf; a nil section stays where it
+/// is. The one type for what the operator asked, what run.json keeps and what the agent is sent.
+public struct DatabaseTargets: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var platform: DatabaseTarget?
+    public var session: DatabaseTarget?
+    public var logging: DatabaseTarget?
+
+    public init(platform: DatabaseTarget?, session: DatabaseTarget?, logging: DatabaseTarget?) {
+        self.platform = platform
+        self.session = session
+        self.logging = logging
+    }
+
+    /// Every section to the same place.
+    public init(all target: DatabaseTarget) { self.init(platform: target, session: target, logging: target) }
+
+    public subscript(section: DatabaseSection) -> DatabaseTarget? {
+        get {
+            switch section {
+            case .platform: return platform
+            case .session: return session
+            case .logging: return logging
+            }
+        }
+        set {
+            switch section {
+            case .platform: platform = newValue
+            case .session: session = newValue
+            case .logging: logging = newValue
+            }
+        }
+    }
+
+    /// The sections that move, in hsconf order.
+    public var moving: [(DatabaseSection, DatabaseTarget)] { DatabaseSection.allCases.compactMap { section in self[section].map { (section, $0) } } }
+
+    /// The distinct database servers the sections go to (to probe).
+    public var servers: [DatabaseServerAddress] {
+        var seen: [DatabaseServerAddress] = []
+        for (_, target) in moving where !seen.contains(where: { $0.isSameServer(as: target.server) }) { seen.append(target.server) }
+        return seen
+    }
+
+    /// "sqlnew" when every section goes to one server with its catalog unchanged, else each named.
+    public var description: String {
+        let moving = self.moving
+        if moving.count == DatabaseSection.allCases.count, let first = moving.first?.1,
+            moving.allSatisfy({ $0.1.server == first.server && $0.1.catalog == nil })
+        {
+            return first.server.description
+        }
+        return moving.map { "\($0.0.rawValue) \($0.1.description)" }.joined(separator: ", ")
     }
 }
 
 public struct RepointArguments: Codable, Sendable, Equatable {
-    public var platform: DatabaseTarget
-    public var session: DatabaseTarget
-    public var logging: DatabaseTarget
-    /// When set, refuse unless every section currently names this server (or already the target).
-    public var expectedCurrentServer: String?
+    public var targets: DatabaseTargets
+    /// When set, refuse unless every moving section currently names this server (or already its target).
+    public var expectedCurrentServer: DatabaseServerAddress?
 
-    public init(platform: DatabaseTarget, session: DatabaseTarget, logging: DatabaseTarget, expectedCurrentServer: String? = nil) {
-        self.platform = platform
-        self.session = session
-        self.logging = logging
+    public init(targets: DatabaseTargets, expectedCurrentServer: DatabaseServerAddress? = nil) {
+        self.targets = targets
         self.expectedCurrentServer = expectedCurrentServer
-    }
-
-    public func target(for section: DatabaseSection) -> DatabaseTarget {
-        switch section {
-        case .platform: return platform
-        case .session: return session
-        case .logging: return logging
-        }
     }
 }
 

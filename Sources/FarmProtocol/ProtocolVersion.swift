@@ -10,7 +10,7 @@ public struct ProtocolVersion: Codable, Sendable, Equatable, CustomStringConvert
     }
 
     /// The version this build speaks.
-    public static let current = ProtocolVersion(major: 1, minor: 0)
+    public static let current = ProtocolVersion(major: 1, minor: 1)
 
     public func isCompatible(with other: ProtocolVersion) -> Bool { major == other.major }
 

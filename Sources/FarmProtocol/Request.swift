@@ -1,3 +1,38 @@
+/// The protocol's table of operations: each name on the wire, once. The request decoder, the
+/// result decoder and the agent's dispatch all switch over this enum, so the compiler names every
+/// place a new operation must be handled.
+public enum OperationName: String, Codable, Sendable, CaseIterable {
+    case ping
+    case inspect
+    case shutdown
+    case serviceStatus = "service-status"
+    case stopServices = "stop-services"
+    case startServices = "start-services"
+    case stopIIS = "stop-iis"
+    case startIIS = "start-iis"
+    case backupConfiguration = "backup-configuration"
+    case restoreConfiguration = "restore-configuration"
+    case repointDatabase = "repoint-database"
+    case runConfigurationTool = "run-configuration-tool"
+    case probeTCP = "probe-tcp"
+    case waitForReadiness = "wait-for-readiness"
+    case beginAgentUpdate = "begin-agent-update"
+    case agentUpdateChunk = "agent-update-chunk"
+    case finishAgentUpdate = "finish-agent-update"
+    case rollbackAgentUpdate = "rollback-agent-update"
+    case agentStatus = "agent-status"
+
+    /// True for operations that change the server (services, files, the agent itself).
+    public var changesServer: Bool {
+        switch self {
+        case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus: return false
+        case .stopServices, .startServices, .stopIIS, .startIIS, .backupConfiguration, .restoreConfiguration, .repointDatabase,
+            .runConfigurationTool, .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate:
+            return true
+        }
+    }
+}
+
 /// One request from the controller. Every request carries an id that the agent echoes in the
 /// progress events and the single final result it sends back.
 public struct Request: Sendable, Equatable {
@@ -51,30 +86,33 @@ public enum AgentOperation: Sendable, Equatable {
     /// Which agent binary answers (its SHA-256) and whether a previous one is kept.
     case agentStatus
 
-    /// The name on the wire.
-    public var name: String {
+    /// Which operation this is; its name on the wire is `kind.rawValue`.
+    public var kind: OperationName {
         switch self {
-        case .ping: return "ping"
-        case .inspect: return "inspect"
-        case .shutdown: return "shutdown"
-        case .serviceStatus: return "service-status"
-        case .stopServices: return "stop-services"
-        case .startServices: return "start-services"
-        case .stopIIS: return "stop-iis"
-        case .startIIS: return "start-iis"
-        case .backupConfiguration: return "backup-configuration"
-        case .restoreConfiguration: return "restore-configuration"
-        case .repointDatabase: return "repoint-database"
-        case .runConfigurationTool: return "run-configuration-tool"
-        case .probeTCP: return "probe-tcp"
-        case .waitForReadiness: return "wait-for-readiness"
-        case .beginAgentUpdate: return "begin-agent-update"
-        case .agentUpdateChunk: return "agent-update-chunk"
-        case .finishAgentUpdate: return "finish-agent-update"
-        case .rollbackAgentUpdate: return "rollback-agent-update"
-        case .agentStatus: return "agent-status"
+        case .ping: return .ping
+        case .inspect: return .inspect
+        case .shutdown: return .shutdown
+        case .serviceStatus: return .serviceStatus
+        case .stopServices: return .stopServices
+        case .startServices: return .startServices
+        case .stopIIS: return .stopIIS
+        case .startIIS: return .startIIS
+        case .backupConfiguration: return .backupConfiguration
+        case .restoreConfiguration: return .restoreConfiguration
+        case .repointDatabase: return .repointDatabase
+        case .runConfigurationTool: return .runConfigurationTool
+        case .probeTCP: return .probeTCP
+        case .waitForReadiness: return .waitForReadiness
+        case .beginAgentUpdate: return .beginAgentUpdate
+        case .agentUpdateChunk: return .agentUpdateChunk
+        case .finishAgentUpdate: return .finishAgentUpdate
+        case .rollbackAgentUpdate: return .rollbackAgentUpdate
+        case .agentStatus: return .agentStatus
         }
     }
+
+    /// The name on the wire.
+    public var name: String { kind.rawValue }
 
     /// The arguments object on the wire, if the operation has one.
     var arguments: (any Encodable & Sendable)? {

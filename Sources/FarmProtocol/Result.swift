@@ -4,34 +4,37 @@ public enum Outcome: Sendable, Equatable {
     case failure(AgentError)
 }
 
-/// The typed data of a successful result, one case per operation.
+/// The typed data of a successful result, one case per kind of answer.
 public enum ResultData: Sendable, Equatable {
     case pong(Pong)
     case inspection(ServerInspection)
     case shutdown
-    case services(operation: String, ServiceReport)
-    case backup(operation: String, BackupRecord)
+    case services(operation: OperationName, ServiceReport)
+    case backup(operation: OperationName, BackupRecord)
     case repoint(RepointResult)
     case configurationTool(ConfigurationToolRun)
     case probe(TCPProbeResult)
     case readiness(ReadinessReport)
-    case agentUpdate(operation: String, AgentUpdateStatus)
+    case agentUpdate(operation: OperationName, AgentUpdateStatus)
 
-    /// The operation name this data answers, as on the wire.
-    public var operationName: String {
+    /// The operation this data answers.
+    public var operation: OperationName {
         switch self {
-        case .pong: return "ping"
-        case .inspection: return "inspect"
-        case .shutdown: return "shutdown"
+        case .pong: return .ping
+        case .inspection: return .inspect
+        case .shutdown: return .shutdown
         case let .services(operation, _): return operation
         case let .backup(operation, _): return operation
-        case .repoint: return "repoint-database"
-        case .configurationTool: return "run-configuration-tool"
-        case .probe: return "probe-tcp"
-        case .readiness: return "wait-for-readiness"
+        case .repoint: return .repointDatabase
+        case .configurationTool: return .runConfigurationTool
+        case .probe: return .probeTCP
+        case .readiness: return .waitForReadiness
         case let .agentUpdate(operation, _): return operation
         }
     }
+
+    /// The operation name this data answers, as on the wire.
+    public var operationName: String { operation.rawValue }
 
     var payload: (any Encodable & Sendable)? {
         switch self {
@@ -82,9 +85,15 @@ public struct ProgressEvent: Codable, Sendable, Equatable {
     public var step: String
     /// A line for humans.
     public var message: String
+    /// True for the agent's "still working" beat during a long operation: news that the request
+    /// is alive, nothing to show. Absent (nil) on ordinary events.
+    public var heartbeat: Bool?
 
-    public init(step: String, message: String) {
+    public init(step: String, message: String, heartbeat: Bool? = nil) {
         self.step = step
         self.message = message
+        self.heartbeat = heartbeat
     }
+
+    public var isHeartbeat: Bool { heartbeat == true }
 }

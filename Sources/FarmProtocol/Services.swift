@@ -62,19 +62,35 @@ public enum ServiceStartType: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// What a service is to a farm, as the agent (which knows the names) classifies it.
+public enum ServiceKind: String, Codable, Sendable, CaseIterable {
+    /// One of the OutSystems platform services.
+    case platform
+    /// An IIS service (W3SVC, WAS).
+    case iis
+    /// Anything else the agent reports (RabbitMQ, …).
+    case other
+}
+
 /// One service as the agent found it.
 public struct ServiceStatus: Codable, Sendable, Equatable {
     public var name: String
     public var state: ServiceState
     public var startType: ServiceStartType
     public var processID: Int?
+    /// Nil from agents older than protocol 1.1.
+    public var kind: ServiceKind?
 
-    public init(name: String, state: ServiceState, startType: ServiceStartType, processID: Int? = nil) {
+    public init(name: String, state: ServiceState, startType: ServiceStartType, processID: Int? = nil, kind: ServiceKind? = nil) {
         self.name = name
         self.state = state
         self.startType = startType
         self.processID = processID
+        self.kind = kind
     }
+
+    /// Enabled (not Disabled) and not running.
+    public var isEnabledButNotRunning: Bool { startType != .disabled && state != .running }
 }
 
 /// The services an operation looked at or changed, in the order it handled them.

@@ -69,30 +69,31 @@ public enum WireCodec {
             guard let value = try decodeArguments(T.self, args, op: op) else { throw AgentError(.invalidArguments, "\"args\" is missing") }
             return value
         }
+        guard let kind = OperationName(rawValue: op) else {
+            throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
+        }
         do {
             let operation: AgentOperation
-            switch op {
-            case "ping": operation = .ping(try decodeArguments(PingArguments.self, args, op: op) ?? PingArguments())
-            case "inspect": operation = .inspect
-            case "shutdown": operation = .shutdown
-            case "service-status": operation = .serviceStatus
-            case "stop-services": operation = .stopServices(try required(ServiceControlArguments.self))
-            case "start-services": operation = .startServices(try required(ServiceControlArguments.self))
-            case "stop-iis": operation = .stopIIS(try required(ServiceControlArguments.self))
-            case "start-iis": operation = .startIIS(try required(ServiceControlArguments.self))
-            case "backup-configuration": operation = .backupConfiguration(try required(BackupArguments.self))
-            case "restore-configuration": operation = .restoreConfiguration(try required(BackupArguments.self))
-            case "repoint-database": operation = .repointDatabase(try required(RepointArguments.self))
-            case "run-configuration-tool": operation = .runConfigurationTool(try required(ConfigurationToolArguments.self))
-            case "probe-tcp": operation = .probeTCP(try required(TCPProbeArguments.self))
-            case "wait-for-readiness": operation = .waitForReadiness(try required(ReadinessArguments.self))
-            case "begin-agent-update": operation = .beginAgentUpdate(try required(AgentUpdateBegin.self))
-            case "agent-update-chunk": operation = .agentUpdateChunk(try required(AgentUpdateChunk.self))
-            case "finish-agent-update": operation = .finishAgentUpdate
-            case "rollback-agent-update": operation = .rollbackAgentUpdate
-            case "agent-status": operation = .agentStatus
-            default:
-                throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
+            switch kind {
+            case .ping: operation = .ping(try decodeArguments(PingArguments.self, args, op: op) ?? PingArguments())
+            case .inspect: operation = .inspect
+            case .shutdown: operation = .shutdown
+            case .serviceStatus: operation = .serviceStatus
+            case .stopServices: operation = .stopServices(try required(ServiceControlArguments.self))
+            case .startServices: operation = .startServices(try required(ServiceControlArguments.self))
+            case .stopIIS: operation = .stopIIS(try required(ServiceControlArguments.self))
+            case .startIIS: operation = .startIIS(try required(ServiceControlArguments.self))
+            case .backupConfiguration: operation = .backupConfiguration(try required(BackupArguments.self))
+            case .restoreConfiguration: operation = .restoreConfiguration(try required(BackupArguments.self))
+            case .repointDatabase: operation = .repointDatabase(try required(RepointArguments.self))
+            case .runConfigurationTool: operation = .runConfigurationTool(try required(ConfigurationToolArguments.self))
+            case .probeTCP: operation = .probeTCP(try required(TCPProbeArguments.self))
+            case .waitForReadiness: operation = .waitForReadiness(try required(ReadinessArguments.self))
+            case .beginAgentUpdate: operation = .beginAgentUpdate(try required(AgentUpdateBegin.self))
+            case .agentUpdateChunk: operation = .agentUpdateChunk(try required(AgentUpdateChunk.self))
+            case .finishAgentUpdate: operation = .finishAgentUpdate
+            case .rollbackAgentUpdate: operation = .rollbackAgentUpdate
+            case .agentStatus: operation = .agentStatus
             }
             return Request(id: id, operation: operation)
         } catch let rejection as RequestRejection {

@@ -112,7 +112,7 @@ public final class FarmNetwork {
             switch service.name {
             case "OutSystems Deployment Controller Service":
                 guard let server = hsconf?.server(.platform), let address = DatabaseServerAddress(server),
-                    answers(DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port)
+                    answers(DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.knownPort ?? DatabaseServerAddress.defaultPort)
                 else { continue }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":
                 guard let controller = hsconf?.value("ServiceConfiguration", "CompilerServerHostname"),

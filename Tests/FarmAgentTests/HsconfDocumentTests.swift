@@ -32,7 +32,7 @@ final class HsconfDocumentTests: XCTestCase {
         let document = try HsconfDocument(text: Self.sample)
         XCTAssertEqual(document.endpoint(.platform),
                        DatabaseEndpoint(section: .platform, providerKey: "SqlServer", server: "sqlold.corp.example", catalog: "outsystems",
-                                        authenticationMode: "Database Authentication"))
+                                        authenticationMode: "Database Authentication", authentication: .database))
         XCTAssertEqual(document.endpoint(.logging)?.providerKey, "SqlServer")
         XCTAssertEqual(document.endpoint(.logging)?.catalog, "")
         XCTAssertEqual(document.endpoint(.session)?.server, "sqlold.corp.example\\SESSIONS")

@@ -31,7 +31,7 @@ final class RequestLoopTests: XCTestCase {
         let input = try line(Request(id: "a", operation: .ping(PingArguments()))) + line(Request(id: "b", operation: .inspect))
         let messages = try serve(input)
         XCTAssertEqual(messages.count, 3)
-        XCTAssertEqual(messages[0], .hello(Hello(host: facts)))
+        XCTAssertEqual(messages[0], .hello(Hello(host: facts, heartbeatSeconds: RequestLoop.defaultHeartbeatSeconds)))
         guard case .result("a", .ok(.pong)) = messages[1] else { return XCTFail("\(messages[1])") }
         guard case let .result("b", .ok(.inspection(inspection))) = messages[2] else { return XCTFail("\(messages[2])") }
         XCTAssertEqual(inspection.host, facts)

@@ -1,4 +1,5 @@
 import FarmController
+import FarmProtocol
 import Foundation
 import XCTest
 
@@ -44,10 +45,11 @@ final class RunJournalTests: XCTestCase {
     func testEntriesRoundTripAndATornLastLineIsIgnored() throws {
         let folder = NSTemporaryDirectory() + "osfarm-journal-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let targets = MoveTargets(platform: .init(server: "new"), session: .init(server: "new"), logging: .init(server: "new"))
+        let targets = DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "new")))
         let record = RunRecord(runID: "run-1", createdAt: Date(), startedBy: "ops@jump", inventoryPath: "/farm.yaml", limit: nil,
-                               servers: ["dc1", "fe1"], targets: targets, from: "old", options: MoveOptions(), partial: false,
-                               windowsAuthentication: false)
+                               servers: ["dc1", "fe1"], roles: ["dc1": .deploymentController, "fe1": .frontEnd], targets: targets,
+                               origin: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "old"))), from: "old",
+                               options: MoveOptions(), partial: false, windowsAuthentication: false)
         let journal = try RunJournal.create(record, stateDirectory: folder)
         try journal.append(JournalEntry(server: "dc1", step: "stop-iis", event: .started))
         try journal.append(JournalEntry(server: "dc1", step: "stop-iis", event: .finished, durationMilliseconds: 12))
@@ -60,12 +62,12 @@ final class RunJournalTests: XCTestCase {
 
         let (_, reopened, entries) = try RunJournal.open(runID: "run-1", stateDirectory: folder)
         XCTAssertEqual(reopened.servers, ["dc1", "fe1"])
-        XCTAssertEqual(entries.count, 3)
+        XCTAssertEqual(entries.count, 4, "the record, three steps")
         let state = RunState(entries: entries)
         XCTAssertTrue(state.isDone("dc1", .stopIIS))
         XCTAssertTrue(state.gatePassed)
         XCTAssertEqual(state.status("fe1", .stopIIS), .pending)
-        XCTAssertEqual(state.summary("fe1"), "not started")
+        XCTAssertEqual(state.summary("fe1", role: .frontEnd, runbook: .moveDatabase, options: MoveOptions()), "not started")
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/run-1/run.json")
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         XCTAssertThrowsError(try RunJournal.open(runID: "../etc", stateDirectory: folder))

@@ -127,7 +127,7 @@ final class MoveDBTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("dc1 failed: configuration-tool failed: ConfigurationTool.com /UpgradeInstall exited 1: ERROR: Timeout expired"), result.stdout)
         XCTAssertTrue(result.stdout.contains("No front-end was touched"), result.stdout)
         let entries = try farm.journal(try farm.lastRunID())
-        XCTAssertFalse(entries.contains { $0.server != "dc1" && MoveStep.applyPhase.map(\.rawValue).contains($0.step) })
+        XCTAssertFalse(entries.contains { $0.server != "dc1" && Runbook.moveDatabase.phases.filter { $0.kind == .apply }.flatMap(\.steps).map(\.rawValue).contains($0.step) })
         for name in ["fe1", "fe2"] {
             XCTAssertEqual(try farm.configurationFiles()["\(name)/server.hsconf"], original["\(name)/server.hsconf"])
         }

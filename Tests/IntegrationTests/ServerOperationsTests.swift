@@ -132,18 +132,18 @@ final class ServerOperationsTests: XCTestCase {
         guard case let .backup(_, backup) = try await perform(session, .backupConfiguration(BackupArguments(runID: "run-1"))) else { return XCTFail() }
         XCTAssertEqual(backup.files.map(\.sha256).first, SHA256.hex(Array(original)))
 
-        let target = DatabaseTarget(server: new)
-        let wrongExpectation = try await agentError(session, .repointDatabase(RepointArguments(platform: target, session: target, logging: target, expectedCurrentServer: "elsewhere")))
+        let target = DatabaseTarget(server: try DatabaseServerAddress(parsing: new))
+        let wrongExpectation = try await agentError(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: DatabaseServerAddress(host: "elsewhere"))))
         XCTAssertTrue(wrongExpectation.message.contains("not elsewhere as expected"), wrongExpectation.message)
 
-        guard case let .repoint(result) = try await perform(session, .repointDatabase(RepointArguments(platform: target, session: target, logging: target, expectedCurrentServer: old))) else { return XCTFail() }
+        guard case let .repoint(result) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old)))) else { return XCTFail() }
         XCTAssertEqual(result.changes.map(\.section), [.platform, .session, .logging])
         let changed = try String(contentsOfFile: hsconf, encoding: .utf8)
         XCTAssertEqual(changed, originalText.replacingOccurrences(of: "<Server>\(old)</Server>", with: "<Server>\(new)</Server>"),
                        "only the three Server values change")
         XCTAssertEqual(Set(try farm.status().servers.first { $0.name == "fe1" }!.databaseServers.values), [new])
 
-        guard case let .repoint(again) = try await perform(session, .repointDatabase(RepointArguments(platform: target, session: target, logging: target))) else { return XCTFail() }
+        guard case let .repoint(again) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target)))) else { return XCTFail() }
         XCTAssertEqual(again.changes, [], "repointing twice changes nothing")
 
         // A second backup for the same run keeps the original copy, not the repointed file.
@@ -163,8 +163,8 @@ final class ServerOperationsTests: XCTestCase {
         let hsconf = try farm.file(#"C:\Program Files\OutSystems\Platform Server\server.hsconf"#, on: "dc1")
         XCTAssertTrue(try String(contentsOfFile: hsconf, encoding: .utf8).contains("<AdminPassword>Adm1n&amp;Platform</AdminPassword>"))
         let session = try await farm.session("dc1")
-        let target = DatabaseTarget(server: new)
-        _ = try await perform(session, .repointDatabase(RepointArguments(platform: target, session: target, logging: target)))
+        let target = DatabaseTarget(server: try DatabaseServerAddress(parsing: new))
+        _ = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target))))
         var lines: [String] = []
         let upgrade = ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true, timeoutSeconds: 60)
         guard case let .configurationTool(run) = try await perform(session, .runConfigurationTool(upgrade), events: { lines.append($0.message) }) else { return XCTFail() }
@@ -178,8 +178,8 @@ final class ServerOperationsTests: XCTestCase {
         XCTAssertTrue(encrypted.contains("<AdminPassword encrypted=\"true\">$2$"))
 
         // Point at a database that does not answer.
-        let nowhere = DatabaseTarget(server: "127.0.0.1,9")
-        _ = try await perform(session, .repointDatabase(RepointArguments(platform: nowhere, session: nowhere, logging: nowhere)))
+        let nowhere = DatabaseTarget(server: try DatabaseServerAddress(parsing: "127.0.0.1,9"))
+        _ = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: nowhere))))
         let unreachable = try await agentError(session, .runConfigurationTool(upgrade))
         XCTAssertEqual(unreachable.code, .operationFailed)
         XCTAssertTrue(unreachable.message.contains("exited 1: ERROR: Error connecting to database server '127.0.0.1,9'"), unreachable.message)
@@ -241,7 +241,7 @@ final class ServerOperationsTests: XCTestCase {
         let session = try await farm.session("dc1")
         let new = try XCTUnwrap(farm.record.newDatabase)
         guard case let .probe(reachable) = try await perform(session, .probeTCP(TCPProbeArguments(host: new.server, port: 1433, timeoutSeconds: 2))),
-            case let .probe(closed) = try await perform(session, .probeTCP(TCPProbeArguments(host: "127.0.0.1,9", port: 1433, timeoutSeconds: 2)))
+            case let .probe(closed) = try await perform(session, .probeTCP(TCPProbeArguments(host: "127.0.0.1", port: 9, timeoutSeconds: 2)))
         else { return XCTFail() }
         XCTAssertTrue(reachable.reachable, "\(reachable)")
         XCTAssertFalse(closed.reachable)

@@ -34,7 +34,7 @@ struct ConfigurationFiles {
                 throw AgentError(.operationFailed, "not enough free space for the backup in \(directory)")
             }
             try files.write(data, to: copyPath(directory, path))
-            saved.append(BackedUpFile(path: path, sha256: SHA256.hex(data), bytes: data.count))
+            saved.append(BackedUpFile(path: path, sha256: SHA256.hex(data), bytes: data.count, name: WindowsLocations.fileName(path)))
         }
         let record = BackupRecord(runID: runID, directory: directory, files: saved)
         try verifyCopies(record)
@@ -99,20 +99,20 @@ struct ConfigurationFiles {
         } catch {
             throw AgentError(.operationFailed, error.message)
         }
+        let moving = arguments.targets.moving
         if let expected = arguments.expectedCurrentServer {
-            for section in DatabaseSection.allCases {
+            for (section, target) in moving {
                 let current = document.value(section: section.elementName, child: "Server") ?? ""
-                let target = arguments.target(for: section).server
-                guard current.caseInsensitiveCompare(expected) == .orderedSame || current.caseInsensitiveCompare(target) == .orderedSame else {
+                let address = DatabaseServerAddress(current)
+                guard let address, address.isSameServer(as: expected) || address.isSameServer(as: target.server) else {
                     throw AgentError(.operationFailed, "\(section.elementName) points at \(current), not \(expected) as expected; refusing to repoint")
                 }
             }
         }
         var changes: [SettingChange] = []
         do {
-            for section in DatabaseSection.allCases {
-                let target = arguments.target(for: section)
-                var wanted = [("Server", target.server)]
+            for (section, target) in moving {
+                var wanted = [("Server", target.server.description)]
                 if let catalog = target.catalog { wanted.append(("Catalog", catalog)) }
                 for (element, value) in wanted {
                     let current = document.value(section: section.elementName, child: element)

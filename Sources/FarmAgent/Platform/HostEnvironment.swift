@@ -71,4 +71,9 @@ public enum WindowsLocations {
     public static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("\\") ? directory + name : directory + "\\" + name
     }
+
+    /// The last component of a Windows path.
+    public static func fileName(_ path: String) -> String {
+        String(path.split(separator: "\\").last ?? Substring(path))
+    }
 }

@@ -92,10 +92,20 @@ public struct HsconfDocument: Sendable {
 
     public func endpoint(_ section: DatabaseSection) -> DatabaseEndpoint? {
         guard let server = value(section: section.elementName, child: "Server") else { return nil }
+        let mode = value(section: section.elementName, child: "UsedAuthenticationMode")
         return DatabaseEndpoint(
             section: section, providerKey: attribute(section: section.elementName, name: "ProviderKey") ?? "",
             server: server, catalog: value(section: section.elementName, child: "Catalog"),
-            authenticationMode: value(section: section.elementName, child: "UsedAuthenticationMode"))
+            authenticationMode: mode, authentication: mode.flatMap(Self.authentication))
+    }
+
+    /// The values of `UsedAuthenticationMode` (server.hsconf reference; Configuration Tool database tabs).
+    static func authentication(_ mode: String) -> DatabaseAuthentication? {
+        switch mode.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "windows authentication": return .windows
+        case "database authentication": return .database
+        default: return nil
+        }
     }
 
     /// Replaces the text of `<child>` in `<section>`; returns the previous value. Only those

@@ -1,3 +1,5 @@
+import FarmProtocol
+
 /// The Windows services osfarm knows, with the names the service control manager uses.
 public enum ServiceCatalog {
     public static let logService = "OutSystems Log Service"
@@ -14,6 +16,13 @@ public enum ServiceCatalog {
 
     /// Services `inspect` reports besides the OutSystems ones.
     public static let others = iis + ["RabbitMQ"]
+
+    /// What a service is to the farm: the controller decides by this, never by names.
+    public static func kind(of name: String) -> ServiceKind {
+        if outSystemsOrder.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) { return .platform }
+        if iis.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) { return .iis }
+        return .other
+    }
 
     /// The port each OutSystems service answers on once initialised (defaults; server.hsconf may override).
     public static let defaultPorts: [String: Int] = [

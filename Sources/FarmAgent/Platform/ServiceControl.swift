@@ -25,7 +25,7 @@ public struct ServiceControl: Sendable {
         let config = try runner.run(WindowsLocations.serviceControl, ["qc", name])
         guard config.exitCode == 0 else { throw failure("sc.exe qc \"\(name)\"", config) }
         let configuration = try ServiceControlOutput.parseConfiguration(config.output)
-        return ServiceStatus(name: name, state: state.state, startType: configuration.startType, processID: state.processID)
+        return ServiceStatus(name: name, state: state.state, startType: configuration.startType, processID: state.processID, kind: ServiceCatalog.kind(of: name))
     }
 
     /// The service's state and process alone (one `sc queryex`, no start type), or nil when it is
@@ -117,7 +117,7 @@ public struct ServiceControl: Sendable {
             Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
             last = try currentState(name)
         }
-        return ServiceStatus(name: name, state: last.state, startType: startType, processID: last.processID)
+        return ServiceStatus(name: name, state: last.state, startType: startType, processID: last.processID, kind: ServiceCatalog.kind(of: name))
     }
 
     func failure(_ command: String, _ result: CommandOutput) -> AgentError {

@@ -46,7 +46,7 @@ struct ServiceOperations {
         for status in before {
             let name = status.name
             if let now = try control.query(name), now.state == target {
-                after.append(ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID))
+                after.append(ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID, kind: ServiceCatalog.kind(of: name)))
                 continue
             }
             let outcome = start

@@ -11,20 +11,43 @@ public struct UsageProblem: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// What the CLI hands the jobs besides its parsed options: how to show progress, the operator's
+/// stop requests, how to ask at the restore gate, and where the admin password comes from.
+public struct RunInteraction: Sendable {
+    public var makeObserver: @Sendable ([String]) -> any RunObserver
+    public var interrupt: OperatorInterrupt
+    public var confirmRestore: (@Sendable (String) -> Bool)?
+    /// The Windows-authentication admin password, from the named variable or a prompt.
+    public var adminPassword: @Sendable (String?) throws -> Secret?
+    public var clock: any RunClock
+
+    public init(makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
+                confirmRestore: (@Sendable (String) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
+                clock: any RunClock = SystemClock()) {
+        self.makeObserver = makeObserver
+        self.interrupt = interrupt
+        self.confirmRestore = confirmRestore
+        self.adminPassword = adminPassword
+        self.clock = clock
+    }
+}
+
 /// The `move-db`, `resume` and `rollback` jobs, from a parsed command line to an exit status.
 /// The CLI only parses; everything an operator relies on happens here.
 public struct DatabaseMove: Sendable {
     public var inventory: Inventory
     public var servers: [ServerEntry]
     public var limit: String?
-    public var targets: MoveTargets
+    public var targets: DatabaseTargets
     public var options: MoveOptions
     public var settings: ConnectionSettings
     public var stateDirectory: String
+    public var runbook: Runbook = .moveDatabase
 
-    /// Checks the selection against the farm: one deployment controller, no silent split.
-    public static func prepare(inventory: Inventory, limit: String?, targets: MoveTargets, options: MoveOptions,
+    /// Checks the selection against the farm: one deployment controller, no silent split, options in range.
+    public static func prepare(inventory: Inventory, limit: String?, targets: DatabaseTargets, options: MoveOptions,
                                settings: ConnectionSettings, stateDirectory: String) throws -> DatabaseMove {
+        if let problem = options.problems().first { throw UsageProblem(problem) }
         let controllers = inventory.servers.filter { $0.role == .deploymentController }
         guard controllers.count == 1 else {
             throw UsageProblem("\(inventory.path): a farm has exactly one deployment-controller; this inventory has \(controllers.count)"
@@ -40,15 +63,12 @@ public struct DatabaseMove: Sendable {
             let left = inventory.servers.filter { server in !selected.contains { $0.name == server.name } }.map(\.name)
             throw UsageProblem("--limit selects \(selected.count) of \(inventory.servers.count) servers: \(left.joined(separator: ", ")) would stay on the old database and the farm would be split. Add --allow-partial if that is really wanted")
         }
-        for server in targets.servers where DatabaseServerAddress(server) == nil {
-            throw UsageProblem("\"\(server)\" is not a database server: use host, host\\INSTANCE or host,port")
-        }
         return DatabaseMove(inventory: inventory, servers: MovePlan.executionOrder(selected), limit: limit, targets: targets,
                             options: options, settings: settings, stateDirectory: stateDirectory)
     }
 
     public func plan() -> MovePlan {
-        MovePlan.make(inventory: inventory, selected: servers, targets: targets, options: options)
+        MovePlan.make(inventory: inventory, selected: servers, targets: targets, options: options, runbook: runbook)
     }
 
     /// One session per server, opened in parallel.
@@ -97,9 +117,8 @@ public struct DatabaseMove: Sendable {
         public var runDirectory: String?
     }
 
-    /// Preflight, then the run. Secrets (the admin password) come from `adminPassword` only.
-    public func run(view: (([String]) -> LiveView), interrupt: OperatorInterrupt, confirmRestore: (@Sendable (String) -> Bool)?,
-                    adminPassword: () throws -> Secret?) async throws -> Result {
+    /// Preflight, then the run.
+    public func run(_ interaction: RunInteraction) async throws -> Result {
         let (preflight, sessions) = await preflight()
         guard preflight.passed else {
             await Self.closeAll(sessions)
@@ -107,43 +126,50 @@ public struct DatabaseMove: Sendable {
         }
         let password: Secret?
         do {
-            password = preflight.windowsAuthentication ? try adminPassword() : nil
+            password = preflight.windowsAuthentication ? try interaction.adminPassword(options.adminPasswordVariable) : nil
         } catch {
             await Self.closeAll(sessions)
             throw error
         }
         let record = RunRecord(
             runID: RunJournal.newRunID(), createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
-            servers: servers.map(\.name), targets: targets, from: preflight.from, options: options,
+            servers: servers.map(\.name), roles: Dictionary(servers.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }),
+            targets: targets, origin: preflight.origin, from: preflight.from, options: options,
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
-        let journal = try RunJournal.create(record, stateDirectory: stateDirectory)
-        try journal.append(JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
-        let live = view(servers.map(\.name))
-        live.note("run \(record.runID): journal in \(journal.directory)")
-        let run = MoveRun(record: record, journal: journal, entries: try journal.entries(), servers: servers, sessions: sessions, view: live,
-                          interrupt: interrupt, adminPassword: password, confirmRestore: confirmRestore)
-        let outcome = await run.execute()
-        await Self.closeAll(sessions)
-        let report = MoveReport(record: record, entries: try journal.entries(), outcome: outcome)
-        return Result(status: outcome.exitStatus, text: report.summary(), report: report, runDirectory: journal.directory)
+        let journal: RunJournal
+        do {
+            journal = try RunJournal.create(record, stateDirectory: stateDirectory)
+            try journal.append(JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
+        } catch {
+            await Self.closeAll(sessions)
+            throw error
+        }
+        let activeRun = ActiveRun(record: record, journal: journal, servers: servers, sessions: sessions, runbook: runbook,
+                                  adminPassword: password, interaction: interaction)
+        return await activeRun.forward(note: "run \(record.runID): journal in \(journal.directory)")
     }
 
     /// Carries on a stopped or crashed run from its journal.
     public static func resume(runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
-                              databaseRestored: Bool, adminPasswordVariable: String?, view: (([String]) -> LiveView),
-                              interrupt: OperatorInterrupt, confirmRestore: (@Sendable (String) -> Bool)?,
-                              adminPassword: (String?) throws -> Secret?) async throws -> Result {
+                              databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction) async throws -> Result {
         let (journal, stored, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
         var record = stored
-        if RunState(entries: entries).finished {
+        let state = RunState(entries: entries)
+        if state.lifecycle == .completed {
             let report = MoveReport(record: record, entries: entries, outcome: .completed)
             return Result(status: .success, text: "run \(runID) is already complete\n" + report.summary(), report: report, runDirectory: journal.directory)
+        }
+        guard state.lifecycle.allowsResume else {
+            throw UsageProblem("run \(runID) is \(state.lifecycle.rawValue): resuming it would repoint servers that were put back on the old database. Start a new run (osfarm move-db run) instead")
+        }
+        if let problem = record.options.problems().first {
+            throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
         }
         if databaseRestored { record.options.databaseRestored = true }
         if let adminPasswordVariable { record.options.adminPasswordVariable = adminPasswordVariable }
         let (inventory, servers) = try serversOf(record)
         let settings = try settingsFor(inventory)
-        let password = record.windowsAuthentication ? try adminPassword(record.options.adminPasswordVariable) : nil
+        let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
         let (sessions, failures) = await openSessions(servers, settings: settings)
         guard failures.isEmpty else {
             await closeAll(sessions)
@@ -152,20 +178,25 @@ public struct DatabaseMove: Sendable {
                           text: "cannot resume \(runID): not every server answers\n" + lines.joined(separator: "\n") + "\n")
         }
         try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())"))
-        let live = view(servers.map(\.name))
-        live.note("resuming run \(runID)")
-        let run = MoveRun(record: record, journal: journal, entries: try journal.entries(), servers: servers, sessions: sessions, view: live,
-                          interrupt: interrupt, adminPassword: password, confirmRestore: confirmRestore)
-        let outcome = await run.execute()
-        await closeAll(sessions)
-        let report = MoveReport(record: record, entries: try journal.entries(), outcome: outcome)
-        return Result(status: outcome.exitStatus, text: report.summary(), report: report, runDirectory: journal.directory)
+        let activeRun = ActiveRun(record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
+                                  adminPassword: password, interaction: interaction)
+        return await activeRun.forward(note: "resuming run \(runID)")
     }
 
-    /// Puts back every server the run touched (limited by `limit`).
+    /// Puts back every server the run touched (limited by `limit`). A rollback that stopped
+    /// part-way is carried on by the same command; a finished one is not run twice.
     public static func rollback(runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
-                                view: (([String]) -> LiveView), adminPassword: (String?) throws -> Secret?) async throws -> Result {
-        let (journal, record, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
+                                interaction: RunInteraction) async throws -> Result {
+        let (journal, stored, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
+        let state = RunState(entries: entries)
+        guard state.lifecycle.allowsRollback else {
+            throw UsageProblem("run \(runID) is already rolled back; a second rollback would mean a second outage for nothing")
+        }
+        var record = stored
+        if let problem = record.options.problems().first {
+            interaction.makeObserver([]).note("run \(runID): \(problem); the rollback uses the default instead")
+            record.options = record.options.withDefaultsForProblems()
+        }
         let (inventory, all) = try serversOf(record)
         let servers: [ServerEntry]
         do {
@@ -173,25 +204,23 @@ public struct DatabaseMove: Sendable {
         } catch {
             throw UsageProblem(error.description)
         }
-        let state = RunState(entries: entries)
-        let touched = servers.filter { state.stopped($0.name) || state.touched($0.name) }
-        guard !touched.isEmpty else { return Result(status: .success, text: "run \(runID) changed nothing on \(servers.map(\.name).joined(separator: ", "))\n") }
+        let touched = servers.filter { server in
+            !Runbook.moveDatabase.rollbackSteps(on: server.role, options: record.options) { state.started(server.name, $0) }
+                .allSatisfy { state.isDoneInRollback(server.name, $0) }
+        }
+        guard !touched.isEmpty else {
+            return Result(status: .success, text: "run \(runID): nothing to roll back on \(servers.map(\.name).joined(separator: ", "))\n")
+        }
         let settings = try settingsFor(inventory)
-        let password = record.windowsAuthentication ? try adminPassword(record.options.adminPasswordVariable) : nil
+        let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
         let (sessions, failures) = await openSessions(touched, settings: settings)
-        let live = view(touched.map(\.name))
-        live.note("rolling back run \(runID) on \(touched.map(\.name).joined(separator: ", "))")
-        let results = await Rollback.run(record: record, state: state, servers: touched.filter { sessions[$0.name] != nil }, sessions: sessions,
-                                         journal: journal, view: live, adminPassword: password)
-        await closeAll(sessions)
-        var table = TextTable(headers: ["SERVER", "ROLLBACK"])
-        for result in results { table.add([result.server, result.error.map { "FAILED: \($0)" } ?? (result.restored ? "restored to \(record.from ?? "the old database")" : "started again")]) }
-        for (name, failure) in failures.sorted(by: { $0.key < $1.key }) { table.add([name, "UNREACHABLE: \(failure.description)"]) }
-        let failed = results.contains { $0.error != nil }
-        let status: ExitStatus = !failures.isEmpty ? .unreachable : failed ? .someFailed : .success
-        return Result(status: status, text: table.render())
+        let activeRun = ActiveRun(record: record, journal: journal, servers: touched, sessions: sessions, runbook: .moveDatabase,
+                                  adminPassword: password, interaction: interaction)
+        return await activeRun.rollback(unreachable: failures)
     }
 
+    /// The run's servers as the inventory describes them now (how to reach them); their roles
+    /// must still be the run's.
     static func serversOf(_ record: RunRecord) throws -> (Inventory, [ServerEntry]) {
         let inventory: Inventory
         do {
@@ -203,6 +232,9 @@ public struct DatabaseMove: Sendable {
             guard let server = inventory.servers.first(where: { $0.name == name }) else {
                 throw UsageProblem("server \(name) of run \(record.runID) is no longer in \(record.inventoryPath)")
             }
+            if let role = record.roles[name], role != server.role {
+                throw UsageProblem("\(record.inventoryPath): \(name) is now a \(server.role.rawValue), but run \(record.runID) moved it as a \(role.rawValue)")
+            }
             return server
         }
         return (inventory, servers)
@@ -212,5 +244,60 @@ public struct DatabaseMove: Sendable {
         let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
             ?? getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+}
+
+/// A run with its sessions open: runs the engine one way or the other, closes the sessions, and
+/// turns the journal into the report. Shared by run, resume and rollback.
+struct ActiveRun {
+    let record: RunRecord
+    let journal: RunJournal
+    let servers: [ServerEntry]
+    let sessions: [String: AgentSession]
+    let runbook: Runbook
+    let adminPassword: Secret?
+    let interaction: RunInteraction
+
+    private func engine(_ observer: any RunObserver) throws -> RunEngine {
+        try RunEngine(runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
+                      interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,
+                      confirmRestore: interaction.confirmRestore)
+    }
+
+    func forward(note: String) async -> DatabaseMove.Result {
+        let observer = interaction.makeObserver(servers.map(\.name))
+        observer.note(note)
+        let outcome: RunOutcome
+        do {
+            outcome = try await engine(observer).run()
+        } catch {
+            outcome = .failed("\(error)")
+        }
+        return await finish(outcome)
+    }
+
+    func rollback(unreachable: [String: AgentSessionError]) async -> DatabaseMove.Result {
+        let observer = interaction.makeObserver(servers.map(\.name))
+        let reachable = servers.filter { sessions[$0.name] != nil }
+        observer.note("rolling back run \(record.runID) on \(reachable.map(\.name).joined(separator: ", "))")
+        var outcome: RunOutcome
+        do {
+            outcome = try await engine(observer).rollback(of: reachable).0
+        } catch {
+            outcome = .failed("\(error)")
+        }
+        if !unreachable.isEmpty {
+            let names = unreachable.keys.sorted()
+            outcome = .lost("not rolled back, unreachable: " + names.map { "\($0) (\(unreachable[$0]?.description ?? ""))" }.joined(separator: "; ")
+                            + ". Once \(names.count == 1 ? "it answers" : "they answer"), run osfarm rollback \(record.runID) again")
+        }
+        return await finish(outcome)
+    }
+
+    private func finish(_ outcome: RunOutcome) async -> DatabaseMove.Result {
+        await DatabaseMove.closeAll(sessions)
+        let entries = (try? journal.entries()) ?? []
+        let report = MoveReport(record: record, entries: entries, outcome: outcome, runbook: runbook)
+        return DatabaseMove.Result(status: outcome.exitStatus, text: report.summary(), report: report, runDirectory: journal.directory)
     }
 }

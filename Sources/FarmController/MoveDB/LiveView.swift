@@ -6,7 +6,7 @@ import Glibc
 /// What an operator watches during a run: on a terminal one live line per server (step, elapsed,
 /// last event), redrawn in place; elsewhere plain timestamped lines. Writes to stderr so that
 /// stdout keeps the summary, the JSON or nothing else.
-public final class LiveView: @unchecked Sendable {
+public final class LiveView: RunObserver, @unchecked Sendable {
     private struct Line {
         var step = "waiting"
         var since = Date()
@@ -138,28 +138,33 @@ public final class LiveView: @unchecked Sendable {
     }
 }
 
-/// Ctrl-C during a run: the first stops new steps (in-flight ones finish, the run can be resumed);
-/// a second one ends osfarm at once.
+/// Ctrl-C or SIGTERM during a run: the first stops new steps (in-flight ones finish, the run can
+/// be resumed); a second one ends osfarm at once.
 public final class OperatorInterrupt: @unchecked Sendable {
     private let lock = NSLock()
-    private var requested = false
+    private var requested: String?
     private var sources: [DispatchSourceSignal] = []
 
     public init() {}
 
-    public var isRequested: Bool { lock.withLock { requested } }
+    public var isRequested: Bool { lock.withLock { requested != nil } }
 
-    public func request() { lock.withLock { requested = true } }
+    /// What asked to stop ("Ctrl-C", "SIGTERM", "the operator"), once asked.
+    public var reason: String? { lock.withLock { requested } }
+
+    public func request(_ reason: String = "the operator") {
+        lock.withLock { if requested == nil { requested = reason } }
+    }
 
     /// Installs the SIGINT and SIGTERM handlers; `notify` is told on the first.
-    public func install(notify: @escaping @Sendable () -> Void) {
-        for signalNumber in [SIGINT, SIGTERM] {
+    public func install(notify: @escaping @Sendable (String) -> Void) {
+        for (signalNumber, name) in [(SIGINT, "Ctrl-C (SIGINT)"), (SIGTERM, "SIGTERM")] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
                 if isRequested { exit(ExitStatus.stopped.rawValue) }
-                request()
-                notify()
+                request(name)
+                notify(name)
             }
             source.resume()
             sources.append(source)

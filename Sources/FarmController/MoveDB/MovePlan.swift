@@ -1,30 +1,45 @@
 import FarmProtocol
 import Foundation
 
-/// What `move-db run` will do, server by server and in execution order, computed from the
-/// inventory and options alone: `plan` touches nothing and connects nowhere.
+/// What `move-db run` will do, phase by phase and server by server, printed from the runbook
+/// table itself (so what is shown is what runs), computed from the inventory and options alone:
+/// `plan` touches nothing and connects nowhere.
 public struct MovePlan: Codable, Sendable {
-    public static let schemaName = "osfarm.move-db-plan/v1"
+    public static let schemaName = "osfarm.move-db-plan/v2"
 
-    public struct ServerPlan: Codable, Sendable {
+    public struct Step: Codable, Sendable {
+        public var id: String
+        public var description: String
+        /// Set when the step takes turns with the same step on other servers.
+        public var turn: String?
+    }
+
+    public struct ServerSteps: Codable, Sendable {
         public var name: String
         public var role: ServerRole
         public var address: String
-        public var steps: [MoveStep]
+        public var steps: [Step]
+    }
+
+    public struct Phase: Codable, Sendable {
+        public var kind: PhaseKind
+        public var title: String
+        /// "all at once", "one at a time", "2 at a time".
+        public var concurrency: String
+        public var servers: [ServerSteps]
     }
 
     public var schema = schemaName
     public var inventory: String
     public var selected: Int
     public var inventoryServers: Int
-    public var targets: MoveTargets
-    public var expectFrom: String?
+    public var targets: DatabaseTargets
+    public var expectFrom: DatabaseServerAddress?
     public var window: MaintenanceWindow?
     public var options: MoveOptions
-    /// Phase 1, all at once.
-    public var stop: [ServerPlan]
-    /// Phase 3, in order: the deployment controller first.
-    public var apply: [ServerPlan]
+    public var phases: [Phase]
+    /// A fully moved server's rollback, in order.
+    public var rollback: [String]
     public var controller: String?
     public var partial: Bool
     public var manualSteps: [String]
@@ -34,20 +49,44 @@ public struct MovePlan: Codable, Sendable {
         servers.filter { $0.role == .deploymentController } + servers.filter { $0.role == .frontEnd }
     }
 
-    public static func make(inventory: Inventory, selected: [ServerEntry], targets: MoveTargets, options: MoveOptions) -> MovePlan {
+    public static func make(inventory: Inventory, selected: [ServerEntry], targets: DatabaseTargets, options: MoveOptions,
+                            runbook: Runbook = .moveDatabase) -> MovePlan {
         let ordered = executionOrder(selected)
         let controller = ordered.first { $0.role == .deploymentController }
+        let record = RunRecord(
+            runID: "RUN-ID", createdAt: Date(), startedBy: "", inventoryPath: inventory.path, limit: nil, servers: ordered.map(\.name),
+            roles: Dictionary(ordered.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }), targets: targets, origin: targets, from: options.expectFrom?.description, options: options, partial: false,
+            windowsAuthentication: options.adminPasswordVariable != nil)
+        let phases = runbook.phases.map { phase in
+            Phase(kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
+                  servers: ordered.compactMap { server in
+                      let steps = runbook.steps(of: phase, on: server.role, options: options)
+                      guard !steps.isEmpty else { return nil }
+                      let context = StepContext(server: server, record: record, direction: .forward, adminPassword: nil)
+                      return ServerSteps(name: server.name, role: server.role, address: server.address,
+                                         steps: steps.map { Step(id: $0.id.rawValue, description: $0.explain(context), turn: $0.turn) })
+                  })
+        }
+        let rollback = ordered.first.map { server in
+            runbook.rollbackSteps(on: server.role, options: options) { _ in true }.map(\.rawValue)
+        } ?? []
         return MovePlan(
             inventory: inventory.path, selected: selected.count, inventoryServers: inventory.servers.count, targets: targets,
-            expectFrom: options.expectFrom, window: options.window, options: options,
-            stop: ordered.map { ServerPlan(name: $0.name, role: $0.role, address: $0.address, steps: MoveStep.stopPhase) },
-            apply: ordered.map { ServerPlan(name: $0.name, role: $0.role, address: $0.address, steps: MoveStep.applyPhase) },
+            expectFrom: options.expectFrom, window: options.window, options: options, phases: phases, rollback: rollback,
             controller: controller?.name, partial: selected.count < inventory.servers.count,
-            manualSteps: manualSteps(from: options.expectFrom, targets: targets, applied: options.applySettings, controller: controller?.name))
+            manualSteps: manualSteps(from: options.expectFrom?.description, targets: targets, applied: options.applySettings, controller: controller?.name))
+    }
+
+    static func describe(_ concurrency: PhaseConcurrency, _ options: MoveOptions) -> String {
+        switch concurrency {
+        case .all: return "all at once"
+        case .one: return "one at a time"
+        case .parallelOption: return options.parallel == 1 ? "one at a time (--parallel 1)" : "\(options.parallel) at a time (--parallel)"
+        }
     }
 
     /// What is left to do by hand in Service Center after a move (the restore procedure's last steps).
-    public static func manualSteps(from: String?, targets: MoveTargets, applied: Bool, controller: String?) -> [String] {
+    public static func manualSteps(from: String?, targets: DatabaseTargets, applied: Bool, controller: String?) -> [String] {
         var steps: [String] = []
         if applied {
             steps.append("Check in Service Center that no module has settings left to apply (/ApplySettingsFactory ran on \(controller ?? "the deployment controller")).")
@@ -55,7 +94,7 @@ public struct MovePlan: Codable, Sendable {
             steps.append("In Service Center, Factory > Solutions: create a solution with all components, then Apply Settings to it (or rerun with --apply-settings).")
         }
         steps.append("If Service Center warns that modules must be republished, publish the current running version of that solution.")
-        steps.append("Keep the old database server\(from.map { " (\($0))" } ?? "") online until the farm is verified on \(targets.description); only then decommission it.")
+        steps.append("Keep the old database server\(from.map { " (\($0))" } ?? "") online until the farm is verified on \(targets); only then decommission it.")
         return steps
     }
 
@@ -66,52 +105,52 @@ public struct MovePlan: Codable, Sendable {
         }
         lines.append("osfarm move-db plan")
         lines.append("  inventory   \(inventory) (\(selected) of \(inventoryServers) servers)")
-        lines.append("  move to     \(targets.description)" + (targets.platform.catalog == nil && targets.session.catalog == nil && targets.logging.catalog == nil ? " (catalogs unchanged)" : ""))
+        lines.append("  move to     \(targets)" + (targets.moving.allSatisfy { $0.1.catalog == nil } ? " (catalogs unchanged)" : ""))
         if let expectFrom { lines.append("  expect      every server on \(expectFrom) now") }
         lines.append("  window      \(window?.description ?? "none")")
         lines.append("")
         lines.append("Nothing is changed by this command. 'osfarm move-db preflight' checks the servers; 'osfarm move-db run' does this:")
-        lines.append("")
-        lines.append("1. stop, every server at once")
-        let width = (stop.map(\.name.count).max() ?? 0)
-        for server in stop {
-            lines.append("     \(server.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(server.steps.map(\.summary).joined(separator: "; "))")
-        }
-        lines.append("2. gate: the DBA backs up the old database and restores it on \(targets.platform.server)")
-        lines.append("     wait until the operator types \(targets.platform.server)" + (options.databaseRestored ? " (skipped: --db-restored)" : " (or run with --db-restored)"))
-        lines.append("     then probe \(targets.servers.joined(separator: ", ")) from \(controller ?? "the deployment controller")")
-        let fronts = apply.filter { $0.role == .frontEnd }.count
-        lines.append("3. apply, the deployment controller first, then the front-ends \(options.parallel) at a time")
-        for server in apply {
-            lines.append("     \(server.name) (\(server.role.rawValue))")
-            for (index, step) in server.steps.enumerated() {
-                lines.append("       \(index + 1). \(describe(step))")
+        for (index, phase) in phases.enumerated() {
+            lines.append("")
+            lines.append("\(index + 1). \(phase.title) (\(phase.servers.map(\.name).joined(separator: ", ")); \(phase.concurrency))")
+            if phase.kind == .gate {
+                let target = targets.platform?.server.description ?? "the new server"
+                lines.append("     first: wait until the operator types \(target)" + (options.databaseRestored ? " (skipped: --db-restored)" : " (or run with --db-restored)"))
+            }
+            if phase.servers.isEmpty { lines.append("     nothing (\(phase.kind == .after ? "no after-steps asked for" : "no server"))") }
+            // Servers with the same steps are listed together.
+            var groups: [(names: [String], steps: [Step])] = []
+            for server in phase.servers {
+                let descriptions = server.steps.map(\.description)
+                if let last = groups.indices.last, groups[last].steps.map(\.description) == descriptions {
+                    groups[last].names.append(server.name)
+                } else {
+                    groups.append(([server.name], server.steps))
+                }
+            }
+            for group in groups {
+                lines.append("     \(group.names.joined(separator: ", ")):")
+                for (number, step) in group.steps.enumerated() {
+                    lines.append("       \(number + 1). \(step.description)" + (step.turn.map { " [one server at a time: the \($0) turn]" } ?? ""))
+                }
+            }
+            switch phase.kind {
+            case .apply where phase.servers.contains { $0.role == .deploymentController }:
+                lines.append("   A failure here stops the run before any front-end is touched.")
+            case .apply:
+                let count = phase.servers.count
+                lines.append("   After \(options.maxFailures == 0 ? "the first front-end failure" : "\(options.maxFailures + 1) front-end failures") no new front-end starts (of \(count)).")
+            default:
+                break
             }
         }
-        lines.append("   A failure on \(controller ?? "the deployment controller") stops the run before any front-end is touched;"
-                     + " after \(options.maxFailures == 0 ? "the first front-end failure" : "\(options.maxFailures + 1) front-end failures") no new front-end starts (of \(fronts)).")
-        lines.append("4. after")
-        if options.applySettings { lines.append("     \(controller ?? "deployment controller"): ConfigurationTool.com /ApplySettingsFactory") }
-        for step in manualSteps { lines.append("     by hand: \(step)") }
         lines.append("")
-        lines.append("Rollback: 'osfarm rollback RUN-ID' puts every touched server back on its backed-up server.hsconf.")
+        lines.append("By hand afterwards:")
+        for step in manualSteps { lines.append("  - \(step)") }
+        lines.append("")
+        lines.append("Rollback: 'osfarm rollback RUN-ID' runs, per server, the inverses of the steps it started, latest first;")
+        lines.append("for a moved server: \(rollback.joined(separator: ", ")).")
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    private func describe(_ step: MoveStep) -> String {
-        switch step {
-        case .repoint:
-            var changes: [String] = []
-            for section in DatabaseSection.allCases {
-                let target = targets.target(for: section)
-                changes.append("\(section.elementName) Server → \(target.server)" + (target.catalog.map { ", Catalog → \($0)" } ?? ""))
-            }
-            return "server.hsconf: " + changes.joined(separator: "; ")
-        case .configurationTool:
-            return "ConfigurationTool.com /UpgradeInstall" + (options.adminPasswordVariable != nil ? " <admin password from $\(options.adminPasswordVariable!)>" : "") + " /InstallServiceCenter"
-        default:
-            return step.summary
-        }
     }
 
     public func json() throws -> String {

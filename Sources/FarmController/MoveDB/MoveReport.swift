@@ -8,22 +8,41 @@ public struct MoveReport: Sendable {
     public let state: RunState
     public let entries: [JournalEntry]
     public let outcome: RunOutcome
+    public let runbook: Runbook
 
-    public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome) {
+    public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome, runbook: Runbook = .moveDatabase) {
         self.record = record
         self.entries = entries
         self.state = RunState(entries: entries)
         self.outcome = outcome
+        self.runbook = runbook
     }
 
     private var headline: String {
-        var line = "run \(record.runID): \(outcome == .completed ? "completed" : outcome.exitStatus == .stopped ? "STOPPED" : "FAILED")"
-        line += ", \(record.from ?? "?") → \(record.targets.description)"
-        return line
+        let word = outcome == .completed ? "completed" : outcome.word.uppercased()
+        return "run \(record.runID): \(word), \(record.from ?? "?") → \(record.targets)"
     }
 
     private var partialLine: String? {
         record.partial ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")." : nil
+    }
+
+    func summary(of server: String) -> String {
+        state.summary(server, role: record.role(of: server), runbook: runbook, options: record.options)
+    }
+
+    /// The server's steps as the report lists them: its forward steps, then any rollback steps run.
+    func reportedSteps(_ server: String) -> [(name: String, summary: String)] {
+        let forward = runbook.forwardSteps(on: record.role(of: server), options: record.options).map { ($0.id.rawValue, $0.summary) }
+        let rollback = runbook.steps.values.filter { state.status(server, $0.id.journalNameInRollback) != .pending }
+            .sorted { (state.startedAt[server]?[$0.id.journalNameInRollback] ?? .distantPast) < (state.startedAt[server]?[$1.id.journalNameInRollback] ?? .distantPast) }
+            .map { ($0.id.journalNameInRollback, "rollback: " + $0.summary) }
+        return forward + rollback
+    }
+
+    private func phaseCount(_ server: String, _ kinds: [PhaseKind]) -> (done: Int, total: Int) {
+        let steps = runbook.phases.filter { kinds.contains($0.kind) }.flatMap { runbook.steps(of: $0, on: record.role(of: server), options: record.options) }
+        return (steps.filter { state.isDone(server, $0.id) }.count, steps.count)
     }
 
     private func duration(_ server: String) -> Double {
@@ -35,9 +54,8 @@ public struct MoveReport: Sendable {
         if let partialLine { text += partialLine + "\n" }
         var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME"])
         for server in record.servers {
-            let stopped = MoveStep.stopPhase.filter { state.isDone(server, $0) }.count
-            let applied = MoveStep.applyPhase.filter { state.isDone(server, $0) }.count
-            table.add([server, "\(stopped)/\(MoveStep.stopPhase.count)", "\(applied)/\(MoveStep.applyPhase.count)", state.summary(server),
+            let stopped = phaseCount(server, [.stop]), applied = phaseCount(server, [.apply])
+            table.add([server, "\(stopped.done)/\(stopped.total)", "\(applied.done)/\(applied.total)", summary(of: server),
                        String(format: "%.1f s", duration(server))])
         }
         text += table.render()
@@ -56,6 +74,7 @@ public struct MoveReport: Sendable {
 
         public struct Server: Codable {
             var name: String
+            var role: ServerRole
             var state: String
             var steps: [Step]
             var error: String?
@@ -67,8 +86,10 @@ public struct MoveReport: Sendable {
         var startedBy: String
         var startedAt: Date
         var from: String?
-        var to: MoveTargets
+        var to: DatabaseTargets
+        var origin: DatabaseTargets
         var partial: Bool
+        var lifecycle: RunLifecycle
         var outcome: String
         var message: String
         var exitCode: Int32
@@ -80,13 +101,11 @@ public struct MoveReport: Sendable {
     public func document() -> Document {
         Document(
             runID: record.runID, startedBy: record.startedBy, startedAt: record.createdAt, from: record.from, to: record.targets,
-            partial: record.partial, outcome: outcome == .completed ? "completed" : outcome.exitStatus == .stopped ? "stopped" : "failed",
+            origin: record.origin, partial: record.partial, lifecycle: state.lifecycle, outcome: outcome.word,
             message: outcome.message, exitCode: outcome.exitStatus.rawValue,
             servers: record.servers.map { server in
-                Document.Server(name: server, state: state.summary(server), steps: (MoveStep.stopPhase + MoveStep.applyPhase + [.applySettings]).compactMap { step in
-                    let status = state.status(server, step)
-                    if step == .applySettings && status == .pending { return nil }
-                    return Document.Step(step: step.rawValue, status: status, durationMilliseconds: state.durations[server]?[step])
+                Document.Server(name: server, role: record.role(of: server), state: summary(of: server), steps: reportedSteps(server).map { step in
+                    Document.Step(step: step.name, status: state.status(server, step.name), durationMilliseconds: state.durations[server]?[step.name])
                 }, error: state.messages[server])
             },
             manualSteps: MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
@@ -109,18 +128,16 @@ public struct MoveReport: Sendable {
         text += "| Started at | \(formatter.string(from: record.createdAt)) |\n"
         if let finished = entries.last?.time { text += "| Last step at | \(formatter.string(from: finished)) |\n" }
         text += "| From | \(record.from ?? "unknown") |\n"
-        text += "| To | \(record.targets.description) |\n"
+        text += "| To | \(record.targets) |\n"
         text += "| Servers | \(record.servers.joined(separator: ", ")) |\n"
         text += "| Outcome | \(outcome == .completed ? "completed" : outcome.message) |\n"
         text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n\n"
         text += "## Servers\n\n"
         for server in record.servers {
-            text += "### \(server): \(state.summary(server))\n\n| step | outcome | duration |\n|---|---|---|\n"
-            for step in MoveStep.stopPhase + MoveStep.applyPhase + [.applySettings] {
-                let status = state.status(server, step)
-                if step == .applySettings && status == .pending { continue }
-                let duration = state.durations[server]?[step].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
-                text += "| \(step.summary) | \(status.rawValue) | \(duration) |\n"
+            text += "### \(server): \(summary(of: server))\n\n| step | outcome | duration |\n|---|---|---|\n"
+            for step in reportedSteps(server) {
+                let duration = state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
+                text += "| \(step.summary) | \(state.status(server, step.name).rawValue) | \(duration) |\n"
             }
             if let message = state.messages[server] { text += "\nError: \(message)\n" }
             text += "\n"
@@ -151,20 +168,11 @@ public enum RunCatalog {
     public static func list(stateDirectory: String) -> [Entry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
         return names.compactMap { name -> Entry? in
-            guard let (_, record, entries) = try? RunJournal.open(runID: name, stateDirectory: stateDirectory) else { return nil }
-            let state = RunState(entries: entries)
-            let last = entries.last { $0.server == nil && $0.step == "run" && $0.event != .started }
-            let status: String
-            switch last?.event {
-            case .finished?: status = "completed"
-            case .failed?: status = "failed"
-            case .skipped?: status = "stopped"
-            default: status = entries.isEmpty ? "created" : "interrupted"
-            }
-            let rolledBack = entries.contains { $0.step.hasPrefix("rollback:") }
+            guard let (_, record, entries) = try? RunJournal.open(runID: name, stateDirectory: stateDirectory, forWriting: false) else { return nil }
+            let report = MoveReport(record: record, entries: entries, outcome: .completed)
             return Entry(runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
-                         from: record.from, state: rolledBack ? status + ", rolled back" : status,
-                         moved: record.servers.filter { state.summary($0) == "moved" }.count, servers: record.servers.count)
+                         from: record.from, state: report.state.lifecycle.rawValue,
+                         moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count)
         }.sorted { $0.startedAt > $1.startedAt }
     }
 

@@ -18,8 +18,10 @@ public struct Preflight: Sendable {
     public var servers: [ServerResult]
     /// Problems of the farm as a whole (a split farm, several controllers).
     public var farmProblems: [String]
-    /// The database server the farm points at now, when it is one.
+    /// The database server the farm's platform section points at now, when it is one.
     public var from: String?
+    /// Where each section is now, as the servers agree (what a rollback puts back).
+    public var origin: DatabaseTargets
     public var windowsAuthentication: Bool
 
     public var passed: Bool { farmProblems.isEmpty && servers.allSatisfy { $0.status == .ok } }
@@ -30,7 +32,7 @@ public struct Preflight: Sendable {
     }
 
     /// Runs every check; `sessions` holds the open session of each server that answered.
-    public static func run(_ servers: [ServerEntry], targets: MoveTargets, options: MoveOptions,
+    public static func run(_ servers: [ServerEntry], targets: DatabaseTargets, options: MoveOptions,
                            sessions: [String: AgentSession]) async -> Preflight {
         let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) { server -> ServerResult in
             guard let session = sessions[server.name] else {
@@ -38,27 +40,41 @@ public struct Preflight: Sendable {
             }
             return await check(server, session: session, targets: targets, options: options)
         }
-        var preflight = Preflight(servers: results, farmProblems: [], from: nil, windowsAuthentication: false)
-        let current = Set(results.compactMap { $0.inspection }.flatMap { $0.databases.map { $0.server.lowercased() } })
-            .subtracting(targets.servers.map { $0.lowercased() })
-        let pointing = results.compactMap { result in result.inspection.map { (result.server.name, $0.databases.map(\.server)) } }
+        var preflight = Preflight(servers: results, farmProblems: [], from: nil, origin: DatabaseTargets(platform: nil, session: nil, logging: nil),
+                                  windowsAuthentication: false)
+        let inspections = results.compactMap(\.inspection)
+        let current = Set(inspections.flatMap { $0.databases.compactMap { endpoint in endpoint.isAt(targetOrNone(targets, endpoint.section)) ? nil : endpoint.server.lowercased() } })
         if current.count > 1 {
-            let detail = pointing.map { "\($0.0): \(Set($0.1).sorted().joined(separator: ", "))" }.joined(separator: "; ")
+            let detail = results.compactMap { result in result.inspection.map { "\(result.server.name): \(Set($0.databases.map(\.server)).sorted().joined(separator: ", "))" } }
+                .joined(separator: "; ")
             let message = "the farm is split across databases (\(detail))"
             if options.force {
-                preflight.farmProblems = []
                 for index in preflight.servers.indices { preflight.servers[index].notes.append("--force: going on although \(message)") }
             } else {
                 preflight.farmProblems.append(message + "; resolve it first, or rerun with --force")
             }
         }
-        preflight.from = results.compactMap { $0.inspection?.databases.first(where: { $0.section == .platform })?.server }
-            .first { server in !targets.servers.contains { $0.caseInsensitiveCompare(server) == .orderedSame } }
-        preflight.windowsAuthentication = results.contains { $0.inspection?.databases.contains { $0.authenticationMode == "Windows Authentication" } ?? false }
+        for section in DatabaseSection.allCases {
+            let endpoints = inspections.compactMap { $0.databases.first { $0.section == section } }
+            let before = endpoints.first { !$0.isAt(targetOrNone(targets, section)) } ?? endpoints.first
+            if let before, let address = before.address {
+                preflight.origin[section] = DatabaseTarget(server: address, catalog: before.catalog)
+            }
+        }
+        preflight.from = preflight.origin.platform?.server.description
+        if !inspections.isEmpty, inspections.count == results.count, current.isEmpty, !options.force {
+            preflight.farmProblems.append("nothing to do: every server already names \(targets); rerun with --force to run the job anyway")
+        }
+        preflight.windowsAuthentication = inspections.contains { $0.databases.contains { $0.authentication == .windows } }
         return preflight
     }
 
-    static func check(_ server: ServerEntry, session: AgentSession, targets: MoveTargets, options: MoveOptions) async -> ServerResult {
+    /// The section's target, or an address no section can name (so "already there" is false).
+    private static func targetOrNone(_ targets: DatabaseTargets, _ section: DatabaseSection) -> DatabaseTarget {
+        targets[section] ?? DatabaseTarget(server: DatabaseServerAddress(host: "-"), catalog: nil)
+    }
+
+    static func check(_ server: ServerEntry, session: AgentSession, targets: DatabaseTargets, options: MoveOptions) async -> ServerResult {
         var result = ServerResult(server: server, status: .ok, problems: [], notes: [], inspection: nil, error: nil)
         do {
             guard case let .inspection(inspection) = try await session.perform(.inspect, timeout: 60) else {
@@ -80,25 +96,31 @@ public struct Preflight: Sendable {
                 result.problems.append("its database sections point at different servers: "
                                        + platform.databases.map { "\($0.section.rawValue) \($0.server)" }.joined(separator: ", "))
             }
+            for endpoint in platform.databases where endpoint.address == nil {
+                result.problems.append("\(endpoint.section.rawValue) names \"\(endpoint.server)\", which is not a database server address")
+            }
             if let expected = options.expectFrom {
                 for database in platform.databases {
-                    let onTarget = targets.target(for: database.section).server.caseInsensitiveCompare(database.server) == .orderedSame
-                    if database.server.caseInsensitiveCompare(expected) != .orderedSame && !onTarget {
+                    let onTarget = targets[database.section].map(database.isAt) ?? false
+                    if !(database.address?.isSameServer(as: expected) ?? false) && !onTarget {
                         result.problems.append("\(database.section.rawValue) points at \(database.server), not \(expected) (--expect-from)")
                     }
                 }
             }
-            if platform.databases.allSatisfy({ targets.target(for: $0.section).server.caseInsensitiveCompare($0.server) == .orderedSame }) {
-                result.notes.append("already points at \(targets.description)")
+            if platform.databases.allSatisfy({ database in targets[database.section].map(database.isAt) ?? true }) {
+                result.notes.append("already points at \(targets)")
             }
             if !platform.configurationToolPresent { result.problems.append("ConfigurationTool.com is missing in \(platform.installDirectory)") }
             if let free = platform.backupFreeBytes, free < minimumBackupBytes {
                 result.problems.append("only \(free / 1_048_576) MiB free for backups")
             }
             for target in targets.servers {
-                let address = DatabaseServerAddress(target)
+                guard let port = target.knownPort else {
+                    result.problems.append("\(target) is a named instance without a port: give its port as \(target),PORT")
+                    continue
+                }
                 guard case let .probe(probe) = try await session.perform(
-                    .probeTCP(TCPProbeArguments(host: target, port: address?.port ?? DatabaseServerAddress.defaultPort, timeoutSeconds: 5)), timeout: 30)
+                    .probeTCP(TCPProbeArguments(host: target.host, port: port, timeoutSeconds: 5)), timeout: 30)
                 else { throw AgentSessionError.protocolViolation("probe-tcp answered without a probe result") }
                 if !probe.reachable {
                     result.problems.append("the new database \(target) is not reachable from this server (\(probe.host):\(probe.port): \(probe.error ?? "no answer"))")

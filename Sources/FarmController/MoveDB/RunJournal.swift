@@ -4,9 +4,10 @@ import Foundation
 import Glibc
 #endif
 
-/// What a run is: written once when it starts (`run.json`). Holds no secret.
-public struct RunRecord: Codable, Sendable {
-    public static let schemaName = "osfarm.run/v1"
+/// What a run is: written once when it starts (`run.json`, and the journal's first entry, which is
+/// what counts). Holds no secret.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public static let schemaName = "osfarm.run/v2"
 
     public var schema = schemaName
     public var runID: String
@@ -17,8 +18,13 @@ public struct RunRecord: Codable, Sendable {
     public var limit: String?
     /// Server names in execution order: the deployment controller first.
     public var servers: [String]
-    public var targets: MoveTargets
-    /// The database server the farm pointed at before the run.
+    /// Each server's role as the run saw it (a later inventory edit does not change what the run does).
+    public var roles: [String: ServerRole]
+    /// Where the move takes the database sections.
+    public var targets: DatabaseTargets
+    /// Where the sections were before the run (what a rollback puts back and checks).
+    public var origin: DatabaseTargets
+    /// The platform database server before the run, for people.
     public var from: String?
     public var options: MoveOptions
     /// True when --limit left part of the farm out (with --allow-partial).
@@ -27,48 +33,69 @@ public struct RunRecord: Codable, Sendable {
     public var windowsAuthentication: Bool
 
     public init(runID: String, createdAt: Date, startedBy: String, inventoryPath: String, limit: String?, servers: [String],
-                targets: MoveTargets, from: String?, options: MoveOptions, partial: Bool, windowsAuthentication: Bool) {
+                roles: [String: ServerRole], targets: DatabaseTargets, origin: DatabaseTargets, from: String?, options: MoveOptions, partial: Bool,
+                windowsAuthentication: Bool) {
         self.runID = runID
         self.createdAt = createdAt
         self.startedBy = startedBy
         self.inventoryPath = inventoryPath
         self.limit = limit
         self.servers = servers
+        self.roles = roles
         self.targets = targets
+        self.origin = origin
         self.from = from
         self.options = options
         self.partial = partial
         self.windowsAuthentication = windowsAuthentication
     }
+
+    /// A server's role in the run (front-end when the record does not say).
+    public func role(of server: String) -> ServerRole { roles[server] ?? .frontEnd }
 }
 
 /// One line of the journal: a step of a server (or of the run) starting, ending, or a note.
 public struct JournalEntry: Codable, Sendable, Equatable {
     public enum Event: String, Codable, Sendable {
+        /// The first entry: the run's record, fixed for the run's life.
+        case created
         case started, finished, failed, skipped, note
     }
 
     public var time: Date
-    /// nil for run-level entries (preflight, gate, run).
+    /// nil for run-level entries (preflight, gate, run, rollback).
     public var server: String?
     public var step: String
     public var event: Event
     public var message: String?
     public var durationMilliseconds: Double?
+    /// Only in the `created` entry: the run's parameters and the SHA-256 of run.json as written.
+    public var record: RunRecord?
+    public var recordSHA256: String?
 
-    public init(time: Date = Date(), server: String?, step: String, event: Event, message: String? = nil, durationMilliseconds: Double? = nil) {
+    public init(time: Date = Date(), server: String?, step: String, event: Event, message: String? = nil,
+                durationMilliseconds: Double? = nil, record: RunRecord? = nil, recordSHA256: String? = nil) {
         self.time = time
         self.server = server
         self.step = step
         self.event = event
         self.message = message
         self.durationMilliseconds = durationMilliseconds
+        self.record = record
+        self.recordSHA256 = recordSHA256
     }
 }
 
-/// A run's folder under the state directory: `run.json` and an append-only `journal.jsonl`,
-/// each line written and fsynced before the step it records goes on. Files 0600, folders 0700.
-public final class RunJournal: @unchecked Sendable {
+/// Where the engine records a run: appended entry by entry, each safely stored before the step it
+/// records goes on. The file journal is the real one; tests use one in memory.
+public protocol JournalStore: AnyObject, Sendable {
+    func append(_ entry: JournalEntry) throws
+    func entries() throws -> [JournalEntry]
+}
+
+/// A run's folder under the state directory: `run.json` and an append-only `journal.jsonl`, each
+/// line written and fsynced before the step it records goes on. Files 0600, folders 0700.
+public final class RunJournal: JournalStore, @unchecked Sendable {
     public let directory: String
     private let lock = NSLock()
     private var descriptor: Int32 = -1
@@ -85,58 +112,78 @@ public final class RunJournal: @unchecked Sendable {
         return formatter.string(from: now) + "-" + String(format: "%04x", Int.random(in: 0..<0x10000))
     }
 
-    /// Creates the folder for a new run and writes its record.
+    /// Creates the folder for a new run, writes its record and the journal's first entry.
     public static func create(_ record: RunRecord, stateDirectory: String) throws -> RunJournal {
+        guard isRunID(record.runID) else { throw RunError.unknownRun(record.runID, stateDirectory) }
         let directory = stateDirectory + "/" + record.runID
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RunError.damaged(directory, "cannot create the run's folder: \(error.localizedDescription)")
+        }
         let journal = RunJournal(directory: directory)
-        try journal.writePrivate(try recordEncoder().encode(record), to: directory + "/run.json")
+        let data = try recordEncoder().encode(record)
+        try journal.writePrivate(data, to: directory + "/run.json")
         try journal.openJournal()
+        try journal.append(JournalEntry(server: nil, step: "run", event: .created, record: record, recordSHA256: SHA256.hex(data)))
         return journal
     }
 
-    /// Opens an existing run to read it and go on appending.
-    public static func open(runID: String, stateDirectory: String) throws -> (RunJournal, RunRecord, [JournalEntry]) {
-        guard runID.range(of: #"^[A-Za-z0-9_-]+$"#, options: .regularExpression) != nil else {
+    /// Opens an existing run to read it and (`forWriting`) go on appending. The record is the
+    /// journal's first entry; a run.json that disagrees with it is refused, naming the field. For
+    /// writing, a torn last line (a crash in the middle of a write) is cut back to the last newline
+    /// first; a reader leaves the files alone.
+    public static func open(runID: String, stateDirectory: String, forWriting: Bool = true) throws -> (RunJournal, RunRecord, [JournalEntry]) {
+        guard isRunID(runID) else { throw RunError.unknownRun(runID, stateDirectory) }
+        let directory = stateDirectory + "/" + runID
+        guard let data = FileManager.default.contents(atPath: directory + "/run.json") else {
+            if FileManager.default.fileExists(atPath: directory + "/journal.jsonl") {
+                throw RunError.damaged(directory + "/run.json", "missing, though the run has a journal")
+            }
             throw RunError.unknownRun(runID, stateDirectory)
         }
-        let directory = stateDirectory + "/" + runID
-        guard let data = FileManager.default.contents(atPath: directory + "/run.json") else { throw RunError.unknownRun(runID, stateDirectory) }
-        let record: RunRecord
-        do {
-            record = try recordDecoder().decode(RunRecord.self, from: data)
-        } catch {
-            throw RunError.damaged(directory + "/run.json", "\(error)")
-        }
         let journal = RunJournal(directory: directory)
+        if forWriting { try journal.truncateTornLine() }
         let entries = try journal.entries()
-        try journal.openJournal()
+        guard let first = entries.first, first.event == .created, let record = first.record else {
+            throw RunError.emptyJournal(journal.journalPath)
+        }
+        try RecordComparison.check(runJSON: data, against: record, digest: first.recordSHA256, path: directory + "/run.json")
+        if forWriting { try journal.openJournal() }
         return (journal, record, entries)
+    }
+
+    static func isRunID(_ text: String) -> Bool {
+        text.count <= 64 && text.range(of: #"^[A-Za-z0-9_-]+$"#, options: .regularExpression) != nil
     }
 
     private init(directory: String) { self.directory = directory }
 
     deinit { if descriptor >= 0 { close(descriptor) } }
 
-    private var journalPath: String { directory + "/journal.jsonl" }
+    public var journalPath: String { directory + "/journal.jsonl" }
 
     private func openJournal() throws {
         descriptor = Glibc.open(journalPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RunError.damaged(journalPath, String(cString: strerror(errno))) }
     }
 
-    /// Appends one entry and waits until it is on disk.
+    /// Appends one entry and waits until it is on disk. A write that fails part-way is cut back,
+    /// so the journal never keeps half a line.
     public func append(_ entry: JournalEntry) throws {
         let line = try Self.recordEncoder().encode(entry) + Data("\n".utf8)
         try lock.withLock {
+            let before = lseek(descriptor, 0, SEEK_END)
             let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count, fsync(descriptor) == 0 else {
-                throw RunError.damaged(journalPath, "cannot write the journal: \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                if before >= 0 { _ = ftruncate(descriptor, before) }
+                throw RunError.journalWrite(journalPath, reason)
             }
         }
     }
 
-    /// Every entry so far. A torn last line (a crash mid-write) is ignored; any other bad line is an error.
+    /// Every entry. A torn last line (a crash mid-write) is left out; any other bad line is an error.
     public func entries() throws -> [JournalEntry] {
         guard let data = FileManager.default.contents(atPath: journalPath) else { return [] }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -152,14 +199,28 @@ public final class RunJournal: @unchecked Sendable {
         return entries
     }
 
-    /// Writes a file readable by its owner only.
+    /// Cuts a last line without its newline (the crash of a write) back to the previous newline.
+    private func truncateTornLine() throws {
+        guard let data = FileManager.default.contents(atPath: journalPath), let last = data.last, last != UInt8(ascii: "\n") else { return }
+        let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        guard truncate(journalPath, off_t(keep)) == 0 else {
+            throw RunError.damaged(journalPath, "cannot cut its torn last line: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes a file readable by its owner only; a failed write leaves no temporary file behind.
     public func writePrivate(_ data: Data, to path: String) throws {
-        let fd = Glibc.open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let temporary = path + ".tmp"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RunError.damaged(path, String(cString: strerror(errno))) }
         let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
+        let synced = fsync(fd) == 0
+        let reason = String(cString: strerror(errno))
         close(fd)
-        guard written == data.count, rename(path + ".tmp", path) == 0 else { throw RunError.damaged(path, "cannot write") }
+        guard written == data.count, synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw RunError.damaged(path, "cannot write: \(reason)")
+        }
     }
 
     static func recordEncoder() -> JSONEncoder {
@@ -186,75 +247,82 @@ public final class RunJournal: @unchecked Sendable {
     }
 }
 
+/// A journal in memory, for the engine's unit tests: it can be told to fail from a given entry on.
+public final class MemoryJournal: JournalStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [JournalEntry]
+    private var failFrom: Int?
+
+    public init(_ entries: [JournalEntry] = [], failFrom: Int? = nil) {
+        stored = entries
+        self.failFrom = failFrom
+    }
+
+    public func append(_ entry: JournalEntry) throws {
+        try lock.withLock {
+            if let failFrom, stored.count >= failFrom { throw RunError.journalWrite("memory", "No space left on device") }
+            stored.append(entry)
+        }
+    }
+
+    public func entries() throws -> [JournalEntry] { lock.withLock { stored } }
+}
+
+/// run.json against the record in the journal's first entry, which is what counts.
+enum RecordComparison {
+    static func check(runJSON data: Data, against record: RunRecord, digest: String?, path: String) throws {
+        if let digest, SHA256.hex(data) == digest { return }
+        guard let file = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let journal = try? JSONSerialization.jsonObject(with: RunJournal.recordEncoder().encode(record)) as? [String: Any]
+        else {
+            throw RunError.recordMismatch(path, "it is not the run's record")
+        }
+        guard let field = firstDifference(file, journal, path: "") else { return }
+        throw RunError.recordMismatch(path, "\(field) differs from the run's journal")
+    }
+
+    /// The first key path where two JSON objects differ.
+    static func firstDifference(_ a: Any?, _ b: Any?, path: String) -> String? {
+        switch (a, b) {
+        case let (a as [String: Any], b as [String: Any]):
+            for key in Set(a.keys).union(b.keys).sorted() {
+                if let found = firstDifference(a[key], b[key], path: path.isEmpty ? key : path + "." + key) { return found }
+            }
+            return nil
+        case let (a as [Any], b as [Any]):
+            guard a.count == b.count else { return path }
+            for index in a.indices {
+                if let found = firstDifference(a[index], b[index], path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case let (a as NSObject, b as NSObject):
+            return a == b ? nil : path
+        case (nil, nil):
+            return nil
+        default:
+            return path
+        }
+    }
+}
+
 public enum RunError: Error, Sendable, CustomStringConvertible {
     case unknownRun(String, String)
     case damaged(String, String)
+    /// The journal has no first entry: nothing can be known of what the run did.
+    case emptyJournal(String)
+    /// run.json was changed after the run started.
+    case recordMismatch(String, String)
+    /// An entry could not be stored: the run must stop, since it could not be resumed.
+    case journalWrite(String, String)
 
     public var description: String {
         switch self {
         case let .unknownRun(id, directory): return "no run \"\(id)\" in \(directory) (see osfarm runs)"
         case let .damaged(path, reason): return "\(path): \(reason)"
+        case let .emptyJournal(path):
+            return "\(path) is empty or lost its first entry: osfarm cannot tell what this run did, so it will not guess. Check the servers with 'osfarm services status' and 'osfarm check'"
+        case let .recordMismatch(path, detail): return "\(path): \(detail); refusing to use it (the journal's record is the run's)"
+        case let .journalWrite(path, reason): return "cannot write the journal \(path): \(reason)"
         }
-    }
-}
-
-/// The state of a run, replayed from its journal.
-public struct RunState: Sendable {
-    public enum StepStatus: String, Codable, Sendable {
-        case pending, running, done, failed, skipped
-    }
-
-    public var steps: [String: [MoveStep: StepStatus]] = [:]
-    public var messages: [String: String] = [:]
-    public var durations: [String: [MoveStep: Double]] = [:]
-    public var gatePassed = false
-    public var finished = false
-    public var outcome: String?
-
-    public init(entries: [JournalEntry]) {
-        for entry in entries {
-            guard let server = entry.server else {
-                if entry.step == "gate" && entry.event == .finished { gatePassed = true }
-                if entry.step == "run" && entry.event != .started && entry.event != .note {
-                    finished = entry.event == .finished
-                    outcome = entry.message
-                }
-                continue
-            }
-            guard let step = MoveStep(rawValue: entry.step) else { continue }
-            let status: StepStatus
-            switch entry.event {
-            case .started: status = .running
-            case .finished: status = .done
-            case .failed: status = .failed
-            case .skipped: status = .skipped
-            case .note: continue
-            }
-            steps[server, default: [:]][step] = status
-            if let duration = entry.durationMilliseconds { durations[server, default: [:]][step] = duration }
-            if entry.event == .failed, let message = entry.message { messages[server] = message }
-        }
-    }
-
-    public func status(_ server: String, _ step: MoveStep) -> StepStatus { steps[server]?[step] ?? .pending }
-
-    public func isDone(_ server: String, _ step: MoveStep) -> Bool { status(server, step) == .done }
-
-    /// A server whose files were changed by the run (backed up at least): rollback must restore it.
-    public func touched(_ server: String) -> Bool {
-        [MoveStep.backup, .repoint, .configurationTool].contains { status(server, $0) != .pending }
-    }
-
-    public func stopped(_ server: String) -> Bool { status(server, .stopIIS) != .pending || status(server, .stopServices) != .pending }
-
-    /// "done", "failed at STEP", "stopped", "not started" and so on, for reports.
-    public func summary(_ server: String, includesApplySettings: Bool = false) -> String {
-        if let failed = MoveStep.allCases.first(where: { status(server, $0) == .failed }) { return "failed at \(failed.rawValue)" }
-        if MoveStep.applyPhase.allSatisfy({ isDone(server, $0) }) { return "moved" }
-        if let running = MoveStep.allCases.first(where: { status(server, $0) == .running }) { return "interrupted at \(running.rawValue)" }
-        if let last = MoveStep.applyPhase.last(where: { isDone(server, $0) }) { return "stopped after \(last.rawValue)" }
-        if MoveStep.stopPhase.allSatisfy({ isDone(server, $0) }) { return "services stopped, not moved" }
-        if stopped(server) { return "partly stopped" }
-        return "not started"
     }
 }

@@ -102,7 +102,7 @@ struct ConfigurationToolEmulator {
             checked.insert(server.lowercased())
             if !names.contains("/applysettingsfactory") { out("Checking connection to database server \(server)...\r\n") }
             guard let address = DatabaseServerAddress(server) else { throw Failure(message: "Invalid database server name '\(server)'") }
-            guard DatabaseProbe.answers(host: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.port, timeout: 3) else {
+            guard DatabaseProbe.answers(host: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.knownPort ?? DatabaseServerAddress.defaultPort, timeout: 3) else {
                 throw Failure(message: "Error connecting to database server '\(server)': A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible.")
             }
         }

@@ -1,0 +1,203 @@
+import FarmProtocol
+import Foundation
+
+extension StepID {
+    public static let stopIIS: StepID = "stop-iis"
+    public static let stopServices: StepID = "stop-services"
+    public static let probeDatabase: StepID = "probe-database"
+    public static let backup: StepID = "backup"
+    public static let repoint: StepID = "repoint"
+    public static let startIIS: StepID = "start-iis"
+    public static let configurationTool: StepID = "configuration-tool"
+    public static let startServices: StepID = "start-services"
+    public static let waitReady: StepID = "wait-ready"
+    public static let verify: StepID = "verify"
+    public static let applySettings: StepID = "apply-settings"
+    /// Only in rollbacks: put the run's backup of server.hsconf and private.key back.
+    public static let restore: StepID = "restore"
+}
+
+extension Runbook {
+    /// The Configuration Tool's turn: no two servers run it at once.
+    static let configurationToolTurn = "configuration-tool"
+
+    /// OutSystems' "restore the database to a different server" procedure, as one table
+    /// (shared/reference/restore-database-procedure.md): stop everywhere, the DBA's restore, the
+    /// deployment controller first and the front-ends after it, then the after-steps.
+    public static let moveDatabase = Runbook(
+        phases: [
+            RunbookPhase(kind: .stop, title: "stop, every server at once", servers: .all, concurrency: .all,
+                         onFailure: .finishPhaseThenFail, steps: [.stopIIS, .stopServices]),
+            RunbookPhase(kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
+                         concurrency: .one, onFailure: .failRun, steps: [.probeDatabase]),
+            RunbookPhase(kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
+                         onFailure: .failRun, budgeted: true, steps: applySteps),
+            RunbookPhase(kind: .apply, title: "apply on the front-ends", servers: .frontEnds, concurrency: .parallelOption,
+                         onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps),
+            RunbookPhase(kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
+                         steps: [.applySettings]),
+        ],
+        steps: MoveDatabaseSteps.all)
+
+    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify]
+}
+
+/// The entries of the table: what each step asks the agent, how long it may take, what counts as
+/// done, and what a rollback runs for it.
+enum MoveDatabaseSteps {
+    static var all: [RunbookStep] {
+        [stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify, applySettings, restore]
+    }
+
+    private static func services(_ context: StepContext) -> ServiceControlArguments {
+        ServiceControlArguments(serviceTimeoutSeconds: context.options.serviceTimeout)
+    }
+
+    private static let serviceDeadline: @Sendable (MoveOptions) -> StepDeadline = { StepDeadline(total: $0.stepTimeout) }
+
+    private static func unexpected(_ data: ResultData) -> StepFailure {
+        StepFailure("the agent answered with \(data.operationName) data")
+    }
+
+    static let stopIIS = RunbookStep(
+        id: .stopIIS, summary: "stop IIS (iisreset /stop)", deadline: serviceDeadline,
+        request: { .stopIIS(services($0)) }, judge: { _, _ in "IIS stopped" },
+        inverse: [.startIIS])
+
+    static let stopServices = RunbookStep(
+        id: .stopServices, summary: "stop the platform services", deadline: serviceDeadline,
+        request: { .stopServices(services($0)) }, judge: { _, _ in "platform services stopped" },
+        inverse: [.startServices, .waitReady])
+
+    static let probeDatabase = RunbookStep(
+        id: .probeDatabase, summary: "check that the new database answers",
+        explain: { context in "probe \(context.targets.servers.map(\.description).joined(separator: ", ")) from \(context.server.name)" },
+        deadline: { StepDeadline(total: $0.timeout * 3) },
+        requests: { context throws(StepFailure) in
+            try context.targets.servers.map { server throws(StepFailure) in
+                guard let port = server.knownPort else {
+                    throw StepFailure("\(server) is a named instance without a port; give its port as \(server),PORT")
+                }
+                return .probeTCP(TCPProbeArguments(host: server.host, port: port, timeoutSeconds: min(5, context.options.timeout)))
+            }
+        },
+        judge: { data, context throws(StepFailure) in
+            guard case let .probe(probe) = data else { throw unexpected(data) }
+            guard probe.reachable else {
+                throw StepFailure("the new database \(probe.host):\(probe.port) does not answer from \(context.server.name) (\(probe.error ?? "no answer")); check the restore, then: osfarm resume \(context.record.runID) --db-restored")
+            }
+            return "\(probe.host):\(probe.port) answers"
+        })
+
+    static let backup = RunbookStep(
+        id: .backup, summary: "back up server.hsconf and private.key", deadline: { StepDeadline(total: $0.timeout * 12) },
+        request: { .backupConfiguration(BackupArguments(runID: $0.record.runID)) },
+        judge: { data, _ throws(StepFailure) in
+            guard case let .backup(_, record) = data else { throw unexpected(data) }
+            return "backed up " + record.files.map { "\($0.name ?? $0.path) sha256 \($0.sha256.prefix(12))" }.joined(separator: ", ")
+        })
+
+    static let repoint = RunbookStep(
+        id: .repoint, summary: "repoint server.hsconf",
+        explain: { context in
+            let moving = context.targets.moving
+            if let first = moving.first?.1, moving.allSatisfy({ $0.1 == first }) {
+                return "server.hsconf: Server → \(first.server)" + (first.catalog.map { ", Catalog → \($0)" } ?? "")
+                    + " in the " + moving.map(\.0.rawValue).joined(separator: ", ") + " sections"
+            }
+            return "server.hsconf: " + moving.map { section, target in
+                "\(section.elementName) Server → \(target.server)" + (target.catalog.map { ", Catalog → \($0)" } ?? "")
+            }.joined(separator: "; ")
+        },
+        deadline: { StepDeadline(total: $0.timeout * 12) },
+        request: { context in
+            .repointDatabase(RepointArguments(targets: context.targets, expectedCurrentServer: context.options.expectFrom))
+        },
+        judge: { data, context throws(StepFailure) in
+            guard case let .repoint(result) = data else { throw unexpected(data) }
+            return result.changes.isEmpty ? "already pointing at \(context.targets)"
+                : result.changes.map { "\($0.section.rawValue) \($0.element) \($0.from) → \($0.to)" }.joined(separator: "; ")
+        },
+        inverse: [.stopIIS, .stopServices, .restore, .startIIS, .configurationTool, .startServices, .waitReady, .verify])
+
+    static let startIIS = RunbookStep(
+        id: .startIIS, summary: "start IIS (iisreset /start)", deadline: serviceDeadline,
+        request: { .startIIS(services($0)) }, judge: { _, _ in "IIS running" },
+        inverse: [.stopIIS])
+
+    static let configurationTool = RunbookStep(
+        id: .configurationTool, summary: "ConfigurationTool.com /UpgradeInstall /InstallServiceCenter",
+        explain: { context in
+            "ConfigurationTool.com /UpgradeInstall" + (context.record.windowsAuthentication ? " <admin password>" : "") + " /InstallServiceCenter"
+        },
+        deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
+        request: { context in
+            .runConfigurationTool(ConfigurationToolArguments(
+                mode: .upgradeInstall(integratedAuthenticationPassword: context.record.windowsAuthentication ? context.adminPassword : nil),
+                installServiceCenter: true, timeoutSeconds: context.options.configurationToolTimeout))
+        },
+        judge: { data, _ throws(StepFailure) in
+            guard case let .configurationTool(run) = data else { throw unexpected(data) }
+            return "Configuration Tool exited \(run.exitCode) after \(Int(run.durationMilliseconds / 1000)) s"
+        },
+        turn: Runbook.configurationToolTurn)
+
+    static let startServices = RunbookStep(
+        id: .startServices, summary: "start the platform services", deadline: serviceDeadline,
+        request: { .startServices(services($0)) }, judge: { _, _ in "platform services started" },
+        inverse: [.stopServices], whenStopping: .finish)
+
+    static let waitReady = RunbookStep(
+        id: .waitReady, summary: "wait until the services' ports answer", deadline: { StepDeadline(total: $0.readinessTimeout + $0.timeout) },
+        request: { .waitForReadiness(ReadinessArguments(timeoutSeconds: $0.options.readinessTimeout)) },
+        judge: { data, _ throws(StepFailure) in
+            guard case let .readiness(readiness) = data else { throw unexpected(data) }
+            return "ports " + readiness.ports.map { String($0.port) }.joined(separator: ", ") + " answer"
+        },
+        whenStopping: .finish)
+
+    static let verify = RunbookStep(
+        id: .verify, summary: "verify server.hsconf names the new server and services run",
+        explain: { context in "verify server.hsconf names \(context.targets) and the platform services run" },
+        deadline: { StepDeadline(total: $0.timeout * 6) },
+        request: { _ in .inspect },
+        judge: { data, context throws(StepFailure) in
+            guard case let .inspection(inspection) = data, let platform = inspection.platform else {
+                throw StepFailure("cannot read the server's configuration")
+            }
+            for (section, target) in context.targets.moving {
+                guard let endpoint = platform.databases.first(where: { $0.section == section }) else {
+                    throw StepFailure("server.hsconf has no \(section.rawValue) section")
+                }
+                guard endpoint.isAt(target) else {
+                    throw StepFailure("\(section.rawValue) still names \(endpoint.server)\(endpoint.catalog.map { " (catalog \($0))" } ?? ""), not \(target)")
+                }
+            }
+            let down = platform.services.filter { $0.kind == .platform && $0.isEnabledButNotRunning }
+            guard down.isEmpty else { throw StepFailure("not running: " + down.map(\.name).joined(separator: ", ")) }
+            return "names \(context.targets); services running"
+        },
+        whenStopping: .finish)
+
+    static let applySettings = RunbookStep(
+        id: .applySettings, summary: "ConfigurationTool.com /ApplySettingsFactory",
+        deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
+        request: { context in
+            .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory, timeoutSeconds: context.options.configurationToolTimeout))
+        },
+        judge: { data, _ throws(StepFailure) in
+            guard case .configurationTool = data else { throw unexpected(data) }
+            return "settings applied to the factory"
+        },
+        turn: Runbook.configurationToolTurn,
+        appliesTo: { role, options in role == .deploymentController && options.applySettings })
+
+    static let restore = RunbookStep(
+        id: .restore, summary: "put the run's backup of server.hsconf and private.key back (SHA-256 checked)",
+        deadline: { StepDeadline(total: $0.timeout * 12) },
+        request: { .restoreConfiguration(BackupArguments(runID: $0.record.runID)) },
+        judge: { data, _ throws(StepFailure) in
+            guard case let .backup(_, record) = data else { throw unexpected(data) }
+            return "restored " + record.files.map { $0.name ?? $0.path }.joined(separator: ", ")
+        })
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The engine's time: the system's in a real run, a virtual one in the engine's unit tests, so a
+/// maintenance window of an hour is tested in milliseconds.
+public protocol RunClock: Sendable {
+    func now() -> Date
+    /// Waits (or, on a virtual clock, lets that much time pass).
+    func sleep(seconds: Double) async
+}
+
+public struct SystemClock: RunClock {
+    public init() {}
+    public func now() -> Date { Date() }
+    public func sleep(seconds: Double) async {
+        guard seconds > 0, seconds.isFinite else { return }
+        try? await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1_000_000_000))
+    }
+}
+
+/// Lets one holder at a time through, in arrival order: the Configuration Tool's turn, so two
+/// servers never run it at once.
+actor AsyncTurn {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}

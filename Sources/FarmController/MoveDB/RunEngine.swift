@@ -1,0 +1,447 @@
+import FarmProtocol
+import Foundation
+
+/// How a run (or a resumed run, or a rollback) ended.
+public enum RunOutcome: Sendable, Equatable {
+    case completed
+    /// A server or the gate failed; the message says which and how to go on.
+    case failed(String)
+    /// Stopped by the window, the operator, or waiting for the restore; resumable.
+    case stopped(String)
+    /// A server stopped answering (network, sshd) while the run went on; resumable once it answers.
+    case lost(String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .completed: return .success
+        case .failed: return .someFailed
+        case .stopped: return .stopped
+        case .lost: return .unreachable
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .completed: return "completed"
+        case let .failed(message), let .stopped(message), let .lost(message): return message
+        }
+    }
+
+    /// The word reports use: completed, failed, stopped, unreachable.
+    public var word: String {
+        switch self {
+        case .completed: return "completed"
+        case .failed: return "failed"
+        case .stopped: return "stopped"
+        case .lost: return "unreachable"
+        }
+    }
+}
+
+/// What the engine tells the operator as it goes; the live view is the real one.
+public protocol RunObserver: AnyObject, Sendable {
+    func note(_ message: String)
+    func step(_ server: String, _ step: String)
+    func stepEnded(_ server: String)
+    func event(_ server: String, _ message: String)
+    /// Steps aside while the operator is asked something, and comes back.
+    func suspend()
+    func resume()
+    func finish()
+}
+
+/// Executes a runbook table against a farm's agents: `run` (and `resume`) walks the phases forward,
+/// `rollback` runs the inverses of what was started. Every step is journaled before it starts and
+/// when it ends, and a step the journal shows done is never started again, so the same call
+/// carries a crashed or stopped run on from where it was.
+public final class RunEngine: @unchecked Sendable {
+    public let runbook: Runbook
+    public let record: RunRecord
+    let journal: any JournalStore
+    let servers: [ServerEntry]
+    let agents: [String: any AgentClient]
+    let observer: any RunObserver
+    let interrupt: OperatorInterrupt
+    let clock: any RunClock
+    let adminPassword: Secret?
+    /// Asks the operator to confirm the restore; nil when nobody can answer (no terminal).
+    let confirmRestore: (@Sendable (String) -> Bool)?
+
+    private let lock = NSLock()
+    private var state: RunState
+    private var journalFailure: String?
+    private var lostServers: [String: String] = [:]
+    private var observedApplySeconds: [Double] = []
+    private var turns: [String: AsyncTurn] = [:]
+
+    public init(runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
+                agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
+                adminPassword: Secret?, confirmRestore: (@Sendable (String) -> Bool)?) throws {
+        self.runbook = runbook
+        self.record = record
+        self.journal = journal
+        self.servers = servers
+        self.agents = agents
+        self.observer = observer
+        self.interrupt = interrupt
+        self.clock = clock
+        self.adminPassword = adminPassword
+        self.confirmRestore = confirmRestore
+        self.state = RunState(entries: try journal.entries())
+    }
+
+    public var currentState: RunState { lock.withLock { state } }
+    private var options: MoveOptions { record.options }
+
+    // MARK: The journal
+
+    /// Appends an entry; false when it could not be stored (the run then stops: it could not be resumed).
+    @discardableResult
+    private func log(_ entry: JournalEntry) -> Bool {
+        if lock.withLock({ journalFailure != nil }) { return false }
+        do {
+            try journal.append(entry)
+        } catch {
+            lock.withLock { journalFailure = "\(error)" }
+            observer.note("osfarm: \(error); no new step will start")
+            return false
+        }
+        lock.withLock { state.apply(entry) }
+        return true
+    }
+
+    private func entry(_ server: String?, _ step: String, _ event: JournalEntry.Event, _ message: String? = nil, duration: Double? = nil) -> JournalEntry {
+        JournalEntry(time: clock.now(), server: server, step: step, event: event, message: message, durationMilliseconds: duration)
+    }
+
+    // MARK: Stopping
+
+    /// Why nothing new may start now, if so, and whether a step that only brings a server back
+    /// to serving may still start.
+    private func stopReason() -> (reason: String, allowsFinishing: Bool)? {
+        if let failure = lock.withLock({ journalFailure }) { return ("the journal could not be written (\(failure))", false) }
+        if let signal = interrupt.reason { return ("stopped by \(signal)", true) }
+        if let end = options.window?.end, clock.now() >= end {
+            return ("the maintenance window ended at \(ISO8601DateFormatter().string(from: end))", true)
+        }
+        return nil
+    }
+
+    /// The outcome for a stop: a journal failure is a failure, anything else a resumable stop.
+    private func stopped(_ reason: String) -> RunOutcome {
+        lock.withLock { journalFailure } != nil ? .failed(reason) : .stopped(reason)
+    }
+
+    // MARK: Forward
+
+    /// Runs (or carries on) the move; returns how it ended.
+    public func run() async -> RunOutcome {
+        guard log(entry(nil, "run", .started, "osfarm \(OsfarmVersion.current)")) else {
+            return .failed("the journal could not be written; nothing was started")
+        }
+        let outcome = await forward()
+        finishRun(outcome, step: "run")
+        return outcome
+    }
+
+    private func finishRun(_ outcome: RunOutcome, step: String) {
+        switch outcome {
+        case .completed: log(entry(nil, step, .finished, "completed"))
+        case let .failed(message), let .lost(message): log(entry(nil, step, .failed, message))
+        case let .stopped(message): log(entry(nil, step, .skipped, message))
+        }
+        observer.finish()
+    }
+
+    private func forward() async -> RunOutcome {
+        if let outcome = await waitForWindowStart() { return outcome }
+        for (index, phase) in runbook.phases.enumerated() {
+            let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: server.role, options: options) }
+            guard servers.contains(where: { server in plan(server).contains { !currentState.isDone(server.name, $0.id) } }) else { continue }
+            if phase.kind == .gate, let outcome = restoreGate() { return outcome }
+            log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
+            let result = await execute(phase, plan: plan, direction: .forward)
+            if let outcome = outcome(of: result, phase: phase, index: index) { return outcome }
+            if phase.kind == .gate { log(entry(nil, "gate", .finished)) }
+        }
+        return .completed
+    }
+
+    /// The restore gate: the operator (or --db-restored) says the database is restored.
+    private func restoreGate() -> RunOutcome? {
+        guard !currentState.gatePassed, !options.databaseRestored else { return nil }
+        let target = record.targets.platform?.server.description ?? "the new server"
+        guard let confirmRestore else {
+            log(entry(nil, "gate", .note, "waiting for the restore on \(target)"))
+            return .stopped("every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
+        }
+        observer.note("every server is stopped. Back up the old database and restore it on \(target) now.")
+        observer.suspend()
+        let confirmed = confirmRestore(target)
+        observer.resume()
+        guard confirmed else {
+            return .stopped("stopped at the restore gate; when the restore is done, run: osfarm resume \(record.runID) --db-restored")
+        }
+        return nil
+    }
+
+    private func waitForWindowStart() async -> RunOutcome? {
+        guard let start = options.window?.start, start > clock.now() else { return nil }
+        observer.note("waiting for the maintenance window to open at \(ISO8601DateFormatter().string(from: start))")
+        var lastShown = -1
+        while clock.now() < start {
+            if let (reason, _) = stopReason() { return stopped(reason + " before the window opened") }
+            let left = Int(min(start.timeIntervalSince(clock.now()), 1e9).rounded(.up))
+            if left != lastShown && (left <= 10 || left % 30 == 0) {
+                lastShown = left
+                observer.note("window opens in \(String(format: "%02d:%02d:%02d", left / 3600, left / 60 % 60, left % 60))")
+            }
+            await clock.sleep(seconds: 0.25)
+        }
+        return nil
+    }
+
+    /// Turns a phase's result into the run's outcome, or nil to go on.
+    private func outcome(of result: PhaseResult, phase: RunbookPhase, index: Int) -> RunOutcome? {
+        let lost = lock.withLock { lostServers }
+        let failures = result.failures.map { "\($0.server): \($0.message)" }
+        let notStarted = notStartedServers()
+        let resume = "osfarm resume \(record.runID)"
+        let rollback = "osfarm rollback \(record.runID)"
+        if !lost.isEmpty {
+            let names = lost.keys.sorted()
+            return .lost("lost \(names.joined(separator: ", ")) during the run (\(names.map { "\($0): \(lost[$0] ?? "")" }.joined(separator: "; "))). Once \(names.count == 1 ? "it answers" : "they answer"): \(resume), or undo with \(rollback)")
+        }
+        if let reason = result.stopReason, failures.isEmpty {
+            if phase.kind == .stop, !servers.contains(where: { server in phase.steps.contains { currentState.started(server.name, $0) } }) {
+                return stopped(reason + "; nothing was stopped")
+            }
+            let left = notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))"
+            return stopped(reason + left + ". Resume with \(resume), or undo with \(rollback)")
+        }
+        guard !failures.isEmpty else { return nil }
+        switch phase.kind {
+        case .stop:
+            return .failed("could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
+                           + ". Resume with \(resume) once fixed, or start everything again with \(rollback)")
+        case .gate:
+            return .failed(result.failures.map(\.message).joined(separator: "; "))
+        case .apply, .after:
+            if phase.onFailure == .failRun {
+                let later = runbook.phases[(index + 1)...].contains { $0.servers == .frontEnds }
+                return .failed(result.failures.map { "\($0.server) failed: \($0.message)" }.joined(separator: "; ")
+                               + (later ? ". No front-end was touched" : "") + ". To undo: \(rollback)")
+            }
+            return .failed("front-end failure\(failures.count == 1 ? "" : "s"): " + failures.joined(separator: "; ")
+                           + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
+                           + ". Resume with \(resume), or undo with \(rollback)")
+        }
+    }
+
+    /// Servers whose apply has not begun.
+    private func notStartedServers() -> [String] {
+        let state = currentState
+        let apply = runbook.phases.filter { $0.kind == .apply }
+        return servers.filter { server in
+            apply.flatMap { runbook.steps(of: $0, on: server.role, options: options) }.allSatisfy { state.status(server.name, $0.id) == .pending }
+        }.map(\.name)
+    }
+
+    // MARK: Rollback
+
+    /// Takes the servers back: per server the inverses of the steps the run started, the latest
+    /// first, scheduled through the same phases (every server stopped before any is put back, the
+    /// deployment controller before the front-ends, as in a move onto the old server). Steps the
+    /// journal shows done in an earlier rollback are not run again.
+    public func rollback(of selected: [ServerEntry]) async -> (RunOutcome, [String: [StepID]]) {
+        let state = currentState
+        var plans: [String: [StepID]] = [:]
+        for server in selected {
+            plans[server.name] = runbook.rollbackSteps(on: server.role, options: options) { state.started(server.name, $0) }
+        }
+        guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
+            return (.failed("the journal could not be written; nothing was started"), plans)
+        }
+        var outcome: RunOutcome = .completed
+        for (index, phase) in runbook.phases.enumerated() {
+            let plan: (ServerEntry) -> [RunbookStep] = { [self] server in
+                (plans[server.name] ?? []).filter { runbook.rollbackPhaseIndex(of: $0, on: server.role) == index }.compactMap { runbook.step($0) }
+            }
+            let result = await execute(phase, plan: plan, direction: .rollback, only: selected)
+            let lost = lock.withLock { lostServers }
+            if !lost.isEmpty {
+                outcome = .lost("lost \(lost.keys.sorted().joined(separator: ", ")) during the rollback; once it answers, run osfarm rollback \(record.runID) again")
+                break
+            }
+            if let reason = result.stopReason {
+                outcome = stopped(reason + "; the rollback stopped part-way: run osfarm rollback \(record.runID) again to finish it")
+                break
+            }
+            if !result.failures.isEmpty {
+                outcome = .failed("rollback failed on " + result.failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ")
+                                  + ". Fix it, then run osfarm rollback \(record.runID) again")
+                if phase.onFailure != .finishPhaseThenFail { break }
+            }
+        }
+        finishRun(outcome, step: "rollback")
+        return (outcome, plans)
+    }
+
+    // MARK: A phase
+
+    struct PhaseResult {
+        var failures: [(server: String, message: String)] = []
+        var stopReason: String?
+    }
+
+    private enum ServerResult {
+        case done
+        case failed(String)
+        case halted(String)
+        case notStarted(String)
+    }
+
+    private func execute(_ phase: RunbookPhase, plan: @escaping (ServerEntry) -> [RunbookStep], direction: RunDirection,
+                         only: [ServerEntry]? = nil) async -> PhaseResult {
+        let pending = (only ?? servers).filter { server in
+            runbook.includes(phase, server.role) && plan(server).contains { !isDone(server.name, $0.id, direction) }
+        }
+        guard !pending.isEmpty else { return PhaseResult() }
+        if phase.kind == .apply, direction == .forward {
+            observer.note("\(phase.title): \(pending.map(\.name).joined(separator: ", "))" + (pending.count > 1 ? ", \(phase.concurrency.limit(options, servers: pending.count)) at a time" : ""))
+        } else {
+            observer.note("\(direction == .rollback ? "rollback, " : "")\(phase.title): \(pending.map(\.name).joined(separator: ", "))")
+        }
+        let limit = phase.concurrency.limit(options, servers: pending.count)
+        let tolerance = direction == .forward && phase.onFailure == .tolerateMaxFailures ? options.maxFailures : Int.max
+        var result = PhaseResult()
+        await withTaskGroup(of: (String, ServerResult).self) { group in
+            var queue = pending[...]
+            var running = 0
+            func launchMore() {
+                while running < limit, let next = queue.first {
+                    if result.failures.count > tolerance { return }
+                    if direction == .forward, let refusal = admissionProblem(next, phase: phase) {
+                        result.stopReason = result.stopReason ?? refusal
+                        return
+                    }
+                    if direction == .rollback, let (reason, _) = stopReason() {
+                        result.stopReason = result.stopReason ?? reason
+                        return
+                    }
+                    queue = queue.dropFirst()
+                    running += 1
+                    let steps = plan(next)
+                    group.addTask { (next.name, await self.work(next, steps: steps, phase: phase, direction: direction)) }
+                }
+            }
+            launchMore()
+            while let (name, outcome) = await group.next() {
+                running -= 1
+                switch outcome {
+                case .done: break
+                case let .failed(message): result.failures.append((name, message))
+                case let .halted(reason), let .notStarted(reason): result.stopReason = result.stopReason ?? reason
+                }
+                launchMore()
+            }
+        }
+        return result
+    }
+
+    private func isDone(_ server: String, _ step: StepID, _ direction: RunDirection) -> Bool {
+        direction == .forward ? currentState.isDone(server, step) : currentState.isDoneInRollback(server, step)
+    }
+
+    /// Why `server` must not start the phase now: a stop request, or too little of the window left.
+    private func admissionProblem(_ server: ServerEntry, phase: RunbookPhase) -> String? {
+        if let (reason, _) = stopReason() { return reason }
+        guard phase.budgeted, let end = options.window?.end else { return nil }
+        let left = end.timeIntervalSince(clock.now())
+        let budget = options.serverBudget ?? lock.withLock { observedApplySeconds.max() } ?? 300
+        if left < budget {
+            return "only \(Int(max(0, left))) s of the maintenance window left, less than the \(Int(budget)) s a server's apply takes (--server-budget)"
+        }
+        return nil
+    }
+
+    /// One server's steps of a phase, in order; a stop request is checked between every two.
+    private func work(_ server: ServerEntry, steps: [RunbookStep], phase: RunbookPhase, direction: RunDirection) async -> ServerResult {
+        let began = clock.now()
+        var ranAny = false
+        for step in steps where !isDone(server.name, step.id, direction) {
+            if let (reason, allowsFinishing) = stopReason() {
+                guard allowsFinishing && step.whenStopping == .finish && ranAny else {
+                    return ranAny ? .halted(reason) : .notStarted(reason)
+                }
+            }
+            if let error = await runStep(step, on: server, direction: direction) { return .failed(error) }
+            ranAny = true
+        }
+        if phase.budgeted && direction == .forward && ranAny {
+            let seconds = clock.now().timeIntervalSince(began)
+            lock.withLock { observedApplySeconds.append(seconds) }
+            observer.event(server.name, "moved to \(record.targets)")
+        }
+        return .done
+    }
+
+    // MARK: One step
+
+    private func turn(_ name: String) -> AsyncTurn {
+        lock.withLock {
+            if let turn = turns[name] { return turn }
+            let turn = AsyncTurn()
+            turns[name] = turn
+            return turn
+        }
+    }
+
+    /// Runs one step on one server with its journal entries; returns the error message on failure.
+    private func runStep(_ step: RunbookStep, on server: ServerEntry, direction: RunDirection) async -> String? {
+        let name = direction == .forward ? step.id.rawValue : step.id.journalNameInRollback
+        if let lost = lock.withLock({ lostServers[server.name] }) { return "\(name) not started: the server was lost (\(lost))" }
+        guard let agent = agents[server.name] else { return "\(name) not started: no session with \(server.name)" }
+        let turn = step.turn.map(turn)
+        await turn?.acquire()
+        defer { if let turn { Task { await turn.release() } } }
+        let context = StepContext(server: server, record: record, direction: direction, adminPassword: adminPassword)
+        observer.step(server.name, name)
+        guard log(entry(server.name, name, .started)) else { return "\(name) not started: the journal could not be written" }
+        let started = clock.now()
+        func elapsed() -> Double { clock.now().timeIntervalSince(started) * 1000 }
+        do {
+            let deadline = step.deadline(options).request(heartbeatSeconds: agent.heartbeatSeconds, connectionTimeout: options.timeout)
+            let observer = self.observer
+            var messages: [String] = []
+            for operation in try step.requests(context) {
+                let data = try await agent.perform(operation, deadline: deadline) { event in
+                    if !event.isHeartbeat { observer.event(server.name, event.message) }
+                }
+                messages.append(try step.judge(data, context))
+            }
+            let message = messages.joined(separator: "; ")
+            log(entry(server.name, name, .finished, message, duration: elapsed()))
+            observer.event(server.name, message)
+            observer.stepEnded(server.name)
+            return nil
+        } catch {
+            let failure = Self.describe(error)
+            if case let error as AgentSessionError = error, error.isConnectionLost {
+                lock.withLock { lostServers[server.name] = failure }
+            }
+            log(entry(server.name, name, .failed, failure, duration: elapsed()))
+            observer.event(server.name, "FAILED: \(failure)")
+            observer.stepEnded(server.name)
+            return "\(name) failed: \(failure)"
+        }
+    }
+
+    /// A step's failure in a line: the agent's own message when it answered with an error.
+    static func describe(_ error: Error) -> String {
+        if let failure = error as? StepFailure { return failure.message }
+        if case let .agentFailed(_, agentError) = AgentSessionError.wrap(error) { return agentError.message }
+        return AgentSessionError.wrap(error).description
+    }
+}
+

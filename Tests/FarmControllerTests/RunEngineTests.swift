@@ -1,0 +1,260 @@
+import FarmController
+import FarmProtocol
+import FarmSSH
+import Foundation
+import XCTest
+
+/// The runbook engine against scripted agents and a virtual clock: window, budget, failures,
+/// resume from every journal prefix and rollback, in milliseconds.
+final class RunEngineTests: XCTestCase {
+    private func done(_ entries: [JournalEntry]) -> Set<String> {
+        Set(entries.filter { $0.event == .finished && $0.server != nil }.map { "\($0.server!)/\($0.step)" })
+    }
+
+    private func steps(_ entries: [JournalEntry], _ server: String, _ event: JournalEntry.Event = .started) -> [String] {
+        entries.filter { $0.server == server && $0.event == event }.map(\.step)
+    }
+
+    func testTheTableRunsInOrderEveryStopBeforeAnyApplyAndTheControllerFirst() async throws {
+        let farm = ScriptedFarm()
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        XCTAssertEqual(outcome, .completed)
+        let entries = try journal.entries()
+        let forward = Runbook.moveDatabase.forwardSteps(on: .frontEnd, options: farm.options).map(\.id.rawValue)
+        XCTAssertEqual(steps(entries, "fe2"), forward, "each front-end runs the table's steps, in order")
+        XCTAssertEqual(steps(entries, "dc1"), Runbook.moveDatabase.forwardSteps(on: .deploymentController, options: farm.options).map(\.id.rawValue))
+        let firstBackup = try XCTUnwrap(entries.firstIndex { $0.step == "backup" })
+        XCTAssertEqual(entries[..<firstBackup].filter { $0.step == "stop-services" && $0.event == .finished }.count, 4)
+        XCTAssertEqual(entries[firstBackup].server, "dc1")
+        let dcVerified = try XCTUnwrap(entries.firstIndex { $0.server == "dc1" && $0.step == "verify" && $0.event == .finished })
+        XCTAssertFalse(entries[..<dcVerified].contains { $0.server?.hasPrefix("fe") == true && $0.step == "backup" })
+        XCTAssertEqual(RunState(entries: entries).lifecycle, .completed)
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlnew" && $0.servicesRunning })
+    }
+
+    func testResumeFromEveryPrefixOfTheJournalEndsMovedWithoutRepeatingADoneStep() async throws {
+        let reference = ScriptedFarm()
+        let full = reference.newJournal()
+        _ = try await reference.engine(full).run()
+        let entries = try full.entries()
+        XCTAssertGreaterThan(entries.count, 60)
+        var points = 0
+        for cut in 1..<entries.count {
+            let farm = ScriptedFarm()
+            // The servers as the crashed run left them: replay the prefix's finished steps on the model.
+            let prefix = Array(entries[..<cut])
+            let journal = MemoryJournal(prefix)
+            for server in farm.servers { farm.agents[server.name]!.replay(prefix.filter { $0.server == server.name }) }
+            let outcome = try await farm.engine(journal).run()
+            XCTAssertEqual(outcome, .completed, "resumed after entry \(cut)")
+            let after = try journal.entries().dropFirst(prefix.count)
+            let repeated = after.filter { $0.event == .started && $0.server != nil && done(prefix).contains("\($0.server!)/\($0.step)") }
+            XCTAssertEqual(repeated.map { "\($0.server!)/\($0.step)" }, [], "after entry \(cut): a done step ran again")
+            XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlnew" && $0.servicesRunning }, "after entry \(cut)")
+            XCTAssertTrue(farm.agents.values.allSatisfy { $0.overlappingConfigurationTools == 0 })
+            points += 1
+        }
+        XCTAssertEqual(points, entries.count - 1)
+    }
+
+    func testAWindowThatEndsMidApplyLetsTheServerFinishAndStartsNoOther() async throws {
+        var farm = ScriptedFarm()
+        let start = farm.clock.now()
+        // Virtual time: the stop phase's eight 1 s steps, the gate, the controller's apply (its
+        // Configuration Tool 20 s) take about 35 s; fe1's Configuration Tool runs from about 38 to 58.
+        farm.options.window = MaintenanceWindow(start: nil, end: start.addingTimeInterval(50))
+        farm.options.serverBudget = 1
+        for agent in farm.agents.values { agent.durations[.runConfigurationTool] = 20 }
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("the maintenance window ended"), message)
+        XCTAssertEqual(outcome.exitStatus, .stopped)
+        let entries = try journal.entries()
+        let windowEnd = try XCTUnwrap(farm.options.window?.end)
+        let toolEnded = try XCTUnwrap(entries.first { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished })
+        XCTAssertGreaterThan(toolEnded.time, windowEnd, "fe1 was in its Configuration Tool when the window ended")
+        XCTAssertEqual(steps(entries, "fe1", .finished).suffix(3), ["start-services", "wait-ready", "verify"], "the server in flight finishes")
+        XCTAssertTrue(message.contains("not started: fe2, fe3"), message)
+        XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" })
+    }
+
+    func testAStopRequestBetweenTwoStepsHaltsBeforeTheRepoint() async throws {
+        let farm = ScriptedFarm()
+        let interrupt = OperatorInterrupt()
+        farm.agents["fe1"]!.onCall = { if $0 == .backupConfiguration { interrupt.request("SIGTERM") } }
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal, interrupt: interrupt).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.hasPrefix("stopped by SIGTERM"), message)
+        XCTAssertTrue(message.contains("osfarm resume run-1") && message.contains("osfarm rollback run-1"), message)
+        let entries = try journal.entries()
+        XCTAssertEqual(steps(entries, "fe1", .finished).last, "backup", "the step in flight finished, nothing after it started")
+        XCTAssertEqual(farm.agents["fe1"]!.database, "sqlold")
+    }
+
+    func testTooLittleWindowLeftForTheBudgetStartsNoServer() async throws {
+        var farm = ScriptedFarm()
+        farm.options.window = MaintenanceWindow(start: nil, end: farm.clock.now().addingTimeInterval(100))
+        farm.options.serverBudget = 600
+        let outcome = try await farm.engine(farm.newJournal()).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("less than the 600 s a server's apply takes"), message)
+        XCTAssertTrue(message.contains("not started: dc1, fe1, fe2, fe3"), message)
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" })
+    }
+
+    func testTheRunWaitsForTheWindowToOpen() async throws {
+        var farm = ScriptedFarm()
+        let opens = farm.clock.now().addingTimeInterval(3600)
+        farm.options.window = MaintenanceWindow(start: opens, end: opens.addingTimeInterval(7200))
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        XCTAssertEqual(outcome, .completed)
+        let firstStep = try XCTUnwrap(try journal.entries().first { $0.server != nil })
+        XCTAssertGreaterThanOrEqual(firstStep.time, opens)
+    }
+
+    func testFrontEndFailuresInParallelStopNewFrontEndsOnceOverTheLimit() async throws {
+        var farm = ScriptedFarm(frontEnds: 4)
+        farm.options.parallel = 2
+        farm.options.maxFailures = 0
+        farm.agents["fe1"]!.failures[.runConfigurationTool] = [.agentFailed(operation: "run-configuration-tool", AgentError(.operationFailed, "SC failed"))]
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("fe1: configuration-tool failed: SC failed"), message)
+        XCTAssertTrue(message.contains("not started: fe3, fe4"), message)
+        let entries = try journal.entries()
+        XCTAssertTrue(steps(entries, "fe2", .finished).contains("verify"), "the front-end in flight with it finished")
+        XCTAssertEqual(farm.agents.values.map(\.overlappingConfigurationTools).reduce(0, +), 0, "Configuration Tool runs take turns")
+
+        var tolerant = ScriptedFarm(frontEnds: 4)
+        tolerant.options.maxFailures = 1
+        tolerant.agents["fe1"]!.failures[.runConfigurationTool] = [.agentFailed(operation: "run-configuration-tool", AgentError(.operationFailed, "SC failed"))]
+        let second = try await tolerant.engine(tolerant.newJournal()).run()
+        XCTAssertEqual(second.exitStatus, .someFailed)
+        XCTAssertTrue(["fe2", "fe3", "fe4"].allSatisfy { tolerant.agents[$0]!.database == "sqlnew" }, "one failure tolerated")
+    }
+
+    func testAControllerFailureStopsBeforeAnyFrontEnd() async throws {
+        let farm = ScriptedFarm()
+        farm.agents["dc1"]!.failures[.repointDatabase] = [.agentFailed(operation: "repoint-database", AgentError(.operationFailed, "locked"))]
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.hasPrefix("dc1 failed: repoint failed: locked") && message.contains("No front-end was touched"), message)
+        XCTAssertFalse(try journal.entries().contains { $0.server?.hasPrefix("fe") == true && $0.step == "backup" })
+    }
+
+    func testAStopFailureFailsTheRunAfterEveryServerTried() async throws {
+        let farm = ScriptedFarm()
+        farm.agents["fe2"]!.failures[.stopServices] = [.agentFailed(operation: "stop-services", AgentError(.timedOut, "Scheduler still STOP_PENDING"))]
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.hasPrefix("could not stop every server"), message)
+        XCTAssertTrue(["dc1", "fe1", "fe3"].allSatisfy { !farm.agents[$0]!.servicesRunning }, "the others were stopped")
+        XCTAssertFalse(try journal.entries().contains { $0.step == "backup" })
+    }
+
+    func testALostServerEndsTheRunAsUnreachable() async throws {
+        let farm = ScriptedFarm()
+        farm.agents["fe2"]!.failures[.startIIS] = [.ssh(.disconnected("the connection was reset"))]
+        let outcome = try await farm.engine(farm.newJournal()).run()
+        guard case let .lost(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(outcome.exitStatus, .unreachable)
+        XCTAssertTrue(message.contains("lost fe2"), message)
+    }
+
+    func testAJournalThatCannotBeWrittenStopsTheRunAndSaysSo() async throws {
+        let farm = ScriptedFarm()
+        let journal = farm.newJournal(failFrom: 12)
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("the journal could not be written"), message)
+        XCTAssertFalse(message.contains("operator"), message)
+        let started = farm.agents.values.map(\.calls.count).reduce(0, +)
+        XCTAssertEqual(started, try journal.entries().filter { $0.event == .started && $0.server != nil }.count,
+                       "no step ran without its journal entry")
+    }
+
+    func testRollbackRunsTheInversesLatestFirstEveryServerStoppedFirstTheControllerBeforeFrontEnds() async throws {
+        let farm = ScriptedFarm()
+        let journal = farm.newJournal()
+        _ = try await farm.engine(journal).run()
+        let before = try journal.entries().count
+        let (outcome, plans) = try await farm.engine(journal).rollback(of: farm.servers)
+        XCTAssertEqual(outcome, .completed)
+        XCTAssertEqual(plans["fe1"]?.map(\.rawValue),
+                       ["stop-services", "stop-iis", "restore", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify"])
+        let entries = Array(try journal.entries().dropFirst(before))
+        let firstRestore = try XCTUnwrap(entries.firstIndex { $0.step == "rollback:restore" })
+        XCTAssertEqual(entries[..<firstRestore].filter { $0.step == "rollback:stop-services" && $0.event == .finished }.count, 4)
+        XCTAssertEqual(entries[firstRestore].server, "dc1")
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" && $0.servicesRunning })
+        XCTAssertEqual(RunState(entries: try journal.entries()).lifecycle, .rolledBack)
+        XCTAssertFalse(RunLifecycle.rolledBack.allowsResume || RunLifecycle.rolledBack.allowsRollback)
+    }
+
+    func testARollbackThatStoppedIsCarriedOnWithoutRepeatingItsDoneSteps() async throws {
+        let farm = ScriptedFarm()
+        let journal = farm.newJournal()
+        _ = try await farm.engine(journal).run()
+        let interrupt = OperatorInterrupt()
+        farm.agents["fe1"]!.onCall = { if $0 == .restoreConfiguration { interrupt.request() } }
+        let (first, _) = try await farm.engine(journal, interrupt: interrupt).rollback(of: farm.servers)
+        XCTAssertEqual(first.exitStatus, .stopped)
+        XCTAssertEqual(RunState(entries: try journal.entries()).lifecycle, .rollingBack)
+        let doneBefore = done(try journal.entries())
+        let count = try journal.entries().count
+        farm.agents["fe1"]!.onCall = { _ in }
+        let (second, _) = try await farm.engine(journal).rollback(of: farm.servers)
+        XCTAssertEqual(second, .completed)
+        let again = try journal.entries().dropFirst(count).filter { $0.event == .started && doneBefore.contains("\($0.server ?? "")/\($0.step)") }
+        XCTAssertEqual(again.map(\.step), [])
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" && $0.servicesRunning })
+    }
+
+    func testAStepAddedToTheTableAppearsInPlanRunAndRollback() async throws {
+        let mark = RunbookStep(id: "mark", summary: "mark the server", deadline: { _ in StepDeadline(total: 5) },
+                               request: { _ in .ping(PingArguments()) }, judge: { _, _ in "marked" }, inverse: ["unmark"])
+        let unmark = RunbookStep(id: "unmark", summary: "unmark the server", deadline: { _ in StepDeadline(total: 5) },
+                                 request: { _ in .ping(PingArguments()) }, judge: { _, _ in "unmarked" })
+        var runbook = Runbook.moveDatabase.inserting(mark, after: .repoint)
+        runbook.steps[unmark.id] = unmark
+        XCTAssertEqual(runbook.undefinedSteps, [])
+
+        let farm = ScriptedFarm()
+        let inventory = Inventory(path: "/farm.yaml", knownHostsPath: "/known_hosts", servers: farm.servers)
+        let plan = MovePlan.make(inventory: inventory, selected: farm.servers, targets: farm.record.targets, options: farm.options, runbook: runbook)
+        XCTAssertTrue(plan.text().contains("3. mark the server"), plan.text())
+        XCTAssertTrue(plan.rollback.contains("unmark"))
+
+        let journal = farm.newJournal()
+        _ = try await farm.engine(journal, runbook: runbook).run()
+        let finished = steps(try journal.entries(), "fe1", .finished)
+        XCTAssertEqual(finished.firstIndex(of: "mark"), finished.firstIndex(of: "repoint").map { $0 + 1 })
+        _ = try await farm.engine(journal, runbook: runbook).rollback(of: farm.servers)
+        XCTAssertTrue(steps(try journal.entries(), "fe1", .finished).contains("rollback:unmark"))
+    }
+
+    func testEveryStepTheTableNamesIsDefined() {
+        XCTAssertEqual(Runbook.moveDatabase.undefinedSteps, [])
+    }
+}
+
+extension ScriptedAgent {
+    /// Puts the model where a run's finished steps left the real server.
+    func replay(_ entries: [JournalEntry]) {
+        for entry in entries where entry.event == .finished {
+            switch entry.step {
+            case "stop-services": setServices(false)
+            case "start-services": setServices(true)
+            case "repoint": setDatabase("sqlnew")
+            default: break
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import FarmController
+import FarmProtocol
+import FarmSSH
+import Foundation
+
+/// A clock whose time passes only when someone sleeps: an hour-long window in microseconds.
+final class VirtualClock: RunClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
+
+    func now() -> Date { lock.withLock { current } }
+    func sleep(seconds: Double) async {
+        lock.withLock { current = current.addingTimeInterval(max(0, seconds)) }
+        await Task.yield()
+    }
+    func advance(_ seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+/// Records what the engine shows; prints nothing.
+final class SilentObserver: RunObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var notes: [String] = []
+    func note(_ message: String) { lock.withLock { notes.append(message) } }
+    func step(_ server: String, _ step: String) {}
+    func stepEnded(_ server: String) {}
+    func event(_ server: String, _ message: String) {}
+    func suspend() {}
+    func resume() {}
+    func finish() {}
+}
+
+/// One server's agent, scripted: a tiny model of the server (its sections' database server, its
+/// services up or down, the backup), virtual durations per operation, and injected failures.
+final class ScriptedAgent: AgentClient, @unchecked Sendable {
+    let name: String
+    let clock: VirtualClock
+    private let lock = NSLock()
+    private(set) var calls: [OperationName] = []
+    var durations: [OperationName: Double] = [:]
+    /// Fails the next calls of an operation (each entry once) with this error.
+    var failures: [OperationName: [AgentSessionError]] = [:]
+    /// Called at the start of every request (to stop the run, end the window…).
+    var onCall: (OperationName) -> Void = { _ in }
+    private(set) var database: String
+    private(set) var servicesRunning = true
+    private(set) var iisRunning = true
+    private var backup: String?
+    private var configurationToolsRunning = 0
+    private(set) var overlappingConfigurationTools = 0
+
+    init(name: String, clock: VirtualClock, database: String) {
+        self.name = name
+        self.clock = clock
+        self.database = database
+    }
+
+    var heartbeatSeconds: Double? { 5 }
+
+    func perform(_ operation: AgentOperation, deadline: RequestDeadline,
+                 progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
+        let kind = operation.kind
+        let failure: AgentSessionError? = lock.withLock {
+            calls.append(kind)
+            if kind == .runConfigurationTool {
+                configurationToolsRunning += 1
+                if configurationToolsRunning > 1 { overlappingConfigurationTools += 1 }
+            }
+            guard var queue = failures[kind], !queue.isEmpty else { return nil }
+            let error = queue.removeFirst()
+            failures[kind] = queue
+            return error
+        }
+        onCall(kind)
+        await clock.sleep(seconds: durations[kind] ?? 1)
+        if kind == .runConfigurationTool { lock.withLock { configurationToolsRunning -= 1 } }
+        if let failure { throw failure }
+        return lock.withLock { answer(operation) }
+    }
+
+    private func answer(_ operation: AgentOperation) -> ResultData {
+        switch operation {
+        case .stopIIS, .startIIS, .stopServices, .startServices, .serviceStatus:
+            if case .stopIIS = operation { iisRunning = false }
+            if case .startIIS = operation { iisRunning = true }
+            if case .stopServices = operation { servicesRunning = false }
+            if case .startServices = operation { servicesRunning = true }
+            return .services(operation: operation.kind, ServiceReport(services: []))
+        case let .backupConfiguration(arguments):
+            if backup == nil { backup = database }
+            return .backup(operation: .backupConfiguration, BackupRecord(runID: arguments.runID, directory: "C:\\backup", files: []))
+        case let .restoreConfiguration(arguments):
+            if let backup { database = backup }
+            return .backup(operation: .restoreConfiguration, BackupRecord(runID: arguments.runID, directory: "C:\\backup", files: []))
+        case let .repointDatabase(arguments):
+            let before = database
+            database = arguments.targets.platform?.server.description ?? database
+            return .repoint(RepointResult(changes: before == database ? [] : [SettingChange(section: .platform, element: "Server", from: before, to: database)],
+                                          sha256Before: "a", sha256After: "b"))
+        case .runConfigurationTool:
+            return .configurationTool(ConfigurationToolRun(exitCode: 0, durationMilliseconds: 1000, outputTail: [], logTail: []))
+        case .waitForReadiness:
+            return .readiness(ReadinessReport(ports: [PortCheck(service: "x", port: 12000, answered: true)], waitedMilliseconds: 1))
+        case let .probeTCP(arguments):
+            return .probe(TCPProbeResult(host: arguments.host, port: arguments.port, reachable: true, milliseconds: 1, error: nil))
+        case .inspect:
+            let services = [ServiceStatus(name: "platform", state: servicesRunning ? .running : .stopped, startType: .automatic, kind: .platform)]
+            let databases = DatabaseSection.allCases.map {
+                DatabaseEndpoint(section: $0, providerKey: "SqlServer", server: database, catalog: nil, authenticationMode: nil, authentication: .database)
+            }
+            return .inspection(ServerInspection(
+                host: HostFacts(hostname: name, operatingSystem: "scripted", processID: 1),
+                platform: PlatformInspection(version: "11.0", installDirectory: "C:\\OS", role: nil, roleDescription: "", services: services,
+                                             databases: databases, compilerServerHostname: nil, configurationToolPresent: true)))
+        default:
+            return .pong(Pong(agentTimeMilliseconds: 0))
+        }
+    }
+
+    func close() async {}
+
+    func setServices(_ running: Bool) { lock.withLock { servicesRunning = running } }
+    func setDatabase(_ server: String) { lock.withLock { database = server } }
+}
+
+/// A farm of scripted agents with a run record, for the engine's unit tests.
+struct ScriptedFarm {
+    let clock = VirtualClock()
+    let servers: [ServerEntry]
+    let agents: [String: ScriptedAgent]
+    var options = MoveOptions()
+
+    init(frontEnds: Int = 3) {
+        var servers = [ServerEntry(name: "dc1", host: "10.0.0.10", user: "ops", identity: nil, role: .deploymentController)]
+        for index in 1...max(1, frontEnds) {
+            servers.append(ServerEntry(name: "fe\(index)", host: "10.0.0.\(10 + index)", user: "ops", identity: nil, role: .frontEnd))
+        }
+        self.servers = servers
+        let clock = self.clock
+        agents = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, ScriptedAgent(name: $0.name, clock: clock, database: "sqlold")) })
+        options.databaseRestored = true
+    }
+
+    var record: RunRecord {
+        RunRecord(runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
+                  servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
+                  targets: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlnew"))),
+                  origin: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlold"))), from: "sqlold",
+                  options: options, partial: false, windowsAuthentication: false)
+    }
+
+    /// A journal holding only the run's first entry, as `RunJournal.create` writes it.
+    func newJournal(failFrom: Int? = nil) -> MemoryJournal {
+        MemoryJournal([JournalEntry(time: clock.now(), server: nil, step: "run", event: .created, record: record)], failFrom: failFrom)
+    }
+
+    func engine(_ journal: MemoryJournal, runbook: Runbook = .moveDatabase, interrupt: OperatorInterrupt = OperatorInterrupt(),
+                observer: SilentObserver = SilentObserver()) throws -> RunEngine {
+        try RunEngine(runbook: runbook, record: record, journal: journal, servers: servers, agents: agents, observer: observer,
+                      interrupt: interrupt, clock: clock, adminPassword: nil, confirmRestore: nil)
+    }
+}
