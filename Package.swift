@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Debian's libssh2 1.10 through pkg-config.
@@ -20,12 +22,13 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
-        // The messages controller and agent share. Foundation only: the agent builds on Windows.
-        .target(name: "FarmProtocol"),
+        // The messages controller and agent share. Foundation and swift-crypto only (both build on
+        // Windows): the agent builds on Windows.
+        .target(name: "FarmProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The libssh2 client: connect, known_hosts, auth, exec channels, deadlines.
         .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol"]),
-        // The agent's request loop and server operations. Foundation only.
-        .target(name: "FarmAgent", dependencies: ["FarmProtocol"]),
+        // The agent's request loop and server operations. Foundation, swift-crypto and swift-log only.
+        .target(name: "FarmAgent", dependencies: ["FarmProtocol", .product(name: "Logging", package: "swift-log")]),
         // Inventory, targeting, check, reports.
         .target(
             name: "FarmController",
