@@ -22,6 +22,7 @@ public final class RequestLoop: @unchecked Sendable {
     /// Progress, heartbeats and results come from more than one thread; lines must not interleave.
     private let writeLock = NSLock()
     private var framer = LineFramer()
+    private let changes: ChangeGuard
 
     public init(operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog,
                 heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds) {
@@ -30,11 +31,13 @@ public final class RequestLoop: @unchecked Sendable {
         self.writeLine = writeLine
         self.log = log
         self.heartbeatSeconds = heartbeatSeconds
+        self.changes = ChangeGuard(environment: operations.environment, processID: ProcessInfo.processInfo.processIdentifier)
     }
 
     /// Runs the session to its end. Returns normally on end of input or shutdown; throws only when
     /// the output can no longer be written.
     public func run() throws {
+        defer { changes.end() }
         var hello = operations.hello()
         hello.heartbeatSeconds = heartbeatSeconds
         try send(.hello(hello))
@@ -70,9 +73,12 @@ public final class RequestLoop: @unchecked Sendable {
             let heartbeat = Heartbeat(interval: heartbeatSeconds) { [weak self] in
                 try? self?.send(.progress(requestID: request.id, ProgressEvent(step: operation, message: "working", heartbeat: true)))
             }
-            let outcome = operations.perform(request.operation) { [weak self] event in
+            let progress: ServerOperations.ProgressSink = { [weak self] event in
                 try? self?.send(.progress(requestID: request.id, event))
             }
+            let outcome = request.operation.kind.changesServer
+                ? changes.perform(request, say: { progress(ProgressEvent(step: operation, message: $0)) }) { operations.perform(request.operation, progress: progress) }
+                : operations.perform(request.operation, progress: progress)
             heartbeat.stop()
             try send(.result(requestID: request.id, outcome))
             if case .failure(let error) = outcome { log.warning("request \(request.id) failed: \(error)") }

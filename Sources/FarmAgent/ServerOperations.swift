@@ -6,7 +6,7 @@ public struct ServerOperations: Sendable {
     public typealias ProgressSink = (ProgressEvent) -> Void
 
     private let facts: @Sendable () -> HostFacts
-    private let environment: HostEnvironment
+    let environment: HostEnvironment
     private let runner: any CommandRunner
     private let updater: AgentUpdater
 

@@ -19,8 +19,8 @@ public protocol AgentClient: AnyObject, Sendable {
     /// The agent's heartbeat interval from its hello, nil when it sends none.
     var heartbeatSeconds: Double? { get }
 
-    /// Sends one request and waits for its result, passing progress events on.
-    func perform(_ operation: AgentOperation, deadline: RequestDeadline,
+    /// Sends one request (of `context`'s run and step) and waits for its result, passing progress events on.
+    func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
                  progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData
 
     /// Ends the agent and the connection.
@@ -30,8 +30,8 @@ public protocol AgentClient: AnyObject, Sendable {
 extension AgentSession: AgentClient {
     public var heartbeatSeconds: Double? { hello.heartbeatSeconds }
 
-    public func perform(_ operation: AgentOperation, deadline: RequestDeadline,
+    public func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
                         progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
-        try await perform(operation, timeout: deadline.silence, progress: progress)
+        try await perform(operation, context: context, timeout: deadline.silence, progress: progress)
     }
 }

@@ -63,13 +63,13 @@ public final class AgentSession: @unchecked Sendable {
 
     /// Sends one request and waits for its result, passing progress events on.
     /// `timeout` (default: the session's) bounds the wait for each message.
-    public func perform(_ operation: AgentOperation, timeout: Double? = nil,
+    public func perform(_ operation: AgentOperation, context: RequestContext? = nil, timeout: Double? = nil,
                         progress: (ProgressEvent) -> Void = { _ in }) async throws(AgentSessionError) -> ResultData {
         let id = String(nextRequest)
         nextRequest += 1
         let seconds = timeout ?? self.timeout
         do {
-            let request = Request(id: id, operation: operation)
+            let request = Request(id: id, operation: operation, context: context)
             try await channel.write(try WireCodec.encode(request), deadline: .after(seconds: seconds), seconds: seconds)
             while true {
                 let phase = "waiting for the agent's answer to \(operation.name)"

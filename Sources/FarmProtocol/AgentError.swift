@@ -19,6 +19,8 @@ public enum AgentErrorCode: String, Codable, Sendable, CaseIterable {
     case notFound = "not_found"
     /// The agent itself failed unexpectedly.
     case internalError = "internal_error"
+    /// Another run holds the server (its run id is in the message): one run changes a server at a time.
+    case serverBusy = "server_busy"
 }
 
 /// A typed error as it travels in a result: a stable code and a message for humans.

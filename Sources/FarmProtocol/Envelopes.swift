@@ -6,7 +6,7 @@ struct RequestEnvelope: Encodable {
 
     init(_ request: Request) { self.request = request }
 
-    enum CodingKeys: String, CodingKey { case v, id, op, args }
+    enum CodingKeys: String, CodingKey { case v, id, op, args, run }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -16,6 +16,7 @@ struct RequestEnvelope: Encodable {
         if let arguments = request.operation.arguments {
             try arguments.encode(to: container.superEncoder(forKey: .args))
         }
+        try container.encodeIfPresent(request.context, forKey: .run)
     }
 }
 

@@ -38,10 +38,52 @@ public enum OperationName: String, Codable, Sendable, CaseIterable {
 public struct Request: Sendable, Equatable {
     public var id: String
     public var operation: AgentOperation
+    /// Which run and step sent it (protocol 1.1); the agent's claim on the server and its record
+    /// of steps done key on it.
+    public var context: RequestContext?
 
-    public init(id: String, operation: AgentOperation) {
+    public init(id: String, operation: AgentOperation, context: RequestContext? = nil) {
         self.id = id
         self.operation = operation
+        self.context = context
+    }
+}
+
+/// The run a changing request belongs to. One run at a time may change a server: the agent holds
+/// a claim for the run while its session lives, refuses another run's changes, and remembers
+/// each step's result so that a resumed run adopts a step that finished after its controller died
+/// instead of running it a second time.
+public struct RequestContext: Codable, Sendable, Equatable {
+    /// The run id (letters, digits, '-', '_'; at most 64).
+    public var runID: String
+    /// The step's name in the run's journal (letters, digits, '-', '_', ':'; at most 64).
+    public var step: String
+    /// Who runs it: user@jump-host.
+    public var controller: String
+    /// How long the agent may wait for an earlier agent of the same run to let go of the server.
+    public var waitSeconds: Double
+
+    public static let waitRange: ClosedRange<Double> = 0...86_400
+
+    public init(runID: String, step: String, controller: String, waitSeconds: Double) {
+        self.runID = runID
+        self.step = step
+        self.controller = controller
+        self.waitSeconds = waitSeconds
+    }
+
+    /// Why the context cannot be used, if so.
+    public var problem: String? {
+        func valid(_ text: String, extra: Set<Character>) -> Bool {
+            !text.isEmpty && text.count <= 64 && text.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || extra.contains($0) }
+        }
+        if !valid(runID, extra: ["-", "_"]) { return "run id \"\(runID.prefix(80))\" must be 1–64 letters, digits, '-' or '_'" }
+        if !valid(step, extra: ["-", "_", ":"]) { return "step \"\(step.prefix(80))\" must be 1–64 letters, digits, '-', '_' or ':'" }
+        if controller.count > 256 || controller.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "controller must be at most 256 printable characters"
+        }
+        if !waitSeconds.isFinite || !Self.waitRange.contains(waitSeconds) { return "waitSeconds must be 0…86400" }
+        return nil
     }
 }
 

@@ -69,6 +69,15 @@ public enum WireCodec {
             guard let value = try decodeArguments(T.self, args, op: op) else { throw AgentError(.invalidArguments, "\"args\" is missing") }
             return value
         }
+        var context: RequestContext?
+        if let run = object["run"], !(run is NSNull) {
+            do {
+                context = try decodeArguments(RequestContext.self, run, op: op)
+            } catch {
+                throw RequestRejection(requestID: id, error: AgentError(.invalidArguments, "\"run\": \(describe(error))"))
+            }
+            if let problem = context?.problem { throw RequestRejection(requestID: id, error: AgentError(.invalidArguments, "\"run\": \(problem)")) }
+        }
         guard let kind = OperationName(rawValue: op) else {
             throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
         }
@@ -95,7 +104,7 @@ public enum WireCodec {
             case .rollbackAgentUpdate: operation = .rollbackAgentUpdate
             case .agentStatus: operation = .agentStatus
             }
-            return Request(id: id, operation: operation)
+            return Request(id: id, operation: operation, context: context)
         } catch let rejection as RequestRejection {
             throw rejection
         } catch {

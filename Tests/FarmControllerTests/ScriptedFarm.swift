@@ -58,7 +58,7 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
 
     var heartbeatSeconds: Double? { 5 }
 
-    func perform(_ operation: AgentOperation, deadline: RequestDeadline,
+    func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
                  progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
         let kind = operation.kind
         let failure: AgentSessionError? = lock.withLock {

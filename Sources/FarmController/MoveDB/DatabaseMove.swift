@@ -119,6 +119,13 @@ public struct DatabaseMove: Sendable {
 
     /// Preflight, then the run.
     public func run(_ interaction: RunInteraction) async throws -> Result {
+        let runID = RunJournal.newRunID()
+        let lock = try FarmLock.acquire(farm: inventory.servers, stateDirectory: stateDirectory, runID: runID, command: "move-db run")
+        defer { withExtendedLifetime(lock) {} }
+        return try await locked(runID: runID, interaction)
+    }
+
+    private func locked(runID: String, _ interaction: RunInteraction) async throws -> Result {
         let (preflight, sessions) = await preflight()
         guard preflight.passed else {
             await Self.closeAll(sessions)
@@ -132,7 +139,7 @@ public struct DatabaseMove: Sendable {
             throw error
         }
         let record = RunRecord(
-            runID: RunJournal.newRunID(), createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
+            runID: runID, createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
             servers: servers.map(\.name), roles: Dictionary(servers.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }),
             targets: targets, origin: preflight.origin, from: preflight.from, options: options,
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
@@ -152,8 +159,9 @@ public struct DatabaseMove: Sendable {
     /// Carries on a stopped or crashed run from its journal.
     public static func resume(runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
                               databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction) async throws -> Result {
-        let (journal, stored, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
-        var record = stored
+        let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
+        let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
+        var record = run.record
         let state = RunState(entries: entries)
         if state.lifecycle == .completed {
             let report = MoveReport(record: record, entries: entries, outcome: .completed)
@@ -167,7 +175,6 @@ public struct DatabaseMove: Sendable {
         }
         if databaseRestored { record.options.databaseRestored = true }
         if let adminPasswordVariable { record.options.adminPasswordVariable = adminPasswordVariable }
-        let (inventory, servers) = try serversOf(record)
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
         let (sessions, failures) = await openSessions(servers, settings: settings)
@@ -180,6 +187,7 @@ public struct DatabaseMove: Sendable {
         try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())"))
         let activeRun = ActiveRun(record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
                                   adminPassword: password, interaction: interaction)
+        defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.forward(note: "resuming run \(runID)")
     }
 
@@ -187,8 +195,9 @@ public struct DatabaseMove: Sendable {
     /// part-way is carried on by the same command; a finished one is not run twice.
     public static func rollback(runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
                                 interaction: RunInteraction) async throws -> Result {
-        let (journal, stored, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
-        let state = RunState(entries: entries)
+        let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback")
+        let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
+        let state = RunState(entries: run.entries)
         guard state.lifecycle.allowsRollback else {
             throw UsageProblem("run \(runID) is already rolled back; a second rollback would mean a second outage for nothing")
         }
@@ -197,7 +206,6 @@ public struct DatabaseMove: Sendable {
             interaction.makeObserver([]).note("run \(runID): \(problem); the rollback uses the default instead")
             record.options = record.options.withDefaultsForProblems()
         }
-        let (inventory, all) = try serversOf(record)
         let servers: [ServerEntry]
         do {
             servers = try TargetSelector(limit).select(from: all)
@@ -216,6 +224,7 @@ public struct DatabaseMove: Sendable {
         let (sessions, failures) = await openSessions(touched, settings: settings)
         let activeRun = ActiveRun(record: record, journal: journal, servers: touched, sessions: sessions, runbook: .moveDatabase,
                                   adminPassword: password, interaction: interaction)
+        defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.rollback(unreachable: failures)
     }
 
@@ -244,6 +253,26 @@ public struct DatabaseMove: Sendable {
         let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
             ?? getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+}
+
+/// An existing run opened for `resume` or `rollback` under the farm's lock: the record is read
+/// first (to know the farm), the lock taken, and only then is the journal opened for writing
+/// (which may cut a torn last line), so a live run's journal is never touched.
+struct LockedRun {
+    let lock: FarmLock
+    let journal: RunJournal
+    let record: RunRecord
+    let entries: [JournalEntry]
+    let inventory: Inventory
+    let servers: [ServerEntry]
+
+    static func open(runID: String, stateDirectory: String, command: String) throws -> LockedRun {
+        let (_, first, _) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: false)
+        let (inventory, servers) = try DatabaseMove.serversOf(first)
+        let lock = try FarmLock.acquire(farm: inventory.servers, stateDirectory: stateDirectory, runID: runID, command: command)
+        let (journal, record, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
+        return LockedRun(lock: lock, journal: journal, record: record, entries: entries, inventory: inventory, servers: servers)
     }
 }
 

@@ -9,13 +9,18 @@ public struct MoveReport: Sendable {
     public let entries: [JournalEntry]
     public let outcome: RunOutcome
     public let runbook: Runbook
+    public let availability: Availability
+    /// Set when any server is left not serving: how to end that state.
+    public let wayOut: WayOut?
 
-    public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome, runbook: Runbook = .moveDatabase) {
+    public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome, runbook: Runbook = .moveDatabase, now: Date = Date()) {
         self.record = record
         self.entries = entries
         self.state = RunState(entries: entries)
         self.outcome = outcome
         self.runbook = runbook
+        availability = Availability(record: record, state: state, now: now)
+        wayOut = WayOut(record: record, state: state, availability: availability)
     }
 
     private var headline: String {
@@ -52,16 +57,19 @@ public struct MoveReport: Sendable {
     public func summary() -> String {
         var text = ""
         if let partialLine { text += partialLine + "\n" }
-        var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME"])
-        for server in record.servers {
+        var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME", "DOWN"])
+        for (server, availability) in zip(record.servers, availability.servers) {
             let stopped = phaseCount(server, [.stop]), applied = phaseCount(server, [.apply])
             table.add([server, "\(stopped.done)/\(stopped.total)", "\(applied.done)/\(applied.total)", summary(of: server),
-                       String(format: "%.1f s", duration(server))])
+                       String(format: "%.1f s", duration(server)),
+                       availability.downSince == nil ? "-" : Availability.format(availability.downSeconds) + (availability.condition == .serving ? "" : " (still)")])
         }
         text += table.render()
         for server in record.servers { if let message = state.messages[server] { text += "\(server): \(message)\n" } }
+        text += "farm downtime (no front-end served): \(Availability.format(availability.farmDownSeconds))\n"
         text += "\n" + headline + "\n"
         if outcome != .completed { text += outcome.message + "\n" }
+        if let wayOut { text += "\n" + wayOut.lines(record: record).joined(separator: "\n") + "\n" }
         return text
     }
 
@@ -96,6 +104,14 @@ public struct MoveReport: Sendable {
         var servers: [Server]
         var manualSteps: [String]
         var rollbackCommand: String
+        var downtime: Downtime
+        /// Present when a server is left not serving.
+        var wayOut: WayOut?
+    }
+
+    public struct Downtime: Codable {
+        var farmSeconds: Double
+        var servers: [Availability.Server]
     }
 
     public func document() -> Document {
@@ -110,7 +126,8 @@ public struct MoveReport: Sendable {
             },
             manualSteps: MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
                                               controller: record.servers.first),
-            rollbackCommand: "osfarm rollback \(record.runID)")
+            rollbackCommand: "osfarm rollback \(record.runID)",
+            downtime: Downtime(farmSeconds: availability.farmDownSeconds, servers: availability.servers), wayOut: wayOut)
     }
 
     public func json() throws -> String {
@@ -131,10 +148,17 @@ public struct MoveReport: Sendable {
         text += "| To | \(record.targets) |\n"
         text += "| Servers | \(record.servers.joined(separator: ", ")) |\n"
         text += "| Outcome | \(outcome == .completed ? "completed" : outcome.message) |\n"
-        text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n\n"
+        text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n"
+        text += "| Farm downtime (no front-end served) | \(Availability.format(availability.farmDownSeconds)) |\n\n"
+        if let wayOut {
+            text += "## Not serving when this record was written\n\n" + wayOut.lines(record: record).map { "    " + $0 }.joined(separator: "\n") + "\n\n"
+        }
         text += "## Servers\n\n"
         for server in record.servers {
-            text += "### \(server): \(summary(of: server))\n\n| step | outcome | duration |\n|---|---|---|\n"
+            let down = availability.servers.first { $0.name == server }
+            text += "### \(server): \(summary(of: server))\n\n"
+            if let down, down.downSince != nil { text += "Down \(Availability.format(down.downSeconds))\(down.condition == .serving ? "" : " and still not serving").\n\n" }
+            text += "| step | outcome | duration |\n|---|---|---|\n"
             for step in reportedSteps(server) {
                 let duration = state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
                 text += "| \(step.summary) | \(state.status(server, step.name).rawValue) | \(duration) |\n"

@@ -73,6 +73,8 @@ public final class RunEngine: @unchecked Sendable {
     private var lostServers: [String: String] = [:]
     private var observedApplySeconds: [Double] = []
     private var turns: [String: AsyncTurn] = [:]
+    /// user@host of this controller, as the agents record who changes their server.
+    private let controllerName = DatabaseMove.operatorName()
 
     public init(runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
                 agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
@@ -415,7 +417,8 @@ public final class RunEngine: @unchecked Sendable {
             let observer = self.observer
             var messages: [String] = []
             for operation in try step.requests(context) {
-                let data = try await agent.perform(operation, deadline: deadline) { event in
+                let requestContext = RequestContext(runID: record.runID, step: name, controller: controllerName, waitSeconds: deadline.total)
+                let data = try await agent.perform(operation, context: requestContext, deadline: deadline) { event in
                     if !event.isHeartbeat { observer.event(server.name, event.message) }
                 }
                 messages.append(try step.judge(data, context))

@@ -1,0 +1,118 @@
+import FarmProtocol
+import Foundation
+
+/// Whether each server serves, and for how long it did not, read from the journal alone: the
+/// figure operators are asked for after a window, and what the last lines of every stop say.
+public struct Availability: Sendable {
+    public enum Condition: String, Codable, Sendable {
+        /// Never stopped by the run, or back (moved and verified, or rolled back).
+        case serving
+        /// IIS and the services stopped; server.hsconf as before the run.
+        case stopped
+        /// server.hsconf changed (or being changed) but the server not yet verified.
+        case repointed
+    }
+
+    public struct Server: Codable, Sendable {
+        public var name: String
+        public var condition: Condition
+        /// When its IIS was stopped, if it was.
+        public var downSince: Date?
+        /// When it served again (verified, or started again by a rollback), if it did.
+        public var servingSince: Date?
+        /// Seconds it could not serve: from its IIS stop to its verify, or to `now`.
+        public var downSeconds: Double
+    }
+
+    public var servers: [Server]
+    /// Seconds during which no front-end served (no server at all on a farm without front-ends).
+    public var farmDownSeconds: Double
+
+    public var notServing: [Server] { servers.filter { $0.condition != .serving } }
+
+    public init(record: RunRecord, state: RunState, now: Date) {
+        servers = record.servers.map { name in Self.server(name, state: state, now: now) }
+        let frontEnds = servers.filter { record.role(of: $0.name) == .frontEnd }
+        let counted = (frontEnds.isEmpty ? servers : frontEnds)
+        // One down interval per server: the farm served no one while every counted server was down.
+        if counted.allSatisfy({ $0.downSince != nil }), let start = counted.compactMap(\.downSince).max() {
+            let end = counted.map { $0.servingSince ?? now }.min() ?? now
+            farmDownSeconds = max(0, end.timeIntervalSince(start))
+        } else {
+            farmDownSeconds = 0
+        }
+    }
+
+    private static func server(_ name: String, state: RunState, now: Date) -> Server {
+        let started = state.startedAt[name] ?? [:], ended = state.endedAt[name] ?? [:]
+        guard let down = started[StepID.stopIIS.rawValue] ?? started[StepID.stopServices.rawValue] else {
+            return Server(name: name, condition: .serving, downSince: nil, servingSince: nil, downSeconds: 0)
+        }
+        let verified = state.isDone(name, .verify) ? ended[StepID.verify.rawValue] : nil
+        let rolledBack = [StepID.startIIS, .waitReady, .verify].compactMap { step -> Date? in
+            state.isDoneInRollback(name, step) ? ended[step.journalNameInRollback] : nil
+        }.max()
+        let rollbackPending = (state.steps[name] ?? [:]).contains { $0.key.hasPrefix(StepID.rollbackPrefix) && $0.value != .done }
+        let back = rollbackPending ? nil : (rolledBack ?? verified)
+        let condition: Condition
+        if back != nil {
+            condition = .serving
+        } else if state.started(name, .repoint) && state.status(name, StepID.restore.journalNameInRollback) != .done {
+            condition = .repointed
+        } else {
+            condition = .stopped
+        }
+        return Server(name: name, condition: condition, downSince: down, servingSince: back,
+                      downSeconds: max(0, (back ?? now).timeIntervalSince(down)))
+    }
+
+    /// "4 min 12 s", "38 s".
+    public static func format(_ seconds: Double) -> String {
+        let whole = Int(max(0, seconds.rounded()))
+        if whole >= 3600 { return "\(whole / 3600) h \(whole / 60 % 60) min" }
+        if whole >= 60 { return "\(whole / 60) min \(whole % 60) s" }
+        return "\(whole) s"
+    }
+}
+
+/// The way out of a run that left servers not serving: what each is, how long it has been down,
+/// and the two commands that end that state.
+public struct WayOut: Codable, Sendable {
+    public struct Server: Codable, Sendable {
+        public var name: String
+        public var state: String
+        public var downSeconds: Double
+    }
+
+    public var servers: [Server]
+    public var resume: String?
+    public var rollback: String
+
+    /// Nil when every server serves.
+    public init?(record: RunRecord, state: RunState, availability: Availability) {
+        let down = availability.notServing
+        guard !down.isEmpty else { return nil }
+        servers = down.map { Server(name: $0.name, state: $0.condition.rawValue, downSeconds: $0.downSeconds) }
+        resume = state.lifecycle.allowsResume
+            ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
+            : nil
+        rollback = "osfarm rollback \(record.runID)"
+    }
+
+    public func lines(record: RunRecord) -> [String] {
+        var lines = ["Not serving now:"]
+        let width = servers.map(\.name.count).max() ?? 0
+        for server in servers {
+            lines.append("  \(server.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(server.state.padding(toLength: 9, withPad: " ", startingAt: 0))  down \(Availability.format(server.downSeconds))")
+        }
+        lines.append("To end this state, either:")
+        let width = max(resume?.count ?? 0, rollback.count)
+        func command(_ text: String) -> String { "  " + text.padding(toLength: width, withPad: " ", startingAt: 0) + "  " }
+        if let resume {
+            let restored = resume.hasSuffix("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
+            lines.append(command(resume) + "carry the move on\(restored) (every server onto \(record.targets))")
+        }
+        lines.append(command(rollback) + "put every touched server back on \(record.from ?? "the old database") and start it")
+        return lines
+    }
+}

@@ -1,0 +1,55 @@
+import FarmProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run per farm on this jump host: `run`, `resume` and `rollback` hold an exclusive lock
+/// (flock) on a file named after the farm's set of servers, for as long as the process lives. A
+/// second one is refused, naming the run and the process that hold it. The kernel drops the lock
+/// when the process ends, however it ends, so a lock is never left behind. (Another jump host is
+/// stopped by the agents' own claim on each server.)
+public final class FarmLock: @unchecked Sendable {
+    struct Holder: Codable {
+        var runID: String
+        var processID: Int32
+        var command: String
+        var since: Date
+    }
+
+    private let descriptor: Int32
+
+    private init(descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close(descriptor) }
+
+    /// The farm's name for its lock: the SHA-256 of its servers' sorted addresses.
+    static func key(_ servers: [ServerEntry]) -> String {
+        String(SHA256.hex(Array(servers.map(\.address).sorted().joined(separator: "\n").utf8)).prefix(24))
+    }
+
+    public static func acquire(farm servers: [ServerEntry], stateDirectory: String, runID: String, command: String) throws -> FarmLock {
+        let folder = stateDirectory + "/.locks"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw UsageProblem("cannot create \(folder): \(error.localizedDescription)")
+        }
+        let path = folder + "/" + key(servers) + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw UsageProblem("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { try? RunJournal.recordDecoder().decode(Holder.self, from: $0) }
+            close(descriptor)
+            let who = holder.map { "run \($0.runID) (osfarm process \($0.processID), '\($0.command)', since \(ISO8601DateFormatter().string(from: $0.since)))" }
+                ?? "another osfarm process"
+            throw UsageProblem("\(who) is driving this farm from this jump host; one run per farm at a time. Wait for it, or stop it (Ctrl-C or SIGTERM) and then resume or roll back that run")
+        }
+        let holder = Holder(runID: runID, processID: getpid(), command: command, since: Date())
+        if let data = try? RunJournal.recordEncoder().encode(holder) {
+            _ = ftruncate(descriptor, 0)
+            _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        }
+        return FarmLock(descriptor: descriptor)
+    }
+}
