@@ -106,8 +106,8 @@ public struct WayOut: Codable, Sendable {
             lines.append("  \(server.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(server.state.padding(toLength: 9, withPad: " ", startingAt: 0))  down \(Availability.format(server.downSeconds))")
         }
         lines.append("To end this state, either:")
-        let width = max(resume?.count ?? 0, rollback.count)
-        func command(_ text: String) -> String { "  " + text.padding(toLength: width, withPad: " ", startingAt: 0) + "  " }
+        let commandWidth = max(resume?.count ?? 0, rollback.count)
+        func command(_ text: String) -> String { "  " + text.padding(toLength: commandWidth, withPad: " ", startingAt: 0) + "  " }
         if let resume {
             let restored = resume.hasSuffix("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
             lines.append(command(resume) + "carry the move on\(restored) (every server onto \(record.targets))")
