@@ -99,6 +99,8 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
     public let directory: String
     private let lock = NSLock()
     private var descriptor: Int32 = -1
+    /// Entries this process appended (for the crash-point test hook).
+    private var appended = 0
 
     public static func defaultStateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/osfarm/runs" }
@@ -173,6 +175,8 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
     public func append(_ entry: JournalEntry) throws {
         let line = try Self.recordEncoder().encode(entry) + Data("\n".utf8)
         try lock.withLock {
+            appended += 1
+            CrashPoint.current?.before(entry: appended, line: line, descriptor: descriptor)
             let before = lseek(descriptor, 0, SEEK_END)
             let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count, fsync(descriptor) == 0 else {
@@ -180,6 +184,7 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
                 if before >= 0 { _ = ftruncate(descriptor, before) }
                 throw RunError.journalWrite(journalPath, reason)
             }
+            CrashPoint.current?.after(entry: appended)
         }
     }
 
@@ -244,6 +249,33 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date: \(text)"))
         }
         return decoder
+    }
+}
+
+/// A test hook for the crash-point sweep: `OSFARM_TEST_CRASH_AFTER_ENTRY=N` ends the process
+/// (as SIGKILL would, with no clean-up) right after this process's Nth journal entry is on disk;
+/// `OSFARM_TEST_CRASH_MID_ENTRY=N` writes half of the Nth line first, as a crash in the middle of
+/// a write leaves it. Unset, it does nothing.
+struct CrashPoint {
+    var afterEntry: Int?
+    var midEntry: Int?
+
+    static let current: CrashPoint? = {
+        let environment = ProcessInfo.processInfo.environment
+        let point = CrashPoint(afterEntry: environment["OSFARM_TEST_CRASH_AFTER_ENTRY"].flatMap { Int($0) },
+                               midEntry: environment["OSFARM_TEST_CRASH_MID_ENTRY"].flatMap { Int($0) })
+        return point.afterEntry == nil && point.midEntry == nil ? nil : point
+    }()
+
+    func before(entry: Int, line: Data, descriptor: Int32) {
+        guard entry == midEntry else { return }
+        _ = line.prefix(line.count / 2).withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+        _exit(137)
+    }
+
+    func after(entry: Int) {
+        if entry == afterEntry { _exit(137) }
     }
 }
 

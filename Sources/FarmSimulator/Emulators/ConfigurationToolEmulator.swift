@@ -48,6 +48,8 @@ struct ConfigurationToolEmulator {
             }
         }
         let state = try store.read()
+        ToolRunLog.record("start", serverDirectory: serverDirectory)
+        defer { ToolRunLog.record("end", serverDirectory: serverDirectory) }
         out("OutSystems Configuration Tool \(ServerBuilder.platformVersion) (simulated)\r\n")
         log("Configuration Tool started with \(names.joined(separator: " "))")
         // The log and the record name the switches and how many arguments each had, never the arguments.

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Each Configuration Tool run on a simulated server, as a start and an end line in
+/// `configuration-tool-runs.jsonl` (appended with O_APPEND, so concurrent runs interleave whole
+/// lines). Ground truth for the rule that two runs never overlap on a server.
+public enum ToolRunLog {
+    static let fileName = "configuration-tool-runs.jsonl"
+
+    struct Line: Codable {
+        var pid: Int32
+        var event: String
+        var time: Double
+    }
+
+    static func record(_ event: String, serverDirectory: String) {
+        let line = Line(pid: ProcessInfo.processInfo.processIdentifier, event: event, time: Date().timeIntervalSince1970)
+        guard var data = try? JSONEncoder().encode(line) else { return }
+        data.append(UInt8(ascii: "\n"))
+        let descriptor = open(serverDirectory + "/" + fileName, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+    }
+
+    /// The most runs that were ever going at once on the server, and how many runs there were.
+    public static func concurrency(serverDirectory: String) -> (maximum: Int, runs: Int) {
+        guard let text = try? String(contentsOfFile: serverDirectory + "/" + fileName, encoding: .utf8) else { return (0, 0) }
+        var running = 0, maximum = 0, runs = 0
+        for line in text.split(separator: "\n") {
+            guard let entry = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else { continue }
+            if entry.event == "start" {
+                running += 1
+                runs += 1
+                maximum = max(maximum, running)
+            } else {
+                running -= 1
+            }
+        }
+        return (maximum, runs)
+    }
+}
