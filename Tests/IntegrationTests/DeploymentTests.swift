@@ -79,7 +79,8 @@ final class DeploymentTests: XCTestCase {
 
     // MARK: agent push
 
-    private func agentPath(_ farm: TestFarm, _ name: String) -> String { farm.directory + "/agents/\(name)/osfarm-agent" }
+    /// The agent as installed on the simulated server: C:\\Program Files\\osfarm\\osfarm-agent.exe in its C: tree.
+    private func agentPath(_ farm: TestFarm, _ name: String) -> String { (try? farm.file(WindowsAgentInstall.path, on: name)) ?? "" }
 
     private func runningSHA256(_ farm: TestFarm, _ name: String) async throws -> String? {
         let session = try await farm.session(name)
