@@ -18,6 +18,8 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "A service that will never leave STOP_PENDING (repeatable).") var stuckStop: [String] = []
     @Option(help: "A service whose start fails with error 1053 (repeatable).") var failStart: [String] = []
     @Option(help: "Make every Configuration Tool run fail with this message.") var configToolFailure: String?
+    @Option(help: "Make the Configuration Tool start a helper that holds its output open, and hang, for this many seconds.")
+    var configToolOrphan: Double?
     @Option(help: "Hold machine.config locked for this many seconds.") var lockMachineConfig: Double?
     @Option(help: "Make everything slower by this factor.") var slowdown: Double?
     @Option(help: "Take a database down: old or new (farm-wide).") var databaseDown: [String] = []
@@ -29,6 +31,7 @@ struct Fault: AsyncParsableCommand {
         request.stuckStopping = stuckStop
         request.failingStart = failStart
         request.configurationToolFailure = configToolFailure
+        request.configurationToolOrphanSeconds = configToolOrphan
         request.lockMachineConfigSeconds = lockMachineConfig
         request.slowdown = slowdown
         request.databaseDown = databaseDown

@@ -206,7 +206,8 @@ final class DeploymentTests: XCTestCase {
     /// script declares SupportsShouldProcess.
     func testWindowsScriptsGuardEveryChange() throws {
         let changing = ["Copy-Item", "Add-WindowsCapability", "Set-Service", "Start-Service", "Stop-Service", "Set-Content", "icacls.exe",
-                        "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability", "New-Item"]
+                        "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Disable-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability",
+                        "New-Item"]
         for script in ["Install-OsfarmAgent.ps1", "Uninstall-OsfarmAgent.ps1"] {
             let lines = try String(contentsOf: Self.deploy.appendingPathComponent("windows/\(script)"), encoding: .utf8).components(separatedBy: "\n")
             XCTAssertTrue(lines.contains { $0.contains("[CmdletBinding(SupportsShouldProcess = $true)]") }, script)
