@@ -201,6 +201,24 @@ final class DeploymentTests: XCTestCase {
 
     // MARK: Windows
 
+    /// The install script cannot run here; this reads what it does where issue 10 found it wrong:
+    /// the capability's rule that opens sshd to every address, and a server without sshd yet
+    /// (under Set-StrictMode the script must not read properties of a service that is not there).
+    func testInstallScriptClosesTheCapabilitysOpenRuleAndCopesWithoutSshd() throws {
+        let script = try String(contentsOf: Self.deploy.appendingPathComponent("windows/Install-OsfarmAgent.ps1"), encoding: .utf8)
+        let lines = script.components(separatedBy: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("Set-StrictMode -Version Latest") })
+        XCTAssertTrue(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Disable-NetFirewallRule -Name 'OpenSSH-Server-In-TCP'") },
+                      "the capability's OpenSSH-Server-In-TCP rule allows every address and must be disabled")
+        // Every use of $sshd's properties comes after the script has handled a missing sshd.
+        let guardLine = try XCTUnwrap(lines.firstIndex { $0.contains("if ($null -eq $sshd)") }, "no check for a missing sshd")
+        for (index, line) in lines.enumerated() where line.contains("$sshd.") {
+            XCTAssertGreaterThan(index, guardLine, "line \(index + 1) reads $sshd before the check: \(line)")
+        }
+        // The ssh folder is created when missing (sshd makes it only when it first starts).
+        XCTAssertTrue(script.contains("if (-not (Test-Path -LiteralPath $sshFolder))"))
+    }
+
     /// The PowerShell scripts cannot run here; this checks they are built to be idempotent: every
     /// command that changes the machine sits behind a ShouldProcess (so -WhatIf works), and the
     /// script declares SupportsShouldProcess.
