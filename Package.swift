@@ -1,6 +1,15 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// On Windows only the agent is built and tested: the controller needs Debian's libssh2 and the
+// simulator is Linux (.github/workflows/windows-agent.yml builds and tests it there).
+#if os(Windows)
+let agentOnly = true
+#else
+let agentOnly = false
+#endif
+let agentTargets: Set<String> = ["FarmProtocol", "FarmAgent", "osfarm-agent", "FarmProtocolTests", "FarmAgentTests"]
+
 let package = Package(
     name: "osfarm",
     platforms: [.macOS(.v13)],
@@ -8,7 +17,7 @@ let package = Package(
         .executable(name: "osfarm", targets: ["osfarm"]),
         .executable(name: "osfarm-agent", targets: ["osfarm-agent"]),
         .executable(name: "osfarm-sim", targets: ["osfarm-sim"]),
-    ],
+    ].filter { !agentOnly || $0.name == "osfarm-agent" },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -54,5 +63,5 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["FarmController", "FarmSSH", "FarmSimulator", "FarmProtocol"]
         ),
-    ]
+    ].filter { !agentOnly || agentTargets.contains($0.name) }
 )

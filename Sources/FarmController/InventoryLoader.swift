@@ -24,7 +24,7 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 ///       port: 22
 ///       identity: ~/.ssh/osfarm_ed25519      # "ssh-agent" to use the agent
 ///       known_hosts: ~/.ssh/known_hosts
-///       agent: 'C:\Program Files\osfarm\osfarm-agent.exe serve'
+///       agent: '"C:\Program Files\osfarm\osfarm-agent.exe" serve'
 ///     servers:
 ///       - name: dc1
 ///         host: 10.0.0.10

@@ -3,11 +3,28 @@ import Foundation
 
 /// The servers of a simulated farm: one deployment controller and N front-ends.
 public enum FarmLayout {
-    public static func servers(frontEnds: Int, agentCommand: String, environment: [String: String] = [:]) -> [LocalServerSpec] {
-        [LocalServerSpec(name: "dc1", role: .deploymentController, forcedCommand: agentCommand, environment: environment)]
+    public static func servers(frontEnds: Int, agentBinary: String, environment: [String: String] = [:]) -> [LocalServerSpec] {
+        [LocalServerSpec(name: "dc1", role: .deploymentController, agentBinary: agentBinary, environment: environment)]
             + (0..<frontEnds).map {
-                LocalServerSpec(name: "fe\($0 + 1)", role: .frontEnd, forcedCommand: agentCommand, environment: environment)
+                LocalServerSpec(name: "fe\($0 + 1)", role: .frontEnd, agentBinary: agentBinary, environment: environment)
             }
+    }
+
+    /// Applies `--language`/`--default-shell` style settings: "VALUE" for every server, or
+    /// "NAME=VALUE" for one (a later setting wins).
+    public static func assignments<Value>(_ settings: [String], servers: [LocalServerSpec], option: String,
+                                          parse: (String) -> Value?) throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            let (names, text): ([String], String) = parts.count == 2 ? ([parts[0]], parts[1]) : (servers.map(\.name), setting)
+            guard let value = parse(text) else { throw SimulatorError.badSetting(option: option, value: setting) }
+            for name in names {
+                guard servers.contains(where: { $0.name == name }) else { throw SimulatorError.badSetting(option: option, value: setting) }
+                result[name] = value
+            }
+        }
+        return result
     }
 
     /// The agent next to the running executable (osfarm-sim and osfarm-agent are built together).

@@ -24,6 +24,9 @@ public struct FarmStatus: Codable, Sendable {
         public var databaseServers: [String: String]
         public var hsconfProblem: String?
         public var lastConfigurationTool: ConfigurationToolRecord?
+        /// The display language of its Windows programs and its Win32-OpenSSH shell (simulated servers).
+        public var language: DisplayLanguage?
+        public var defaultShell: DefaultShell?
 
         /// Every enabled OutSystems service and IIS running, and the services with ports initialised.
         public var allRunning: Bool {
@@ -50,7 +53,8 @@ public struct FarmStatus: Codable, Sendable {
         for record in farm.servers {
             var server = Server(name: record.name, role: record.role, address: record.address, port: record.port,
                                 sshdRunning: ProcessTree.isAlive(record.sshdPID), services: [], iisRunning: false,
-                                databaseServers: [:], hsconfProblem: nil, lastConfigurationTool: nil)
+                                databaseServers: [:], hsconfProblem: nil, lastConfigurationTool: nil,
+                                language: record.language, defaultShell: record.defaultShell)
             if let state = try? StateStore(serverDirectory: record.directory).read() {
                 server.services = state.services.map { Service(name: $0.name, state: $0.state, startType: $0.startType, initialised: $0.initialised) }
                 server.iisRunning = ["W3SVC", "WAS"].allSatisfy { state.service($0)?.state == .running }
@@ -80,6 +84,7 @@ public struct FarmStatus: Codable, Sendable {
             let running = server.services.filter { $0.state == .running }.count
             let database = server.database ?? "SPLIT " + server.databaseServers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             var line = "  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  sshd \(server.sshdRunning ? "up" : "DOWN")"
+            if let language = server.language { line += "  \(language.rawValue) \(server.defaultShell?.rawValue ?? "cmd")" }
             if !server.services.isEmpty {
                 line += "  services \(running)/\(server.services.count) running  IIS \(server.iisRunning ? "running" : "stopped")  db \(database)"
             }

@@ -9,6 +9,8 @@ public struct FaultRequest: Sendable {
     public var stuckStopping: [String] = []
     public var failingStart: [String] = []
     public var configurationToolFailure: String?
+    /// The Configuration Tool leaves a helper holding its output open and hangs, both this long.
+    public var configurationToolOrphanSeconds: Double?
     public var lockMachineConfigSeconds: Double?
     public var slowdown: Double?
     public var databaseDown: [String] = []
@@ -32,6 +34,7 @@ public enum FaultInjection {
             state.faults.stuckStopping += request.stuckStopping
             state.faults.failingStart += request.failingStart
             if let failure = request.configurationToolFailure { state.faults.configurationToolFailure = failure }
+            if let seconds = request.configurationToolOrphanSeconds { state.faults.configurationToolOrphanSeconds = seconds }
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
         }
         if !request.hostsEntries.isEmpty {

@@ -4,19 +4,39 @@ import Foundation
 import Glibc
 #endif
 
+/// What a server's authorized_keys forces for the farm's key.
+public enum ForcedCommand: Sendable, Equatable {
+    /// Plain servers: the agent binary with `serve`. Simulated Windows servers: the form
+    /// Install-OsfarmAgent.ps1 writes into administrators_authorized_keys for the server's shell.
+    case installDefault
+    /// Nothing forced: the command the client asks for runs (the inventory's `agent:`).
+    case none
+    /// This command: a Linux command line on plain servers, a Windows one on simulated servers.
+    case command(String)
+}
+
 /// One server of a local farm as the launcher needs to describe it.
 public struct LocalServerSpec: Sendable {
     public var name: String
     public var role: ServerRole
-    /// What the server's authorized_keys forces for the client key (the agent, by absolute path).
-    public var forcedCommand: String
-    /// Environment the forced command gets through authorized_keys `environment=`.
+    /// The agent. Plain servers run it where it is; simulated ones have it installed at
+    /// C:\Program Files\osfarm\osfarm-agent.exe in their C: tree.
+    public var agentBinary: String
+    /// Simulated servers: a copy of the agent rather than a link (an agent update then replaces
+    /// only this server's).
+    public var copyAgent = false
+    public var forcedCommand: ForcedCommand = .installDefault
+    /// Environment the session gets through authorized_keys `environment=`.
     public var environment: [String: String]
+    /// Simulated servers: the display language of their Windows programs.
+    public var language: DisplayLanguage = .english
+    /// Simulated servers: the shell Win32-OpenSSH runs commands with.
+    public var defaultShell: DefaultShell = .commandPrompt
 
-    public init(name: String, role: ServerRole, forcedCommand: String, environment: [String: String] = [:]) {
+    public init(name: String, role: ServerRole, agentBinary: String, environment: [String: String] = [:]) {
         self.name = name
         self.role = role
-        self.forcedCommand = forcedCommand
+        self.agentBinary = agentBinary
         self.environment = environment
     }
 }
@@ -31,6 +51,9 @@ public struct LocalFarmRecord: Codable, Sendable {
         public var sshdPID: Int32
         public var directory: String
         public var hostKeyFingerprint: String
+        /// Simulated servers: display language and shell (nil on plain farms).
+        public var language: DisplayLanguage?
+        public var defaultShell: DefaultShell?
     }
 
     public var directory: String
@@ -124,7 +147,8 @@ public enum LocalFarm {
                     name: spec.name, role: spec.role, address: address, profile: simulation.profile, controllerAddress: controller,
                     databaseServer: databases[0].server, hasLogService: index % 2 == 0, clearTextPasswords: simulation.clearTextPasswords,
                     emulatorBinary: simulation.emulatorBinary, privateKey: privateKey,
-                    hosts: databases.map { ($0.name, $0.address) }, windowsAuthentication: simulation.windowsAuthentication
+                    hosts: databases.map { ($0.name, $0.address) }, windowsAuthentication: simulation.windowsAuthentication,
+                    language: spec.language, defaultShell: spec.defaultShell, agentBinary: spec.agentBinary, copyAgent: spec.copyAgent
                 ).build(in: serverDirectory)
                 specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
                 specs[index].environment["OSFARM_SIM_ADDRESS"] = address
@@ -137,7 +161,8 @@ public enum LocalFarm {
             oldDatabase: databases.first, newDatabase: databases.last, networkPID: nil)
         do {
             for (spec, address) in zip(specs, addresses) {
-                started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey))
+                started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey,
+                                               sessionProgram: simulation?.emulatorBinary))
             }
             record.servers = started
             try save(record)
@@ -206,8 +231,54 @@ public enum LocalFarm {
         return ProcessInfo.processInfo.environment["USER"] ?? "root"
     }
 
+    /// Lets a key in on a server of a farm. Plain servers: forced to `linuxCommand`. Simulated
+    /// servers: listed in the Windows administrators_authorized_keys with `windowsForced` (nil: no
+    /// forced command), and behind the simulator's Win32-OpenSSH session on the Linux side.
+    public static func authorize(publicKey: String, on server: LocalFarmRecord.Server, farm: LocalFarmRecord, windowsForced: ForcedCommand,
+                                 linuxCommand: String) throws {
+        let linuxFile = server.directory + "/ssh/authorized_keys"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: linuxFile))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        guard farm.profile != nil, let session = sessionCommand(farm: farm, server: server) else {
+            try handle.write(contentsOf: Data("command=\"\(linuxCommand.replacingOccurrences(of: "\"", with: "\\\""))\",restrict \(publicKey)\n".utf8))
+            return
+        }
+        try handle.write(contentsOf: Data(linuxLine(sessionProgram: session, serverDirectory: server.directory, publicKey: publicKey, environment: [:]).utf8))
+        try appendWindowsKey(publicKey, forced: windowsForced, shell: server.defaultShell ?? .commandPrompt, serverDirectory: server.directory)
+    }
+
+    /// The osfarm-sim binary a simulated farm's sessions run (the one that started its network process).
+    private static func sessionCommand(farm: LocalFarmRecord, server: LocalFarmRecord.Server) -> String? {
+        let link = ServerBuilder.localPath(#"C:\Windows\System32\sc.exe"#, serverDirectory: server.directory)
+        return try? FileManager.default.destinationOfSymbolicLink(atPath: link)
+    }
+
+    /// The simulator's own authorized_keys line: the key goes through the emulated Win32-OpenSSH session.
+    private static func linuxLine(sessionProgram: String, serverDirectory: String, publicKey: String, environment: [String: String]) -> String {
+        let blob = publicKey.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        var options = ["command=\"'\(sessionProgram)' win32-openssh-session --server '\(serverDirectory)' --key \(blob)\"", "restrict"]
+        for (key, value) in environment.sorted(by: { $0.key < $1.key }) { options.append("environment=\"\(key)=\(value)\"") }
+        return options.joined(separator: ",") + " " + publicKey + "\n"
+    }
+
+    /// Adds a key to the server's C:\ProgramData\ssh\administrators_authorized_keys as
+    /// Install-OsfarmAgent.ps1 does: forced command with its quotes escaped, `restrict`.
+    private static func appendWindowsKey(_ publicKey: String, forced: ForcedCommand, shell: DefaultShell, serverDirectory: String) throws {
+        let path = ServerBuilder.localPath(OpenSSHSession.authorizedKeysPath, serverDirectory: serverDirectory)
+        let command: String?
+        switch forced {
+        case .installDefault: command = WindowsAgentInstall.command(for: shell)
+        case .none: command = nil
+        case let .command(text): command = text
+        }
+        let options = command.map { AuthorizedKey.optionsText([("command", $0), ("restrict", nil)]) + " " } ?? ""
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        try (existing + options + publicKey + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     private static func startServer(_ spec: LocalServerSpec, address: String, port: Int, farmDirectory: String, user: String,
-                                    clientPublicKey: String) throws -> LocalFarmRecord.Server {
+                                    clientPublicKey: String, sessionProgram: String?) throws -> LocalFarmRecord.Server {
         let manager = FileManager.default
         let serverDirectory = farmDirectory + "/servers/" + spec.name
         let sshDirectory = serverDirectory + "/ssh"
@@ -215,10 +286,21 @@ public enum LocalFarm {
         let hostKey = sshDirectory + "/ssh_host_ed25519_key"
         try Tool.generateKey(at: hostKey, comment: "\(spec.name) host key")
 
-        var options = ["command=\"\(spec.forcedCommand.replacingOccurrences(of: "\"", with: "\\\""))\"", "restrict"]
-        for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { options.append("environment=\"\(key)=\(value)\"") }
-        try (options.joined(separator: ",") + " " + clientPublicKey + "\n")
-            .write(toFile: sshDirectory + "/authorized_keys", atomically: true, encoding: .utf8)
+        if let sessionProgram {
+            try linuxLine(sessionProgram: sessionProgram, serverDirectory: serverDirectory, publicKey: clientPublicKey, environment: spec.environment)
+                .write(toFile: sshDirectory + "/authorized_keys", atomically: true, encoding: .utf8)
+            try appendWindowsKey(clientPublicKey, forced: spec.forcedCommand, shell: spec.defaultShell, serverDirectory: serverDirectory)
+        } else {
+            let command: String
+            switch spec.forcedCommand {
+            case .installDefault, .none: command = spec.agentBinary + " serve"
+            case let .command(text): command = text
+            }
+            var options = ["command=\"\(command.replacingOccurrences(of: "\"", with: "\\\""))\"", "restrict"]
+            for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { options.append("environment=\"\(key)=\(value)\"") }
+            try (options.joined(separator: ",") + " " + clientPublicKey + "\n")
+                .write(toFile: sshDirectory + "/authorized_keys", atomically: true, encoding: .utf8)
+        }
 
         // SetEnv SHLVL=1: sshd runs every command through the account's shell, and Debian's bash
         // reads ~/.bashrc when started by sshd at shell level 1. A Windows server runs no such
@@ -249,7 +331,8 @@ public enum LocalFarm {
         let fingerprint = try Tool.run("/usr/bin/ssh-keygen", ["-l", "-f", hostKey + ".pub"]).split(separator: " ").dropFirst().first.map(String.init) ?? "?"
         return LocalFarmRecord.Server(
             name: spec.name, role: spec.role, address: address, port: port, sshdPID: pid,
-            directory: serverDirectory, hostKeyFingerprint: fingerprint)
+            directory: serverDirectory, hostKeyFingerprint: fingerprint,
+            language: sessionProgram == nil ? nil : spec.language, defaultShell: sessionProgram == nil ? nil : spec.defaultShell)
     }
 
     private static func logDescriptor(_ path: String) throws -> Int32 {
@@ -301,6 +384,9 @@ public enum LocalFarm {
 
 /// Writes the farm's inventory in the format `osfarm` reads.
 enum InventoryWriter {
+    /// A YAML single-quoted scalar: backslashes and double quotes stay as they are, `'` doubles.
+    static func yamlQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
     static func write(_ farm: LocalFarmRecord) throws {
         var text = """
             # Inventory of the simulated farm in \(farm.directory), written by osfarm-sim.
@@ -309,7 +395,7 @@ enum InventoryWriter {
               port: \(farm.servers.first?.port ?? 22)
               identity: \(farm.clientKey)
               known_hosts: \(farm.knownHosts)
-              agent: osfarm-agent serve
+              agent: \(yamlQuoted(farm.profile == nil ? "osfarm-agent serve" : WindowsAgentInstall.command(for: .commandPrompt)))
             servers:
 
             """
@@ -321,6 +407,10 @@ enum InventoryWriter {
                     tags: [simulated]
 
                 """
+            // The command osfarm sends runs through the server's shell when nothing is forced.
+            if let shell = server.defaultShell, shell != .commandPrompt {
+                text += "    agent: \(yamlQuoted(WindowsAgentInstall.command(for: shell)))\n"
+            }
         }
         try text.write(toFile: farm.inventory, atomically: true, encoding: .utf8)
     }

@@ -38,8 +38,9 @@ enum Tool {
         return text
     }
 
-    /// Starts a program in its own process group with stdin from /dev/null; returns its pid.
-    static func spawn(_ path: String, _ arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
+    /// Starts a program with stdin from /dev/null, in its own process group unless `ownGroup` is
+    /// false (then it stays in this one, as an ordinary child does); returns its pid.
+    static func spawn(_ path: String, _ arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil, ownGroup: Bool = true) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -49,7 +50,7 @@ enum Tool {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(&attributes, Int16((ownGroup ? POSIX_SPAWN_SETPGROUP : 0) | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         posix_spawnattr_setpgroup(&attributes, 0)
         var defaults = sigset_t()
         sigemptyset(&defaults)

@@ -8,7 +8,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         commandName: "osfarm-sim",
         abstract: "Simulated OutSystems servers on this machine, each behind a real sshd.",
         version: "osfarm-sim \(OsfarmVersion.current)",
-        subcommands: [Farm.self, Fault.self, Network.self, HoldLock.self])
+        subcommands: [Farm.self, Fault.self, Network.self, HoldLock.self, Win32OpenSSHSession.self, HoldPipe.self])
 }
 
 struct Fault: AsyncParsableCommand {
@@ -18,6 +18,8 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "A service that will never leave STOP_PENDING (repeatable).") var stuckStop: [String] = []
     @Option(help: "A service whose start fails with error 1053 (repeatable).") var failStart: [String] = []
     @Option(help: "Make every Configuration Tool run fail with this message.") var configToolFailure: String?
+    @Option(help: "Make the Configuration Tool start a helper that holds its output open, and hang, for this many seconds.")
+    var configToolOrphan: Double?
     @Option(help: "Hold machine.config locked for this many seconds.") var lockMachineConfig: Double?
     @Option(help: "Make everything slower by this factor.") var slowdown: Double?
     @Option(help: "Take a database down: old or new (farm-wide).") var databaseDown: [String] = []
@@ -29,6 +31,7 @@ struct Fault: AsyncParsableCommand {
         request.stuckStopping = stuckStop
         request.failingStart = failStart
         request.configurationToolFailure = configToolFailure
+        request.configurationToolOrphanSeconds = configToolOrphan
         request.lockMachineConfigSeconds = lockMachineConfig
         request.slowdown = slowdown
         request.databaseDown = databaseDown
@@ -64,6 +67,30 @@ struct HoldLock: AsyncParsableCommand {
     }
 }
 
+struct Win32OpenSSHSession: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "win32-openssh-session",
+        abstract: "Run an SSH session's command as Win32-OpenSSH would on a simulated server (forced by its sshd).", shouldDisplay: false)
+    @Option(help: "The simulated server's folder.") var server: String
+    @Option(help: "The public key (base64) the client logged in with.") var key: String
+
+    func run() async throws {
+        throw ExitCode(OpenSSHSession.run(serverDirectory: server, key: key))
+    }
+}
+
+struct HoldPipe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold-pipe", abstract: "Keep stdout open for a while (fault helper).", shouldDisplay: false)
+    @Option var seconds: Double
+    @Option(help: "Write this process's id to this file first.") var pidFile: String?
+
+    func run() async throws {
+        if let pidFile { try "\(ProcessInfo.processInfo.processIdentifier)\n".write(toFile: pidFile, atomically: true, encoding: .utf8) }
+        try await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+    }
+}
+
 /// This binary's absolute path: the emulated programs and helpers are this binary under other names.
 func ownExecutable() -> String {
     URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().standardized.path
@@ -87,6 +114,12 @@ struct Farm: AsyncParsableCommand {
         var clearTextPasswords = false
         @Flag(help: "Plain sshd + agent servers, no simulated Windows (for SSH fan-out benchmarks).")
         var noSimulation = false
+        @Option(help: ArgumentHelp("Display language of the servers' Windows programs: LANG for all, or NAME=LANG for one (repeatable). "
+                                   + "One of \(DisplayLanguage.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "[NAME=]LANG"))
+        var language: [String] = []
+        @Option(help: ArgumentHelp("Win32-OpenSSH DefaultShell: cmd or powershell, for all or NAME=SHELL for one (repeatable).",
+                                   valueName: "[NAME=]SHELL"))
+        var defaultShell: [String] = []
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
@@ -98,12 +131,20 @@ struct Farm: AsyncParsableCommand {
             guard FileManager.default.isExecutableFile(atPath: agentPath) else {
                 throw ValidationError("no agent binary at \(agentPath); build it or pass --agent")
             }
+            var servers = FarmLayout.servers(frontEnds: frontEnds, agentBinary: agentPath)
+            let languages = try FarmLayout.assignments(language, servers: servers, option: "--language") { DisplayLanguage(tag: $0) }
+            let shells = try FarmLayout.assignments(defaultShell, servers: servers, option: "--default-shell") { DefaultShell(rawValue: $0.lowercased()) }
+            for index in servers.indices {
+                if let value = languages[servers[index].name] { servers[index].language = value }
+                if let value = shells[servers[index].name] { servers[index].defaultShell = value }
+            }
             let farm = try LocalFarm.up(
-                directory: directory, servers: FarmLayout.servers(frontEnds: frontEnds, agentCommand: agentPath + " serve"), port: port,
+                directory: directory, servers: servers, port: port,
                 simulation: noSimulation ? nil : SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords))
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
-                print("  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  \(server.hostKeyFingerprint)")
+                let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
+                print("  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  \(server.hostKeyFingerprint)\(windows)")
             }
             if let old = farm.oldDatabase, let new = farm.newDatabase {
                 print("databases:   old \(old.server), new \(new.server)")

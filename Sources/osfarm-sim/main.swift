@@ -20,7 +20,7 @@ func runSimulator() async {
 // be that program.
 if let program = EmulatedProgram.named(CommandLine.arguments[0]) {
     let code = program.run(argv0: CommandLine.arguments[0], arguments: Array(CommandLine.arguments.dropFirst())) {
-        FileHandle.standardOutput.write(Data($0.utf8))
+        FileHandle.standardOutput.write($0)
     }
     exit(code)
 }

@@ -5,7 +5,12 @@ import XCTest
 /// The real osfarm-agent binary over pipes: what sshd gives it on a server.
 final class AgentBinaryTests: XCTestCase {
     private var agentPath: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("osfarm-agent").path
+        #if os(Windows)
+        let name = "osfarm-agent.exe"
+        #else
+        let name = "osfarm-agent"
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     private func runAgent(_ arguments: [String], input: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {

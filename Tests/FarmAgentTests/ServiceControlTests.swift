@@ -7,7 +7,7 @@ import XCTest
 /// programs it runs for a change (each one a process on the server), and how it polls.
 final class ServiceControlTests: XCTestCase {
     private func fixture(_ name: String) throws -> String {
-        try String(contentsOf: ToolOutputParserTests.fixtures.appendingPathComponent(name), encoding: .utf8)
+        try ToolOutputParserTests.fixture(name)
     }
 
     /// A service that is running, stops when asked, and is STOPPED from the `pendingQueries`+1-th

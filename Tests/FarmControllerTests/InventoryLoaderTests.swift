@@ -23,7 +23,7 @@ final class InventoryLoaderTests: XCTestCase {
               port: 2222
               identity: keys/osfarm_ed25519
               known_hosts: /etc/osfarm/known_hosts
-              agent: 'C:\\Program Files\\osfarm\\osfarm-agent.exe serve'
+              agent: '"C:\\Program Files\\osfarm\\osfarm-agent.exe" serve'
             servers:
               - name: dc1
                 host: 10.0.0.10
@@ -43,7 +43,7 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertEqual(dc.identity, "/farm/keys/osfarm_ed25519")
         XCTAssertEqual(dc.role, .deploymentController)
         XCTAssertEqual(dc.tags, ["prod", "eu"])
-        XCTAssertEqual(dc.agentCommand, "C:\\Program Files\\osfarm\\osfarm-agent.exe serve")
+        XCTAssertEqual(dc.agentCommand, "\"C:\\Program Files\\osfarm\\osfarm-agent.exe\" serve")
         XCTAssertEqual(dc.line, 8)
         XCTAssertEqual(fe.port, 22)
         XCTAssertEqual(fe.user, "Administrator")

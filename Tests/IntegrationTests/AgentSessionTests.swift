@@ -32,8 +32,8 @@ final class AgentSessionTests: XCTestCase {
 
     func testAnAgentThatExitsZeroWithoutAnsweringIsNotASuccess() async throws {
         // The "agent" reads one request and exits 0 without a word: libssh2 reports status 0.
-        let farm = try TestFarm(frontEnds: 0) { specs in
-            specs[0].forcedCommand = "/bin/sh -c 'echo \"$(\(TestFarm.agentCommand) < /dev/null | head -n 1)\"; head -n 1 >/dev/null; exit 0'"
+        let farm = try TestFarm(frontEnds: 0, profile: nil) { specs in
+            specs[0].forcedCommand = .command("/bin/sh -c 'echo \"$(\(TestFarm.agentCommand) < /dev/null | head -n 1)\"; head -n 1 >/dev/null; exit 0'")
         }
         defer { farm.shutdown() }
         let server = try farm.server("dc1")
@@ -49,8 +49,8 @@ final class AgentSessionTests: XCTestCase {
     }
 
     func testATenMegabyteStderrFloodDoesNotStallTheSession() async throws {
-        let farm = try TestFarm(frontEnds: 0) { specs in
-            specs[0].forcedCommand = "/bin/sh -c 'head -c 10000000 /dev/zero >&2; exec \(TestFarm.agentCommand)'"
+        let farm = try TestFarm(frontEnds: 0, profile: nil) { specs in
+            specs[0].forcedCommand = .command("/bin/sh -c 'head -c 10000000 /dev/zero >&2; exec \(TestFarm.agentCommand)'")
         }
         defer { farm.shutdown() }
         let server = try farm.server("dc1")

@@ -53,9 +53,10 @@ final class CheckTests: XCTestCase {
     }
 
     func testExitCodesSayWhatHappened() throws {
-        let farm = try TestFarm(frontEnds: 1) { specs in specs[1].forcedCommand = "/bin/false" }
+        // fe1 forces the agent's path unquoted: cmd.exe runs C:\Program, which is not there.
+        let farm = try TestFarm(frontEnds: 1) { specs in specs[1].forcedCommand = .command(#"C:\Program Files\osfarm\osfarm-agent.exe serve"#) }
         defer { farm.shutdown() }
-        // fe1's "agent" exits at once: reached, but failed.
+        // fe1's "agent" never starts: reached, but failed.
         let failed = try osfarm(["check", "-i", farm.record.inventory])
         XCTAssertEqual(failed.status, 1, failed.stdout)
         XCTAssertTrue(failed.stdout.contains("fe1: agent ended before saying hello"), failed.stdout)

@@ -79,7 +79,8 @@ final class DeploymentTests: XCTestCase {
 
     // MARK: agent push
 
-    private func agentPath(_ farm: TestFarm, _ name: String) -> String { farm.directory + "/agents/\(name)/osfarm-agent" }
+    /// The agent as installed on the simulated server: C:\\Program Files\\osfarm\\osfarm-agent.exe in its C: tree.
+    private func agentPath(_ farm: TestFarm, _ name: String) -> String { (try? farm.file(WindowsAgentInstall.path, on: name)) ?? "" }
 
     private func runningSHA256(_ farm: TestFarm, _ name: String) async throws -> String? {
         let session = try await farm.session(name)
@@ -200,12 +201,31 @@ final class DeploymentTests: XCTestCase {
 
     // MARK: Windows
 
+    /// The install script cannot run here; this reads what it does where issue 10 found it wrong:
+    /// the capability's rule that opens sshd to every address, and a server without sshd yet
+    /// (under Set-StrictMode the script must not read properties of a service that is not there).
+    func testInstallScriptClosesTheCapabilitysOpenRuleAndCopesWithoutSshd() throws {
+        let script = try String(contentsOf: Self.deploy.appendingPathComponent("windows/Install-OsfarmAgent.ps1"), encoding: .utf8)
+        let lines = script.components(separatedBy: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("Set-StrictMode -Version Latest") })
+        XCTAssertTrue(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Disable-NetFirewallRule -Name 'OpenSSH-Server-In-TCP'") },
+                      "the capability's OpenSSH-Server-In-TCP rule allows every address and must be disabled")
+        // Every use of $sshd's properties comes after the script has handled a missing sshd.
+        let guardLine = try XCTUnwrap(lines.firstIndex { $0.contains("if ($null -eq $sshd)") }, "no check for a missing sshd")
+        for (index, line) in lines.enumerated() where line.contains("$sshd.") {
+            XCTAssertGreaterThan(index, guardLine, "line \(index + 1) reads $sshd before the check: \(line)")
+        }
+        // The ssh folder is created when missing (sshd makes it only when it first starts).
+        XCTAssertTrue(script.contains("if (-not (Test-Path -LiteralPath $sshFolder))"))
+    }
+
     /// The PowerShell scripts cannot run here; this checks they are built to be idempotent: every
     /// command that changes the machine sits behind a ShouldProcess (so -WhatIf works), and the
     /// script declares SupportsShouldProcess.
     func testWindowsScriptsGuardEveryChange() throws {
         let changing = ["Copy-Item", "Add-WindowsCapability", "Set-Service", "Start-Service", "Stop-Service", "Set-Content", "icacls.exe",
-                        "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability", "New-Item"]
+                        "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Disable-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability",
+                        "New-Item"]
         for script in ["Install-OsfarmAgent.ps1", "Uninstall-OsfarmAgent.ps1"] {
             let lines = try String(contentsOf: Self.deploy.appendingPathComponent("windows/\(script)"), encoding: .utf8).components(separatedBy: "\n")
             XCTAssertTrue(lines.contains { $0.contains("[CmdletBinding(SupportsShouldProcess = $true)]") }, script)

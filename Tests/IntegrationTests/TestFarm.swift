@@ -16,21 +16,25 @@ final class TestFarm {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
+    /// The agent on a plain (not simulated) server: the built binary, forced by its authorized_keys.
     static var agentCommand: String { binary("osfarm-agent") + " serve" }
 
     /// A farm of one deployment controller and `frontEnds` front-ends, simulated OutSystems servers
-    /// with `profile` timing (nil: plain sshd + agent, no simulated Windows).
+    /// with `profile` timing (nil: plain sshd + agent, no simulated Windows). Simulated servers have
+    /// the agent at C:\Program Files\osfarm\osfarm-agent.exe behind an emulated Win32-OpenSSH.
     init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
          privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
-        var specs = FarmLayout.servers(frontEnds: frontEnds, agentCommand: Self.agentCommand)
+        var specs = FarmLayout.servers(frontEnds: frontEnds, agentBinary: Self.binary("osfarm-agent"))
         if privateAgents {
             // Each server its own copy of the agent, as on real servers (an agent push replaces it).
             for index in specs.indices {
+                specs[index].copyAgent = true
+                guard profile == nil else { continue }
                 let path = directory + "/agents/\(specs[index].name)/osfarm-agent"
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try FileManager.default.copyItem(atPath: Self.binary("osfarm-agent"), toPath: path)
-                specs[index].forcedCommand = path + " serve"
+                specs[index].agentBinary = path
             }
         }
         customize(&specs)
@@ -117,14 +121,11 @@ final class TestFarm {
 
     func simulated(_ name: String) throws -> LocalFarmRecord.Server { try record.server(named: name) }
 
-    /// Lets another client key in on a server, forced to the agent like the farm's own key.
-    func authorize(publicKeyFile: String, on name: String) throws {
-        let server = try simulated(name)
+    /// Lets another client key in on a server, forced to the agent like the farm's own key
+    /// (`forced` picks the Windows forced command on simulated servers).
+    func authorize(publicKeyFile: String, on name: String, forced: ForcedCommand = .installDefault) throws {
         let key = try String(contentsOfFile: publicKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: server.directory + "/ssh/authorized_keys"))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("command=\"\(Self.agentCommand)\",restrict \(key)\n".utf8))
-        try handle.close()
+        try LocalFarm.authorize(publicKey: key, on: try simulated(name), farm: record, windowsForced: forced, linuxCommand: Self.agentCommand)
     }
 
     /// A fresh key pair in the farm's folder; returns the private key path.

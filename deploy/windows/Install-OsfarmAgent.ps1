@@ -11,9 +11,14 @@
        automatically.
     3. Adds the controller's public key to C:\ProgramData\ssh\administrators_authorized_keys with a
        forced command, so that key can run the agent and nothing else:
-           command="C:\Program Files\osfarm\osfarm-agent.exe serve",restrict ssh-ed25519 AAAA... osfarm
-       and gives the file the ACL OpenSSH requires (Administrators and SYSTEM only).
-    4. Opens TCP 22 for sshd to the jump host's address only.
+           command="\"C:\Program Files\osfarm\osfarm-agent.exe\" serve",restrict ssh-ed25519 AAAA... osfarm
+       Win32-OpenSSH runs a forced command through its DefaultShell (cmd.exe /c unless
+       HKLM\SOFTWARE\OpenSSH DefaultShell names another), and cmd.exe cuts an unquoted path at its
+       first space: the path is quoted inside the command. With PowerShell as the DefaultShell the
+       command is & "C:\Program Files\osfarm\osfarm-agent.exe" serve instead.
+       The file gets the ACL OpenSSH requires (Administrators and SYSTEM only).
+    4. Opens TCP 22 for sshd to the jump host's address only, and disables the rule the OpenSSH
+       capability adds (OpenSSH-Server-In-TCP), which opens it to every address.
 
 .PARAMETER AgentBinary
     Path of the osfarm-agent.exe to install.
@@ -66,8 +71,12 @@ if ($capability.State -ne 'Installed') {
         Add-WindowsCapability -Online -Name $capability.Name | Out-Null
     }
 }
+# Read after the capability step: on a server where it was just added, sshd exists only now.
 $sshd = Get-Service -Name sshd -ErrorAction SilentlyContinue
-if ($null -ne $sshd -or -not $WhatIfPreference) {
+if ($null -eq $sshd) {
+    if (-not $WhatIfPreference) { throw 'The sshd service is not there after installing OpenSSH.Server; restart Windows and run this script again.' }
+    Write-Output 'What if: sshd would be set to start automatically and started once OpenSSH.Server is installed.'
+} else {
     if ($sshd.StartType -ne 'Automatic' -and $PSCmdlet.ShouldProcess('sshd', 'Set start type Automatic')) {
         Set-Service -Name sshd -StartupType Automatic
     }
@@ -82,8 +91,23 @@ if ($keyLine -notmatch '^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+
     throw 'The controller key must be an Ed25519 or ECDSA public key line (libssh2 1.10 cannot sign RSA keys for modern servers).'
 }
 $keyBody = ($keyLine -split ' ')[1]
-$entry = "command=`"$agentPath serve`",restrict $keyLine"
-$authorizedKeys = Join-Path $env:ProgramData 'ssh\administrators_authorized_keys'
+# Win32-OpenSSH hands the forced command to its DefaultShell. cmd.exe (the default) cuts an
+# unquoted "C:\Program Files\..." at the space, so the path is quoted; PowerShell would print a
+# quoted path, so it runs it with its call operator. (PowerShell/Win32-OpenSSH issues #524 and
+# #1164; openssh-portable contrib/win32/win32compat/w32-doexec.c.)
+$shellSetting = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\OpenSSH' -Name DefaultShell -ErrorAction SilentlyContinue
+$defaultShell = if ($null -ne $shellSetting) { [string]$shellSetting.DefaultShell } else { '' }
+$forcedCommand = if ($defaultShell -match 'powershell') { '& "{0}" serve' -f $agentPath } else { '"{0}" serve' -f $agentPath }
+# Inside the authorized_keys option every quote is written \".
+$entry = 'command="{0}",restrict {1}' -f ($forcedCommand -replace '"', '\"'), $keyLine
+$sshFolder = Join-Path $env:ProgramData 'ssh'
+$authorizedKeys = Join-Path $sshFolder 'administrators_authorized_keys'
+# sshd creates the folder when it first starts; it may not have yet.
+if (-not (Test-Path -LiteralPath $sshFolder)) {
+    if ($PSCmdlet.ShouldProcess($sshFolder, 'Create the OpenSSH configuration folder')) {
+        New-Item -ItemType Directory -Force -Path $sshFolder | Out-Null
+    }
+}
 $lines = @()
 if (Test-Path -LiteralPath $authorizedKeys) { $lines = @(Get-Content -LiteralPath $authorizedKeys) }
 $existing = @($lines | Where-Object { $_ -like "*$keyBody*" })
@@ -106,7 +130,15 @@ if (Test-Path -LiteralPath $authorizedKeys) {
     }
 }
 
-# 4. Firewall: sshd to the jump host only.
+# 4. Firewall: sshd to the jump host only. The OpenSSH.Server capability creates the rule
+# 'OpenSSH-Server-In-TCP', which allows TCP 22 from any address (Microsoft Learn, "Get started with
+# OpenSSH for Windows"); left enabled it would open sshd to everyone whatever the rule below says.
+$defaultRule = @(Get-NetFirewallRule -Name 'OpenSSH-Server-In-TCP' -ErrorAction SilentlyContinue)
+if (@($defaultRule | Where-Object { [string]$_.Enabled -eq 'True' }).Count -gt 0) {
+    if ($PSCmdlet.ShouldProcess('OpenSSH-Server-In-TCP', 'Disable the rule that opens sshd to every address')) {
+        Disable-NetFirewallRule -Name 'OpenSSH-Server-In-TCP'
+    }
+}
 $rule = Get-NetFirewallRule -DisplayName $FirewallRuleName -ErrorAction SilentlyContinue
 $ruleAddress = if ($null -ne $rule) { ($rule | Get-NetFirewallAddressFilter).RemoteAddress } else { $null }
 if ($null -eq $rule) {
@@ -119,7 +151,7 @@ if ($null -eq $rule) {
     }
 }
 
-Write-Output "osfarm agent: $agentPath"
+Write-Output "osfarm agent: $agentPath (forced command: $forcedCommand)"
 if (Test-Path -LiteralPath "$env:ProgramData\ssh\ssh_host_ed25519_key.pub") {
     Write-Output 'Host key to enrol on the jump host (compare with osfarm hosts enroll):'
     & "$env:SystemRoot\System32\OpenSSH\ssh-keygen.exe" -l -f "$env:ProgramData\ssh\ssh_host_ed25519_key.pub"

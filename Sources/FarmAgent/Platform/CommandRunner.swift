@@ -26,7 +26,10 @@ extension CommandRunner {
     }
 }
 
-/// Runs programs with Foundation's Process, one at a time, killing one that outlives its deadline.
+/// Runs programs with Foundation's Process, one at a time, decoding what they print from the
+/// server's console code page. A program that outlives its deadline is ended with every process
+/// it started (its process group on Linux, a job object on Windows), so a helper that keeps the
+/// output pipe open cannot hold the agent past the deadline either.
 public struct ProcessCommandRunner: CommandRunner {
     let environment: HostEnvironment
 
@@ -54,32 +57,79 @@ public struct ProcessCommandRunner: CommandRunner {
         } catch {
             throw AgentError(.operationFailed, "cannot start \(program): \(error.localizedDescription)")
         }
-        let expired = ExpiryFlag()
-        let watchdog = DispatchWorkItem {
-            expired.set()
-            process.terminate()
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        var output = Data()
-        var pending = Data()
+        let group = ProgramGroup(process)
+        defer { group.close() }
+        let collector = OutputCollector(codePage: environment.consoleCodePage, onLine: onLine)
+        let readerDone = DispatchSemaphore(value: 0)
         let reader = pipe.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            output.append(chunk)
-            guard let onLine else { continue }
+        Thread {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                collector.append(chunk)
+            }
+            collector.finish()
+            readerDone.signal()
+        }.start()
+
+        var expired = false
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            expired = true
+            group.terminate()
+            _ = exited.wait(timeout: .now() + 5)
+        }
+        // The output ends when every process holding the pipe has closed it; one the program
+        // started may still hold it after the program is gone.
+        if readerDone.wait(timeout: .now() + 1) == .timedOut {
+            group.terminate()
+            _ = readerDone.wait(timeout: .now() + 2)
+        }
+        let (output, _) = collector.result()
+        return CommandOutput(exitCode: process.isRunning ? -1 : process.terminationStatus, output: output, timedOut: expired)
+    }
+}
+
+/// What a program printed so far, split into lines as it arrives (on the reader's thread) and
+/// decoded from the console code page; read once the program is done.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private let codePage: Int
+    private let onLine: ((String) -> Void)?
+    private var bytes = Data()
+    private var pending = Data()
+    private var complete = false
+
+    init(codePage: Int, onLine: ((String) -> Void)?) {
+        self.codePage = codePage
+        self.onLine = onLine
+    }
+
+    func append(_ chunk: Data) {
+        lock.withLock {
+            bytes.append(chunk)
+            guard let onLine else { return }
             pending.append(chunk)
+            // A line feed byte is never part of a multi-byte character in the code pages Windows
+            // consoles use, so lines can be cut before decoding.
             while let newline = pending.firstIndex(of: 10) {
                 var line = pending[pending.startIndex..<newline]
                 if line.last == 13 { line = line.dropLast() }
-                onLine(String(decoding: line, as: UTF8.self))
+                onLine(ConsoleText.decode(Data(line), codePage: codePage))
                 pending = Data(pending[pending.index(after: newline)...])
             }
         }
-        if let onLine, !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
-        exited.wait()
-        watchdog.cancel()
-        return CommandOutput(exitCode: process.terminationStatus, output: String(decoding: output, as: UTF8.self), timedOut: expired.isSet)
+    }
+
+    func finish() {
+        lock.withLock {
+            if let onLine, !pending.isEmpty { onLine(ConsoleText.decode(pending, codePage: codePage)) }
+            pending = Data()
+            complete = true
+        }
+    }
+
+    func result() -> (String, Bool) {
+        lock.withLock { (ConsoleText.decode(bytes, codePage: codePage), complete) }
     }
 }
 

@@ -1,5 +1,8 @@
 import FarmProtocol
 import Foundation
+#if os(Windows)
+import WinSDK
+#endif
 
 /// Where the agent's Windows paths and "this machine's" address really are.
 ///
@@ -12,19 +15,26 @@ public struct HostEnvironment: Sendable {
     public let root: String
     /// The address this server's own services listen on.
     public let localAddress: String
+    /// The code page console programs (sc.exe, reg.exe, iisreset.exe) write in: the OEM code page
+    /// of the server's language (437 on an English server, 850 German, 936 Chinese…).
+    public let consoleCodePage: Int
 
-    public init(root: String, localAddress: String) {
+    public init(root: String, localAddress: String, consoleCodePage: Int = 437) {
         self.root = root
         self.localAddress = localAddress
+        self.consoleCodePage = consoleCodePage
     }
 
     public static func current() -> HostEnvironment {
         #if os(Windows)
-        return HostEnvironment(root: "", localAddress: "127.0.0.1")
+        // The console's output code page when there is a console, otherwise the system's OEM one.
+        let console = Int(GetConsoleOutputCP())
+        return HostEnvironment(root: "", localAddress: "127.0.0.1", consoleCodePage: console != 0 ? console : Int(GetOEMCP()))
         #else
         let environment = ProcessInfo.processInfo.environment
         return HostEnvironment(root: environment["OSFARM_SIM_ROOT"] ?? "/nonexistent-windows-root",
-                               localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1")
+                               localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1",
+                               consoleCodePage: environment["OSFARM_SIM_CODEPAGE"].flatMap { Int($0) } ?? 437)
         #endif
     }
 

@@ -17,7 +17,10 @@ public struct ServiceControl: Sendable {
         seconds < 1 ? 0.1 : seconds < 5 ? 0.25 : 0.5
     }
 
-    private static let notInstalled = 1060
+    // Win32 errors sc.exe reports (Microsoft, "System Error Codes (1000-1299)").
+    private static let notInstalled = 1060  // ERROR_SERVICE_DOES_NOT_EXIST
+    private static let notStarted = 1062  // ERROR_SERVICE_NOT_ACTIVE
+    private static let alreadyRunning = 1056  // ERROR_SERVICE_ALREADY_RUNNING
 
     /// The service as it is, or nil when it is not installed.
     public func status(_ name: String) throws(AgentError) -> ServiceStatus? {
@@ -32,7 +35,7 @@ public struct ServiceControl: Sendable {
     /// not installed.
     public func query(_ name: String) throws(AgentError) -> ServiceControlOutput.Status? {
         let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
-        if query.exitCode != 0, ServiceControlOutput.parseFailure(query.output)?.code == Self.notInstalled { return nil }
+        if ServiceControlOutput.parseFailure(query.output, exitCode: query.exitCode)?.code == Self.notInstalled { return nil }
         guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
         return try ServiceControlOutput.parseStatus(query.output)
     }
@@ -56,7 +59,7 @@ public struct ServiceControl: Sendable {
         var reported: ServiceControlOutput.Status?
         if status.state != .stopPending {
             let result = try runner.run(WindowsLocations.serviceControl, ["stop", name])
-            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1062 {
+            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code != Self.notStarted {
                 throw failure("sc.exe stop \"\(name)\"", result)
             }
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
@@ -78,7 +81,7 @@ public struct ServiceControl: Sendable {
         var reported: ServiceControlOutput.Status?
         if status.state != .startPending {
             let result = try runner.run(WindowsLocations.serviceControl, ["start", name])
-            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output)?.code != 1056 {
+            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code != Self.alreadyRunning {
                 throw failure("sc.exe start \"\(name)\"", result)
             }
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
@@ -121,7 +124,7 @@ public struct ServiceControl: Sendable {
     }
 
     func failure(_ command: String, _ result: CommandOutput) -> AgentError {
-        if let failure = ServiceControlOutput.parseFailure(result.output) {
+        if let failure = ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode) {
             return AgentError(.operationFailed, "\(command) failed with error \(failure.code): \(failure.message)")
         }
         return AgentError(.operationFailed, "\(command) exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))")

@@ -76,6 +76,7 @@ struct ConfigurationToolEmulator {
             throw Failure(message: "Unable to update machine.config: the file is being used by another process.")
         }
         if let injected = state.faults.configurationToolFailure { throw Failure(message: injected) }
+        if let seconds = state.faults.configurationToolOrphanSeconds { leaveOrphan(seconds: seconds, out: out) }
         if names == ["/generatetemplates"] {
             try generateTemplates()
             out("Templates written to \(install)\\docs\r\n")
@@ -189,6 +190,28 @@ struct ConfigurationToolEmulator {
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
         try? handle.write(contentsOf: Data(line.utf8))
+    }
+}
+
+extension ConfigurationToolEmulator {
+    /// The injected fault: a helper started with the tool's output (so it holds the pipe) in the
+    /// tool's process group, then the tool itself waiting as long (a run that hangs). The helper
+    /// writes its pid to `configuration-tool-helper.pid` and `helpers.pid` (for farm down).
+    func leaveOrphan(seconds: Double, out: (String) -> Void) {
+        out("Starting the Configuration Tool's helper...\r\n")
+        let pidFile = serverDirectory + "/configuration-tool-helper.pid"
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        if let pid = try? Tool.spawn(binary, ["hold-pipe", "--seconds", String(seconds), "--pid-file", pidFile], stdout: 1, stderr: 2, ownGroup: false),
+            let handle = FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid") ?? {
+                FileManager.default.createFile(atPath: serverDirectory + "/helpers.pid", contents: nil)
+                return FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid")
+            }()
+        {
+            _ = try? handle.seekToEnd()
+            try? handle.write(contentsOf: Data("\(pid)\n".utf8))
+            try? handle.close()
+        }
+        Thread.sleep(forTimeInterval: seconds)
     }
 }
 

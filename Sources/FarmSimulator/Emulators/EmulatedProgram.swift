@@ -15,18 +15,24 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
         return allCases.first { $0.rawValue.caseInsensitiveCompare(base) == .orderedSame }
     }
 
-    /// Runs the emulation; returns the exit code. Output goes to `out` (CRLF line ends, as on Windows).
-    public func run(argv0: String, arguments: [String], out: (String) -> Void) -> Int32 {
+    /// Runs the emulation; returns the exit code. Output goes to `write` as the real program sends
+    /// it down a pipe: CRLF line ends, encoded in the server's OEM code page.
+    public func run(argv0: String, arguments: [String], write: @escaping (Data) -> Void) -> Int32 {
         guard let server = Self.serverDirectory(of: argv0) else {
-            out("osfarm-sim: \(rawValue) must be started from inside a simulated server's C: tree\r\n")
+            write(Data("osfarm-sim: \(rawValue) must be started from inside a simulated server's C: tree\r\n".utf8))
             return 1
         }
         let store = StateStore(serverDirectory: server)
+        var codePage = DisplayLanguage.english.oemCodePage
+        let out: (String) -> Void = { write(OEMEncoding.encode($0, codePage: codePage)) }
         do {
+            let language = try store.read().language
+            codePage = language.oemCodePage
+            let text = ToolText.of(language)
             switch self {
-            case .serviceControl: return try ServiceControlEmulator(store: store).run(arguments, out: out)
-            case .iisReset: return try IISResetEmulator(store: store).run(arguments, out: out)
-            case .registry: return try RegistryEmulator(store: store).run(arguments, out: out)
+            case .serviceControl: return try ServiceControlEmulator(store: store, text: text).run(arguments, out: out)
+            case .iisReset: return try IISResetEmulator(store: store, text: text).run(arguments, out: out)
+            case .registry: return try RegistryEmulator(store: store, text: text).run(arguments, out: out)
             case .configurationTool: return try ConfigurationToolEmulator(store: store, serverDirectory: server).run(arguments, out: out)
             }
         } catch {

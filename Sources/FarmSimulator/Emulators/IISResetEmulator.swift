@@ -1,14 +1,16 @@
 import FarmProtocol
 import Foundation
 
-/// `iisreset.exe /stop | /start | /status`: stops or starts W3SVC and WAS and says so as the real one does.
+/// `iisreset.exe /stop | /start | /status`: stops or starts W3SVC and WAS and says so as the real
+/// one does, in the server's display language.
 struct IISResetEmulator {
     let store: StateStore
+    let text: ToolText
 
     func run(_ arguments: [String], out: (String) -> Void) throws -> Int32 {
         switch arguments.first?.lowercased() {
         case "/stop":
-            out("\r\nAttempting stop...\r\n")
+            out("\r\n\(text.iisAttemptingStop)\r\n")
             let delay = try store.update { $0.delay($0.profile.iisSeconds) }
             SimulatedDelay.record("iisreset /stop", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
@@ -21,10 +23,10 @@ struct IISResetEmulator {
                     state.services[index].pendingUntil = nil
                 }
             }
-            out("Internet services successfully stopped\r\n")
+            out(text.iisStopped + "\r\n")
             return 0
         case "/start":
-            out("\r\nAttempting start...\r\n")
+            out("\r\n\(text.iisAttemptingStart)\r\n")
             let delay = try store.update { $0.delay($0.profile.iisSeconds) }
             SimulatedDelay.record("iisreset /start", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
@@ -37,13 +39,13 @@ struct IISResetEmulator {
                     state.services[index].pendingUntil = nil
                 }
             }
-            out("Internet services successfully started\r\n")
+            out(text.iisStarted + "\r\n")
             return 0
         case "/status":
             let state = try store.read()
             for name in ["WAS", "W3SVC"] {
                 guard let service = state.service(name) else { continue }
-                out("Status for \(service.displayName) ( \(service.name) ) : \(service.state == .running ? "Running" : "Stopped")\r\n")
+                out(ToolText.fill(text.iisStatus, service.displayName, service.name, service.state == .running ? text.iisRunning : text.iisStopped2) + "\r\n")
             }
             return 0
         default:

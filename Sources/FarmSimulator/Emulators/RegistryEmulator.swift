@@ -1,10 +1,15 @@
 import Foundation
 
-/// `reg.exe query KEY [/v NAME | /ve]` over the simulated registry.
+/// `reg.exe query KEY [/v NAME | /ve]` over the simulated registry, naming the default value and
+/// reporting errors in the server's display language. Exit 0 when found, 1 otherwise (reg.exe's
+/// documented exit codes).
 struct RegistryEmulator {
     let store: StateStore
+    let text: ToolText
 
-    static let notFound = "ERROR: The system was unable to find the specified registry key or value.\r\n"
+    /// The name the simulated registry stores a key's default value under (reg.exe prints it in
+    /// the display language).
+    static let defaultValue = "(Default)"
 
     static func canonicalKey(_ key: String) -> String {
         let abbreviations = ["HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT", "HKU": "HKEY_USERS"]
@@ -15,26 +20,29 @@ struct RegistryEmulator {
 
     func run(_ arguments: [String], out: (String) -> Void) throws -> Int32 {
         guard arguments.count >= 2, arguments[0].lowercased() == "query" else {
-            out("ERROR: Invalid syntax.\r\nType \"REG /?\" for usage.\r\n")
+            out(text.registrySyntax + "\r\n")
             return 1
         }
         let key = Self.canonicalKey(arguments[1])
         var only: String?
         if arguments.count == 4, arguments[2].lowercased() == "/v" { only = arguments[3] }
-        if arguments.count == 3, arguments[2].lowercased() == "/ve" { only = "(Default)" }
+        if arguments.count == 3, arguments[2].lowercased() == "/ve" { only = Self.defaultValue }
         let state = try store.read()
         guard let entry = state.registry.first(where: { $0.key.caseInsensitiveCompare(key) == .orderedSame }) else {
-            out(Self.notFound)
+            out(text.registryNotFound + "\r\n")
             return 1
         }
-        let values = entry.value.filter { only == nil || $0.name.caseInsensitiveCompare(only!) == .orderedSame }
+        let values = entry.value.filter { value in only.map { value.name.caseInsensitiveCompare($0) == .orderedSame } ?? true }
         guard !values.isEmpty || only == nil else {
-            out(Self.notFound)
+            out(text.registryNotFound + "\r\n")
             return 1
         }
-        var text = "\r\n\(entry.key)\r\n"
-        for value in values { text += "    \(value.name)    \(value.type)    \(value.data)\r\n" }
-        out(text + "\r\n")
+        var lines = "\r\n\(entry.key)\r\n"
+        for value in values {
+            let name = value.name == Self.defaultValue ? text.defaultValueName : value.name
+            lines += "    \(name)    \(value.type)    \(value.data)\r\n"
+        }
+        out(lines + "\r\n")
         return 0
     }
 }

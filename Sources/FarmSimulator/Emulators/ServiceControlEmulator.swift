@@ -2,57 +2,52 @@ import FarmProtocol
 import Foundation
 
 /// `sc.exe`: query, queryex, qc, stop, start, config, getkeyname, getdisplayname, with the real
-/// program's output layout, Win32 error numbers and exit codes (fixtures in Tests/FarmAgentTests/Fixtures/windows).
+/// program's output layout, Win32 error numbers and exit codes (fixtures in Tests/Fixtures/windows),
+/// its labels and messages in the server's display language.
 struct ServiceControlEmulator {
     let store: StateStore
+    let text: ToolText
 
-    static let messages: [Int: String] = [
-        1053: "The service did not respond to the start or control request in a timely fashion.",
-        1056: "An instance of the service is already running.",
-        1058: "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.",
-        1060: "The specified service does not exist as an installed service.",
-        1061: "The service cannot accept control messages at this time.",
-        1062: "The service has not been started.",
-    ]
-
-    static func failure(_ function: String, _ code: Int) -> String {
-        "[SC] \(function) FAILED \(code):\r\n\r\n\(messages[code] ?? "Error \(code).")\r\n\r\n"
+    /// The error report: header with the function and the Win32 error, then the system message.
+    func failure(_ function: String, _ code: Int) -> String {
+        ToolText.fill(text.failureHeader, function, String(code)) + "\r\n\r\n\(text.messages[code] ?? "Error \(code).")\r\n\r\n"
     }
 
     func run(_ arguments: [String], out: (String) -> Void) throws -> Int32 {
+        let text = self.text
         guard let command = arguments.first?.lowercased(), arguments.count >= 2 else { return usage(out) }
         let name = arguments[1]
         switch command {
         case "query", "queryex":
             return try store.update { state in
                 guard let service = state.service(name) else {
-                    out(Self.failure("EnumQueryServicesStatus:OpenService", 1060))
+                    out(failure("EnumQueryServicesStatus:OpenService", 1060))
                     return 1060
                 }
-                out(Self.statusBlock(service, extended: command == "queryex"))
+                out(Self.statusBlock(service, extended: command == "queryex", text: text))
                 return 0
             }
         case "qc":
             return try store.update { state in
                 guard let service = state.service(name) else {
-                    out(Self.failure("OpenService", 1060))
+                    out(failure("OpenService", 1060))
                     return 1060
                 }
-                out(Self.configurationBlock(service))
+                out(Self.configurationBlock(service, text: text))
                 return 0
             }
         case "stop":
             return try store.update { state in
                 guard let index = state.serviceIndex(name) else {
-                    out(Self.failure("OpenService", 1060))
+                    out(failure("OpenService", 1060))
                     return 1060
                 }
                 switch state.services[index].state {
                 case .stopped:
-                    out(Self.failure("ControlService", 1062))
+                    out(failure("ControlService", 1062))
                     return 1062
                 case .stopPending, .startPending:
-                    out(Self.failure("ControlService", 1061))
+                    out(failure("ControlService", 1061))
                     return 1061
                 default:
                     let stuck = state.faults.stuckStopping.contains { $0.caseInsensitiveCompare(state.services[index].name) == .orderedSame }
@@ -62,23 +57,23 @@ struct ServiceControlEmulator {
                     if !stuck {
                         SimulatedDelay.record("stop \(name)", seconds: state.delay(state.profile.stopSeconds), serverDirectory: store.serverDirectory)
                     }
-                    out(Self.statusBlock(state.services[index], extended: false, afterControl: true))
+                    out(Self.statusBlock(state.services[index], extended: false, afterControl: true, text: text))
                     return 0
                 }
             }
         case "start":
             let (code, delay) = try store.update { state -> (Int32, Double) in
                 guard let index = state.serviceIndex(name) else {
-                    out(Self.failure("OpenService", 1060))
+                    out(failure("OpenService", 1060))
                     return (1060, 0)
                 }
                 let service = state.services[index]
                 if service.startType == .disabled {
-                    out(Self.failure("StartService", 1058))
+                    out(failure("StartService", 1058))
                     return (1058, 0)
                 }
                 if service.state != .stopped {
-                    out(Self.failure("StartService", 1056))
+                    out(failure("StartService", 1056))
                     return (1056, 0)
                 }
                 if state.faults.failingStart.contains(where: { $0.caseInsensitiveCompare(service.name) == .orderedSame }) {
@@ -94,13 +89,13 @@ struct ServiceControlEmulator {
                     SimulatedDelay.record("initialise \(service.name)", start: now + starting,
                                           seconds: state.delay(state.profile.initialisationSeconds), serverDirectory: store.serverDirectory)
                 }
-                out(Self.statusBlock(state.services[index], extended: true, afterControl: true))
+                out(Self.statusBlock(state.services[index], extended: true, afterControl: true, text: text))
                 return (0, 0)
             }
             if code == 1053 {
                 SimulatedDelay.record("start \(name) (fails, 1053)", seconds: delay, serverDirectory: store.serverDirectory)
                 Thread.sleep(forTimeInterval: delay)
-                out(Self.failure("StartService", 1053))
+                out(failure("StartService", 1053))
             }
             return code
         case "config":
@@ -109,11 +104,11 @@ struct ServiceControlEmulator {
             else { return usage(out) }
             return try store.update { state in
                 guard let index = state.serviceIndex(name) else {
-                    out(Self.failure("OpenService", 1060))
+                    out(failure("OpenService", 1060))
                     return 1060
                 }
                 state.services[index].startType = type
-                out("[SC] ChangeServiceConfig SUCCESS\r\n")
+                out(ToolText.fill(text.success, "ChangeServiceConfig") + "\r\n")
                 return 0
             }
         case "getkeyname", "getdisplayname":
@@ -122,10 +117,10 @@ struct ServiceControlEmulator {
                 guard let service = state.services.first(where: {
                     (byDisplay ? $0.displayName : $0.name).caseInsensitiveCompare(name) == .orderedSame
                 }) else {
-                    out(Self.failure(byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName", 1060))
+                    out(failure(byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName", 1060))
                     return 1060
                 }
-                out("[SC] \(byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName") SUCCESS\r\nName = \(byDisplay ? service.name : service.displayName)\r\n")
+                out(ToolText.fill(text.success, byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName") + "\r\nName = \(byDisplay ? service.name : service.displayName)\r\n")
                 return 0
             }
         default:
@@ -140,52 +135,61 @@ struct ServiceControlEmulator {
 
     static func typeName(_ type: Int) -> String { type == 0x20 ? "WIN32_SHARE_PROCESS" : "WIN32_OWN_PROCESS" }
 
+    /// `        LABEL              : value`: the label padded to sc.exe's column (19), or followed by
+    /// one space when it is longer.
+    static func field(_ label: String, _ value: String) -> String {
+        "        " + label + String(repeating: " ", count: max(1, 19 - label.count)) + ": " + value
+    }
+
     /// The block `sc query`/`queryex` prints (and `sc stop`/`start` after a control).
-    static func statusBlock(_ service: SimulatedService, extended: Bool, afterControl: Bool = false) -> String {
+    static func statusBlock(_ service: SimulatedService, extended: Bool, afterControl: Bool = false, text: ToolText) -> String {
+        let label = text.statusLabels
         var lines = [
             "",
-            "SERVICE_NAME: \(service.name) ",
-            "        TYPE               : \(String(format: "%x", service.type))  \(typeName(service.type))  ",
-            "        STATE              : \(service.state.code)  \(service.state.rawValue) ",
+            "\(label[0]): \(service.name) ",
+            field(label[1], "\(String(format: "%x", service.type))  \(text.word(typeName(service.type)))  "),
+            field(label[2], "\(service.state.code)  \(text.word(service.state.rawValue)) "),
         ]
+        func flags(_ words: [String]) -> String { "                                (" + words.map(text.word).joined(separator: ", ") + ")" }
         switch service.state {
-        case .running: lines.append("                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)")
-        case .stopPending, .startPending: lines.append("                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)")
+        case .running: lines.append(flags(["STOPPABLE", "NOT_PAUSABLE", "ACCEPTS_SHUTDOWN"]))
+        case .stopPending, .startPending: lines.append(flags(["NOT_STOPPABLE", "NOT_PAUSABLE", "IGNORES_SHUTDOWN"]))
         default: break
         }
         let pending = service.state == .stopPending || service.state == .startPending
         lines += [
-            "        WIN32_EXIT_CODE    : 0  (0x0)",
-            "        SERVICE_EXIT_CODE  : 0  (0x0)",
-            "        CHECKPOINT         : \(pending ? "0x1" : "0x0")",
-            "        WAIT_HINT          : \(pending ? "0x7d0" : "0x0")",
+            field(label[3], "0  (0x0)"),
+            field(label[4], "0  (0x0)"),
+            field(label[5], pending ? "0x1" : "0x0"),
+            field(label[6], pending ? "0x7d0" : "0x0"),
         ]
         if extended || (afterControl && service.state == .startPending) {
-            lines.append("        PID                : \(service.processID ?? 0)")
-            lines.append("        FLAGS              : ")
+            lines.append(field(label[7], "\(service.processID ?? 0)"))
+            lines.append(field(label[8], ""))
         }
         if !afterControl || service.state != .startPending { lines.append("") }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     /// What `sc qc` prints.
-    static func configurationBlock(_ service: SimulatedService) -> String {
+    static func configurationBlock(_ service: SimulatedService, text: ToolText) -> String {
+        let label = text.configurationLabels
         let dependencies = service.name == "W3SVC" ? ["WAS", "HTTP"] : []
         var lines = [
-            "[SC] QueryServiceConfig SUCCESS",
+            ToolText.fill(text.success, "QueryServiceConfig"),
             "",
-            "SERVICE_NAME: \(service.name)",
-            "        TYPE               : \(String(format: "%x", service.type))  \(typeName(service.type))",
-            "        START_TYPE         : \(service.startType.code)   \(service.startType.rawValue)",
-            "        ERROR_CONTROL      : 1   NORMAL",
-            "        BINARY_PATH_NAME   : \(service.binaryPath)",
-            "        LOAD_ORDER_GROUP   : ",
-            "        TAG                : 0",
-            "        DISPLAY_NAME       : \(service.displayName)",
-            "        DEPENDENCIES       : \(dependencies.first ?? "")",
+            "\(label[0]): \(service.name)",
+            field(label[1], "\(String(format: "%x", service.type))  \(text.word(typeName(service.type)))"),
+            field(label[2], "\(service.startType.code)   \(text.word(service.startType.rawValue))"),
+            field(label[3], "1   \(text.word("NORMAL"))"),
+            field(label[4], service.binaryPath),
+            field(label[5], ""),
+            field(label[6], "0"),
+            field(label[7], service.displayName),
+            field(label[8], dependencies.first ?? ""),
         ]
-        for dependency in dependencies.dropFirst() { lines.append("                           : \(dependency)") }
-        lines.append("        SERVICE_START_NAME : LocalSystem")
+        for dependency in dependencies.dropFirst() { lines.append(String(repeating: " ", count: 27) + ": " + dependency) }
+        lines.append(field(label[9], "LocalSystem"))
         lines.append("")
         return lines.joined(separator: "\r\n") + "\r\n"
     }

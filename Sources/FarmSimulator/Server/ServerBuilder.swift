@@ -26,6 +26,14 @@ public struct ServerBuilder {
     public var hosts: [(name: String, address: String)] = []
     /// The databases use Windows (integrated) authentication.
     public var windowsAuthentication = false
+    /// The display language its programs print in.
+    public var language: DisplayLanguage = .english
+    /// The shell its sshd runs a session's command with.
+    public var defaultShell: DefaultShell = .commandPrompt
+    /// The agent binary installed at C:\Program Files\osfarm\osfarm-agent.exe (nil: none).
+    public var agentBinary: String?
+    /// Copy the agent instead of linking it, so an agent update on this server replaces only its copy.
+    public var copyAgent = false
 
     /// Maps a Windows path to this server's folder, as the agent does with OSFARM_SIM_ROOT.
     public static func localPath(_ windowsPath: String, serverDirectory: String) -> String {
@@ -47,7 +55,21 @@ public struct ServerBuilder {
         try write("", #"C:\Windows\Temp\ConfigurationTool.log"#)
         try write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<configuration>\r\n  <configSections />\r\n</configuration>\r\n",
                   #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)
-        try manager.createDirectory(atPath: local(#"C:\ProgramData"#), withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: local(#"C:\ProgramData\ssh"#), withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: local(#"C:\Users\Administrator"#), withIntermediateDirectories: true)
+        // The shells exist as files (cmd.exe's quote rule asks whether a quoted name is an
+        // executable file); Win32-OpenSSH's emulated session stands in for running them.
+        for shell in DefaultShell.allCases { try write("", shell.path) }
+        if let agentBinary {
+            let target = local(WindowsAgentInstall.path)
+            try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? manager.removeItem(atPath: target)
+            if copyAgent {
+                try manager.copyItem(atPath: agentBinary, toPath: target)
+            } else {
+                try manager.createSymbolicLink(atPath: target, withDestinationPath: agentBinary)
+            }
+        }
         var hostsFile = "# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n# This is a sample HOSTS file used by Microsoft TCP/IP for Windows.\r\n#\r\n"
         for entry in hosts { hostsFile += "\(entry.address)\t\(entry.name)\r\n" }
         try write(hostsFile, WindowsHostsFile.path)
@@ -105,8 +127,15 @@ public struct ServerBuilder {
                 .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#),
             ]
         }
+        // Where Windows keeps the console code pages (read by nothing in osfarm; there for fidelity).
+        registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Nls\CodePage"#] = [
+            .init(name: "OEMCP", type: "REG_SZ", data: String(language.oemCodePage)),
+        ]
+        if defaultShell != .commandPrompt {
+            registry[DefaultShell.registryKey] = [.init(name: DefaultShell.registryValue, type: "REG_SZ", data: defaultShell.path)]
+        }
         return ServerState(name: name, role: role, address: address, profile: profile, services: services, registry: registry,
-                           faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID)
+                           faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID, language: language)
     }
 
     /// A server.hsconf with every section of a SQL Server farm, comments, an escaped `&amp;` and

@@ -28,6 +28,9 @@ public struct InjectedFaults: Codable, Sendable, Equatable {
     public var configurationToolFailure: String?
     /// Every delay multiplied by this.
     public var slowdown: Double = 1
+    /// When set, the Configuration Tool starts a helper that keeps its output open for this many
+    /// seconds and then waits that long itself (a tool whose child outlives the agent's deadline).
+    public var configurationToolOrphanSeconds: Double?
 
     public init() {}
 }
@@ -52,6 +55,8 @@ public struct ServerState: Codable, Sendable {
     public var faults: InjectedFaults
     public var lastConfigurationTool: ConfigurationToolRecord?
     public var nextProcessID: Int
+    /// The display language its programs print in (and so their OEM code page).
+    public var language: DisplayLanguage
 
     public struct RegistryValue: Codable, Sendable, Equatable {
         public var name: String

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The Windows display language of a simulated server: it decides the labels and messages its
+/// sc.exe, reg.exe, iisreset.exe and cmd.exe print, and the OEM code page they print them in
+/// (Tests/Fixtures/windows/SOURCES.md says where each comes from).
+public enum DisplayLanguage: String, Codable, CaseIterable, Sendable {
+    case english = "en-US"
+    case german = "de-DE"
+    case french = "fr-FR"
+    case spanish = "es-ES"
+    case portuguese = "pt-BR"
+    case chinese = "zh-CN"
+    /// Windows' base pseudo-locale: every label and message rewritten, for testing.
+    case pseudo = "qps-ploc"
+
+    /// The OEM code page console programs write in (Microsoft's locale tables: LOCALE_IDEFAULTCODEPAGE).
+    public var oemCodePage: Int {
+        switch self {
+        case .english: return 437
+        case .german, .french, .spanish, .portuguese: return 850
+        case .chinese: return 936
+        // Not found in a public source for qps-ploc; 852 holds every letter the rewrite uses.
+        case .pseudo: return 852
+        }
+    }
+
+    /// Accepts the tag in any letter case (`de-de`, `DE-DE`).
+    public init?(tag: String) {
+        guard let match = Self.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(tag) == .orderedSame }) else { return nil }
+        self = match
+    }
+}
