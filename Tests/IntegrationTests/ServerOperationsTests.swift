@@ -105,6 +105,28 @@ final class ServerOperationsTests: XCTestCase {
         await session.close()
     }
 
+    func testAStopWhileAServiceIsStartingWaitsOutError1061() async throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        let scheduler = "OutSystems Scheduler Service"
+        // The Scheduler is still starting (START_PENDING for two more seconds): sc.exe stop answers
+        // 1061 until it runs, as ControlService does.
+        try farm.store("fe1").update { state in
+            let index = state.serviceIndex(scheduler)!
+            state.services[index].state = .startPending
+            state.services[index].pendingUntil = Date().timeIntervalSince1970 + 2
+        }
+        let session = try await farm.session("fe1")
+        var events: [String] = []
+        guard case let .services(_, report) = try await perform(session, .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 20)),
+                                                                events: { events.append($0.message) })
+        else { return XCTFail() }
+        XCTAssertEqual(report.services.first { $0.name == scheduler }?.state, .stopped)
+        XCTAssertTrue(events.contains { $0.contains("error 1061") }, "\(events)")
+        XCTAssertEqual(try farm.status().servers.first { $0.name == "fe1" }?.services.first { $0.name == scheduler }?.state, .stopped)
+        await session.close()
+    }
+
     func testAFailingStartReportsError1053() async throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }

@@ -21,6 +21,9 @@ public struct ServiceControl: Sendable {
     private static let notInstalled = 1060  // ERROR_SERVICE_DOES_NOT_EXIST
     private static let notStarted = 1062  // ERROR_SERVICE_NOT_ACTIVE
     private static let alreadyRunning = 1056  // ERROR_SERVICE_ALREADY_RUNNING
+    /// ERROR_SERVICE_CANNOT_ACCEPT_CTRL: the service is START_PENDING or STOP_PENDING and takes no
+    /// control now (Microsoft Learn, ControlService function). It is waited on, not fatal.
+    private static let cannotAcceptControl = 1061
 
     /// The service as it is, or nil when it is not installed.
     public func status(_ name: String) throws(AgentError) -> ServiceStatus? {
@@ -56,16 +59,17 @@ public struct ServiceControl: Sendable {
     public func stop(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.state == .stopped { return .alreadyThere(status) }
+        let deadline = Date().addingTimeInterval(timeout)
         var reported: ServiceControlOutput.Status?
         if status.state != .stopPending {
-            let result = try runner.run(WindowsLocations.serviceControl, ["stop", name])
+            let result = try control("stop", name, deadline: deadline, progress: progress)
             if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code != Self.notStarted {
                 throw failure("sc.exe stop \"\(name)\"", result)
             }
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("stopping \(name)")
         }
-        let final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType, reported: reported)
+        let final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
         progress("\(name) stopped")
         return .changed(final)
     }
@@ -78,18 +82,40 @@ public struct ServiceControl: Sendable {
         if status.state == .stopPending {
             _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
         }
+        let deadline = Date().addingTimeInterval(timeout)
         var reported: ServiceControlOutput.Status?
         if status.state != .startPending {
-            let result = try runner.run(WindowsLocations.serviceControl, ["start", name])
+            let result = try control("start", name, deadline: deadline, progress: progress)
             if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code != Self.alreadyRunning {
                 throw failure("sc.exe start \"\(name)\"", result)
             }
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("starting \(name)")
         }
-        let final = try wait(name, for: .running, timeout: timeout, startType: status.startType, reported: reported)
+        let final = try wait(name, for: .running, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
         progress("\(name) running")
         return .changed(final)
+    }
+
+    /// `sc stop` or `sc start`; while the service answers 1061 (pending, it takes no control now),
+    /// waits for it to leave its pending state and asks again, until `deadline`.
+    private func control(_ verb: String, _ name: String, deadline: Date, progress: (String) -> Void) throws(AgentError) -> CommandOutput {
+        let started = Date()
+        var said = false
+        while true {
+            let result = try runner.run(WindowsLocations.serviceControl, [verb, name])
+            guard result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code == Self.cannotAcceptControl else {
+                return result
+            }
+            if !said {
+                progress("\(name) cannot take a \(verb) request while it is pending (error 1061); waiting")
+                said = true
+            }
+            guard Date() < deadline else {
+                throw AgentError(.timedOut, "\(name) still refused \(verb) with error 1061 (pending) at its deadline")
+            }
+            Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
+        }
     }
 
     /// Changes the start type (`sc config NAME start= WORD`).

@@ -195,8 +195,9 @@ public struct DatabaseMove: Sendable {
     /// part-way is carried on by the same command; a finished one is not run twice.
     public static func rollback(runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
                                 interaction: RunInteraction) async throws -> Result {
-        let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback")
+        let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback", strictRecord: false)
         let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
+        if let warning = run.warning { interaction.makeObserver([]).note("osfarm: \(warning); the rollback uses the journal's record") }
         let state = RunState(entries: run.entries)
         guard state.lifecycle.allowsRollback else {
             throw UsageProblem("run \(runID) is already rolled back; a second rollback would mean a second outage for nothing")
@@ -266,13 +267,16 @@ struct LockedRun {
     let entries: [JournalEntry]
     let inventory: Inventory
     let servers: [ServerEntry]
+    /// Set when run.json disagrees with the journal and `strictRecord` was false.
+    let warning: String?
 
-    static func open(runID: String, stateDirectory: String, command: String) throws -> LockedRun {
-        let (_, first, _) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: false)
-        let (inventory, servers) = try DatabaseMove.serversOf(first)
+    static func open(runID: String, stateDirectory: String, command: String, strictRecord: Bool = true) throws -> LockedRun {
+        let first = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: false, strictRecord: strictRecord)
+        let (inventory, servers) = try DatabaseMove.serversOf(first.record)
         let lock = try FarmLock.acquire(farm: inventory.servers, stateDirectory: stateDirectory, runID: runID, command: command)
-        let (journal, record, entries) = try RunJournal.open(runID: runID, stateDirectory: stateDirectory)
-        return LockedRun(lock: lock, journal: journal, record: record, entries: entries, inventory: inventory, servers: servers)
+        let opened = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: true, strictRecord: strictRecord)
+        return LockedRun(lock: lock, journal: opened.journal, record: opened.record, entries: opened.entries, inventory: inventory,
+                         servers: servers, warning: opened.warning)
     }
 }
 

@@ -136,12 +136,19 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
     /// writing, a torn last line (a crash in the middle of a write) is cut back to the last newline
     /// first; a reader leaves the files alone.
     public static func open(runID: String, stateDirectory: String, forWriting: Bool = true) throws -> (RunJournal, RunRecord, [JournalEntry]) {
+        let opened = try open(runID: runID, stateDirectory: stateDirectory, forWriting: forWriting, strictRecord: true)
+        return (opened.journal, opened.record, opened.entries)
+    }
+
+    /// As `open`; with `strictRecord` false, a run.json that disagrees with the journal is not an
+    /// error but a warning (what a rollback wants: its way back must not depend on that file).
+    public static func open(runID: String, stateDirectory: String, forWriting: Bool, strictRecord: Bool)
+        throws -> (journal: RunJournal, record: RunRecord, entries: [JournalEntry], warning: String?)
+    {
         guard isRunID(runID) else { throw RunError.unknownRun(runID, stateDirectory) }
         let directory = stateDirectory + "/" + runID
-        guard let data = FileManager.default.contents(atPath: directory + "/run.json") else {
-            if FileManager.default.fileExists(atPath: directory + "/journal.jsonl") {
-                throw RunError.damaged(directory + "/run.json", "missing, though the run has a journal")
-            }
+        let data = FileManager.default.contents(atPath: directory + "/run.json")
+        guard data != nil || FileManager.default.fileExists(atPath: directory + "/journal.jsonl") else {
             throw RunError.unknownRun(runID, stateDirectory)
         }
         let journal = RunJournal(directory: directory)
@@ -150,9 +157,16 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
         guard let first = entries.first, first.event == .created, let record = first.record else {
             throw RunError.emptyJournal(journal.journalPath)
         }
-        try RecordComparison.check(runJSON: data, against: record, digest: first.recordSHA256, path: directory + "/run.json")
+        var warning: String?
+        do {
+            guard let data else { throw RunError.damaged(directory + "/run.json", "missing, though the run has a journal") }
+            try RecordComparison.check(runJSON: data, against: record, digest: first.recordSHA256, path: directory + "/run.json")
+        } catch {
+            if strictRecord { throw error }
+            warning = "\(error)"
+        }
         if forWriting { try journal.openJournal() }
-        return (journal, record, entries)
+        return (journal, record, entries, warning)
     }
 
     static func isRunID(_ text: String) -> Bool {
@@ -353,7 +367,7 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
         case let .damaged(path, reason): return "\(path): \(reason)"
         case let .emptyJournal(path):
             return "\(path) is empty or lost its first entry: osfarm cannot tell what this run did, so it will not guess. Check the servers with 'osfarm services status' and 'osfarm check'"
-        case let .recordMismatch(path, detail): return "\(path): \(detail); refusing to use it (the journal's record is the run's)"
+        case let .recordMismatch(path, detail): return "\(path): \(detail) (the journal's first entry is the run's record; run.json was changed after the run started)"
         case let .journalWrite(path, reason): return "cannot write the journal \(path): \(reason)"
         }
     }

@@ -1,0 +1,198 @@
+import FarmController
+import FarmProtocol
+@testable import FarmSimulator
+import Foundation
+import XCTest
+
+/// One farm, one run, at both ends; SIGTERM; a run's lifecycle; the record fixed in the journal;
+/// a lost server: the CLI against simulated farms over real sshd, judged by the simulator.
+final class RunSafetyTests: XCTestCase {
+    /// `osfarm move-db run` in the background.
+    private final class BackgroundRun {
+        let process = Process()
+        let log: String
+
+        init(_ farm: TestFarm, _ extra: [String] = []) throws {
+            log = farm.directory + "/background-\(UUID().uuidString.prefix(6)).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
+            process.arguments = ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+                                 "--state-dir", farm.stateDirectory] + extra
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
+
+        /// Waits until the run's journal shows an entry that satisfies `condition`; its run id.
+        func waitFor(_ farm: TestFarm, seconds: Double = 60, _ condition: (JournalEntry) -> Bool) throws -> String {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let id = try? farm.lastRunID(), let entries = try? farm.journal(id), entries.contains(where: condition) { return id }
+                guard process.isRunning else { break }
+                usleep(20_000)
+            }
+            throw NeverGotThere(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+
+        func finish() -> (status: Int32, output: String) {
+            process.waitUntilExit()
+            return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+    }
+
+    struct NeverGotThere: Error, CustomStringConvertible {
+        var log: String
+        var description: String { "the run never got there: \(log)" }
+    }
+
+    private func assertOn(_ database: String, _ farm: TestFarm, file: StaticString = #filePath, line: UInt = #line) throws {
+        for server in try farm.status().servers {
+            XCTAssertEqual(server.database, database, server.name, file: file, line: line)
+            XCTAssertTrue(server.allRunning, "\(server.name): \(server.services)", file: file, line: line)
+        }
+    }
+
+    func testASecondRunResumeOrAnotherJumpHostIsRefusedWhileARunDrivesTheFarm() throws {
+        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        defer { farm.shutdown() }
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 8
+        try farm.inject(slow, on: "fe1")
+        let first = try BackgroundRun(farm)
+        let runID = try first.waitFor(farm) { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started }
+
+        let second = try farm.moveDB("run", ["--db-restored"])
+        XCTAssertEqual(second.status, 2, second.stdout + second.stderr)
+        XCTAssertTrue(second.stderr.contains("run \(runID) (osfarm process \(first.process.processIdentifier)"), second.stderr)
+        let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resume.status, 2, resume.stdout + resume.stderr)
+        XCTAssertTrue(resume.stderr.contains("is driving this farm"), resume.stderr)
+
+        // Another jump host (its own state folder, so no shared lock): the agents refuse its changes.
+        let elsewhere = try osfarm(["services", "stop", "-i", farm.record.inventory, "--limit", "dc1"])
+        XCTAssertNotEqual(elsewhere.status, 0, elsewhere.stdout)
+        XCTAssertTrue((elsewhere.stdout + elsewhere.stderr).contains("run \(runID)"), elsewhere.stdout + elsewhere.stderr)
+
+        let (status, output) = first.finish()
+        XCTAssertEqual(status, 0, output)
+        try assertOn(farm.newDatabase, farm)
+    }
+
+    func testSIGTERMLetsTheStepInFlightFinishExits3AndNamesTheWayOut() throws {
+        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        defer { farm.shutdown() }
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 4
+        try farm.inject(slow, on: "fe1")
+        let run = try BackgroundRun(farm)
+        let runID = try run.waitFor(farm) { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started }
+        kill(run.process.processIdentifier, SIGTERM)
+        let (status, output) = run.finish()
+        XCTAssertEqual(status, 3, output)
+        XCTAssertTrue(output.contains("stopped by SIGTERM"), output)
+        XCTAssertTrue(output.contains("Not serving now:") && output.contains("fe2  stopped"), output)
+        XCTAssertTrue(output.contains("osfarm resume \(runID)") && output.contains("osfarm rollback \(runID)"), output)
+        let entries = try farm.journal(runID)
+        XCTAssertTrue(entries.contains { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished }, "the step in flight finished")
+        XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" }, "nothing new started")
+        let truth = Dictionary(uniqueKeysWithValues: try farm.status().servers.map { ($0.name, $0) })
+        XCTAssertEqual(truth["fe2"]?.database, farm.oldDatabase)
+
+        let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        try assertOn(farm.newDatabase, farm)
+    }
+
+    func testARolledBackRunIsNeitherResumedNorRolledBackAgain() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        var fault = FaultRequest()
+        fault.configurationToolFailure = "Service Center installation failed."
+        try farm.inject(fault, on: "fe1")
+        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 1)
+        var clear = FaultRequest()
+        clear.clear = true
+        try farm.inject(clear, on: "fe1")
+        let runID = try farm.lastRunID()
+        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
+        try assertOn(farm.oldDatabase, farm)
+
+        let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resume.status, 2, resume.stdout)
+        XCTAssertTrue(resume.stderr.contains("is rolled-back"), resume.stderr)
+        let again = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(again.status, 2, again.stdout)
+        XCTAssertTrue(again.stderr.contains("already rolled back"), again.stderr)
+        try assertOn(farm.oldDatabase, farm)
+        let runs = try osfarm(["runs", "--state-dir", farm.stateDirectory])
+        XCTAssertTrue(runs.stdout.contains("rolled-back"), runs.stdout)
+    }
+
+    func testAnEditedRunRecordIsRefusedByResumeNamingTheFieldAndRollbackStillWorks() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        var fault = FaultRequest()
+        fault.configurationToolFailure = "Service Center installation failed."
+        try farm.inject(fault, on: "fe1")
+        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 1)
+        var clear = FaultRequest()
+        clear.clear = true
+        try farm.inject(clear, on: "fe1")
+        let runID = try farm.lastRunID()
+        let path = farm.stateDirectory + "/\(runID)/run.json"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)
+        XCTAssertNotEqual(edited, original)
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resume.status, 2, resume.stdout)
+        XCTAssertTrue(resume.stderr.contains("targets.") && resume.stderr.contains("differs from the run's journal"), resume.stderr)
+        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
+        XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
+        try assertOn(farm.oldDatabase, farm)
+    }
+
+    func testAnEmptyJournalIsAnErrorNotNothingDone() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 0)
+        let runID = try farm.lastRunID()
+        try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
+        let before = try farm.status().json()
+        for command in [["resume", runID], ["rollback", runID]] {
+            let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
+            XCTAssertEqual(result.status, 2, result.stdout)
+            XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)
+        }
+        XCTAssertEqual(try farm.status().json(), before, "nothing was touched")
+    }
+
+    func testAMoveToTheServerTheFarmIsOnIsNothingToDoUnlessForced() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        let refused = try osfarm(["move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+                                  "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
+    }
+
+    func testAServerLostMidRunEndsWithExit4() throws {
+        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        defer { farm.shutdown() }
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 3
+        try farm.inject(slow, on: "dc1")
+        let run = try BackgroundRun(farm)
+        _ = try run.waitFor(farm) { $0.server == "dc1" && $0.step == "configuration-tool" && $0.event == .started }
+        // fe2's sshd and every session under it go away, as when the server drops off the network.
+        ProcessTree.terminate(try farm.simulated("fe2").sshdPID, grace: 0)
+        let (status, output) = run.finish()
+        XCTAssertEqual(status, 4, output)
+        XCTAssertTrue(output.contains("lost fe2"), output)
+    }
+}
