@@ -19,6 +19,8 @@ public enum AgentErrorCode: String, Codable, Sendable, CaseIterable {
     case notFound = "not_found"
     /// The agent itself failed unexpectedly.
     case internalError = "internal_error"
+    /// The operation ran, but its answer would not fit in one protocol line (`WireCodec.maxLineBytes`).
+    case oversizeResult = "oversize_result"
 }
 
 /// A typed error as it travels in a result: a stable code and a message for humans.

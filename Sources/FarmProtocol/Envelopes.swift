@@ -72,6 +72,8 @@ struct AgentMessageEnvelope: Codable {
         case "wait-for-readiness": return .readiness(try data(ReadinessReport.self))
         case "begin-agent-update", "agent-update-chunk", "finish-agent-update", "rollback-agent-update", "agent-status":
             return .agentUpdate(operation: op, try data(AgentUpdateStatus.self))
+        case "list-backups": return .backupListing(try data(BackupListing.self))
+        case "prune-backups": return .backupPruned(try data(BackupPruneResult.self))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: container, debugDescription: "unknown result for operation \"\(op)\"")
         }

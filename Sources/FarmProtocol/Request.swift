@@ -50,6 +50,10 @@ public enum AgentOperation: Sendable, Equatable {
     case rollbackAgentUpdate
     /// Which agent binary answers (its SHA-256) and whether a previous one is kept.
     case agentStatus
+    /// The server's backups, per run: files, sizes, times.
+    case listBackups(BackupListArguments)
+    /// Remove one run's backups (nothing to do when there are none).
+    case pruneBackups(BackupArguments)
 
     /// The name on the wire.
     public var name: String {
@@ -73,6 +77,8 @@ public enum AgentOperation: Sendable, Equatable {
         case .finishAgentUpdate: return "finish-agent-update"
         case .rollbackAgentUpdate: return "rollback-agent-update"
         case .agentStatus: return "agent-status"
+        case .listBackups: return "list-backups"
+        case .pruneBackups: return "prune-backups"
         }
     }
 
@@ -91,12 +97,15 @@ public enum AgentOperation: Sendable, Equatable {
         case let .beginAgentUpdate(arguments): return arguments
         case let .agentUpdateChunk(arguments): return arguments
         case .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus: return nil
+        case let .listBackups(arguments): return arguments.maxRuns == nil ? nil : arguments
+        case let .pruneBackups(arguments): return arguments
         }
     }
 }
 
 public struct PingArguments: Codable, Sendable, Equatable {
-    public static let maxHoldMilliseconds = 60_000
+    public static let maxHoldMilliseconds = Bounds.pingHoldMilliseconds.range.upperBound
+    /// 0…60000 ms (`Bounds.pingHoldMilliseconds`).
     public var holdMilliseconds: Int?
 
     public init(holdMilliseconds: Int? = nil) { self.holdMilliseconds = holdMilliseconds }
