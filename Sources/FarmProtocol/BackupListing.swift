@@ -75,3 +75,15 @@ public struct BackupPruneResult: Codable, Sendable, Equatable {
 
     public var freedBytes: Int64 { removedFiles.reduce(0) { $0 &+ $1.bytes } }
 }
+
+extension BackupArguments {
+    /// A run id as backups use it: 1–64 ASCII letters, digits, '-' or '_', so it can never name a
+    /// folder outside the backup root.
+    public static func isValidRunID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }
+    }
+}

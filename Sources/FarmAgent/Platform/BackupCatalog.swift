@@ -17,13 +17,7 @@ struct BackupCatalog {
         return WindowsLocations.join(WindowsLocations.backupRoot, runID)
     }
 
-    static func isRunID(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64
-            && text.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            }
-    }
+    static func isRunID(_ text: String) -> Bool { BackupArguments.isValidRunID(text) }
 
     /// Every run's backup, the newest first, at most `maxRuns` of them.
     func list(maxRuns: Int) throws(AgentError) -> BackupListing {
