@@ -16,9 +16,12 @@ final class OwnerOnlySecurity {
     private let descriptor: UnsafeMutableRawPointer
     private let acl: UnsafeMutableRawPointer
 
+    /// SECURITY_MAX_SID_SIZE (winnt.h defines it with sizeof, which Swift does not import).
+    private static let maxSIDSize = 68
+
     /// `directory`: the entries are inherited by what is created inside the folder.
     init(directory: Bool) throws {
-        let sidSize = Int(SECURITY_MAX_SID_SIZE)
+        let sidSize = Self.maxSIDSize
         let administrators = UnsafeMutableRawPointer.allocate(byteCount: sidSize, alignment: 8)
         let system = UnsafeMutableRawPointer.allocate(byteCount: sidSize, alignment: 8)
         defer {
