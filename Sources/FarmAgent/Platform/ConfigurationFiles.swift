@@ -21,6 +21,9 @@ struct ConfigurationFiles {
         if files.exists(WindowsLocations.join(directory, Self.manifestName)) {
             let record = try manifest(directory)
             try verifyCopies(record)
+            // A folder an older agent made readable by everyone is narrowed (best effort: the
+            // backup itself is sound).
+            try? files.createOwnerOnlyDirectory(directory)
             return record
         }
         try files.createOwnerOnlyDirectory(directory)
