@@ -1,5 +1,6 @@
 import ArgumentParser
 import FarmController
+import FarmProtocol
 import FarmSSH
 
 /// Options every command that talks to servers shares.
@@ -10,8 +11,14 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Which servers: names, globs, comma lists, role:NAME, tag:NAME, !exclusions.")
     var limit: String?
 
-    @Option(help: "Seconds allowed for each connection phase and each agent answer.")
+    @Option(help: "Seconds allowed for each connection phase and each agent answer (\(Bounds.connectionTimeoutSeconds.rangeDescription)).")
     var timeout: Double = 10
+
+    @Option(help: "Seconds between SSH keepalives while waiting on a server (\(Bounds.keepaliveIntervalSeconds.rangeDescription)).")
+    var keepaliveInterval: Int = ConnectionSettings.defaultKeepaliveInterval
+
+    @Option(help: "Unanswered keepalives in a row before a server is declared lost (\(Bounds.keepaliveCount.rangeDescription)).")
+    var keepaliveCount: Int = ConnectionSettings.defaultKeepaliveCount
 
     @Option(help: "What to do with a host key known_hosts does not list: strict (refuse) or accept-new (add it).")
     var hostKeyPolicy: HostKeyPolicy = .strict
@@ -20,7 +27,9 @@ struct ConnectionOptions: ParsableArguments {
     var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
 
     func validate() throws {
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        if let problem = Bounds.connectionTimeoutSeconds.problem(timeout, name: "--timeout") { throw ValidationError(problem) }
+        if let problem = Bounds.keepaliveIntervalSeconds.problem(keepaliveInterval, name: "--keepalive-interval") { throw ValidationError(problem) }
+        if let problem = Bounds.keepaliveCount.problem(keepaliveCount, name: "--keepalive-count") { throw ValidationError(problem) }
     }
 
     /// Loads the inventory, applies --limit and prepares connection settings; any problem is a usage error.
@@ -28,7 +37,8 @@ struct ConnectionOptions: ParsableArguments {
         do {
             let inventory = try InventoryLoader.load(path: self.inventory)
             let servers = try TargetSelector(limit).select(from: inventory.servers)
-            var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout)
+            var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout,
+                                              keepaliveInterval: keepaliveInterval, keepaliveCount: keepaliveCount)
             try settings.resolvePassphrases(for: servers, variable: passphraseEnv)
             return (inventory, servers, settings)
         } catch {

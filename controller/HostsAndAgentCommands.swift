@@ -1,5 +1,6 @@
 import ArgumentParser
 import FarmController
+import FarmProtocol
 import FarmSSH
 import Foundation
 #if canImport(Glibc)
@@ -19,6 +20,10 @@ extension Osfarm {
             @Option(help: "Which servers.") var limit: String?
             @Option(help: "A file of expected fingerprints; enrol only keys listed there.") var expect: String?
             @Option(help: "Seconds allowed to reach each server.") var timeout: Double = 10
+
+            func validate() throws {
+                if let problem = Bounds.connectionTimeoutSeconds.problem(timeout, name: "--timeout") { throw ValidationError(problem) }
+            }
 
             func run() async throws {
                 let loaded: Inventory, servers: [ServerEntry], expected: HostEnrollment.ExpectedFingerprints?

@@ -19,8 +19,8 @@ extension Osfarm {
         @Option(help: "How many servers at once.") var concurrency: Int = FarmCheck.defaultConcurrency
 
         func validate() throws {
-            guard serviceTimeout > 0 else { throw ValidationError("--service-timeout must be positive") }
-            guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1…1024") }
+            if let problem = Bounds.serviceTimeoutSeconds.problem(serviceTimeout, name: "--service-timeout") { throw ValidationError(problem) }
+            if let problem = Bounds.concurrency.problem(concurrency, name: "--concurrency") { throw ValidationError(problem) }
         }
 
         func run() async throws {

@@ -31,6 +31,8 @@ public struct ServerOperations: Sendable {
         let step = operation.name
         let say: (String) -> Void = { progress(ProgressEvent(step: step, message: $0)) }
         do {
+            // Decoding already checked the ranges; checked again for any other way in.
+            try operation.checkBounds()
             return .ok(try run(operation, say: say))
         } catch {
             return .failure(error)
@@ -41,9 +43,6 @@ public struct ServerOperations: Sendable {
         switch operation {
         case let .ping(arguments):
             let hold = arguments.holdMilliseconds ?? 0
-            guard (0...PingArguments.maxHoldMilliseconds).contains(hold) else {
-                throw AgentError(.invalidArguments, "holdMilliseconds must be 0…\(PingArguments.maxHoldMilliseconds), not \(hold)")
-            }
             if hold > 0 {
                 say("holding the answer for \(hold) ms")
                 Thread.sleep(forTimeInterval: Double(hold) / 1000)
@@ -98,6 +97,10 @@ public struct ServerOperations: Sendable {
             return .agentUpdate(operation: operation.kind, try updater.rollback())
         case .agentStatus:
             return .agentUpdate(operation: operation.kind, updater.currentStatus())
+        case let .listBackups(arguments):
+            return .backupListing(try BackupCatalog(files: files).list(maxRuns: arguments.maxRuns ?? BackupListArguments.defaultMaxRuns))
+        case let .pruneBackups(arguments):
+            return .backupPruned(try BackupCatalog(files: files).prune(runID: arguments.runID))
         }
     }
 }

@@ -63,7 +63,7 @@ struct StepRecords {
 
 /// The rules every changing request goes through in one session: claim the server for the run
 /// (once), adopt a step that already succeeded, record the step's start and result.
-final class ChangeGuard {
+public final class ChangeGuard {
     /// The run of a changing request that names none (`osfarm services`, `agent push`).
     static let unattributed = RequestContext(runID: "ad-hoc", step: "ad-hoc", controller: "an osfarm command without a run", waitSeconds: 0)
 

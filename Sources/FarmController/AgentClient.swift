@@ -32,6 +32,6 @@ extension AgentSession: AgentClient {
 
     public func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
                         progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
-        try await perform(operation, context: context, timeout: deadline.silence, progress: progress)
+        try await perform(operation, context: context, timeout: deadline.silence, overall: deadline.total, progress: progress)
     }
 }

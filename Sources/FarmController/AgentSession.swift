@@ -7,6 +7,15 @@ import Foundation
 ///
 /// A request succeeds only when the agent's final result says so. If the agent's output ends
 /// first, the request failed ("ended without a result"), whatever exit status libssh2 reports.
+///
+/// Every request is bounded twice, and both bounds hold while data flows: `timeout` is the
+/// longest silence (no message at all for that long fails it), `overall` bounds the request as a
+/// whole, however much the agent talks. A line over the protocol's limit fails it at once. A server
+/// that stops answering fails it as `connectionLost` within its SSH keepalives (interval × count,
+/// see `SSHTimeouts`), whatever the request's own deadlines.
+///
+/// Safe to share between tasks: all mutable state is behind `lock`, and requests take turns (a
+/// second `perform` waits until the first one has its answer), so ids and replies never mix.
 public final class AgentSession: @unchecked Sendable {
     public let server: ServerEntry
     public let hello: Hello
@@ -14,8 +23,17 @@ public final class AgentSession: @unchecked Sendable {
     public let negotiatedAlgorithms: String
     private let connection: SSHConnection
     private let channel: ExecChannel
-    private var nextRequest = 1
     private let timeout: Double
+
+    private let lock = NSLock()
+    // Guarded by `lock`:
+    private var nextRequest = 1
+    private var reader = AgentReplyReader()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Why the session cannot carry another request (the connection or the channel is gone, or
+    /// the agent broke the protocol).
+    private var broken: AgentSessionError?
 
     private init(server: ServerEntry, connection: SSHConnection, channel: ExecChannel, hello: Hello, timeout: Double) {
         self.server = server
@@ -55,50 +73,108 @@ public final class AgentSession: @unchecked Sendable {
         guard let item = try await channel.readLine(deadline: deadline, seconds: timeout, phase: "waiting for the agent's hello") else {
             throw AgentSessionError.endedBeforeHello(exit: await describeExit(channel), stderrTail: channel.stderr.tail)
         }
-        switch try decode(item) {
-        case let .hello(hello): return hello
-        default: throw AgentSessionError.protocolViolation("the agent's first message was not hello")
-        }
+        return try AgentReplyReader.hello(from: item)
     }
 
     /// Sends one request and waits for its result, passing progress events on.
-    /// `timeout` (default: the session's) bounds the wait for each message.
-    public func perform(_ operation: AgentOperation, context: RequestContext? = nil, timeout: Double? = nil,
+    ///
+    /// - Parameters:
+    ///   - timeout: the longest silence allowed, in seconds (default: the session's): "no news for
+    ///     this long" fails the request; every message from the agent is news.
+    ///   - overall: the whole request, however much the agent talks (default: `timeout`).
+    public func perform(_ operation: AgentOperation, context: RequestContext? = nil, timeout: Double? = nil, overall: Double? = nil,
                         progress: (ProgressEvent) -> Void = { _ in }) async throws(AgentSessionError) -> ResultData {
-        let id = String(nextRequest)
-        nextRequest += 1
-        let seconds = timeout ?? self.timeout
+        await takeTurn()
+        defer { passTurn() }
+        let (id, refusal) = lock.withLock { () -> (String, AgentSessionError?) in
+            let id = String(nextRequest)
+            nextRequest += 1
+            if broken == nil { reader.begin(id: id, operation: operation.name) }
+            return (id, broken)
+        }
+        let request = "\(operation.name) (request \(id))"
+        if let refusal { throw Self.refusal(refusal, request: request) }
+
+        let silence = timeout ?? self.timeout
+        let whole = overall ?? silence
+        let end = Deadline.after(seconds: whole)
+        let wholePhase = "\(request) as a whole"
+        var sent = false
         do {
-            let request = Request(id: id, operation: operation, context: context)
-            try await channel.write(try WireCodec.encode(request), deadline: .after(seconds: seconds), seconds: seconds)
+            let line = try WireCodec.encode(Request(id: id, operation: operation, context: context))
+            try await channel.write(line, deadline: Deadline.after(seconds: silence).earlier(than: end), seconds: silence)
+            sent = true
             while true {
-                let phase = "waiting for the agent's answer to \(operation.name)"
-                guard let item = try await channel.readLine(deadline: .after(seconds: seconds), seconds: seconds, phase: phase) else {
-                    throw AgentSessionError.endedWithoutResult(
-                        request: "\(operation.name) (request \(id))", exit: await Self.describeExit(channel), stderrTail: channel.stderr.tail)
+                let quiet = Deadline.after(seconds: silence)
+                let byEnd = end <= quiet
+                let item = try await channel.readLine(
+                    deadline: byEnd ? end : quiet, seconds: byEnd ? whole : silence,
+                    phase: byEnd ? wholePhase : "waiting for the agent's answer to \(operation.name)")
+                guard let item else {
+                    throw AgentSessionError.endedWithoutResult(request: request, exit: await Self.describeExit(channel), stderrTail: channel.stderr.tail)
                 }
-                switch try Self.decode(item) {
-                case let .progress(requestID, event) where requestID == id:
-                    progress(event)
-                case let .result(requestID, outcome) where requestID == id:
-                    switch outcome {
-                    case let .ok(data):
-                        guard data.operationName == operation.name else {
-                            throw AgentSessionError.protocolViolation("the result for \(operation.name) carries data for \(data.operationName)")
-                        }
-                        return data
-                    case let .failure(error):
-                        throw AgentSessionError.agentFailed(operation: operation.name, error)
-                    }
-                case let .result(nil, .failure(error)):
-                    throw AgentSessionError.protocolViolation("the agent could not read request \(id): \(error)")
-                default:
-                    throw AgentSessionError.protocolViolation("unexpected message while waiting for request \(id)")
+                let reply = try lock.withLock { () throws(AgentSessionError) -> AgentReplyReader.Reply? in try reader.read(item) }
+                switch reply {
+                case let .progress(event)?: progress(event)
+                case let .result(data)?: return data
+                case nil: break
                 }
+                if end.hasPassed { throw SSHError.timedOut(phase: wholePhase, seconds: whole) }
             }
         } catch {
-            throw AgentSessionError.wrap(error)
+            let failure = AgentSessionError.wrap(error)
+            lock.withLock {
+                switch failure {
+                case .agentFailed:
+                    break  // a typed answer: the stream is in step
+                case .ssh(.timedOut) where sent:
+                    reader.abandonPending()  // its late messages will be skipped
+                default:
+                    reader.abandonPending()
+                    if broken == nil { broken = failure }
+                }
+            }
+            throw failure
         }
+    }
+
+    /// What a request gets once the session is broken: the same kind of error, naming this request.
+    private static func refusal(_ broken: AgentSessionError, request: String) -> AgentSessionError {
+        switch broken {
+        case .connectionLost, .unreachable:
+            return broken
+        case let .endedWithoutResult(_, exit, tail), let .endedBeforeHello(exit, tail):
+            return .endedWithoutResult(request: request, exit: exit, stderrTail: tail)
+        default:
+            return .protocolViolation("\(request) not sent: the session failed earlier (\(broken))")
+        }
+    }
+
+    /// Waits until no other request is in flight on this session, then holds the turn.
+    private func takeTurn() async {
+        await withCheckedContinuation { (turn: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                guard busy else {
+                    busy = true
+                    return true
+                }
+                waiting.append(turn)
+                return false
+            }
+            if now { turn.resume() }
+        }
+    }
+
+    /// Hands the turn to the next waiting request, if any.
+    private func passTurn() {
+        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            guard !waiting.isEmpty else {
+                busy = false
+                return nil
+            }
+            return waiting.removeFirst()
+        }
+        next?.resume()
     }
 
     /// Ends the agent (end of input) and the connection; bounded by the close timeout.
@@ -109,19 +185,6 @@ public final class AgentSession: @unchecked Sendable {
 
     /// The agent's stderr so far (last 64 KiB) and its total size.
     public var agentStderr: (tail: String, totalBytes: Int) { channel.stderr }
-
-    private static func decode(_ item: LineFramer.Item) throws -> AgentMessage {
-        switch item {
-        case let .oversize(count):
-            throw AgentSessionError.protocolViolation(WireError.oversizeLine(byteCount: count).description)
-        case let .line(bytes):
-            do {
-                return try WireCodec.decodeAgentMessage(bytes)
-            } catch {
-                throw AgentSessionError.protocolViolation(error.description)
-            }
-        }
-    }
 
     private static func describeExit(_ channel: ExecChannel) async -> String {
         guard let exit = try? await channel.finish(deadline: .after(seconds: 2), seconds: 2) else { return "no exit status" }

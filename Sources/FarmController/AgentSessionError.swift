@@ -5,8 +5,11 @@ import FarmSSH
 public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No trusted, authenticated SSH session could be made (network, handshake deadline, host key, auth).
     case unreachable(SSHError)
-    /// The transport failed once connected (deadline, lost connection).
+    /// The transport failed once connected (a deadline, the channel closing under a call).
     case ssh(SSHError)
+    /// The server stopped answering once connected (its socket failed or closed, or it left the
+    /// SSH keepalives unanswered): like `unreachable`, not a failure of the agent.
+    case connectionLost(SSHError)
     /// The agent speaks another major protocol version.
     case versionMismatch(agent: ProtocolVersion, agentVersion: String)
     /// The agent's output ended before it said hello.
@@ -21,7 +24,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case let .unreachable(error), let .ssh(error):
+        case let .unreachable(error), let .ssh(error), let .connectionLost(error):
             return error.description
         case let .versionMismatch(agent, version):
             return "agent \(version) speaks protocol \(agent); this osfarm speaks \(ProtocolVersion.current). Update the agent (osfarm agent push)"
@@ -36,17 +39,32 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
-    /// True when the server could not be reached or trusted, as opposed to failing once reached.
+    /// True when the server could not be reached or trusted, or stopped answering once reached,
+    /// as opposed to failing while it answered (exit code 4 rather than 1).
     public var isUnreachable: Bool {
-        if case .unreachable = self { return true }
+        switch self {
+        case .unreachable, .connectionLost: return true
+        default: return false
+        }
+    }
+
+    /// True when the server stopped answering during the session.
+    public var isConnectionLost: Bool {
+        if case .connectionLost = self { return true }
         return false
     }
 
-    /// True when the server stopped answering once connected (the transport failed), as opposed
-    /// to the agent answering with an error: the run reports it as unreachable (exit 4).
-    public var isConnectionLost: Bool {
+    /// True when the server itself is gone for this run (unreachable, its connection lost or
+    /// dropped), as opposed to the agent answering with an error or staying silent on a live
+    /// connection: a run reports it as unreachable (exit 4).
+    public var isServerLost: Bool {
         switch self {
-        case .unreachable, .ssh: return true
+        case .unreachable, .connectionLost: return true
+        case let .ssh(error):
+            switch error {
+            case .disconnected, .channelFailed: return true
+            default: return false
+            }
         case .versionMismatch, .endedBeforeHello, .endedWithoutResult, .protocolViolation, .agentFailed: return false
         }
     }
@@ -61,7 +79,9 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
             case .authenticationFailed, .rsaKeyRefused, .keyFile: return "authentication"
             case .resolveFailed, .connectFailed, .handshakeFailed: return "unreachable"
             case .channelFailed, .disconnected, .protocolLine, .cancelled: return "connection"
+            case .connectionLost: return "connection_lost"
             }
+        case .connectionLost: return "connection_lost"
         case .versionMismatch: return "version_mismatch"
         case .endedBeforeHello, .endedWithoutResult: return "agent_ended"
         case .protocolViolation: return "protocol_violation"
@@ -80,7 +100,9 @@ extension AgentSessionError {
     public static func wrap(_ error: Error) -> AgentSessionError {
         switch error {
         case let error as AgentSessionError: return error
-        case let error as SSHError: return .ssh(error)
+        case let error as SSHError:
+            if case .connectionLost = error { return .connectionLost(error) }
+            return .ssh(error)
         case let error as WireError: return .protocolViolation(error.description)
         default: return .protocolViolation("\(error)")
         }

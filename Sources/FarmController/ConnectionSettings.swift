@@ -14,20 +14,32 @@ public struct ConnectionSettings: Sendable {
     public var hostKeyPolicy: HostKeyPolicy
     /// Seconds allowed for each phase (connect, handshake, auth, channel) and each agent answer.
     public var timeout: Double
+    /// Seconds between SSH keepalives while a session waits (`Bounds.keepaliveIntervalSeconds`).
+    public var keepaliveInterval: Int
+    /// Keepalives in a row left unanswered before a server is declared lost (`Bounds.keepaliveCount`):
+    /// a server that stops answering fails within about interval × (count + 1) seconds, whatever
+    /// the request it was in.
+    public var keepaliveCount: Int
     private var passphrases: [String: Secret]
 
+    public static let defaultKeepaliveInterval = 15
+    public static let defaultKeepaliveCount = 3
+
     public init(knownHostsPath: String, hostKeyPolicy: HostKeyPolicy = .strict, timeout: Double = 10,
+                keepaliveInterval: Int = defaultKeepaliveInterval, keepaliveCount: Int = defaultKeepaliveCount,
                 passphrases: [String: Secret] = [:]) {
         self.knownHostsPath = knownHostsPath
         self.hostKeyPolicy = hostKeyPolicy
         self.timeout = timeout
+        self.keepaliveInterval = keepaliveInterval
+        self.keepaliveCount = keepaliveCount
         self.passphrases = passphrases
     }
 
     public func options(for server: ServerEntry) -> SSHOptions {
         let authentication: SSHAuthentication = server.identity.map { .keyFile(path: $0, passphrase: passphrases[$0]) } ?? .agent
         return SSHOptions(knownHostsPath: knownHostsPath, hostKeyPolicy: hostKeyPolicy, authentication: authentication,
-                          timeouts: .uniform(timeout))
+                          timeouts: .uniform(timeout, keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCount))
     }
 
     /// Finds a passphrase for every passphrase-protected key the servers use: from the environment

@@ -54,7 +54,8 @@ public enum FarmCheck {
                 result.inspection = inspection
             }
         } catch {
-            result.status = .failed
+            // A server that stopped answering (its keepalives) is unreachable, not failed.
+            result.status = error.isUnreachable ? .unreachable : .failed
             result.error = error
         }
         await session.close()

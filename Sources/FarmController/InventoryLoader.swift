@@ -38,8 +38,14 @@ public enum InventoryLoader {
     static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts"]
     public static let defaultAgentCommand = "osfarm-agent serve"
 
+    /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
+    public static let maxBytes = 4 << 20
+
     /// Throws `InventoryError`.
     public static func load(path: String) throws -> Inventory {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(maxBytes) {
+            throw InventoryError(path: path, line: nil, field: nil, problem: "is \(size) bytes; an inventory is at most \(maxBytes) bytes")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InventoryError(path: path, line: nil, field: nil,
                                  problem: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
@@ -53,6 +59,17 @@ public enum InventoryLoader {
     /// Throws `InventoryError`.
     public static func parse(_ text: String, path: String) throws -> Inventory {
         let reader = NodeReader(path: path)
+        guard text.utf8.count <= maxBytes else {
+            throw InventoryError(path: path, line: nil, field: nil, problem: "is \(text.utf8.count) bytes; an inventory is at most \(maxBytes) bytes")
+        }
+        // Before Yams sees the text: an alias can stand for an exponential amount of data, and Yams
+        // takes exponential time over one used in a mapping key.
+        if let alias = YAMLAliasScan.firstAlias(in: text) {
+            throw InventoryError(
+                path: path, line: alias.line, field: nil,
+                problem: "uses the YAML alias *\(alias.name.prefix(64)); an inventory may not use aliases (one can stand for an "
+                    + "exponential amount of data). Write the value out, or quote it if the '*' is meant literally")
+        }
         let root: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {

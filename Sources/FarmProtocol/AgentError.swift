@@ -21,6 +21,8 @@ public enum AgentErrorCode: String, Codable, Sendable, CaseIterable {
     case internalError = "internal_error"
     /// Another run holds the server (its run id is in the message): one run changes a server at a time.
     case serverBusy = "server_busy"
+    /// The operation ran, but its answer would not fit in one protocol line (`WireCodec.maxLineBytes`).
+    case oversizeResult = "oversize_result"
 }
 
 /// A typed error as it travels in a result: a stable code and a message for humans.

@@ -75,6 +75,8 @@ struct AgentMessageEnvelope: Codable {
         case .waitForReadiness: return .readiness(try data(ReadinessReport.self))
         case .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus:
             return .agentUpdate(operation: kind, try data(AgentUpdateStatus.self))
+        case .listBackups: return .backupListing(try data(BackupListing.self))
+        case .pruneBackups: return .backupPruned(try data(BackupPruneResult.self))
         }
     }
 

@@ -3,6 +3,10 @@
 /// A line longer than the limit is not buffered: its bytes are counted and dropped up to the
 /// next newline, and one `.oversize` is reported in its place, so a reader can answer with an
 /// error and go on with the following line.
+///
+/// With `reportsOversizeAtLimit`, the `.oversize` comes as soon as the limit is passed instead of
+/// at the line's end: a reader that treats an oversize line as fatal (the controller) then never
+/// waits for a newline that may never come.
 public struct LineFramer: Sendable {
     public enum Item: Sendable, Equatable {
         case line([UInt8])
@@ -10,12 +14,14 @@ public struct LineFramer: Sendable {
     }
 
     public let maxLineBytes: Int
+    public let reportsOversizeAtLimit: Bool
     private var pending: [UInt8] = []
     private var discarding = false
     private var discardedCount = 0
 
-    public init(maxLineBytes: Int = WireCodec.maxLineBytes) {
-        self.maxLineBytes = maxLineBytes
+    public init(maxLineBytes: Int = WireCodec.maxLineBytes, reportsOversizeAtLimit: Bool = false) {
+        self.maxLineBytes = max(1, maxLineBytes)
+        self.reportsOversizeAtLimit = reportsOversizeAtLimit
     }
 
     /// Bytes received but not yet ended by a newline.
@@ -26,7 +32,7 @@ public struct LineFramer: Sendable {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
                 if discarding {
-                    items.append(.oversize(byteCount: discardedCount))
+                    if !reportsOversizeAtLimit { items.append(.oversize(byteCount: discardedCount)) }
                     discarding = false
                     discardedCount = 0
                 } else {
@@ -37,11 +43,12 @@ public struct LineFramer: Sendable {
                 continue
             }
             if discarding {
-                discardedCount += 1
+                discardedCount &+= 1
             } else if pending.count >= maxLineBytes {
                 discarding = true
                 discardedCount = pending.count + 1
                 pending = []
+                if reportsOversizeAtLimit { items.append(.oversize(byteCount: discardedCount)) }
             } else {
                 pending.append(byte)
             }
@@ -56,7 +63,7 @@ public struct LineFramer: Sendable {
             discarding = false
             discardedCount = 0
         }
-        if discarding { return .oversize(byteCount: discardedCount) }
+        if discarding { return reportsOversizeAtLimit ? nil : .oversize(byteCount: discardedCount) }
         return pending.isEmpty ? nil : .line(pending)
     }
 }

@@ -234,7 +234,9 @@ public struct RepointResult: Codable, Sendable, Equatable {
 public struct TCPProbeArguments: Codable, Sendable, Equatable {
     /// A host name or address; a database server value (`host\INSTANCE`, `host,port`) is accepted too.
     public var host: String
+    /// 1…65535 (`Bounds.port`).
     public var port: Int
+    /// 0.1…300 s (`Bounds.probeTimeoutSeconds`).
     public var timeoutSeconds: Double
 
     public init(host: String, port: Int, timeoutSeconds: Double = 5) {
@@ -261,6 +263,7 @@ public struct TCPProbeResult: Codable, Sendable, Equatable {
 }
 
 public struct ReadinessArguments: Codable, Sendable, Equatable {
+    /// 0.1…7200 s (`Bounds.readinessTimeoutSeconds`).
     public var timeoutSeconds: Double
 
     public init(timeoutSeconds: Double = 180) { self.timeoutSeconds = timeoutSeconds }

@@ -21,13 +21,15 @@ public enum OperationName: String, Codable, Sendable, CaseIterable {
     case finishAgentUpdate = "finish-agent-update"
     case rollbackAgentUpdate = "rollback-agent-update"
     case agentStatus = "agent-status"
+    case listBackups = "list-backups"
+    case pruneBackups = "prune-backups"
 
     /// True for operations that change the server (services, files, the agent itself).
     public var changesServer: Bool {
         switch self {
-        case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus: return false
+        case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus, .listBackups: return false
         case .stopServices, .startServices, .stopIIS, .startIIS, .backupConfiguration, .restoreConfiguration, .repointDatabase,
-            .runConfigurationTool, .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate:
+            .runConfigurationTool, .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate, .pruneBackups:
             return true
         }
     }
@@ -127,6 +129,10 @@ public enum AgentOperation: Sendable, Equatable {
     case rollbackAgentUpdate
     /// Which agent binary answers (its SHA-256) and whether a previous one is kept.
     case agentStatus
+    /// The server's backups, per run: files, sizes, times.
+    case listBackups(BackupListArguments)
+    /// Remove one run's backups (nothing to do when there are none).
+    case pruneBackups(BackupArguments)
 
     /// Which operation this is; its name on the wire is `kind.rawValue`.
     public var kind: OperationName {
@@ -150,6 +156,8 @@ public enum AgentOperation: Sendable, Equatable {
         case .finishAgentUpdate: return .finishAgentUpdate
         case .rollbackAgentUpdate: return .rollbackAgentUpdate
         case .agentStatus: return .agentStatus
+        case .listBackups: return .listBackups
+        case .pruneBackups: return .pruneBackups
         }
     }
 
@@ -171,12 +179,15 @@ public enum AgentOperation: Sendable, Equatable {
         case let .beginAgentUpdate(arguments): return arguments
         case let .agentUpdateChunk(arguments): return arguments
         case .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus: return nil
+        case let .listBackups(arguments): return arguments.maxRuns == nil ? nil : arguments
+        case let .pruneBackups(arguments): return arguments
         }
     }
 }
 
 public struct PingArguments: Codable, Sendable, Equatable {
-    public static let maxHoldMilliseconds = 60_000
+    public static let maxHoldMilliseconds = Bounds.pingHoldMilliseconds.range.upperBound
+    /// 0…60000 ms (`Bounds.pingHoldMilliseconds`).
     public var holdMilliseconds: Int?
 
     public init(holdMilliseconds: Int? = nil) { self.holdMilliseconds = holdMilliseconds }

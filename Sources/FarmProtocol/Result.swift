@@ -16,6 +16,8 @@ public enum ResultData: Sendable, Equatable {
     case probe(TCPProbeResult)
     case readiness(ReadinessReport)
     case agentUpdate(operation: OperationName, AgentUpdateStatus)
+    case backupListing(BackupListing)
+    case backupPruned(BackupPruneResult)
 
     /// The operation this data answers.
     public var operation: OperationName {
@@ -30,6 +32,8 @@ public enum ResultData: Sendable, Equatable {
         case .probe: return .probeTCP
         case .readiness: return .waitForReadiness
         case let .agentUpdate(operation, _): return operation
+        case .backupListing: return .listBackups
+        case .backupPruned: return .pruneBackups
         }
     }
 
@@ -48,6 +52,8 @@ public enum ResultData: Sendable, Equatable {
         case let .probe(value): return value
         case let .readiness(value): return value
         case let .agentUpdate(_, value): return value
+        case let .backupListing(value): return value
+        case let .backupPruned(value): return value
         }
     }
 }

@@ -110,7 +110,7 @@ public struct ServiceReport: Codable, Sendable, Equatable {
 }
 
 public struct ServiceControlArguments: Codable, Sendable, Equatable {
-    /// How long each service may take to reach its target state.
+    /// How long each service may take to reach its target state: 0.1…3600 s (`Bounds.serviceTimeoutSeconds`).
     public var serviceTimeoutSeconds: Double
 
     public init(serviceTimeoutSeconds: Double = 120) { self.serviceTimeoutSeconds = serviceTimeoutSeconds }

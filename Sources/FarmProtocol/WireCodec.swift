@@ -103,13 +103,30 @@ public enum WireCodec {
             case .finishAgentUpdate: operation = .finishAgentUpdate
             case .rollbackAgentUpdate: operation = .rollbackAgentUpdate
             case .agentStatus: operation = .agentStatus
+            case .listBackups: operation = .listBackups(try decodeArguments(BackupListArguments.self, args, op: op) ?? BackupListArguments())
+            case .pruneBackups: operation = .pruneBackups(try required(BackupArguments.self))
             }
+            try operation.checkBounds()
             return Request(id: id, operation: operation, context: context)
         } catch let rejection as RequestRejection {
             throw rejection
         } catch {
-            throw RequestRejection(requestID: id, error: AgentError(.invalidArguments, "arguments of \"\(op)\": \(describe(error))"))
+            let detail = unfitNumber(in: args) ?? describe(error)
+            throw RequestRejection(requestID: id, error: AgentError(.invalidArguments, "arguments of \"\(op)\": \(detail)"))
         }
+    }
+
+    /// Foundation's JSONDecoder reports a number that does not fit an integer field (1e300, 1.5)
+    /// as "not valid JSON" without saying where: find it, and name the field and its range.
+    private static func unfitNumber(in args: Any?) -> String? {
+        guard let object = args as? [String: Any] else { return nil }
+        for key in object.keys.sorted() {
+            guard let bound = Bounds.wholeNumberFields.first(where: { $0.field == key }), let number = object[key] as? NSNumber,
+                !(number is Bool), Int(exactly: number.doubleValue) == nil || number.stringValue.contains(".")
+            else { continue }
+            return "\(key) must be a whole number, \(bound.rangeDescription), not \(number)"
+        }
+        return nil
     }
 
     private static func decodeArguments<T: Decodable>(_ type: T.Type, _ args: Any?, op: String) throws -> T? {

@@ -17,7 +17,9 @@ final class ChannelCore: @unchecked Sendable {
     static let idleBufferLimit = 4 * WireCodec.maxLineBytes
 
     private(set) var channel: OpaquePointer?
-    private var framer = LineFramer()
+    /// Reports a line over the limit as soon as it passes it: an agent that never sends a newline
+    /// fails its request at once instead of filling memory.
+    private var framer = LineFramer(reportsOversizeAtLimit: true)
     private var items: [LineFramer.Item] = []
     private var itemHead = 0
     private var bufferedBytes = 0
@@ -51,12 +53,15 @@ final class ChannelCore: @unchecked Sendable {
     /// The unterminated rest of stdout once it has ended.
     func finishStdout() -> LineFramer.Item? { framer.finish() }
 
-    /// Reads what is available without blocking. Returns true if anything was read.
+    /// Reads what is available without blocking, a bounded amount per call (so a caller checks
+    /// its deadline between calls however fast the agent writes). Returns true if anything was read.
     func pump(core: SessionCore, readStdout: Bool = true) throws -> Bool {
         guard let channel else { return false }
         var progressed = false
-        // stderr first and to exhaustion: it is never allowed to hold the window.
-        while true {
+        // stderr first, every time: it is never allowed to hold the window.
+        var stderrRounds = 0
+        while stderrRounds < 32 {
+            stderrRounds += 1
             let n = buffer.withUnsafeMutableBufferPointer { osfarm_channel_read_stderr(channel, $0.baseAddress, $0.count) }
             if n > 0 {
                 progressed = true
@@ -64,7 +69,7 @@ final class ChannelCore: @unchecked Sendable {
                 continue
             }
             if n == 0 || Int32(n) == LIBSSH2_ERROR_EAGAIN { break }
-            throw SSHError.disconnected("reading the agent's stderr: \(core.lastError())")
+            throw core.failure("reading the agent's stderr")
         }
         if readStdout && !stdoutEnded {
             var rounds = 0
@@ -88,7 +93,7 @@ final class ChannelCore: @unchecked Sendable {
                     }
                     break
                 }
-                throw SSHError.disconnected("reading the agent's output: \(core.lastError())")
+                throw core.failure("reading the agent's output")
             }
         }
         return progressed
@@ -117,9 +122,12 @@ final class ChannelCore: @unchecked Sendable {
                 continue
             }
             guard Int32(n) == LIBSSH2_ERROR_EAGAIN else {
-                throw SSHError.disconnected("writing to the agent: \(core.lastError())")
+                throw core.failure("writing to the agent")
             }
-            if try pump(core: core) { continue }
+            if try pump(core: core) {
+                if deadline.hasPassed { throw SSHError.timedOut(phase: "sending to the agent", seconds: seconds) }
+                continue
+            }
             try core.waitForSession(deadline: deadline, phase: "sending to the agent", seconds: seconds)
         }
     }
@@ -134,7 +142,13 @@ final class ChannelCore: @unchecked Sendable {
         guard let channel else { throw SSHError.disconnected("the channel is closed") }
         try core.retry("closing the agent's input", seconds, deadline) { libssh2_channel_send_eof(channel) }
         while !stdoutEnded {
-            if try pump(core: core) { continue }
+            // Nobody reads these lines any more: drop them, so an agent that keeps talking cannot
+            // fill memory while it is asked to end.
+            while popItem() != nil {}
+            if try pump(core: core) {
+                if deadline.hasPassed { throw SSHError.timedOut(phase: "waiting for the agent to end", seconds: seconds) }
+                continue
+            }
             try core.waitForSession(deadline: deadline, phase: "waiting for the agent to end", seconds: seconds)
         }
         try core.retry("waiting for the channel to close", seconds, deadline) { libssh2_channel_wait_closed(channel) }

@@ -8,9 +8,18 @@ public struct Deadline: Sendable, Comparable {
 
     public static var now: Deadline { Deadline(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds) }
 
+    /// `seconds` from now. Never traps: NaN and anything not positive is now, anything beyond
+    /// `distantFuture` is `distantFuture`.
     public static func after(seconds: Double) -> Deadline {
-        Deadline(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, seconds) * 1_000_000_000))
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard seconds > 0 else { return Deadline(uptimeNanoseconds: now) }
+        let nanoseconds = seconds * 1_000_000_000
+        guard now < distantFuture.uptimeNanoseconds, nanoseconds < Double(distantFuture.uptimeNanoseconds - now) else { return .distantFuture }
+        return Deadline(uptimeNanoseconds: now + UInt64(nanoseconds))
     }
+
+    /// The earlier of two deadlines.
+    public func earlier(than other: Deadline) -> Deadline { Swift.min(self, other) }
 
     public static let distantFuture = Deadline(uptimeNanoseconds: UInt64.max / 2)
 

@@ -158,7 +158,12 @@ public final class ExecChannel: @unchecked Sendable {
             while true {
                 if let item = channel.popItem() { return item }
                 if channel.stdoutEnded { return channel.finishStdout() }
-                if try channel.pump(core: core) { continue }
+                if try channel.pump(core: core) {
+                    // Data is flowing (stderr, or a line still without its newline): the deadline
+                    // holds all the same.
+                    if deadline.hasPassed { throw SSHError.timedOut(phase: phase, seconds: seconds) }
+                    continue
+                }
                 try core.waitForSession(deadline: deadline, phase: phase, seconds: seconds)
             }
         }

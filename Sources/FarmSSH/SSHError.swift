@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 
 /// Everything that can go wrong between the controller and a server's sshd, each with a message
@@ -17,7 +18,10 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server refused an RSA key: libssh2 1.10 signs with ssh-rsa (SHA-1) only.
     case rsaKeyRefused(user: String, keyPath: String)
     case channelFailed(String)
+    /// The channel or the session ended under a call (the agent's channel closed, a poll failed).
     case disconnected(String)
+    /// The server is gone: its socket failed or closed, or it left the SSH keepalives unanswered.
+    case connectionLost(String)
     case protocolLine(String)
     case cancelled
 
@@ -53,6 +57,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot run the agent: \(reason)"
         case let .disconnected(reason):
             return "connection lost: \(reason)"
+        case let .connectionLost(reason):
+            return "connection to the server lost: \(reason)"
         case let .protocolLine(reason):
             return reason
         case .cancelled:
@@ -63,6 +69,6 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     static func name(_ host: String, _ port: Int) -> String { port == 22 ? host : "[\(host)]:\(port)" }
 
     static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+        Saturating.seconds(seconds)
     }
 }

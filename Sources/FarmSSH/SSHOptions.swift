@@ -37,22 +37,34 @@ public struct SSHTimeouts: Sendable, Equatable {
     public var channelOpen: Double
     /// Bound on a graceful close; after it the socket is dropped.
     public var close: Double
-    /// How often an idle or waiting session sends an SSH keepalive.
+    /// How often, in seconds, a waiting session sends an SSH keepalive (1…3600, `Bounds.keepaliveIntervalSeconds`).
     public var keepaliveInterval: Int
+    /// Keepalives in a row the server may leave unanswered (each given a full interval) before the
+    /// connection is declared lost, whatever the deadline of the request that waits (1…100,
+    /// `Bounds.keepaliveCount`); as OpenSSH's ServerAliveCountMax.
+    public var keepaliveCountMax: Int
 
     public init(connect: Double = 10, handshake: Double = 10, authentication: Double = 10, channelOpen: Double = 10,
-                close: Double = 2, keepaliveInterval: Int = 15) {
+                close: Double = 2, keepaliveInterval: Int = 15, keepaliveCountMax: Int = 3) {
         self.connect = connect
         self.handshake = handshake
         self.authentication = authentication
         self.channelOpen = channelOpen
         self.close = close
         self.keepaliveInterval = keepaliveInterval
+        self.keepaliveCountMax = keepaliveCountMax
     }
 
     /// Every phase bounded by the same number of seconds.
-    public static func uniform(_ seconds: Double) -> SSHTimeouts {
-        SSHTimeouts(connect: seconds, handshake: seconds, authentication: seconds, channelOpen: seconds)
+    public static func uniform(_ seconds: Double, keepaliveInterval: Int = 15, keepaliveCountMax: Int = 3) -> SSHTimeouts {
+        SSHTimeouts(connect: seconds, handshake: seconds, authentication: seconds, channelOpen: seconds,
+                    keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCountMax)
+    }
+
+    /// The keepalive settings inside their documented ranges (values from elsewhere are clamped,
+    /// never trusted to fit a libssh2 argument).
+    var keepalive: (interval: Int, countMax: Int) {
+        (Bounds.keepaliveIntervalSeconds.range.clamp(keepaliveInterval), Bounds.keepaliveCount.range.clamp(keepaliveCountMax))
     }
 }
 
@@ -69,4 +81,8 @@ public struct SSHOptions: Sendable {
         self.authentication = authentication
         self.timeouts = timeouts
     }
+}
+
+extension ClosedRange {
+    fileprivate func clamp(_ value: Bound) -> Bound { Swift.min(Swift.max(value, lowerBound), upperBound) }
 }

@@ -9,6 +9,13 @@ import Glibc
 ///
 /// Every libssh2 call is retried on EAGAIN while poll() waits for the directions libssh2 is blocked
 /// on, and every wait has a deadline; keepalives go out while waiting.
+///
+/// A server that stops answering is noticed by its silence, not by the deadline of whatever waits:
+/// once connected, every wait sends an SSH keepalive (want-reply) each `keepaliveInterval`
+/// seconds, the session's receive callback counts every byte that comes back, and when
+/// `keepaliveCountMax` keepalives in a row have each had a full interval and nothing at all came
+/// back, the connection is declared lost (`SSHError.connectionLost`), as OpenSSH's
+/// ServerAliveInterval/ServerAliveCountMax do.
 final class SessionCore: @unchecked Sendable {
     let endpoint: SSHEndpoint
     let options: SSHOptions
@@ -18,11 +25,23 @@ final class SessionCore: @unchecked Sendable {
     private var keepaliveDue = Deadline.distantFuture
     private(set) var hostKey: HostKey?
     private(set) var negotiatedAlgorithms = ""
+    /// Bytes received, counted by libssh2's receive callback; owned here, outlives the session.
+    private let traffic: UnsafeMutablePointer<osfarm_traffic>
+    private var trafficSeen: UInt64 = 0
+    private var unansweredKeepalives = 0
+    /// Set once the server is declared lost; every later wait throws it.
+    private(set) var lost: SSHError?
 
     init(endpoint: SSHEndpoint, options: SSHOptions, thread: SessionThread) {
         self.endpoint = endpoint
         self.options = options
         self.thread = thread
+        traffic = .allocate(capacity: 1)
+        traffic.initialize(to: osfarm_traffic(received: 0))
+    }
+
+    deinit {
+        traffic.deallocate()
     }
 
     // MARK: Connecting
@@ -32,7 +51,7 @@ final class SessionCore: @unchecked Sendable {
         let timeouts = options.timeouts
         try connectSocket(deadline: .after(seconds: timeouts.connect))
         let knownHosts = try loadKnownHosts()
-        guard let session = osfarm_session_init() else { throw SSHError.handshakeFailed("cannot create a libssh2 session") }
+        guard let session = osfarm_session_init_counting(traffic) else { throw SSHError.handshakeFailed("cannot create a libssh2 session") }
         self.session = session
         libssh2_session_set_blocking(session, 0)
         // Ask for a host key type known_hosts has for this server, so a server with several keys
@@ -48,8 +67,9 @@ final class SessionCore: @unchecked Sendable {
         try verify(key, against: knownHosts)
         negotiatedAlgorithms = describeAlgorithms()
         try authenticate(deadline: .after(seconds: timeouts.authentication))
-        libssh2_keepalive_config(session, 1, UInt32(max(1, options.timeouts.keepaliveInterval)))
-        keepaliveDue = .after(seconds: Double(options.timeouts.keepaliveInterval))
+        let keepalive = options.timeouts.keepalive
+        libssh2_keepalive_config(session, 1, UInt32(keepalive.interval))
+        keepaliveDue = .after(seconds: Double(keepalive.interval))
     }
 
     private var name: String { SSHError.name(endpoint.host, endpoint.port) }
@@ -248,7 +268,7 @@ final class SessionCore: @unchecked Sendable {
 
     private func waitFor(fd: Int32, events: Int16, deadline: Deadline, phase: @autoclosure () -> String, seconds: Double) throws {
         if thread.isCancelled { throw SSHError.cancelled }
-        sendKeepaliveIfDue()
+        try keepAlive()
         guard !deadline.hasPassed else { throw SSHError.timedOut(phase: phase(), seconds: seconds) }
         let timeout = min(deadline.remainingMilliseconds, keepaliveDue.remainingMilliseconds.clamped(min: 1))
         var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: thread.wake.readEnd, events: Int16(POLLIN), revents: 0)]
@@ -258,19 +278,55 @@ final class SessionCore: @unchecked Sendable {
         if thread.isCancelled { throw SSHError.cancelled }
     }
 
-    /// Waits up to `milliseconds` for socket input or a wake-up, for the idle loop; never throws.
+    /// Waits up to `milliseconds` for socket input or a wake-up, for the idle loop; never throws
+    /// (a server found lost here is kept in `lost` for the next call).
     func idleWait(milliseconds: Int32) {
-        sendKeepaliveIfDue()
+        try? keepAlive()
         var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: thread.wake.readEnd, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 2, min(milliseconds, keepaliveDue.remainingMilliseconds.clamped(min: 1)))
         if fds[1].revents != 0 { thread.wake.drain() }
     }
 
-    private func sendKeepaliveIfDue() {
-        guard let session, keepaliveDue.hasPassed else { return }
+    /// Notes whether the server said anything since the last look, sends a keepalive when one is
+    /// due, and throws `connectionLost` once `keepaliveCountMax` of them went unanswered.
+    private func keepAlive() throws(SSHError) {
+        if let lost { throw lost }
+        guard let session else { return }
+        let received = traffic.pointee.received
+        if received != trafficSeen {
+            trafficSeen = received
+            unansweredKeepalives = 0
+        }
+        guard keepaliveDue.hasPassed else { return }
+        let keepalive = options.timeouts.keepalive
+        if unansweredKeepalives >= keepalive.countMax {
+            let error = SSHError.connectionLost(
+                "\(SSHError.name(endpoint.host, endpoint.port)) answered none of \(unansweredKeepalives) SSH keepalive\(unansweredKeepalives == 1 ? "" : "s") sent \(keepalive.interval) s apart")
+            lost = error
+            throw error
+        }
         var next: Int32 = 0
-        _ = libssh2_keepalive_send(session, &next)
+        let rc = libssh2_keepalive_send(session, &next)
+        if rc != 0 && rc != LIBSSH2_ERROR_EAGAIN {
+            let error = SSHError.connectionLost("cannot send a keepalive: \(lastError())")
+            lost = error
+            throw error
+        }
+        // libssh2 sends only when its own interval has passed; it then reports the full interval.
+        if next >= Int32(keepalive.interval) { unansweredKeepalives += 1 }
         keepaliveDue = .after(seconds: Double(max(1, next)))
+    }
+
+    /// An SSHError for a failed libssh2 call on the session: `connectionLost` when the socket is
+    /// gone, `disconnected` otherwise.
+    func failure(_ what: String) -> SSHError {
+        switch lastErrno {
+        case LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_TIMEOUT,
+            LIBSSH2_ERROR_BAD_SOCKET, LIBSSH2_ERROR_TIMEOUT:
+            return .connectionLost("\(what): \(lastError())")
+        default:
+            return .disconnected("\(what): \(lastError())")
+        }
     }
 
     func lastError() -> String {

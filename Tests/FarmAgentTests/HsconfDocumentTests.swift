@@ -55,6 +55,34 @@ final class HsconfDocumentTests: XCTestCase {
         XCTAssertEqual(document.text.count, Self.sample.count - "<Catalog/>".count + "<Catalog>logs</Catalog>".count)
     }
 
+    func testABytesOfALegacyCodePageSurvivesAnEdit() throws {
+        // "Café" saved as Windows-1252 (0xE9 is "é" there, and not UTF-8 at all), in a comment and in
+        // a value osfarm does not touch.
+        var original = Array(Self.sample.utf8)
+        let comment = Array("<!-- Caf".utf8) + [0xE9] + Array(" -->\r\n".utf8)
+        original.insert(contentsOf: comment, at: original.firstIndex(of: UInt8(ascii: "\n"))! + 1)
+        let settings = Array("Application Name=OS &amp; Co".utf8)
+        let at = try XCTUnwrap(original.indices.first { original[$0...].starts(with: settings) })
+        original.insert(contentsOf: [0x20, 0xE9], at: at + settings.count)
+        var document = try HsconfDocument(bytes: original)
+        XCTAssertEqual(try document.setValue(section: "PlatformDatabaseConfiguration", child: "Server", to: "sqlnew,1444"), "sqlold.corp.example")
+        var expected = original
+        let old = Array("<Server>sqlold.corp.example</Server>".utf8)
+        let first = try XCTUnwrap(expected.indices.first { expected[$0...].starts(with: old) })
+        expected.replaceSubrange(first..<first + old.count, with: Array("<Server>sqlnew,1444</Server>".utf8))
+        XCTAssertEqual(document.bytes, expected, "every byte but the value's is as it was, 0xE9 included")
+        XCTAssertEqual(document.bytes.filter { $0 == 0xE9 }.count, 2)
+        XCTAssertNil(document.data.range(of: Data([0xEF, 0xBF, 0xBD])), "no U+FFFD was written")
+    }
+
+    func testAByteOrderMarkAndASelfClosingTagKeepTheirBytes() throws {
+        let original = [0xEF, 0xBB, 0xBF] + Array(Self.sample.utf8)
+        var document = try HsconfDocument(bytes: original)
+        try document.setValue(section: "LoggingDatabaseConfiguration", child: "Catalog", to: "logs")
+        XCTAssertEqual(Array(document.bytes.prefix(3)), [0xEF, 0xBB, 0xBF])
+        XCTAssertEqual(document.text, "\u{FEFF}" + Self.sample.replacingOccurrences(of: "<Catalog/>", with: "<Catalog>logs</Catalog>"))
+    }
+
     func testMissingPartsAreClearErrors() throws {
         var document = try HsconfDocument(text: Self.sample)
         XCTAssertThrowsError(try document.setValue(section: "NoSuchSection", child: "Server", to: "x")) {

@@ -82,4 +82,61 @@ final class RequestLoopTests: XCTestCase {
         let messages = try serve(Array(#"{"id":"z","op":"inspect","v":1}"#.utf8))
         XCTAssertEqual(messages.count, 2)
     }
+
+    /// The loop with an operation performer of the test's own: the loop's framing, decoding and
+    /// answering are what is under test here, not the server's operations.
+    private func serve(_ input: [UInt8], perform: @escaping RequestLoop.Performer) throws -> [AgentMessage] {
+        var output: [UInt8] = []
+        var fed = false
+        let facts = self.facts
+        let loop = RequestLoop(hello: { Hello(host: facts) }, perform: perform,
+                               readChunk: { defer { fed = true }; return fed ? nil : input },
+                               writeLine: { output += $0 }, log: AgentLog(write: { _ in }))
+        try loop.run()
+        var framer = LineFramer()
+        return try framer.feed(output).map {
+            guard case let .line(bytes) = $0 else { throw WireError.oversizeLine(byteCount: 0) }
+            return try WireCodec.decodeAgentMessage(bytes)
+        }
+    }
+
+    func testAnAnswerOverTheLineLimitBecomesATypedErrorAndTheSessionGoesOn() throws {
+        let input = try line(Request(id: "big", operation: .inspect)) + line(Request(id: "next", operation: .ping(PingArguments())))
+        let huge = String(repeating: "x", count: WireCodec.maxLineBytes)
+        let messages = try serve(input) { operation, progress in
+            switch operation {
+            case .inspect:
+                progress(ProgressEvent(step: "inspect", message: huge))
+                return .ok(.inspection(ServerInspection(host: self.facts, platformProblem: huge)))
+            default:
+                return .ok(.pong(Pong(agentTimeMilliseconds: 1)))
+            }
+        }
+        XCTAssertEqual(messages.count, 4, "hello, the cut progress event, the error, the pong")
+        guard case let .progress("big", event) = messages[1] else { return XCTFail("\(messages[1])") }
+        XCTAssertLessThanOrEqual(event.message.utf8.count, RequestLoop.maxProgressMessageBytes + 3)
+        guard case let .result("big", .failure(error)) = messages[2] else { return XCTFail("\(messages[2])") }
+        XCTAssertEqual(error.code, .oversizeResult)
+        XCTAssertTrue(error.message.hasPrefix("the answer to inspect would be "), error.message)
+        XCTAssertTrue(error.message.hasSuffix("over the 1048576-byte line limit"), error.message)
+        guard case .result("next", .ok(.pong)) = messages[3] else { return XCTFail("the session ended: \(messages[3])") }
+    }
+
+    func testAnOutOfRangeFieldNeverReachesTheOperation() throws {
+        let input = Array(#"{"id":"t","op":"probe-tcp","v":1,"args":{"host":"db","port":1433,"timeoutSeconds":1e300}}"#.utf8) + [10]
+        var performed: [AgentOperation] = []
+        let messages = try serve(input) { operation, _ in
+            performed.append(operation)
+            return .failure(AgentError(.internalError, "must not run"))
+        }
+        XCTAssertEqual(performed, [])
+        guard case let .result("t", .failure(error)) = messages[1] else { return XCTFail("\(messages)") }
+        XCTAssertEqual(error.message, "arguments of \"probe-tcp\": timeoutSeconds must be 0.1…300 s, not 1e+300")
+    }
+
+    func testServerOperationsCheckTheRangesThemselves() {
+        let operations = ServerOperations(facts: { HostFacts(hostname: "h", operatingSystem: "o", processID: 1) })
+        let outcome = operations.perform(.waitForReadiness(ReadinessArguments(timeoutSeconds: .infinity))) { _ in }
+        XCTAssertEqual(outcome, .failure(AgentError(.invalidArguments, "timeoutSeconds must be 0.1…7200 s, not inf")))
+    }
 }

@@ -1,5 +1,6 @@
 import FarmController
 import FarmProtocol
+import Foundation
 import XCTest
 
 final class InventoryLoaderTests: XCTestCase {
@@ -106,5 +107,58 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertThrowsError(try InventoryLoader.load(path: "/nonexistent/inv.yaml")) {
             XCTAssertEqual("\($0)", "/nonexistent/inv.yaml: no such file")
         }
+    }
+
+    /// Anchors that each repeat the one before `depth` times: the last stands for 9^depth nodes.
+    private func bomb(depth: Int) -> String {
+        var text = "anchors:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...depth {
+            text += "  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        return text
+    }
+
+    func testAnAliasBombInAComplexKeyIsRefusedFastNamingTheLine() {
+        // Yams hashes mapping keys whole: this key alone would take 9^12 steps.
+        let text = bomb(depth: 12) + "servers:\n  - ? *l12\n    : front-end\n"
+        let started = Date()
+        let refused = error(text)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        XCTAssertEqual(refused?.line, 3, "the first alias")
+        XCTAssertEqual(refused?.description.hasPrefix("/farm/inventory.yaml:3: uses the YAML alias *l0; an inventory may not use aliases"), true,
+                       refused?.description ?? "accepted")
+
+        // The same as a flow mapping's key, and as a plain value.
+        XCTAssertEqual(error("servers:\n  - {name: dc1, host: a, role: front-end}\nx: &a [1]\ny: {*a : 1}\n")?.line, 4)
+        XCTAssertEqual(error("servers:\n  - name: dc1\n    host: a\n    role: front-end\n    tags: &t [a]\n  - name: fe1\n    tags: *t\n")?.line, 7)
+        XCTAssertEqual(error("servers:\n- &s {name: dc1, host: a, role: front-end}\n- *s\n")?.line, 3)
+        XCTAssertEqual(error("defaults: {user: &u a}\nservers: [{name: dc1, host: a, role: front-end, user: *u}]\n")?.line, 2)
+    }
+
+    func testStarsThatAreNotAliasesAreFine() throws {
+        let inventory = try load("""
+            # *not an alias, a comment
+            defaults:
+              agent: '*quoted* C:\\osfarm\\osfarm-agent.exe serve'
+              user: "*also quoted"
+            servers:
+              - name: dc1
+                host: a    # *comment
+                role: deployment-controller
+                tags: [web*, "*", 'a*b', x *y]
+              - name: fe1
+                host: b
+                role: front-end
+                identity: keys/a*b
+            """)
+        XCTAssertEqual(inventory.servers[0].tags, ["web*", "*", "a*b", "x *y"])
+        XCTAssertEqual(inventory.servers[0].user, "*also quoted")
+        XCTAssertEqual(inventory.servers[1].identity, "/farm/keys/a*b")
+        XCTAssertEqual(inventory.servers[0].agentCommand, "*quoted* C:\\osfarm\\osfarm-agent.exe serve")
+    }
+
+    func testAHugeInventoryIsRefused() {
+        let huge = "servers: []\n# " + String(repeating: "x", count: InventoryLoader.maxBytes)
+        XCTAssertEqual(error(huge)?.problem, "is \(huge.utf8.count) bytes; an inventory is at most \(InventoryLoader.maxBytes) bytes")
     }
 }

@@ -21,4 +21,13 @@ final class LineFramerTests: XCTestCase {
         var framer = LineFramer(maxLineBytes: 4)
         XCTAssertEqual(framer.feed(Array("abcd\n".utf8)), [.line(Array("abcd".utf8))])
     }
+
+    func testReportingAtTheLimitNeedsNoNewline() {
+        var framer = LineFramer(maxLineBytes: 8, reportsOversizeAtLimit: true)
+        XCTAssertEqual(framer.feed(Array("01234567".utf8)), [], "exactly the limit is still a line in the making")
+        XCTAssertEqual(framer.feed(Array("8".utf8)), [.oversize(byteCount: 9)], "reported the moment the limit is passed")
+        XCTAssertEqual(framer.feed([UInt8](repeating: 0x78, count: 10_000)), [], "the rest of the line is dropped, not reported again")
+        XCTAssertEqual(framer.feed(Array("\nok\n".utf8)), [.line(Array("ok".utf8))])
+        XCTAssertNil(framer.finish())
+    }
 }

@@ -9,37 +9,37 @@ struct ConfigurationFiles {
     private static let manifestName = "manifest.json"
 
     private func backupDirectory(_ runID: String) throws(AgentError) -> String {
-        guard !runID.isEmpty, runID.count <= 64,
-            runID.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" })
-        else {
-            throw AgentError(.invalidArguments, "run id \"\(runID)\" must be 1–64 letters, digits, '-' or '_'")
-        }
-        return WindowsLocations.join(WindowsLocations.backupRoot, runID)
+        try BackupCatalog.runDirectory(runID)
     }
 
-    /// Copies both files aside with their SHA-256. A backup already made for this run is kept as it
-    /// is (it holds the state before the run), after checking it is intact.
+    /// Copies both files aside with their SHA-256, readable by Administrators and SYSTEM only (the
+    /// server.hsconf copy can hold clear-text passwords, private.key decrypts the rest). A backup
+    /// already made for this run is kept as it is (it holds the state before the run), after
+    /// checking it is intact.
     func backup(runID: String) throws(AgentError) -> BackupRecord {
         let directory = try backupDirectory(runID)
         if files.exists(WindowsLocations.join(directory, Self.manifestName)) {
             let record = try manifest(directory)
             try verifyCopies(record)
+            // A folder an older agent made readable by everyone is narrowed (best effort: the
+            // backup itself is sound).
+            try? files.createOwnerOnlyDirectory(directory)
             return record
         }
-        try files.createDirectory(directory)
+        try files.createOwnerOnlyDirectory(directory)
         var saved: [BackedUpFile] = []
         for path in [installation.hsconf, installation.privateKey] {
             let data = try files.read(path)
             if let free = files.freeBytes(near: directory), free < Int64(data.count) * 2 + 1_048_576 {
                 throw AgentError(.operationFailed, "not enough free space for the backup in \(directory)")
             }
-            try files.write(data, to: copyPath(directory, path))
+            try files.writeOwnerOnly(data, to: copyPath(directory, path))
             saved.append(BackedUpFile(path: path, sha256: SHA256.hex(data), bytes: data.count, name: WindowsLocations.fileName(path)))
         }
         let record = BackupRecord(runID: runID, directory: directory, files: saved)
         try verifyCopies(record)
         do {
-            try files.write(try WireCodec.recordEncoder(pretty: true).encode(record), to: WindowsLocations.join(directory, Self.manifestName))
+            try files.writeOwnerOnly(try WireCodec.recordEncoder(pretty: true).encode(record), to: WindowsLocations.join(directory, Self.manifestName))
         } catch let error as AgentError {
             throw error
         } catch {
@@ -48,7 +48,8 @@ struct ConfigurationFiles {
         return record
     }
 
-    /// Writes the run's copies back over the originals and checks each by SHA-256.
+    /// Writes the run's copies back over the originals (keeping the originals' permissions) and
+    /// checks each by SHA-256.
     func restore(runID: String) throws(AgentError) -> BackupRecord {
         let directory = try backupDirectory(runID)
         let record = try manifest(directory)
@@ -56,7 +57,7 @@ struct ConfigurationFiles {
         for file in record.files {
             let data = try files.read(copyPath(directory, file.path))
             if let current = try? files.read(file.path), SHA256.hex(current) == file.sha256 { continue }
-            try files.write(data, to: file.path)
+            try files.replace(data, at: file.path)
             guard SHA256.hex(try files.read(file.path)) == file.sha256 else {
                 throw AgentError(.operationFailed, "\(file.path) does not match its backup after the restore")
             }
@@ -89,13 +90,14 @@ struct ConfigurationFiles {
         }
     }
 
-    /// Sets Server (and Catalog when given) in the three database sections. Writes nothing when
-    /// every value is already the target.
+    /// Sets Server (and Catalog when given) in the three database sections, at the byte level
+    /// (every other byte of the file stays as it was), and writes the file back with its own
+    /// permissions. Writes nothing when every value is already the target.
     func repoint(_ arguments: RepointArguments) throws(AgentError) -> RepointResult {
         let original = try files.read(installation.hsconf)
         var document: HsconfDocument
         do {
-            document = try HsconfDocument(text: String(decoding: original, as: UTF8.self))
+            document = try HsconfDocument(data: original)
         } catch {
             throw AgentError(.operationFailed, error.message)
         }
@@ -124,8 +126,8 @@ struct ConfigurationFiles {
         } catch {
             throw AgentError(.operationFailed, error.message)
         }
-        let updated = Data(document.text.utf8)
-        if !changes.isEmpty { try files.write(updated, to: installation.hsconf) }
+        let updated = document.data
+        if !changes.isEmpty { try files.replace(updated, at: installation.hsconf) }
         return RepointResult(changes: changes, sha256Before: SHA256.hex(original), sha256After: SHA256.hex(updated))
     }
 }

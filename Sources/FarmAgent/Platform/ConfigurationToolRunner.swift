@@ -52,7 +52,7 @@ struct ConfigurationToolRunner {
         let run = ConfigurationToolRun(exitCode: result.exitCode, durationMilliseconds: Date().timeIntervalSince(started) * 1000,
                                        outputTail: tail, logTail: logTail)
         if result.timedOut {
-            throw AgentError(.timedOut, "ConfigurationTool.com /\(arguments.mode.name) did not finish within \(Int(arguments.timeoutSeconds)) s and was stopped", detail: logTail)
+            throw AgentError(.timedOut, "ConfigurationTool.com /\(arguments.mode.name) did not finish within \(Saturating.seconds(arguments.timeoutSeconds)) s and was stopped", detail: logTail)
         }
         guard result.exitCode == 0 else {
             let reason = tail.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? "no output"
@@ -64,11 +64,11 @@ struct ConfigurationToolRunner {
     private func waitForMachineConfig(bound: Double, progress: (String) -> Void) throws(AgentError) {
         let path = environment.localPath(WindowsLocations.machineConfig)
         guard FileLockProbe.isLocked(path) else { return }
-        progress("machine.config is locked by another process; waiting up to \(Int(bound)) s")
+        progress("machine.config is locked by another process; waiting up to \(Saturating.seconds(bound)) s")
         let deadline = Date().addingTimeInterval(bound)
         while FileLockProbe.isLocked(path) {
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "machine.config (\(WindowsLocations.machineConfig)) stayed locked by another process for \(Int(bound)) s; the Configuration Tool cannot run")
+                throw AgentError(.timedOut, "machine.config (\(WindowsLocations.machineConfig)) stayed locked by another process for \(Saturating.seconds(bound)) s; the Configuration Tool cannot run")
             }
             Thread.sleep(forTimeInterval: 0.25)
         }

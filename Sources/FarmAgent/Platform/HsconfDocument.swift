@@ -1,73 +1,106 @@
 import FarmProtocol
 import Foundation
 
-/// server.hsconf read and edited as text, so that an edit changes exactly the characters of the
-/// values it sets and keeps every other byte: comments, attribute order, white space, encrypted
-/// values, escaped characters. (An XML library would re-serialise the whole file.)
+/// server.hsconf read and edited as bytes, so that an edit changes exactly the bytes of the values
+/// it sets and keeps every other byte as it was: comments, attribute order, white space, encrypted
+/// values, escaped characters, and bytes that are not UTF-8 at all (a file once saved in a legacy
+/// code page, e.g. a Windows-1252 "é" in a comment). Nothing is decoded and encoded again, which
+/// an XML library, or a round trip through a Swift String, would do (the latter turns every such
+/// byte into U+FFFD).
+///
+/// The markup osfarm looks for is ASCII, which reads the same in UTF-8 and in every single-byte
+/// code page; only the values it reads are decoded (as UTF-8) for comparison and reports.
 public struct HsconfDocument: Sendable {
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
     }
 
-    /// The file's text, as it is or as edited.
-    public private(set) var text: String
+    /// The file's bytes, as they are or as edited.
+    public private(set) var bytes: [UInt8]
 
-    public init(text: String) throws(Problem) {
-        self.text = text
-        guard elementRange("EnvironmentConfiguration", in: text.startIndex..<text.endIndex) != nil else {
+    public init(bytes: [UInt8]) throws(Problem) {
+        self.bytes = bytes
+        guard elementRange("EnvironmentConfiguration", in: 0..<bytes.count) != nil else {
             throw Problem(message: "server.hsconf has no <EnvironmentConfiguration> element")
         }
     }
 
+    public init(data: Data) throws(Problem) { try self.init(bytes: Array(data)) }
+
+    public init(text: String) throws(Problem) { try self.init(bytes: Array(text.utf8)) }
+
+    public var data: Data { Data(bytes) }
+
+    /// The file as text (UTF-8; a byte that is not UTF-8 shows as U+FFFD). For reading only.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
     /// A located element: the whole element, its start tag, and its content (nil when self-closing).
     struct Element {
-        var whole: Range<String.Index>
-        var startTag: Range<String.Index>
-        var content: Range<String.Index>?
+        var whole: Range<Int>
+        var startTag: Range<Int>
+        var content: Range<Int>?
+    }
+
+    private func find(_ pattern: String, in range: Range<Int>) -> Range<Int>? {
+        let needle = Array(pattern.utf8)
+        guard let first = needle.first, range.count >= needle.count else { return nil }
+        var index = range.lowerBound
+        let last = range.upperBound - needle.count
+        while index <= last {
+            if bytes[index] == first && bytes[index..<index + needle.count].elementsEqual(needle) {
+                return index..<index + needle.count
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Comment and CDATA ranges, which must never be read as elements.
-    private func opaqueRanges() -> [Range<String.Index>] {
-        var ranges: [Range<String.Index>] = []
-        var cursor = text.startIndex
-        while cursor < text.endIndex {
-            let comment = text.range(of: "<!--", range: cursor..<text.endIndex)
-            let cdata = text.range(of: "<![CDATA[", range: cursor..<text.endIndex)
+    private func opaqueRanges() -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var cursor = 0
+        while cursor < bytes.count {
+            let comment = find("<!--", in: cursor..<bytes.count)
+            let cdata = find("<![CDATA[", in: cursor..<bytes.count)
             guard let open = [comment, cdata].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) else { break }
             let terminator = open == comment ? "-->" : "]]>"
-            let close = text.range(of: terminator, range: open.upperBound..<text.endIndex)?.upperBound ?? text.endIndex
+            let close = find(terminator, in: open.upperBound..<bytes.count)?.upperBound ?? bytes.count
             ranges.append(open.lowerBound..<close)
             cursor = close
         }
         return ranges
     }
 
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+
     /// The first element named `name` inside `range`, outside comments.
-    func elementRange(_ name: String, in range: Range<String.Index>) -> Element? {
+    func elementRange(_ name: String, in range: Range<Int>) -> Element? {
         let opaque = opaqueRanges()
         var cursor = range.lowerBound
-        while let open = text.range(of: "<" + name, range: cursor..<range.upperBound) {
+        while let open = find("<" + name, in: cursor..<range.upperBound) {
             cursor = open.upperBound
             if opaque.contains(where: { $0.contains(open.lowerBound) }) { continue }
             guard open.upperBound < range.upperBound else { return nil }
-            let next = text[open.upperBound]
-            guard next == ">" || next == "/" || next.isWhitespace else { continue }
-            guard let tagEnd = text.range(of: ">", range: open.upperBound..<range.upperBound) else { return nil }
+            let next = bytes[open.upperBound]
+            guard next == UInt8(ascii: ">") || next == UInt8(ascii: "/") || Self.isSpace(next) else { continue }
+            guard let tagEnd = find(">", in: open.upperBound..<range.upperBound) else { return nil }
             let startTag = open.lowerBound..<tagEnd.upperBound
-            if text[text.index(before: tagEnd.lowerBound)] == "/" {
+            if bytes[tagEnd.lowerBound - 1] == UInt8(ascii: "/") {
                 return Element(whole: startTag, startTag: startTag, content: nil)
             }
-            guard let close = text.range(of: "</\(name)>", range: tagEnd.upperBound..<range.upperBound) else { return nil }
+            guard let close = find("</\(name)>", in: tagEnd.upperBound..<range.upperBound) else { return nil }
             return Element(whole: open.lowerBound..<close.upperBound, startTag: startTag, content: tagEnd.upperBound..<close.lowerBound)
         }
         return nil
     }
 
     private func section(_ name: String) -> Element? {
-        guard let root = elementRange("EnvironmentConfiguration", in: text.startIndex..<text.endIndex), let content = root.content else { return nil }
+        guard let root = elementRange("EnvironmentConfiguration", in: 0..<bytes.count), let content = root.content else { return nil }
         return elementRange(name, in: content)
     }
+
+    private func decoded(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
     /// The decoded text of `<child>` in `<section>`; nil when either is missing.
     public func value(section: String, child: String) -> String? {
@@ -75,13 +108,13 @@ public struct HsconfDocument: Sendable {
             let element = elementRange(child, in: content)
         else { return nil }
         guard let inner = element.content else { return "" }
-        return Self.unescape(String(text[inner]))
+        return Self.unescape(decoded(inner))
     }
 
     /// An attribute of a section's start tag.
     public func attribute(section: String, name: String) -> String? {
         guard let section = self.section(section) else { return nil }
-        let tag = String(text[section.startTag])
+        let tag = decoded(section.startTag)
         for quote in ["\"", "'"] {
             if let start = tag.range(of: " \(name)=\(quote)"), let end = tag.range(of: quote, range: start.upperBound..<tag.endIndex) {
                 return Self.unescape(String(tag[start.upperBound..<end.lowerBound]))
@@ -108,8 +141,8 @@ public struct HsconfDocument: Sendable {
         }
     }
 
-    /// Replaces the text of `<child>` in `<section>`; returns the previous value. Only those
-    /// characters change (a self-closing `<child/>` becomes `<child>value</child>`).
+    /// Replaces the content of `<child>` in `<section>`; returns the previous value. Only those
+    /// bytes change (a self-closing `<child/>` becomes `<child>value</child>`).
     @discardableResult
     public mutating func setValue(section name: String, child: String, to value: String) throws(Problem) -> String {
         guard let section = self.section(name), let content = section.content else {
@@ -118,16 +151,16 @@ public struct HsconfDocument: Sendable {
         guard let element = elementRange(child, in: content) else {
             throw Problem(message: "server.hsconf has no <\(child)> in <\(name)>")
         }
-        let escaped = Self.escape(value)
+        let escaped = Array(Self.escape(value).utf8)
         if let inner = element.content {
-            let previous = Self.unescape(String(text[inner]))
-            text.replaceSubrange(inner, with: escaped)
+            let previous = Self.unescape(decoded(inner))
+            bytes.replaceSubrange(inner, with: escaped)
             return previous
         }
-        var openTag = String(text[element.startTag])
-        openTag = openTag.replacingOccurrences(of: "/>", with: ">", options: .backwards)
-        while openTag.hasSuffix(" >") { openTag.remove(at: openTag.index(openTag.endIndex, offsetBy: -2)) }
-        text.replaceSubrange(element.whole, with: openTag + escaped + "</\(child)>")
+        // A self-closing tag: drop its "/" (and the spaces before it), keep every other byte of it.
+        var openTag = Array(bytes[element.startTag].dropLast(2))
+        while openTag.last == UInt8(ascii: " ") { openTag.removeLast() }
+        bytes.replaceSubrange(element.whole, with: openTag + [UInt8(ascii: ">")] + escaped + Array("</\(child)>".utf8))
         return ""
     }
 

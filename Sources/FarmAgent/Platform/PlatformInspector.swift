@@ -77,7 +77,7 @@ extension PlatformInspector {
             let waiting = checks.filter { !$0.answered }
             if waiting.isEmpty { return ReadinessReport(ports: checks, waitedMilliseconds: Date().timeIntervalSince(started) * 1000) }
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "not initialised after \(Int(arguments.timeoutSeconds)) s: "
+                throw AgentError(.timedOut, "not initialised after \(Saturating.seconds(arguments.timeoutSeconds.rounded(.down))) s: "
                                  + waiting.map { "\($0.service) (port \($0.port))" }.joined(separator: ", "))
             }
             Thread.sleep(forTimeInterval: ServiceControl.pollInterval(afterWaiting: Date().timeIntervalSince(started)))

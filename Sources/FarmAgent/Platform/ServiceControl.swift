@@ -141,7 +141,7 @@ public struct ServiceControl: Sendable {
                 throw AgentError(.operationFailed, "\(name) stopped again while starting")
             }
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "\(name) is still \(last.state.rawValue) after \(Int(timeout.rounded())) s (waiting for \(target.rawValue))")
+                throw AgentError(.timedOut, "\(name) is still \(last.state.rawValue) after \(Saturating.seconds(timeout.rounded())) s (waiting for \(target.rawValue))")
             }
             Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
             last = try currentState(name)

@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 #if os(Windows)
 import WinSDK
@@ -14,7 +15,7 @@ public enum TCPProbe {
 
     public static func connect(host: String, port: Int, timeout: Double) -> Outcome {
         let started = Date()
-        let result = attempt(host: host, port: port, timeoutMilliseconds: Int32(max(1, timeout * 1000)))
+        let result = attempt(host: host, port: port, timeoutMilliseconds: Saturating.milliseconds32(timeout, minimum: 1))
         if let error = result { return .failed(error) }
         return .answered(milliseconds: Date().timeIntervalSince(started) * 1000)
     }

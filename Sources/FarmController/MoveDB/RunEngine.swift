@@ -430,7 +430,7 @@ public final class RunEngine: @unchecked Sendable {
             return nil
         } catch {
             let failure = Self.describe(error)
-            if case let error as AgentSessionError = error, error.isConnectionLost {
+            if case let error as AgentSessionError = error, error.isServerLost {
                 lock.withLock { lostServers[server.name] = failure }
             }
             log(entry(server.name, name, .failed, failure, duration: elapsed()))

@@ -1,0 +1,64 @@
+import ArgumentParser
+import FarmController
+import FarmProtocol
+import Foundation
+
+extension Osfarm {
+    struct Backups: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List or prune the backups of server.hsconf and private.key the agent keeps per run on each server.",
+            discussion: """
+                Every move backs up server.hsconf and private.key on each server it touches, under the run's id, readable by \
+                Administrators and SYSTEM only. They are what rollback restores; once the move is confirmed they only hold \
+                secrets (the server.hsconf copy can hold clear-text passwords, private.key decrypts the others): prune them.
+                """,
+            subcommands: [List.self, Prune.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Each server's backups, per run: files, size, last written (the newest first).")
+
+            @OptionGroup var connection: ConnectionOptions
+            @Flag(help: "Print one JSON document instead of the table.") var json = false
+            @Option(help: "Runs listed per server, the newest first (\(Bounds.backupRunsListed.rangeDescription)).")
+            var maxRuns: Int = BackupListArguments.defaultMaxRuns
+            @Option(help: "How many servers at once (\(Bounds.concurrency.rangeDescription)).") var concurrency: Int = FarmCheck.defaultConcurrency
+
+            func validate() throws {
+                if let problem = Bounds.backupRunsListed.problem(maxRuns, name: "--max-runs") { throw ValidationError(problem) }
+                if let problem = Bounds.concurrency.problem(concurrency, name: "--concurrency") { throw ValidationError(problem) }
+            }
+
+            func run() async throws {
+                let (_, servers, settings) = try connection.prepare()
+                let results = await FarmBackups.list(servers, settings: settings, maxRuns: maxRuns, concurrency: concurrency)
+                print(json ? try FarmBackups.listJSON(results) : FarmBackups.listTable(results), terminator: "")
+                throw OsfarmExit(status: FarmBackups.exitStatus(results))
+            }
+        }
+
+        struct Prune: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Remove one run's backups from every selected server.",
+                discussion: "After this, rollback of that run is no longer possible on those servers. A server without a backup of the run has nothing to do.")
+
+            @Argument(help: ArgumentHelp("The run whose backups to remove (as 'osfarm runs' and 'osfarm backups list' show it).", valueName: "run"))
+            var runID: String
+            @OptionGroup var connection: ConnectionOptions
+            @Option(help: "How many servers at once (\(Bounds.concurrency.rangeDescription)).") var concurrency: Int = FarmCheck.defaultConcurrency
+
+            func validate() throws {
+                guard BackupArguments.isValidRunID(runID) else {
+                    throw ValidationError("\"\(runID.prefix(80))\" is not a run id (1–64 letters, digits, '-' or '_')")
+                }
+                if let problem = Bounds.concurrency.problem(concurrency, name: "--concurrency") { throw ValidationError(problem) }
+            }
+
+            func run() async throws {
+                let (_, servers, settings) = try connection.prepare()
+                let results = await FarmBackups.prune(runID: runID, servers, settings: settings, concurrency: concurrency)
+                print(FarmBackups.pruneTable(results), terminator: "")
+                throw OsfarmExit(status: FarmBackups.exitStatus(results))
+            }
+        }
+    }
+}
