@@ -35,13 +35,13 @@ let package = Package(
         // Windows): the agent builds on Windows.
         .target(name: "FarmProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The libssh2 client: connect, known_hosts, auth, exec channels, deadlines.
-        .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol"]),
+        .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol", .product(name: "Logging", package: "swift-log")]),
         // The agent's request loop and server operations. Foundation, swift-crypto and swift-log only.
         .target(name: "FarmAgent", dependencies: ["FarmProtocol", .product(name: "Logging", package: "swift-log")]),
         // Inventory, targeting, check, reports.
         .target(
             name: "FarmController",
-            dependencies: ["FarmProtocol", "FarmSSH", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FarmProtocol", "FarmSSH", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
         ),
         // Simulated Windows servers and the local farm launcher (sshd per server).
         .target(name: "FarmSimulator", dependencies: ["FarmProtocol"]),

@@ -6,6 +6,9 @@ import Foundation
 /// usage errors (2), not ArgumentParser's 64.
 enum CommandLineRunner {
     static func main(_ root: any AsyncParsableCommand.Type) async -> Never {
+        // --debug/--verbose (DiagnosticOptions) set what reaches stderr; a run's debug.log gets everything.
+        let arguments = CommandLine.arguments.dropFirst()
+        Diagnostics.bootstrap(stderrLevel: arguments.contains("--debug") ? .debug : arguments.contains("--verbose") ? .info : .warning)
         do {
             var command = try root.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -22,7 +25,11 @@ enum CommandLineRunner {
                 print(root.fullMessage(for: error))
                 exit(0)
             }
-            FileHandle.standardError.write(Data((root.fullMessage(for: error) + "\n").utf8))
+            var message = root.fullMessage(for: error)
+            if let suggestion = SubcommandSuggestion.suggestion(for: Array(CommandLine.arguments.dropFirst()), root: root) {
+                message += "\n" + suggestion
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(ExitStatus.usage.rawValue)
         }
     }

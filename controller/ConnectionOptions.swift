@@ -3,6 +3,12 @@ import FarmController
 import FarmProtocol
 import FarmSSH
 
+/// How much osfarm says on stderr about what it does (a run's debug.log always has everything).
+struct DiagnosticOptions: ParsableArguments {
+    @Flag(help: "Say on stderr what osfarm does: connections, requests.") var verbose = false
+    @Flag(help: "Say everything on stderr: each SSH phase with its time, each request and answer (secrets redacted).") var debug = false
+}
+
 /// Options every command that talks to servers shares.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: [.short, .customLong("inventory")], help: "The farm's inventory (YAML).")
@@ -25,6 +31,8 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "Environment variable holding the client key's passphrase (never pass it as an argument).")
     var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
+
+    @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
         if let problem = Bounds.connectionTimeoutSeconds.problem(timeout, name: "--timeout") { throw ValidationError(problem) }

@@ -169,12 +169,18 @@ extension Osfarm.MoveDB {
         @OptionGroup var run: MoveRunOptions
         @OptionGroup var output: RunOutputOptions
         @Option(help: "Write a Markdown change record here.") var report: String?
+        @Flag(help: "Do not ask before stopping the servers (unattended runs; without a terminal it is required).") var yes = false
 
         func run() async throws {
+            guard yes || Terminal.interactive else {
+                throw failUsage("move-db run stops every selected server: on a terminal it shows what it will do and asks first; unattended, pass --yes. Nothing was changed")
+            }
             let move = try prepareMove(connection, target, run, output, connects: true)
+            var interaction = Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)")
+            if !yes { interaction.confirmStart = Terminal.startConfirmation }
             let result: DatabaseMove.Result
             do {
-                result = try await move.run(Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)"))
+                result = try await move.run(interaction)
             } catch let problem as UsageProblem {
                 throw failUsage(problem)
             }
@@ -238,23 +244,13 @@ extension Osfarm {
             try finish(result, json: json, reportPath: report)
         }
     }
-
-    struct Runs: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the journaled runs and their state.")
-        @Option(help: "Where runs are journaled.") var stateDir: String?
-        @Flag(help: "Print JSON.") var json = false
-
-        func run() async throws {
-            let runs = RunCatalog.list(stateDirectory: stateDir ?? RunJournal.defaultStateDirectory())
-            print(json ? try RunCatalog.json(runs) : RunCatalog.text(runs), terminator: "")
-        }
-    }
 }
 
 /// How resume and rollback reach the run's servers (the inventory comes from the run).
 struct RunReachOptions: ParsableArguments {
     @Option(help: "Seconds allowed for each connection phase.") var timeout: Double = 10
     @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
+    @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
         guard timeout >= 1, timeout <= 3600 else { throw ValidationError("--timeout must be between 1 and 3600 seconds") }
@@ -274,6 +270,7 @@ func finish(_ result: DatabaseMove.Result, json: Bool, reportPath: String?) thro
     } else {
         print(result.text, terminator: "")
     }
+    if !json, let log = result.report?.diagnosticLog { print("diagnostic log: \(log)") }
     if let reportPath, let report = result.report {
         do {
             try report.markdown().write(toFile: reportPath, atomically: true, encoding: .utf8)
@@ -295,6 +292,17 @@ enum Terminal {
         interrupt.install { signal in FileHandle.standardError.write(Data("\nosfarm: \(signal): \(message)\n".utf8)) }
         return RunInteraction(makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(),
                               adminPassword: { try adminPassword(variable: $0) })
+    }
+
+    /// Shows what the run is about to do and asks for the deployment controller's name.
+    @Sendable static func startConfirmation(_ summary: StartSummary) -> Bool {
+        FileHandle.standardError.write(Data(summary.text.utf8))
+        FileHandle.standardError.write(Data("Type the deployment controller's name (\(summary.controller)) to go on, anything else stops: ".utf8))
+        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces), answer == summary.controller else {
+            FileHandle.standardError.write(Data("not confirmed; nothing was changed\n".utf8))
+            return false
+        }
+        return true
     }
 
     /// Asks the operator to type the new server's name once the restore is done.

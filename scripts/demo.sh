@@ -19,8 +19,8 @@ echo
 echo "== osfarm check -i $farm/inventory.yaml"
 "$bin/osfarm" check -i "$farm/inventory.yaml"
 echo
-echo "== osfarm move-db run -i $farm/inventory.yaml --to $new --expect-from $old --db-restored"
-"$bin/osfarm" move-db run -i "$farm/inventory.yaml" --to "$new" --expect-from "$old" --db-restored \
+echo "== osfarm move-db run -i $farm/inventory.yaml --to $new --expect-from $old --db-restored --yes"
+"$bin/osfarm" move-db run -i "$farm/inventory.yaml" --to "$new" --expect-from "$old" --db-restored --yes \
   --state-dir "$farm/runs" --report "$farm/change-record.md"
 echo
 echo "== the farm as the simulator sees it"

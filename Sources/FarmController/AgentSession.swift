@@ -1,6 +1,7 @@
 import FarmProtocol
 import FarmSSH
 import Foundation
+import Logging
 
 /// The controller's side of one session with one server's agent: one SSH connection, one agent
 /// process, requests sent one at a time.
@@ -24,6 +25,8 @@ public final class AgentSession: @unchecked Sendable {
     private let connection: SSHConnection
     private let channel: ExecChannel
     private let timeout: Double
+    /// Each request and answer (secrets redacted), at debug level: a run's debug.log keeps them.
+    private let logger: Logger
 
     private let lock = NSLock()
     // Guarded by `lock`:
@@ -43,6 +46,10 @@ public final class AgentSession: @unchecked Sendable {
         self.timeout = timeout
         hostKey = connection.hostKey
         negotiatedAlgorithms = connection.negotiatedAlgorithms
+        var logger = Logger(label: "osfarm.session")
+        logger[metadataKey: "server"] = "\(server.name)"
+        self.logger = logger
+        logger.debug("agent \(hello.agentVersion) (protocol \(hello.protocolVersion)) on \(hello.host.hostname), heartbeat \(hello.heartbeatSeconds.map { "\($0) s" } ?? "none")")
     }
 
     /// Connects, starts the agent and reads its hello. `timeout` bounds every phase.
@@ -101,7 +108,9 @@ public final class AgentSession: @unchecked Sendable {
         let wholePhase = "\(request) as a whole"
         var sent = false
         do {
-            let line = try WireCodec.encode(Request(id: id, operation: operation, context: context))
+            let outgoing = Request(id: id, operation: operation, context: context)
+            let line = try WireCodec.encode(outgoing)
+            if logger.logLevel <= .debug, let record = try? WireCodec.encodeForRecord(outgoing) { logger.debug("→ \(record)") }
             try await channel.write(line, deadline: Deadline.after(seconds: silence).earlier(than: end), seconds: silence)
             sent = true
             while true {
@@ -115,14 +124,21 @@ public final class AgentSession: @unchecked Sendable {
                 }
                 let reply = try lock.withLock { () throws(AgentSessionError) -> AgentReplyReader.Reply? in try reader.read(item) }
                 switch reply {
-                case let .progress(event)?: progress(event)
-                case let .result(data)?: return data
+                case let .progress(event)?:
+                    if !event.isHeartbeat { logger.debug("← \(id) progress: \(event.message)") }
+                    progress(event)
+                case let .result(data)?:
+                    if logger.logLevel <= .debug, let record = try? WireCodec.encodeForRecord(.result(requestID: id, .ok(data))) {
+                        logger.debug("← \(record.prefix(4096))")
+                    }
+                    return data
                 case nil: break
                 }
                 if end.hasPassed { throw SSHError.timedOut(phase: wholePhase, seconds: whole) }
             }
         } catch {
             let failure = AgentSessionError.wrap(error)
+            logger.debug("✗ \(request): \(failure)")
             lock.withLock {
                 switch failure {
                 case .agentFailed:

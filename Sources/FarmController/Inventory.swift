@@ -29,9 +29,11 @@ public struct ServerEntry: Sendable, Equatable {
     public var agentCommand: String
     /// The inventory line that declared it.
     public var line: Int
+    /// What runs on the jump host around this server's steps (load balancer, notifications).
+    public var hooks: ServerHooks
 
     public init(name: String, host: String, port: Int = 22, user: String, identity: String?, role: ServerRole, tags: [String] = [],
-                agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0) {
+                agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0, hooks: ServerHooks = ServerHooks()) {
         self.name = name
         self.host = host
         self.port = port
@@ -41,6 +43,7 @@ public struct ServerEntry: Sendable, Equatable {
         self.tags = tags
         self.agentCommand = agentCommand
         self.line = line
+        self.hooks = hooks
     }
 
     public var endpoint: SSHEndpoint { SSHEndpoint(host: host, port: port, user: user) }

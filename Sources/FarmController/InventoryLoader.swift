@@ -30,12 +30,18 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 ///         host: 10.0.0.10
 ///         role: deployment-controller        # or front-end
 ///         tags: [prod]
+///         hooks:                             # run on the jump host; argv lists, never shell strings
+///           before-stop: [./hooks/haproxy-drain, disable]
+///           after-verify: [./hooks/haproxy-drain, enable]
+///           on-failure: [/usr/local/bin/page-oncall]
+///           timeout: 30                      # seconds each hook may take (default 60)
 ///
 /// Unknown fields are errors (a typo must not silently fall back to a default). Relative paths are
 /// taken from the inventory's folder; `~` is the home folder.
 public enum InventoryLoader {
-    static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent"]
-    static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts"]
+    static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks"]
+    static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks"]
+    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout"])
     public static let defaultAgentCommand = "osfarm-agent serve"
 
     /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
@@ -144,8 +150,9 @@ public enum InventoryLoader {
             guard !agent.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw InventoryError(path: path, line: value("agent")?.node.mark?.line, field: value("agent")?.field, problem: "must not be empty")
             }
+            let hooks = try reader.hooks(defaults: defaults["hooks"], own: fields["hooks"], prefix: prefix, folder: folder)
             servers.append(ServerEntry(name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
-                                       agentCommand: agent, line: line))
+                                       agentCommand: agent, line: line, hooks: hooks))
         }
         return Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
     }
@@ -204,8 +211,36 @@ private struct NodeReader {
         return values
     }
 
+    /// The server's hooks: the defaults' ones, each replaced by the server's own of the same name.
+    func hooks(defaults: Node?, own: Node?, prefix: String, folder: String) throws(InventoryError) -> ServerHooks {
+        var hooks = ServerHooks()
+        for (node, field) in [(defaults, "defaults.hooks"), (own, "\(prefix).hooks")] {
+            guard let node else { continue }
+            let fields = try mapping(node, field: field, allowed: InventoryLoader.hookFields)
+            for (key, value) in fields {
+                if key == "timeout" {
+                    guard case .scalar = value, let seconds = value.float, ServerHooks.timeoutRange.contains(seconds) else {
+                        throw fail(value, "\(field).timeout", "must be a number of seconds from 1 to 3600")
+                    }
+                    hooks.timeout = seconds
+                    continue
+                }
+                var argv = try stringList(value, field: "\(field).\(key)")
+                guard let program = argv.first, !program.isEmpty else {
+                    throw fail(value, "\(field).\(key)", "must be a command as a list: [program, argument, …]")
+                }
+                argv[0] = try path(value, text: program, field: "\(field).\(key)", folder: folder)
+                hooks.commands[key] = argv
+            }
+        }
+        return hooks
+    }
+
     func path(_ node: Node, field: String, folder: String) throws(InventoryError) -> String {
-        let text = try string(node, field: field)
+        try path(node, text: try string(node, field: field), field: field, folder: folder)
+    }
+
+    private func path(_ node: Node, text: String, field: String, folder: String) throws(InventoryError) -> String {
         guard !text.isEmpty else { throw fail(node, field, "must not be empty") }
         let expanded = NSString(string: text).expandingTildeInPath
         return expanded.hasPrefix("/") ? expanded : URL(fileURLWithPath: folder).appendingPathComponent(expanded).standardized.path

@@ -79,6 +79,7 @@ public final class SSHConnection: @unchecked Sendable {
     public func exec(_ command: String) async throws -> ExecChannel {
         let core = self.core
         let opened: ChannelCore = try await thread.run {
+            var phase = PhaseClock(logger: core.logger)
             let seconds = core.options.timeouts.channelOpen
             let deadline = Deadline.after(seconds: seconds)
             var raw: OpaquePointer?
@@ -97,6 +98,7 @@ public final class SSHConnection: @unchecked Sendable {
                 channel.free()
                 throw SSHError.channelFailed("the server refused to run the agent: \(core.lastError())")
             }
+            phase.done("exec channel open, agent command sent: \(command)")
             return channel
         }
         stateLock.withLock { channel = opened }

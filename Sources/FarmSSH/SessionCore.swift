@@ -1,4 +1,5 @@
 import CLibSSH2
+import Logging
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
@@ -32,10 +33,16 @@ final class SessionCore: @unchecked Sendable {
     /// Set once the server is declared lost; every later wait throws it.
     private(set) var lost: SSHError?
 
+    /// Each phase and its time, at debug level (a run's debug.log keeps them).
+    let logger: Logger
+
     init(endpoint: SSHEndpoint, options: SSHOptions, thread: SessionThread) {
         self.endpoint = endpoint
         self.options = options
         self.thread = thread
+        var logger = Logger(label: "osfarm.ssh")
+        logger[metadataKey: "server"] = "\(endpoint.host):\(endpoint.port)"
+        self.logger = logger
         traffic = .allocate(capacity: 1)
         traffic.initialize(to: osfarm_traffic(received: 0))
     }
@@ -49,7 +56,9 @@ final class SessionCore: @unchecked Sendable {
     func establish() throws {
         try LibSSH2.ensureInitialised()
         let timeouts = options.timeouts
+        var phase = PhaseClock(logger: logger)
         try connectSocket(deadline: .after(seconds: timeouts.connect))
+        phase.done("TCP connect to \(name)")
         let knownHosts = try loadKnownHosts()
         guard let session = osfarm_session_init_counting(traffic) else { throw SSHError.handshakeFailed("cannot create a libssh2 session") }
         self.session = session
@@ -62,11 +71,14 @@ final class SessionCore: @unchecked Sendable {
 
         let handshake = Deadline.after(seconds: timeouts.handshake)
         try retry("SSH handshake with \(name)", timeouts.handshake, handshake) { libssh2_session_handshake(session, self.socket) }
+        phase.done("SSH handshake")
         let key = try presentedHostKey()
         hostKey = key
         try verify(key, against: knownHosts)
         negotiatedAlgorithms = describeAlgorithms()
+        phase.done("host key \(key.type) \(key.fingerprint) verified against \(options.knownHostsPath); \(negotiatedAlgorithms)")
         try authenticate(deadline: .after(seconds: timeouts.authentication))
+        phase.done("authenticated as \(endpoint.user)")
         let keepalive = options.timeouts.keepalive
         libssh2_keepalive_config(session, 1, UInt32(keepalive.interval))
         keepaliveDue = .after(seconds: Double(keepalive.interval))

@@ -198,7 +198,7 @@ final class RequestFuzzTests: XCTestCase {
                 guard case let .line(bytes) = item else { throw WireError.oversizeLine(byteCount: 0) }
                 return try WireCodec.decodeAgentMessage(bytes)
             }
-            XCTAssertEqual(messages.first, .hello(Hello(host: facts)))
+            XCTAssertEqual(messages.first, .hello(Hello(host: facts, heartbeatSeconds: RequestLoop.defaultHeartbeatSeconds)))
             let results = messages.filter { if case .result = $0 { return true } else { return false } }
             XCTAssertEqual(results.count, expected, "one result per served line")
         }

@@ -67,7 +67,7 @@ final class RunJournalTests: XCTestCase {
         XCTAssertTrue(state.isDone("dc1", .stopIIS))
         XCTAssertTrue(state.gatePassed)
         XCTAssertEqual(state.status("fe1", .stopIIS), .pending)
-        XCTAssertEqual(state.summary("fe1", role: .frontEnd, runbook: .moveDatabase, options: MoveOptions()), "not started")
+        XCTAssertEqual(state.summary(RunServer(name: "fe1", role: .frontEnd), runbook: .moveDatabase, options: MoveOptions()), "not started")
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/run-1/run.json")
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         XCTAssertThrowsError(try RunJournal.open(runID: "../etc", stateDirectory: folder))

@@ -65,7 +65,7 @@ final class CrashSweepTests: XCTestCase {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let original = try farm.configurationFiles()
-        let crashed = try osfarm(["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+        let crashed = try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
                                   "--state-dir", farm.stateDirectory], environment: point.environment)
         guard crashed.status == 137 || crashed.status == -9 || crashed.status > 128 else {
             return findings.add("\(way) \(point): the controller was not killed (exit \(crashed.status)): \(crashed.stderr.suffix(300))")

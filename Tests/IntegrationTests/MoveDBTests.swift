@@ -166,7 +166,7 @@ final class MoveDBTests: XCTestCase {
         defer { farm.shutdown() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-        process.arguments = ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory]
+        process.arguments = ["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory]
         let log = farm.directory + "/killed-run.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

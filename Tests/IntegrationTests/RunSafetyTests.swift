@@ -17,7 +17,7 @@ final class RunSafetyTests: XCTestCase {
             FileManager.default.createFile(atPath: log, contents: nil)
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-            process.arguments = ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+            process.arguments = ["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
                                  "--state-dir", farm.stateDirectory] + extra
             process.standardOutput = output
             process.standardError = output
@@ -174,7 +174,7 @@ final class RunSafetyTests: XCTestCase {
     func testAMoveToTheServerTheFarmIsOnIsNothingToDoUnlessForced() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
-        let refused = try osfarm(["move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+        let refused = try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
                                   "--state-dir", farm.stateDirectory])
         XCTAssertEqual(refused.status, 1, refused.stdout)
         XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)

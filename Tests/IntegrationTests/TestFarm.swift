@@ -56,7 +56,9 @@ final class TestFarm {
 
     /// `osfarm move-db MODE` against this farm, journaling into the farm's folder.
     func moveDB(_ mode: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> CommandResult {
-        try osfarm(["move-db", mode, "-i", record.inventory, "--to", newDatabase, "--state-dir", stateDirectory] + extra, environment: environment)
+        // Tests run without a terminal: `run` needs --yes (its confirmation has its own tests on a pseudo-terminal).
+        try osfarm(["move-db", mode, "-i", record.inventory, "--to", newDatabase, "--state-dir", stateDirectory] + (mode == "run" ? ["--yes"] : []) + extra,
+                   environment: environment)
     }
 
     /// The run id a run printed (its journal folder name).

@@ -20,15 +20,42 @@ public struct RunInteraction: Sendable {
     /// The Windows-authentication admin password, from the named variable or a prompt.
     public var adminPassword: @Sendable (String?) throws -> Secret?
     public var clock: any RunClock
+    /// Shows what is about to happen and asks the operator to confirm it; nil: confirmed (`--yes`).
+    public var confirmStart: (@Sendable (StartSummary) -> Bool)?
 
     public init(makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
                 confirmRestore: (@Sendable (String) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
-                clock: any RunClock = SystemClock()) {
+                clock: any RunClock = SystemClock(), confirmStart: (@Sendable (StartSummary) -> Bool)? = nil) {
         self.makeObserver = makeObserver
         self.interrupt = interrupt
         self.confirmRestore = confirmRestore
         self.adminPassword = adminPassword
         self.clock = clock
+        self.confirmStart = confirmStart
+    }
+}
+
+/// What `move-db run` is about to do, shown before it asks to go on.
+public struct StartSummary: Sendable {
+    public var servers: [ServerEntry]
+    public var from: String?
+    public var targets: DatabaseTargets
+    public var window: MaintenanceWindow?
+    public var estimate: DowntimeEstimate?
+
+    /// The deployment controller's name: what the operator types to go on.
+    public var controller: String { servers.first { $0.role == .deploymentController }?.name ?? "" }
+
+    public var text: String {
+        let frontEnds = servers.filter { $0.role == .frontEnd }.map(\.name)
+        return """
+            About to move the farm's databases. Every selected server's IIS and platform services stop now.
+              servers   \(controller) (deployment controller)\(frontEnds.isEmpty ? "" : ", " + frontEnds.joined(separator: ", ") + " (front-ends)")
+              from      \(from ?? "?") → \(targets)
+              window    \(window?.description ?? "none")
+              downtime  \(estimate?.text ?? "unknown (no earlier run on this farm to learn from)")
+
+            """
     }
 }
 
@@ -131,6 +158,14 @@ public struct DatabaseMove: Sendable {
             await Self.closeAll(sessions)
             return Result(status: preflight.exitStatus, text: preflight.text() + "nothing was changed\n")
         }
+        if let confirmStart = interaction.confirmStart {
+            let summary = StartSummary(servers: servers, from: preflight.from, targets: targets, window: options.window,
+                                       estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
+            guard confirmStart(summary) else {
+                await Self.closeAll(sessions)
+                return Result(status: .stopped, text: "not confirmed: nothing was changed\n")
+            }
+        }
         let password: Secret?
         do {
             password = preflight.windowsAuthentication ? try interaction.adminPassword(options.adminPasswordVariable) : nil
@@ -138,11 +173,12 @@ public struct DatabaseMove: Sendable {
             await Self.closeAll(sessions)
             throw error
         }
-        let record = RunRecord(
+        var record = RunRecord(
             runID: runID, createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
             servers: servers.map(\.name), roles: Dictionary(servers.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }),
             targets: targets, origin: preflight.origin, from: preflight.from, options: options,
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
+        record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
         let journal: RunJournal
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)
@@ -214,7 +250,7 @@ public struct DatabaseMove: Sendable {
             throw UsageProblem(error.description)
         }
         let touched = servers.filter { server in
-            !Runbook.moveDatabase.rollbackSteps(on: server.role, options: record.options) { state.started(server.name, $0) }
+            !Runbook.moveDatabase.rollbackSteps(on: record.server(server.name), options: record.options) { state.started(server.name, $0) }
                 .allSatisfy { state.isDoneInRollback(server.name, $0) }
         }
         guard !touched.isEmpty else {
@@ -298,6 +334,7 @@ struct ActiveRun {
     }
 
     func forward(note: String) async -> DatabaseMove.Result {
+        _ = Diagnostics.attach(runDirectory: journal.directory)
         let observer = interaction.makeObserver(servers.map(\.name))
         observer.note(note)
         let outcome: RunOutcome
@@ -310,6 +347,7 @@ struct ActiveRun {
     }
 
     func rollback(unreachable: [String: AgentSessionError]) async -> DatabaseMove.Result {
+        _ = Diagnostics.attach(runDirectory: journal.directory)
         let observer = interaction.makeObserver(servers.map(\.name))
         let reachable = servers.filter { sessions[$0.name] != nil }
         observer.note("rolling back run \(record.runID) on \(reachable.map(\.name).joined(separator: ", "))")
@@ -330,7 +368,8 @@ struct ActiveRun {
     private func finish(_ outcome: RunOutcome) async -> DatabaseMove.Result {
         await DatabaseMove.closeAll(sessions)
         let entries = (try? journal.entries()) ?? []
-        let report = MoveReport(record: record, entries: entries, outcome: outcome, runbook: runbook)
+        var report = MoveReport(record: record, entries: entries, outcome: outcome, runbook: runbook)
+        report.diagnosticLog = journal.directory + "/debug.log"
         return DatabaseMove.Result(status: outcome.exitStatus, text: report.summary(), report: report, runDirectory: journal.directory)
     }
 }

@@ -121,6 +121,13 @@ public final class LiveView: RunObserver, @unchecked Sendable {
         drawn = 0
     }
 
+    /// The terminal's width (80 when it does not say).
+    private var columns: Int {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
     private func redraw() {
         guard !suspended else { return }
         clear()
@@ -131,7 +138,9 @@ public final class LiveView: RunObserver, @unchecked Sendable {
             let elapsed = Int((line.ended ?? Date()).timeIntervalSince(line.since))
             let clock = String(format: "%02d:%02d", elapsed / 60, elapsed % 60)
             let step = line.step + (line.ended == nil || line.step == "waiting" ? "" : " ✓")
-            text += "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(step.padding(toLength: 20, withPad: " ", startingAt: 0))  \(clock)  \(line.last.prefix(70))\n"
+            let row = "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(step.padding(toLength: 20, withPad: " ", startingAt: 0))  \(clock)  \(line.last)"
+            // One screen line per server, never wrapped: the cursor moves back up by that count.
+            text += String(row.prefix(max(20, columns - 1))) + "\n"
         }
         write(text)
         drawn = order.count

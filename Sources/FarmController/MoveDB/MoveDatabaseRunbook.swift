@@ -15,6 +15,9 @@ extension StepID {
     public static let applySettings: StepID = "apply-settings"
     /// Only in rollbacks: put the run's backup of server.hsconf and private.key back.
     public static let restore: StepID = "restore"
+    /// The server's hooks on the jump host (a load balancer drains it first, takes it back last).
+    public static let beforeStopHook: StepID = "hook:before-stop"
+    public static let afterVerifyHook: StepID = "hook:after-verify"
 }
 
 extension Runbook {
@@ -27,7 +30,7 @@ extension Runbook {
     public static let moveDatabase = Runbook(
         phases: [
             RunbookPhase(kind: .stop, title: "stop, every server at once", servers: .all, concurrency: .all,
-                         onFailure: .finishPhaseThenFail, steps: [.stopIIS, .stopServices]),
+                         onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices]),
             RunbookPhase(kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
                          concurrency: .one, onFailure: .failRun, steps: [.probeDatabase]),
             RunbookPhase(kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
@@ -39,14 +42,15 @@ extension Runbook {
         ],
         steps: MoveDatabaseSteps.all)
 
-    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify]
+    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .afterVerifyHook]
 }
 
 /// The entries of the table: what each step asks the agent, how long it may take, what counts as
 /// done, and what a rollback runs for it.
 enum MoveDatabaseSteps {
     static var all: [RunbookStep] {
-        [stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify, applySettings, restore]
+        [beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
+         afterVerifyHook, applySettings, restore]
     }
 
     private static func services(_ context: StepContext) -> ServiceControlArguments {
@@ -190,7 +194,22 @@ enum MoveDatabaseSteps {
             return "settings applied to the factory"
         },
         turn: Runbook.configurationToolTurn,
-        appliesTo: { role, options in role == .deploymentController && options.applySettings })
+        appliesTo: { server, options in server.role == .deploymentController && options.applySettings })
+
+    /// Drains the server before it stops; a rollback puts it back in rotation last.
+    static let beforeStopHook = hook(.beforeStop, id: .beforeStopHook, inverse: [.afterVerifyHook], whenStopping: .halt)
+    /// Puts the server back once verified; a rollback drains it again first.
+    static let afterVerifyHook = hook(.afterVerify, id: .afterVerifyHook, inverse: [.beforeStopHook], whenStopping: .finish)
+
+    private static func hook(_ event: HookEvent, id: StepID, inverse: [StepID], whenStopping: StopBehaviour) -> RunbookStep {
+        RunbookStep(
+            id: id, summary: "\(event.rawValue) hook on the jump host",
+            explain: { context in "\(event.rawValue) hook on the jump host: " + (context.hooks.command(event)?.joined(separator: " ") ?? "none") },
+            deadline: { _ in StepDeadline(total: ServerHooks.timeoutRange.upperBound) },
+            local: { context throws(StepFailure) in try await HookStep.run(event, context) },
+            inverse: inverse, whenStopping: whenStopping,
+            appliesTo: { server, _ in server.hooks.command(event) != nil })
+    }
 
     static let restore = RunbookStep(
         id: .restore, summary: "put the run's backup of server.hsconf and private.key back (SHA-256 checked)",

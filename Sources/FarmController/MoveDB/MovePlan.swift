@@ -60,7 +60,7 @@ public struct MovePlan: Codable, Sendable {
         let phases = runbook.phases.map { phase in
             Phase(kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
                   servers: ordered.compactMap { server in
-                      let steps = runbook.steps(of: phase, on: server.role, options: options)
+                      let steps = runbook.steps(of: phase, on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options)
                       guard !steps.isEmpty else { return nil }
                       let context = StepContext(server: server, record: record, direction: .forward, adminPassword: nil)
                       return ServerSteps(name: server.name, role: server.role, address: server.address,
@@ -68,7 +68,7 @@ public struct MovePlan: Codable, Sendable {
                   })
         }
         let rollback = ordered.first.map { server in
-            runbook.rollbackSteps(on: server.role, options: options) { _ in true }.map(\.rawValue)
+            runbook.rollbackSteps(on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options) { _ in true }.map(\.rawValue)
         } ?? []
         return MovePlan(
             inventory: inventory.path, selected: selected.count, inventoryServers: inventory.servers.count, targets: targets,

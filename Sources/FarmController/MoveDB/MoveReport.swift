@@ -12,6 +12,8 @@ public struct MoveReport: Sendable {
     public let availability: Availability
     /// Set when any server is left not serving: how to end that state.
     public let wayOut: WayOut?
+    /// The run's debug.log, to attach to a support case.
+    public var diagnosticLog: String?
 
     public init(record: RunRecord, entries: [JournalEntry], outcome: RunOutcome, runbook: Runbook = .moveDatabase, now: Date = Date()) {
         self.record = record
@@ -24,8 +26,48 @@ public struct MoveReport: Sendable {
     }
 
     private var headline: String {
-        let word = outcome == .completed ? "completed" : outcome.word.uppercased()
+        let word: String
+        switch state.lifecycle {
+        case .rolledBack: word = "ROLLED BACK"
+        case .rollingBack: word = "ROLLBACK NOT FINISHED"
+        default: word = outcome == .completed ? "completed" : outcome.word.uppercased()
+        }
         return "run \(record.runID): \(word), \(record.from ?? "?") → \(record.targets)"
+    }
+
+    /// A past run as its journal has it (`osfarm runs show`).
+    public static func review(runID: String, stateDirectory: String) throws -> MoveReport {
+        let opened = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: false, strictRecord: false)
+        let state = RunState(entries: opened.entries)
+        let message = state.outcome ?? "no end recorded: the run is going on, or its controller stopped without writing one"
+        let outcome: RunOutcome
+        switch state.lifecycle {
+        case .completed, .rolledBack: outcome = .completed
+        case .failed: outcome = .failed(message)
+        case .stopped, .planned, .stopping, .atGate, .applying, .rollingBack: outcome = .stopped(message)
+        }
+        return MoveReport(record: opened.record, entries: opened.entries, outcome: outcome)
+    }
+
+    /// The summary, then each server's steps with their outcome and duration.
+    public func details() -> String {
+        var text = "run \(record.runID), started by \(record.startedBy) at \(ISO8601DateFormatter().string(from: record.createdAt)); state \(state.lifecycle.rawValue)\n\n"
+        text += summary() + "\n"
+        for server in record.servers {
+            let availability = availability.servers.first { $0.name == server }
+            text += "\(server) (\(record.role(of: server).rawValue)): \(summary(of: server))"
+            if let availability, availability.downSince != nil { text += ", down \(Availability.format(availability.downSeconds))" }
+            text += "\n"
+            var table = TextTable(headers: ["  STEP", "OUTCOME", "TIME"])
+            for step in reportedSteps(server) {
+                let status = state.status(server, step.name)
+                guard status != .pending || !step.name.hasPrefix(StepID.rollbackPrefix) else { continue }
+                table.add(["  " + step.name, status.rawValue, state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"])
+            }
+            text += table.render()
+            if let message = state.messages[server] { text += "  error: \(message)\n" }
+        }
+        return text
     }
 
     private var partialLine: String? {
@@ -33,12 +75,12 @@ public struct MoveReport: Sendable {
     }
 
     func summary(of server: String) -> String {
-        state.summary(server, role: record.role(of: server), runbook: runbook, options: record.options)
+        state.summary(record.server(server), runbook: runbook, options: record.options)
     }
 
     /// The server's steps as the report lists them: its forward steps, then any rollback steps run.
     func reportedSteps(_ server: String) -> [(name: String, summary: String)] {
-        let forward = runbook.forwardSteps(on: record.role(of: server), options: record.options).map { ($0.id.rawValue, $0.summary) }
+        let forward = runbook.forwardSteps(on: record.server(server), options: record.options).map { ($0.id.rawValue, $0.summary) }
         let rollback = runbook.steps.values.filter { state.status(server, $0.id.journalNameInRollback) != .pending }
             .sorted { (state.startedAt[server]?[$0.id.journalNameInRollback] ?? .distantPast) < (state.startedAt[server]?[$1.id.journalNameInRollback] ?? .distantPast) }
             .map { ($0.id.journalNameInRollback, "rollback: " + $0.summary) }
@@ -46,7 +88,7 @@ public struct MoveReport: Sendable {
     }
 
     private func phaseCount(_ server: String, _ kinds: [PhaseKind]) -> (done: Int, total: Int) {
-        let steps = runbook.phases.filter { kinds.contains($0.kind) }.flatMap { runbook.steps(of: $0, on: record.role(of: server), options: record.options) }
+        let steps = runbook.phases.filter { kinds.contains($0.kind) }.flatMap { runbook.steps(of: $0, on: record.server(server), options: record.options) }
         return (steps.filter { state.isDone(server, $0.id) }.count, steps.count)
     }
 
@@ -149,7 +191,9 @@ public struct MoveReport: Sendable {
         text += "| Servers | \(record.servers.joined(separator: ", ")) |\n"
         text += "| Outcome | \(outcome == .completed ? "completed" : outcome.message) |\n"
         text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n"
-        text += "| Farm downtime (no front-end served) | \(Availability.format(availability.farmDownSeconds)) |\n\n"
+        text += "| Farm downtime (no front-end served) | \(Availability.format(availability.farmDownSeconds)) |\n"
+        if let diagnosticLog { text += "| Diagnostic log | `\(diagnosticLog)` |\n" }
+        text += "\n"
         if let wayOut {
             text += "## Not serving when this record was written\n\n" + wayOut.lines(record: record).map { "    " + $0 }.joined(separator: "\n") + "\n\n"
         }

@@ -158,7 +158,7 @@ public final class RunEngine: @unchecked Sendable {
     private func forward() async -> RunOutcome {
         if let outcome = await waitForWindowStart() { return outcome }
         for (index, phase) in runbook.phases.enumerated() {
-            let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: server.role, options: options) }
+            let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: record.server(server.name), options: options) }
             guard servers.contains(where: { server in plan(server).contains { !currentState.isDone(server.name, $0.id) } }) else { continue }
             if phase.kind == .gate, let outcome = restoreGate() { return outcome }
             log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
@@ -245,7 +245,7 @@ public final class RunEngine: @unchecked Sendable {
         let state = currentState
         let apply = runbook.phases.filter { $0.kind == .apply }
         return servers.filter { server in
-            apply.flatMap { runbook.steps(of: $0, on: server.role, options: options) }.allSatisfy { state.status(server.name, $0.id) == .pending }
+            apply.flatMap { runbook.steps(of: $0, on: record.server(server.name), options: options) }.allSatisfy { state.status(server.name, $0.id) == .pending }
         }.map(\.name)
     }
 
@@ -259,7 +259,7 @@ public final class RunEngine: @unchecked Sendable {
         let state = currentState
         var plans: [String: [StepID]] = [:]
         for server in selected {
-            plans[server.name] = runbook.rollbackSteps(on: server.role, options: options) { state.started(server.name, $0) }
+            plans[server.name] = runbook.rollbackSteps(on: record.server(server.name), options: options) { state.started(server.name, $0) }
         }
         guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
             return (.failed("the journal could not be written; nothing was started"), plans)
@@ -403,7 +403,8 @@ public final class RunEngine: @unchecked Sendable {
     private func runStep(_ step: RunbookStep, on server: ServerEntry, direction: RunDirection) async -> String? {
         let name = direction == .forward ? step.id.rawValue : step.id.journalNameInRollback
         if let lost = lock.withLock({ lostServers[server.name] }) { return "\(name) not started: the server was lost (\(lost))" }
-        guard let agent = agents[server.name] else { return "\(name) not started: no session with \(server.name)" }
+        let agent = agents[server.name]
+        if agent == nil && step.local == nil { return "\(name) not started: no session with \(server.name)" }
         let turn = step.turn.map(turn)
         await turn?.acquire()
         defer { if let turn { Task { await turn.release() } } }
@@ -413,17 +414,14 @@ public final class RunEngine: @unchecked Sendable {
         let started = clock.now()
         func elapsed() -> Double { clock.now().timeIntervalSince(started) * 1000 }
         do {
-            let deadline = step.deadline(options).request(heartbeatSeconds: agent.heartbeatSeconds, connectionTimeout: options.timeout)
-            let observer = self.observer
-            var messages: [String] = []
-            for operation in try step.requests(context) {
-                let requestContext = RequestContext(runID: record.runID, step: name, controller: controllerName, waitSeconds: deadline.total)
-                let data = try await agent.perform(operation, context: requestContext, deadline: deadline) { event in
-                    if !event.isHeartbeat { observer.event(server.name, event.message) }
-                }
-                messages.append(try step.judge(data, context))
+            let message: String
+            if let local = step.local {
+                message = try await local(context)
+            } else if let agent {
+                message = try await perform(step, name: name, on: agent, server: server, context: context)
+            } else {
+                throw StepFailure("no session with \(server.name)")
             }
-            let message = messages.joined(separator: "; ")
             log(entry(server.name, name, .finished, message, duration: elapsed()))
             observer.event(server.name, message)
             observer.stepEnded(server.name)
@@ -436,8 +434,33 @@ public final class RunEngine: @unchecked Sendable {
             log(entry(server.name, name, .failed, failure, duration: elapsed()))
             observer.event(server.name, "FAILED: \(failure)")
             observer.stepEnded(server.name)
+            await failureHook(context, step: name)
             return "\(name) failed: \(failure)"
         }
+    }
+
+    /// The step's agent requests, each judged; the journal's line.
+    private func perform(_ step: RunbookStep, name: String, on agent: any AgentClient, server: ServerEntry, context: StepContext) async throws -> String {
+        let deadline = step.deadline(options).request(heartbeatSeconds: agent.heartbeatSeconds, connectionTimeout: options.timeout)
+        let observer = self.observer
+        var messages: [String] = []
+        for operation in try step.requests(context) {
+            let requestContext = RequestContext(runID: record.runID, step: name, controller: controllerName, waitSeconds: deadline.total)
+            let data = try await agent.perform(operation, context: requestContext, deadline: deadline) { event in
+                if !event.isHeartbeat { observer.event(server.name, event.message) }
+            }
+            messages.append(try step.judge(data, context))
+        }
+        return messages.joined(separator: "; ")
+    }
+
+    /// The server's on-failure hook, if it has one; what it did goes into the journal as a note.
+    private func failureHook(_ context: StepContext, step: String) async {
+        guard let argv = context.hooks.command(.onFailure) else { return }
+        let result = await HookRunner.run(argv, call: HookStep.call(.onFailure, context, step: step), timeout: context.hooks.timeout)
+        let message = result.succeeded ? "on-failure hook ran: \(argv.joined(separator: " "))" : "on-failure " + HookStep.describe(argv, result, timeout: context.hooks.timeout)
+        log(entry(context.server.name, "hook:on-failure", .note, message))
+        observer.event(context.server.name, message)
     }
 
     /// A step's failure in a line: the agent's own message when it answered with an error.

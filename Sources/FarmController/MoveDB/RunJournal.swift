@@ -20,6 +20,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var servers: [String]
     /// Each server's role as the run saw it (a later inventory edit does not change what the run does).
     public var roles: [String: ServerRole]
+    /// Each server's hooks as the run saw them (empty ones left out).
+    public var hooks: [String: ServerHooks] = [:]
     /// Where the move takes the database sections.
     public var targets: DatabaseTargets
     /// Where the sections were before the run (what a rollback puts back and checks).
@@ -52,6 +54,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// A server's role in the run (front-end when the record does not say).
     public func role(of server: String) -> ServerRole { roles[server] ?? .frontEnd }
+
+    /// A server as the run's runbook sees it.
+    public func server(_ name: String) -> RunServer { RunServer(name: name, role: role(of: name), hooks: hooks[name] ?? ServerHooks()) }
 }
 
 /// One line of the journal: a step of a server (or of the run) starting, ending, or a note.

@@ -128,7 +128,8 @@ public struct RunState: Sendable {
     public func isDoneInRollback(_ server: String, _ step: StepID) -> Bool { status(server, step.journalNameInRollback) == .done }
 
     /// "moved", "failed at STEP", "services stopped, not moved" and so on, for reports.
-    public func summary(_ server: String, role: ServerRole, runbook: Runbook, options: MoveOptions) -> String {
+    public func summary(_ runServer: RunServer, runbook: Runbook, options: MoveOptions) -> String {
+        let server = runServer.name
         let rollbackSteps = (steps[server] ?? [:]).filter { $0.key.hasPrefix(StepID.rollbackPrefix) }
         if !rollbackSteps.isEmpty {
             if let failed = rollbackSteps.first(where: { $0.value == .failed }) { return "rollback failed at \(failed.key.dropFirst(StepID.rollbackPrefix.count))" }
@@ -136,7 +137,7 @@ public struct RunState: Sendable {
             return "rolled back"
         }
         func stepIDs(_ kinds: [PhaseKind]) -> [StepID] {
-            runbook.phases.filter { kinds.contains($0.kind) }.flatMap { runbook.steps(of: $0, on: role, options: options).map(\.id) }
+            runbook.phases.filter { kinds.contains($0.kind) }.flatMap { runbook.steps(of: $0, on: runServer, options: options).map(\.id) }
         }
         let stop = stepIDs([.stop]), apply = stepIDs([.apply]), all = stepIDs(PhaseKind.allCases)
         if let failed = all.first(where: { status(server, $0) == .failed }) { return "failed at \(failed)" }

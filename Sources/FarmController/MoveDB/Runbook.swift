@@ -101,6 +101,19 @@ public enum StopBehaviour: Sendable, Equatable {
     case finish
 }
 
+/// A server as the runbook sees it: name, role, and the hooks the run declared for it.
+public struct RunServer: Sendable, Equatable {
+    public var name: String
+    public var role: ServerRole
+    public var hooks: ServerHooks
+
+    public init(name: String, role: ServerRole, hooks: ServerHooks = ServerHooks()) {
+        self.name = name
+        self.role = role
+        self.hooks = hooks
+    }
+}
+
 /// Which way a step works: the move, or a rollback taking the server back.
 public enum RunDirection: String, Sendable, Equatable {
     case forward
@@ -116,6 +129,7 @@ public struct StepContext: Sendable {
     public var adminPassword: Secret?
 
     public var options: MoveOptions { record.options }
+    public var hooks: ServerHooks { record.server(server.name).hooks }
 
     /// Where the step takes the database sections: the move's targets, or in a rollback where
     /// the sections were before the run.
@@ -140,6 +154,8 @@ public struct RunbookStep: Sendable {
     public var deadline: @Sendable (MoveOptions) -> StepDeadline
     /// The agent requests the step sends, one after the other (most steps send one).
     public var requests: @Sendable (StepContext) throws(StepFailure) -> [AgentOperation]
+    /// A step that runs on the jump host instead (a hook): its line to journal, or it throws.
+    public var local: (@Sendable (StepContext) async throws(StepFailure) -> String)?
     /// What counts as done: judges each answer; returns the line to journal, or throws.
     public var judge: @Sendable (ResultData, StepContext) throws(StepFailure) -> String
     /// What a rollback runs for this step (in this order) once the step has started.
@@ -147,15 +163,15 @@ public struct RunbookStep: Sendable {
     /// Steps with the same turn never run on two servers at once (the Configuration Tool).
     public var turn: String?
     public var whenStopping: StopBehaviour
-    /// Whether the step applies to a server of this role (Apply Settings only on the deployment controller, when asked).
-    public var appliesTo: @Sendable (ServerRole, MoveOptions) -> Bool
+    /// Whether the step applies to a server (Apply Settings only on the deployment controller, when asked).
+    public var appliesTo: @Sendable (RunServer, MoveOptions) -> Bool
 
     public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
                 deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
                 requests: @escaping @Sendable (StepContext) throws(StepFailure) -> [AgentOperation],
                 judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
                 inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
-                appliesTo: @escaping @Sendable (ServerRole, MoveOptions) -> Bool = { _, _ in true }) {
+                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
         self.id = id
         self.summary = summary
         self.explain = explain ?? { _ in summary }
@@ -168,13 +184,23 @@ public struct RunbookStep: Sendable {
         self.appliesTo = appliesTo
     }
 
+    /// A step that runs on the jump host.
+    public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
+                deadline: @escaping @Sendable (MoveOptions) -> StepDeadline, local: @escaping @Sendable (StepContext) async throws(StepFailure) -> String,
+                inverse: [StepID] = [], whenStopping: StopBehaviour = .halt,
+                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
+        self.init(id: id, summary: summary, explain: explain, deadline: deadline, requests: { _ in [] },
+                  judge: { _, _ in "" }, inverse: inverse, whenStopping: whenStopping, appliesTo: appliesTo)
+        self.local = local
+    }
+
     /// A step that sends one request.
     public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
                 deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
                 request: @escaping @Sendable (StepContext) throws(StepFailure) -> AgentOperation,
                 judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
                 inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
-                appliesTo: @escaping @Sendable (ServerRole, MoveOptions) -> Bool = { _, _ in true }) {
+                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
         self.init(id: id, summary: summary, explain: explain, deadline: deadline, requests: { context throws(StepFailure) in [try request(context)] },
                   judge: judge, inverse: inverse, turn: turn, whenStopping: whenStopping, appliesTo: appliesTo)
     }
@@ -205,22 +231,25 @@ public struct Runbook: Sendable {
         }
     }
 
-    /// The steps of `phase` that apply to a server of `role`.
-    public func steps(of phase: RunbookPhase, on role: ServerRole, options: MoveOptions) -> [RunbookStep] {
-        guard includes(phase, role) else { return [] }
-        return phase.steps.compactMap { steps[$0] }.filter { $0.appliesTo(role, options) }
+    /// The steps of `phase` that apply to `server`.
+    public func steps(of phase: RunbookPhase, on server: RunServer, options: MoveOptions) -> [RunbookStep] {
+        guard includes(phase, server.role) else { return [] }
+        return phase.steps.compactMap { steps[$0] }.filter { $0.appliesTo(server, options) }
     }
 
-    /// Every forward step of a server of `role`, in run order.
-    public func forwardSteps(on role: ServerRole, options: MoveOptions) -> [RunbookStep] {
-        phases.flatMap { steps(of: $0, on: role, options: options) }
+    /// Every forward step of `server`, in run order.
+    public func forwardSteps(on server: RunServer, options: MoveOptions) -> [RunbookStep] {
+        phases.flatMap { steps(of: $0, on: server, options: options) }
     }
 
-    /// A server's rollback: the inverses of the steps it started, the latest first, each step once.
-    public func rollbackSteps(on role: ServerRole, options: MoveOptions, started: (StepID) -> Bool) -> [StepID] {
+    /// A server's rollback: the inverses of the steps it started, the latest first, each step once
+    /// (and only those that apply to it).
+    public func rollbackSteps(on server: RunServer, options: MoveOptions, started: (StepID) -> Bool) -> [StepID] {
         var plan: [StepID] = []
-        for step in forwardSteps(on: role, options: options).reversed() where started(step.id) {
-            for inverse in step.inverse where !plan.contains(inverse) { plan.append(inverse) }
+        for step in forwardSteps(on: server, options: options).reversed() where started(step.id) {
+            for inverse in step.inverse where !plan.contains(inverse) && (steps[inverse]?.appliesTo(server, options) ?? false) {
+                plan.append(inverse)
+            }
         }
         return plan
     }

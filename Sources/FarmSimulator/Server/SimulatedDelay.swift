@@ -15,6 +15,12 @@ public struct SimulatedDelay: Codable, Sendable, Equatable {
 
     public static let fileName = "delays.jsonl"
 
+    /// Every delay a server recorded, in order (ground truth for tests and benchmarks).
+    public static func read(serverDirectory: String) throws -> [SimulatedDelay] {
+        guard let text = try? String(contentsOfFile: serverDirectory + "/" + fileName, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(SimulatedDelay.self, from: Data($0.utf8)) }
+    }
+
     /// Appends one delay; a failure to write is ignored (the log is for measurement only).
     static func record(_ what: String, start: Double = Date().timeIntervalSince1970, seconds: Double, serverDirectory: String) {
         guard seconds > 0 else { return }

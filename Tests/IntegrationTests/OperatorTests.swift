@@ -1,0 +1,181 @@
+import FarmController
+import FarmProtocol
+@testable import FarmSimulator
+import Foundation
+import XCTest
+
+/// The operator at a terminal (a real pseudo-terminal): the confirmation before anything stops,
+/// the way out named after every stop, past runs at hand, downtime on the record.
+final class OperatorTests: XCTestCase {
+    private func run(_ farm: TestFarm, _ extra: [String] = []) throws -> PseudoTerminalSession {
+        try PseudoTerminalSession(TestFarm.binary("osfarm"), ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase,
+                                                              "--state-dir", farm.stateDirectory] + extra)
+    }
+
+    func testTheRunAsksForTheControllersNameBeforeStoppingAnything() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        let before = try farm.status().json()
+
+        // A wrong name: nothing changes.
+        let wrong = try run(farm, ["--db-restored"])
+        let summary = try wrong.read(until: "to go on")
+        XCTAssertTrue(summary.contains("servers   dc1 (deployment controller), fe1 (front-ends)"), summary)
+        XCTAssertTrue(summary.contains("from      \(farm.oldDatabase) → \(farm.newDatabase)"), summary)
+        XCTAssertTrue(summary.contains("downtime  unknown (no earlier run"), summary)
+        wrong.write("fe1\n")
+        let (declined, said) = try wrong.finish()
+        XCTAssertEqual(declined, 3, said)
+        XCTAssertTrue(said.contains("not confirmed; nothing was changed"), said)
+        XCTAssertEqual(try farm.status().json(), before, "nothing was stopped")
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: farm.stateDirectory)) ?? []
+        XCTAssertEqual(runs.filter { !$0.hasPrefix(".") }, [], "no run was created")
+
+        // The right name: the run goes on.
+        let right = try run(farm, ["--db-restored"])
+        _ = try right.read(until: "to go on")
+        right.write("dc1\n")
+        let (status, output) = try right.finish(timeout: 90)
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase })
+
+        // Without a terminal and without --yes: refused, exit 2, nothing attempted.
+        let unattended = try osfarm(["move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+                                     "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(unattended.status, 2, unattended.stdout)
+        XCTAssertTrue(unattended.stderr.contains("pass --yes"), unattended.stderr)
+
+        // Now an earlier run exists: the summary estimates the downtime from it.
+        let estimated = try PseudoTerminalSession(TestFarm.binary("osfarm"), [
+            "move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored", "--state-dir", farm.stateDirectory,
+        ])
+        let text = try estimated.read(until: "to go on")
+        XCTAssertTrue(text.contains("with no front-end serving") && text.contains("from run "), text)
+        estimated.write("no\n")
+        XCTAssertEqual(try estimated.finish().0, 3)
+
+        // With --yes on a terminal: no question.
+        let yes = try run(farm, ["--db-restored", "--yes", "--to", farm.oldDatabase])
+        let (yesStatus, yesOutput) = try yes.finish(timeout: 90)
+        XCTAssertEqual(yesStatus, 0, yesOutput)
+        XCTAssertFalse(yesOutput.contains("to go on"), yesOutput)
+    }
+
+    func testAStopAtTheRestoreGateNamesBothWaysOut() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        let session = try run(farm, ["--yes"])
+        _ = try session.read(until: "(or 'stop' to stop here)", timeout: 60)
+        session.write("stop\n")
+        let (status, output) = try session.finish()
+        XCTAssertEqual(status, 3, output)
+        let runID = try farm.lastRunID()
+        XCTAssertTrue(output.contains("Not serving now:"), output)
+        XCTAssertTrue(output.contains("dc1  stopped") && output.contains("fe1  stopped"), output)
+        XCTAssertTrue(output.contains("osfarm resume \(runID) --db-restored") && output.contains("osfarm rollback \(runID)"), output)
+        // What it says is true: rollback starts everything again on the old database.
+        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.oldDatabase && $0.allRunning })
+    }
+
+    func testAWindowEndAndAFailureNameTheWayOutOnTheTerminal() throws {
+        let farm = try TestFarm(frontEnds: 2)
+        defer { farm.shutdown() }
+        var fault = FaultRequest()
+        fault.configurationToolFailure = "Service Center installation failed."
+        try farm.inject(fault, on: "fe1")
+        let failing = try run(farm, ["--yes", "--db-restored"])
+        let (failed, failure) = try failing.finish(timeout: 90)
+        XCTAssertEqual(failed, 1, failure)
+        let runID = try farm.lastRunID()
+        XCTAssertTrue(failure.contains("fe1  repointed") && failure.contains("fe2  stopped"), failure)
+        XCTAssertTrue(failure.contains("osfarm resume \(runID)") && failure.contains("osfarm rollback \(runID)"), failure)
+        var clear = FaultRequest()
+        clear.clear = true
+        try farm.inject(clear, on: "fe1")
+        XCTAssertEqual(try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory]).status, 0)
+
+        let deadline = ISO8601DateFormatter().string(from: Date().addingTimeInterval(4))
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 8
+        try farm.inject(slow, on: "dc1")
+        let windowed = try run(farm, ["--yes", "--db-restored", "--deadline", deadline, "--server-budget", "1"])
+        let (stopped, output) = try windowed.finish(timeout: 90)
+        XCTAssertEqual(stopped, 3, output)
+        XCTAssertTrue(output.contains("the maintenance window ended"), output)
+        let second = try farm.lastRunID()
+        XCTAssertTrue(output.contains("fe1  stopped") && output.contains("osfarm resume \(second)"), output)
+    }
+
+    func testRunsShowRetellsACompletedAFailedAndAStoppedRunFromTheJournal() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 0)
+        let completed = try farm.lastRunID()
+        let shown = try osfarm(["runs", "show", completed, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        let journal = try farm.journal(completed)
+        XCTAssertTrue(shown.stdout.contains("state completed"), shown.stdout)
+        for entry in journal where entry.event == .finished && entry.server == "fe1" {
+            XCTAssertTrue(shown.stdout.contains("  \(entry.step) "), "\(entry.step) missing:\n\(shown.stdout)")
+        }
+        XCTAssertFalse(shown.stdout.contains("Not serving now"), shown.stdout)
+        let json = try osfarm(["runs", "show", completed, "--json", "--state-dir", farm.stateDirectory])
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(document["lifecycle"] as? String, "completed")
+        let report = farm.directory + "/again.md"
+        XCTAssertEqual(try osfarm(["runs", "show", completed, "--report", report, "--state-dir", farm.stateDirectory]).status, 0)
+        XCTAssertTrue(try String(contentsOfFile: report, encoding: .utf8).contains("# Change record: OutSystems database move \(completed)"))
+
+        // A failed run (back to the old database, fe1's tool failing) and one stopped at the gate.
+        var fault = FaultRequest()
+        fault.configurationToolFailure = "Service Center installation failed."
+        try farm.inject(fault, on: "fe1")
+        XCTAssertEqual(try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+                                   "--state-dir", farm.stateDirectory]).status, 1)
+        let failed = try farm.lastRunID()
+        let failedShown = try osfarm(["runs", "show", failed, "--state-dir", farm.stateDirectory])
+        XCTAssertTrue(failedShown.stdout.contains("state failed") && failedShown.stdout.contains("failed at configuration-tool"), failedShown.stdout)
+        XCTAssertTrue(failedShown.stdout.contains("osfarm rollback \(failed)"), failedShown.stdout)
+        var clear = FaultRequest()
+        clear.clear = true
+        try farm.inject(clear, on: "fe1")
+        XCTAssertEqual(try osfarm(["rollback", failed, "--state-dir", farm.stateDirectory]).status, 0)
+
+        XCTAssertEqual(try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase,
+                                   "--state-dir", farm.stateDirectory]).status, 3)
+        let stopped = try farm.lastRunID()
+        let stoppedShown = try osfarm(["runs", "show", stopped, "--state-dir", farm.stateDirectory])
+        XCTAssertTrue(stoppedShown.stdout.contains("state stopped") && stoppedShown.stdout.contains("osfarm resume \(stopped) --db-restored"),
+                      stoppedShown.stdout)
+    }
+
+    func testTheDowntimeOnRecordAgreesWithWhenTheSimulatorStoppedAndStartedIIS() throws {
+        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        defer { farm.shutdown() }
+        let result = try farm.moveDB("run", ["--db-restored", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let downtime = try XCTUnwrap(document["downtime"] as? [String: Any])
+        let servers = try XCTUnwrap(downtime["servers"] as? [[String: Any]])
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for server in servers {
+            let name = try XCTUnwrap(server["name"] as? String)
+            let since = try XCTUnwrap((server["downSince"] as? String).flatMap(formatter.date))
+            let back = try XCTUnwrap((server["servingSince"] as? String).flatMap(formatter.date))
+            let iis = try SimulatedDelay.read(serverDirectory: try farm.simulated(name).directory).filter { $0.what.hasPrefix("iisreset") }
+            let stop = try XCTUnwrap(iis.first { $0.what.contains("/stop") }, "\(name): \(iis)")
+            let start = try XCTUnwrap(iis.last { $0.what.contains("/start") }, "\(name): \(iis)")
+            XCTAssertLessThanOrEqual(since.timeIntervalSince1970, stop.start + 0.05, "\(name): down from before its IIS stopped")
+            XCTAssertGreaterThan(stop.start - since.timeIntervalSince1970, -0.05)
+            XCTAssertLessThan(stop.start - since.timeIntervalSince1970, 2, "\(name): the record's stop is the simulator's")
+            XCTAssertGreaterThanOrEqual(back.timeIntervalSince1970, start.start + start.seconds, "\(name): back only after IIS started")
+            XCTAssertEqual(server["downSeconds"] as? Double ?? 0, back.timeIntervalSince(since), accuracy: 0.01)
+        }
+        let farmDown = try XCTUnwrap(downtime["farmSeconds"] as? Double)
+        XCTAssertGreaterThan(farmDown, 0)
+        XCTAssertTrue(result.stderr.isEmpty || !result.stdout.contains("Not serving"), "everything serves at the end")
+    }
+}
