@@ -28,20 +28,26 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .resolveFailed(host, reason):
-            return "cannot resolve \(host): \(reason)"
+            return "cannot resolve \(host): \(reason). Check the name in the inventory and this jump host's DNS"
         case let .connectFailed(host, port, reason):
-            return "cannot connect to \(host):\(port): \(reason)"
+            return "cannot connect to \(host):\(port): \(reason). Check the network path from this jump host to \(host) and that "
+                + "sshd runs there on port \(port) (on the server: Get-Service sshd; its firewall rule must let this jump host in)"
         case let .timedOut(phase, seconds):
-            return "\(phase) did not finish within \(Self.format(seconds)) s (deadline)"
+            let hint = phase.hasPrefix("TCP connect") || phase.hasPrefix("SSH handshake")
+                ? ". Check the network path to the server and that its sshd answers (on the server: Get-Service sshd)" : ""
+            return "\(phase) did not finish within \(Self.format(seconds)) s (deadline)" + hint
         case let .handshakeFailed(reason):
             return "SSH handshake failed: \(reason)"
         case let .hostKeyUnknown(host, port, type, fingerprint, file):
             return "host key of \(Self.name(host, port)) is not in \(file) (\(type) key \(fingerprint)); refusing before authentication. "
-                + "Check the fingerprint with the server's administrator, then enrol it with 'osfarm hosts enroll' or run once with --host-key-policy accept-new"
+                + "Compare the fingerprint out of band with the server's administrator (on the server: ssh-keygen -lf "
+                + "C:\\ProgramData\\ssh\\ssh_host_ed25519_key.pub), then enrol it with 'osfarm hosts enroll'"
         case let .hostKeyChanged(host, port, type, fingerprint, file, lines):
             return "HOST KEY CHANGED for \(Self.name(host, port)): it offered \(type) key \(fingerprint), which does not match "
                 + "\(file) line\(lines.count == 1 ? "" : "s") \(lines.map(String.init).joined(separator: ", ")). "
-                + "This can be an attack; refusing. If the server was really re-keyed, remove the old entry by hand"
+                + "This can be an attack; refusing. Compare the fingerprint out of band with the server's administrator (on the server: "
+                + "ssh-keygen -lf C:\\ProgramData\\ssh\\ssh_host_ed25519_key.pub); only if the server was really re-keyed, remove the old "
+                + "entry by hand, then enrol the new key with 'osfarm hosts enroll'"
         case let .hostKeyRevoked(host, port, type, fingerprint, file, line):
             return "host key of \(Self.name(host, port)) (\(type) \(fingerprint)) is marked @revoked in \(file) line \(line); refusing"
         case let .knownHosts(error):

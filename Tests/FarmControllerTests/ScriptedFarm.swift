@@ -127,7 +127,7 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
 /// A farm of scripted agents with a run record, for the engine's unit tests.
 struct ScriptedFarm {
     let clock = VirtualClock()
-    let servers: [ServerEntry]
+    var servers: [ServerEntry]
     let agents: [String: ScriptedAgent]
     var options = MoveOptions()
 
@@ -143,11 +143,13 @@ struct ScriptedFarm {
     }
 
     var record: RunRecord {
-        RunRecord(runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
+        var record = RunRecord(runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
                   servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
                   targets: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlnew"))),
                   origin: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlold"))), from: "sqlold",
                   options: options, partial: false, windowsAuthentication: false)
+        record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
+        return record
     }
 
     /// A journal holding only the run's first entry, as `RunJournal.create` writes it.

@@ -53,10 +53,11 @@ public struct MovePlan: Codable, Sendable {
                             runbook: Runbook = .moveDatabase) -> MovePlan {
         let ordered = executionOrder(selected)
         let controller = ordered.first { $0.role == .deploymentController }
-        let record = RunRecord(
+        var record = RunRecord(
             runID: "RUN-ID", createdAt: Date(), startedBy: "", inventoryPath: inventory.path, limit: nil, servers: ordered.map(\.name),
             roles: Dictionary(ordered.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }), targets: targets, origin: targets, from: options.expectFrom?.description, options: options, partial: false,
             windowsAuthentication: options.adminPasswordVariable != nil)
+        record.hooks = Dictionary(ordered.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) }, uniquingKeysWith: { first, _ in first })
         let phases = runbook.phases.map { phase in
             Phase(kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
                   servers: ordered.compactMap { server in

@@ -1,0 +1,113 @@
+import FarmController
+import FarmProtocol
+import FarmSSH
+import Foundation
+import XCTest
+
+/// Hooks around a server's steps, run for real on this machine by the engine.
+final class HookTests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "osfarm-hooks-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// A hook that appends what it was told to `calls` and exits with `status`.
+    private func hook(status: Int32 = 0, sleep: Int = 0) throws -> String {
+        let path = folder + "/hook-\(status)-\(sleep)"
+        let script = """
+            #!/bin/sh
+            echo "$OSFARM_HOOK $OSFARM_SERVER $OSFARM_HOST $OSFARM_RUN_ID $OSFARM_STEP $*" >> \(folder)/calls
+            sleep \(sleep)
+            echo "said something"
+            exit \(status)
+            """
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    private var calls: [String] {
+        ((try? String(contentsOfFile: folder + "/calls", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func testHooksRunAroundTheServerWithItsFactsAndAreUndoneByARollback() async throws {
+        var farm = ScriptedFarm(frontEnds: 2)
+        let script = try hook()
+        farm.servers[1].hooks = ServerHooks(commands: [.beforeStop: [script, "disable"], .afterVerify: [script, "enable"]], timeout: 10)
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        XCTAssertEqual(outcome, .completed)
+        XCTAssertEqual(calls, ["before-stop fe1 10.0.0.11 run-1 hook:before-stop disable", "after-verify fe1 10.0.0.11 run-1 hook:after-verify enable"])
+        let entries = try journal.entries().filter { $0.server == "fe1" && $0.event == .finished }.map(\.step)
+        XCTAssertEqual(entries.first, "hook:before-stop", "drained before anything stops")
+        XCTAssertEqual(entries.last, "hook:after-verify", "back only once verified")
+        XCTAssertFalse(try journal.entries().contains { $0.server == "fe2" && $0.step.hasPrefix("hook:") }, "fe2 has no hooks")
+
+        let inventory = Inventory(path: "/farm.yaml", knownHostsPath: "/known_hosts", servers: farm.servers)
+        let plan = MovePlan.make(inventory: inventory, selected: farm.servers, targets: farm.record.targets, options: farm.options).text()
+        XCTAssertTrue(plan.contains("before-stop hook on the jump host: \(script) disable"), plan)
+
+        let (rolledBack, plans) = try await farm.engine(journal).rollback(of: farm.servers)
+        XCTAssertEqual(rolledBack, .completed)
+        XCTAssertEqual(plans["fe1"]?.first, .beforeStopHook, "drained before the rollback stops it")
+        XCTAssertEqual(plans["fe1"]?.last, .afterVerifyHook, "back in rotation last")
+        XCTAssertEqual(calls.count, 4)
+    }
+
+    func testAFailingBeforeStopHookStopsTheRunForThatServerAndOnFailureRuns() async throws {
+        var farm = ScriptedFarm(frontEnds: 2)
+        let failing = try hook(status: 3), notify = try hook()
+        farm.servers[1].hooks = ServerHooks(commands: [.beforeStop: [failing, "disable"], .onFailure: [notify, "page"]], timeout: 10)
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("fe1: hook:before-stop failed: hook \(failing) exited 3: said something"), message)
+        XCTAssertTrue(farm.agents["fe1"]!.servicesRunning, "fe1 was not stopped")
+        XCTAssertEqual(calls.last, "on-failure fe1 10.0.0.11 run-1 hook:before-stop page")
+        XCTAssertTrue(try journal.entries().contains { $0.server == "fe1" && $0.step == "hook:on-failure" && $0.event == .note })
+    }
+
+    func testAHookThatDoesNotEndIsEndedAtItsDeadline() async throws {
+        var farm = ScriptedFarm(frontEnds: 1)
+        farm.servers[1].hooks = ServerHooks(commands: [.beforeStop: [try hook(sleep: 30)]], timeout: 1)
+        let started = Date()
+        let outcome = try await farm.engine(farm.newJournal()).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("did not finish within 1 s and was ended"), message)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    func testTheInventoryDeclaresHooksInDefaultsAndPerServer() throws {
+        let path = folder + "/farm.yaml"
+        try """
+            defaults:
+              hooks:
+                before-stop: [./drain, disable]
+                on-failure: [/usr/local/bin/page]
+                timeout: 20
+            servers:
+              - name: dc1
+                host: 10.0.0.10
+                role: deployment-controller
+              - name: fe1
+                host: 10.0.0.11
+                role: front-end
+                hooks:
+                  before-stop: [/opt/lb/drain, fe1]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let inventory = try InventoryLoader.load(path: path)
+        XCTAssertEqual(inventory.servers[0].hooks.command(.beforeStop), [folder + "/drain", "disable"])
+        XCTAssertEqual(inventory.servers[1].hooks.command(.beforeStop), ["/opt/lb/drain", "fe1"])
+        XCTAssertEqual(inventory.servers[1].hooks.command(.onFailure), ["/usr/local/bin/page"])
+        XCTAssertEqual(inventory.servers[1].hooks.timeout, 20)
+        try "servers:\n  - name: dc1\n    host: h\n    role: deployment-controller\n    hooks:\n      before-stp: [x]\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try InventoryLoader.load(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("servers[0].hooks.before-stp: unknown field"), "\(error)")
+        }
+    }
+}
