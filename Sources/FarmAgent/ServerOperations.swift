@@ -104,6 +104,10 @@ public struct ServerOperations: Sendable {
             return .agentUpdate(operation: operation.name, try updater.rollback())
         case .agentStatus:
             return .agentUpdate(operation: operation.name, updater.currentStatus())
+        case let .probeDatabase(arguments):
+            return .databaseProbe(DatabaseProber(environment: environment).probe(arguments))
+        case let .getPlatformInfo(arguments):
+            return .platformInfo(PlatformInfoClient(environment: environment).call(arguments, port: inspector.applicationServerPort()))
         }
     }
 }

@@ -72,6 +72,8 @@ struct AgentMessageEnvelope: Codable {
         case "wait-for-readiness": return .readiness(try data(ReadinessReport.self))
         case "begin-agent-update", "agent-update-chunk", "finish-agent-update", "rollback-agent-update", "agent-status":
             return .agentUpdate(operation: op, try data(AgentUpdateStatus.self))
+        case "probe-database": return .databaseProbe(try data(DatabaseProbeResult.self))
+        case "get-platform-info": return .platformInfo(try data(PlatformInfoReport.self))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: container, debugDescription: "unknown result for operation \"\(op)\"")
         }

@@ -14,6 +14,30 @@ public enum DatabaseSection: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// How a SQL Server database section logs in (`UsedAuthenticationMode` in server.hsconf, whose two
+/// values the server.hsconf reference lists).
+public enum DatabaseAuthentication: String, Codable, Sendable, CaseIterable {
+    /// "Database Authentication": SQL logins whose passwords server.hsconf holds.
+    case database
+    /// "Windows Authentication" (integrated): the Configuration Tool needs the administrator's password.
+    case windows
+
+    /// The value as server.hsconf writes it.
+    public var usedAuthenticationMode: String {
+        switch self {
+        case .database: return "Database Authentication"
+        case .windows: return "Windows Authentication"
+        }
+    }
+
+    public init?(usedAuthenticationMode value: String) {
+        guard let mode = Self.allCases.first(where: { $0.usedAuthenticationMode.caseInsensitiveCompare(value.trimmingCharacters(in: .whitespaces)) == .orderedSame }) else {
+            return nil
+        }
+        self = mode
+    }
+}
+
 /// Where one database section points, as read from server.hsconf. Never holds a password.
 public struct DatabaseEndpoint: Codable, Sendable, Equatable {
     public var section: DatabaseSection
@@ -21,14 +45,19 @@ public struct DatabaseEndpoint: Codable, Sendable, Equatable {
     /// `host`, `host\INSTANCE` or `host,port`.
     public var server: String
     public var catalog: String?
+    /// `UsedAuthenticationMode` as written.
     public var authenticationMode: String?
+    /// The same, typed; nil when the file says something else or nothing.
+    public var authentication: DatabaseAuthentication?
 
-    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?) {
+    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?,
+                authentication: DatabaseAuthentication? = nil) {
         self.section = section
         self.providerKey = providerKey
         self.server = server
         self.catalog = catalog
         self.authenticationMode = authenticationMode
+        self.authentication = authentication ?? authenticationMode.flatMap { DatabaseAuthentication(usedAuthenticationMode: $0) }
     }
 }
 
@@ -46,9 +75,21 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     public var configurationToolPresent: Bool
     /// Free bytes where the agent keeps its backups, when the system says.
     public var backupFreeBytes: Int64?
+    /// SHA-256 of private.key (every server of a farm must have the same file).
+    public var privateKeySHA256: String?
+    /// Places in server.hsconf other than the three sections' Server elements that name a server.
+    public var serverReferences: [ServerReference]?
+    /// The provider of each database section found (SQL Server sections are also in `databases`).
+    public var databaseProviders: [DatabaseSectionProvider]?
+    /// Sessions kept in memory (Redis) instead of the session database, when configured.
+    public var inMemorySession: InMemorySessionStorage?
+    /// The two facts the role is read from, and whether they agree.
+    public var roleEvidence: RoleEvidence?
 
     public init(version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
-                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil) {
+                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
+                privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
+                inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil) {
         self.version = version
         self.installDirectory = installDirectory
         self.role = role
@@ -58,6 +99,11 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
         self.compilerServerHostname = compilerServerHostname
         self.configurationToolPresent = configurationToolPresent
         self.backupFreeBytes = backupFreeBytes
+        self.privateKeySHA256 = privateKeySHA256
+        self.serverReferences = serverReferences
+        self.databaseProviders = databaseProviders
+        self.inMemorySession = inMemorySession
+        self.roleEvidence = roleEvidence
     }
 }
 

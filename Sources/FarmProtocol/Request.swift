@@ -50,6 +50,10 @@ public enum AgentOperation: Sendable, Equatable {
     case rollbackAgentUpdate
     /// Which agent binary answers (its SHA-256) and whether a previous one is kept.
     case agentStatus
+    /// Whether a database server answers from this server, a named instance resolved through SQL Server Browser.
+    case probeDatabase(DatabaseProbeArguments)
+    /// Service Center's GetPlatformInfo on this server: the platform version, or why not.
+    case getPlatformInfo(PlatformInfoArguments)
 
     /// The name on the wire.
     public var name: String {
@@ -73,6 +77,8 @@ public enum AgentOperation: Sendable, Equatable {
         case .finishAgentUpdate: return "finish-agent-update"
         case .rollbackAgentUpdate: return "rollback-agent-update"
         case .agentStatus: return "agent-status"
+        case .probeDatabase: return "probe-database"
+        case .getPlatformInfo: return "get-platform-info"
         }
     }
 
@@ -91,6 +97,8 @@ public enum AgentOperation: Sendable, Equatable {
         case let .beginAgentUpdate(arguments): return arguments
         case let .agentUpdateChunk(arguments): return arguments
         case .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus: return nil
+        case let .probeDatabase(arguments): return arguments
+        case let .getPlatformInfo(arguments): return arguments
         }
     }
 }

@@ -16,6 +16,8 @@ public enum ResultData: Sendable, Equatable {
     case probe(TCPProbeResult)
     case readiness(ReadinessReport)
     case agentUpdate(operation: String, AgentUpdateStatus)
+    case databaseProbe(DatabaseProbeResult)
+    case platformInfo(PlatformInfoReport)
 
     /// The operation name this data answers, as on the wire.
     public var operationName: String {
@@ -30,6 +32,8 @@ public enum ResultData: Sendable, Equatable {
         case .probe: return "probe-tcp"
         case .readiness: return "wait-for-readiness"
         case let .agentUpdate(operation, _): return operation
+        case .databaseProbe: return "probe-database"
+        case .platformInfo: return "get-platform-info"
         }
     }
 
@@ -45,6 +49,8 @@ public enum ResultData: Sendable, Equatable {
         case let .probe(value): return value
         case let .readiness(value): return value
         case let .agentUpdate(_, value): return value
+        case let .databaseProbe(value): return value
+        case let .platformInfo(value): return value
         }
     }
 }

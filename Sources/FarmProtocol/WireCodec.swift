@@ -91,6 +91,8 @@ public enum WireCodec {
             case "finish-agent-update": operation = .finishAgentUpdate
             case "rollback-agent-update": operation = .rollbackAgentUpdate
             case "agent-status": operation = .agentStatus
+            case "probe-database": operation = .probeDatabase(try required(DatabaseProbeArguments.self))
+            case "get-platform-info": operation = .getPlatformInfo(try decodeArguments(PlatformInfoArguments.self, args, op: op) ?? PlatformInfoArguments())
             default:
                 throw RequestRejection(requestID: id, error: AgentError(.unknownOperation, "unknown operation \"\(op)\""))
             }

@@ -8,6 +8,7 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case farmExists(directory: String)
     case unknownServer(String)
     case badFarmRecord(path: String, reason: String)
+    case badLayout(String)
 
     public var description: String {
         switch self {
@@ -27,6 +28,8 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
             return "no simulated server named \(name)"
         case let .badFarmRecord(path, reason):
             return "\(path): \(reason)"
+        case let .badLayout(reason):
+            return reason
         }
     }
 }

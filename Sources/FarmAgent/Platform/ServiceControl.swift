@@ -47,10 +47,14 @@ public struct ServiceControl: Sendable {
         case changed(ServiceStatus)
         case alreadyThere(ServiceStatus)
         case skipped(String)
+        /// Stopped only once its stuck process was ended (StuckServiceKiller).
+        case ended(ServiceStatus, processID: Int)
     }
 
-    /// Stops the service and waits until it is STOPPED. Missing services are skipped.
-    public func stop(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+    /// Stops the service and waits until it is STOPPED. Missing services are skipped. A service
+    /// still STOP_PENDING at the deadline is handed to `StuckServiceKiller`, which ends its process
+    /// when `killStuck` is set and otherwise names the process in the error.
+    public func stop(_ name: String, timeout: Double, killStuck: Bool = false, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.state == .stopped { return .alreadyThere(status) }
         var reported: ServiceControlOutput.Status?
@@ -62,7 +66,13 @@ public struct ServiceControl: Sendable {
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("stopping \(name)")
         }
-        let final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType, reported: reported)
+        let final: ServiceStatus
+        do {
+            final = try wait(name, for: .stopped, timeout: timeout, startType: status.startType, reported: reported)
+        } catch where error.code == .timedOut {
+            return try StuckServiceKiller(control: self, runner: runner)
+                .resolve(name, timedOut: error, kill: killStuck, timeout: timeout, startType: status.startType, progress: progress)
+        }
         progress("\(name) stopped")
         return .changed(final)
     }
