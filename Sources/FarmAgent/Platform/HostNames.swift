@@ -58,7 +58,7 @@ struct HostNames {
             if let address = info.pointee.ai_addr {
                 address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet4 in
                     var raw = inet4.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &raw, &text, text.count)
+                    _ = inet_ntop(AF_INET, &raw, &text, size_t(text.count))
                 }
                 let value = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !found.contains(value) { found.append(value) }

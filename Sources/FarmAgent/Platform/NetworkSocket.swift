@@ -75,10 +75,9 @@ final class NetworkSocket {
     func send(_ bytes: [UInt8], deadline: Date) throws(NetworkSocketError) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    WinSDK.send(handle, $0, Int32(buffer.count), 0)
-                }
+            let sent = bytes[offset...].withUnsafeBufferPointer { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return 0 }
+                return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { WinSDK.send(handle, $0, Int32(buffer.count), 0) }
             }
             if sent > 0 { offset += Int(sent); continue }
             guard WSAGetLastError() == WSAEWOULDBLOCK else { throw .failed("sending failed (error \(WSAGetLastError()))") }
@@ -90,8 +89,9 @@ final class NetworkSocket {
     func receive(limit: Int, deadline: Date) throws(NetworkSocketError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: limit)
         while true {
-            let count = buffer.withUnsafeMutableBufferPointer { pointer in
-                pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: limit) { WinSDK.recv(handle, $0, Int32(limit), 0) }
+            let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int32 in
+                guard let base = pointer.baseAddress else { return 0 }
+                return base.withMemoryRebound(to: CChar.self, capacity: limit) { WinSDK.recv(handle, $0, Int32(limit), 0) }
             }
             if count >= 0 { return Array(buffer.prefix(Int(count))) }
             let error = WSAGetLastError()

@@ -116,13 +116,17 @@ struct SimulatedWebServer {
                                             + "<Serial>\(XMLText.escape(serial))</Serial></GetPlatformInfoResponse>"))
     }
 
-    /// Whether the platform database server.hsconf names answers from this server.
+    /// Whether the platform database server.hsconf names answers from this server: the farm as it
+    /// is now (a database taken down a moment ago is down, even before the network process closes
+    /// its port), then a real connection.
     private func platformDatabaseAnswers() -> Bool {
+        let farm = (try? LocalFarm.record(in: self.farm.directory)) ?? self.farm
         let path = ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: server.directory)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), let hsconf = try? SimulatedHsconf(text: text),
             let location = hsconf.databaseLocation(.platform),
             let endpoint = farm.endpoint(of: location, resolve: { DatabaseProbe.resolve($0, serverDirectory: server.directory) })
         else { return false }
+        if let database = farm.allDatabases.first(where: { $0.address == endpoint.address && $0.port == endpoint.port }), !database.up { return false }
         return Loopback.answers(address: endpoint.address, port: endpoint.port, timeout: 1)
     }
 
