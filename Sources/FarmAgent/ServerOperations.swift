@@ -62,7 +62,8 @@ public struct ServerOperations: Sendable {
         case let .stopServices(arguments):
             return .services(operation: operation.name, try services.stopOutSystems(arguments, progress: say))
         case let .startServices(arguments):
-            return .services(operation: operation.name, try services.startOutSystems(arguments, progress: say))
+            return .services(operation: operation.name,
+                             try services.startOutSystems(arguments, isController: inspector.compilerServerHostnameNamesThisServer(), progress: say))
         case let .stopIIS(arguments):
             return .services(operation: operation.name, try services.driveIIS(start: false, arguments, progress: say))
         case let .startIIS(arguments):

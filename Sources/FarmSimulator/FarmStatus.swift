@@ -30,9 +30,11 @@ public struct FarmStatus: Codable, Sendable {
         /// How many HTTP requests the server's web server received (its http.log).
         public var httpRequests: Int
 
-        /// Every enabled OutSystems service and IIS running, and the services with ports initialised.
+        /// IIS and every service that runs on its own (Automatic) running. A Manual service may rest
+        /// stopped: a front-end's Manual Deployment Controller service does.
         public var allRunning: Bool {
-            iisRunning && services.filter { $0.startType != .disabled }.allSatisfy { $0.state == .running }
+            iisRunning && services.filter { $0.startType == .automatic || $0.startType == .boot || $0.startType == .system }
+                .allSatisfy { $0.state == .running }
         }
 
         /// The one database server all three sections name, or nil when they differ.

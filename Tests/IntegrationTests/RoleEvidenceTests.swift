@@ -37,6 +37,17 @@ final class RoleEvidenceTests: XCTestCase {
         XCTAssertEqual(dc.role, .deploymentController)
         XCTAssertEqual(dc.roleEvidence?.fromServices, .deploymentController)
         XCTAssertEqual(dc.roleEvidence?.compilerServerHostnameFact, "CompilerServerHostname \(dcAddress) names this server (\(dcAddress))")
+
+        // Stopping and starting the services leaves the Manual controller service of the front-end stopped.
+        let session = try await farm.session("fe1")
+        let services = ServiceControlArguments(serviceTimeoutSeconds: 10)
+        _ = try await session.answer(.stopServices(services))
+        guard case let .services(_, started) = try await session.answer(.startServices(services)).data else { return XCTFail("no report") }
+        await session.close()
+        XCTAssertTrue(started.skipped.contains("OutSystems Deployment Controller Service: Manual and stopped, left stopped"), "\(started.skipped)")
+        let after = try XCTUnwrap(try farm.status().servers.first { $0.name == "fe1" })
+        XCTAssertEqual(after.services.first { $0.name == "OutSystems Deployment Controller Service" }?.state, .stopped)
+        XCTAssertTrue(after.allRunning, "\(after.services)")
     }
 
     func testFactsThatDisagreeLeaveTheRoleUndecidedNamingBoth() async throws {
@@ -54,10 +65,15 @@ final class RoleEvidenceTests: XCTestCase {
             if let index = state.serviceIndex("OutSystems Deployment Controller Service") { state.services[index].startType = .automatic }
         }
 
-        // Manual service: the name decides, and fe1 reads as a deployment controller (the inventory check catches it).
+        // Manual service: the name decides, and fe1 reads as a deployment controller (the inventory check catches it);
+        // a start of its services starts the Manual controller service too.
         let fe1 = try await inspect(farm, "fe1")
         XCTAssertEqual(fe1.role, .deploymentController)
         XCTAssertEqual(fe1.roleEvidence?.compilerServerHostnameFact, "CompilerServerHostname fe1.farm.test names this server (fe1.farm.test)")
+        let session = try await farm.session("fe1")
+        _ = try await session.answer(.startServices(ServiceControlArguments(serviceTimeoutSeconds: 10)))
+        await session.close()
+        XCTAssertEqual(try farm.store("fe1").read().service("OutSystems Deployment Controller Service")?.state, .running)
 
         // On the dc, CompilerServerHostname names fe2 while its service is Automatic: the facts disagree.
         fault = FaultRequest()

@@ -30,6 +30,17 @@ struct PlatformInspector {
             inMemorySession: findings.inMemorySession(), roleEvidence: evidence)
     }
 
+    /// Whether server.hsconf's CompilerServerHostname names this server; false when it cannot be read.
+    func compilerServerHostnameNamesThisServer() -> Bool {
+        guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),
+            let name = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
+        else { return false }
+        let own = HostNames.read(runner: runner, environment: environment)
+        let evidence = RoleReading.evidence(services: [], compilerServerHostname: name, ownNames: own.names, ownAddresses: own.addresses,
+                                            compilerAddresses: HostNames.resolve(name, environment: environment))
+        return evidence.fromCompilerServerHostname == .deploymentController
+    }
+
     /// The port IIS serves the platform on here: `ServerConfiguration/ApplicationServerPort` (80 by default).
     func applicationServerPort() -> Int {
         guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),

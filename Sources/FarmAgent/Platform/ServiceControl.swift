@@ -77,10 +77,14 @@ public struct ServiceControl: Sendable {
         return .changed(final)
     }
 
-    /// Starts the service and waits until it is RUNNING. Missing and Disabled services are skipped.
-    public func start(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+    /// Starts the service and waits until it is RUNNING. Missing and Disabled services are skipped,
+    /// and so are stopped Manual ones unless `startManual` (see ServiceOperations.startOutSystems).
+    public func start(_ name: String, timeout: Double, startManual: Bool = true, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.startType == .disabled { return .skipped("\(name): disabled") }
+        if status.startType == .manual && status.state == .stopped && !startManual {
+            return .skipped("\(name): Manual and stopped, left stopped")
+        }
         if status.state == .running { return .alreadyThere(status) }
         if status.state == .stopPending {
             _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)

@@ -19,9 +19,16 @@ struct ServiceOperations {
         }
     }
 
-    func startOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+    /// Starts the OutSystems services that run on their own: Automatic ones. A Manual service is
+    /// left as it is when stopped (Windows starts Manual services only on demand): on a front-end
+    /// the Deployment Controller service may be Manual rather than Disabled (one generic server
+    /// role in the installation checklist), and starting it would make a second controller. The
+    /// one exception is that service on the server CompilerServerHostname names (`isController`).
+    func startOutSystems(_ arguments: ServiceControlArguments, isController: Bool = false,
+                         progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
         try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
-            try control.start(name, timeout: timeout, progress: progress)
+            let startManual = isController && name == ServiceCatalog.deploymentControllerService
+            return try control.start(name, timeout: timeout, startManual: startManual, progress: progress)
         }
     }
 
