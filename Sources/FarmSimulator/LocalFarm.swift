@@ -112,7 +112,7 @@ public enum LocalFarm {
         var databases: [SimulatedDatabase] = []
         var specs = servers
         var sessionDatabase: SimulatedDatabase?, loggingDatabase: SimulatedDatabase?
-        let webPort = Self.webPort()
+        let webPort = Self.webPort(addresses: addresses)
         if let simulation {
             let layout = simulation.layout
             databases = try layout.databases()
@@ -207,13 +207,15 @@ public enum LocalFarm {
         if let failure, servers.isEmpty { throw failure }
     }
 
-    /// Port 80 for the simulated web servers, as IIS uses, when this user may bind it; otherwise
-    /// 8080 (written into each server's ApplicationServerPort, which the agent reads).
-    static func webPort() -> Int {
-        if getuid() == 0 { return 80 }
+    /// Port 80 for the simulated web servers, as IIS uses, when this user may bind it and nothing
+    /// holds it on the servers' addresses (a web server of this machine on 0.0.0.0:80 would);
+    /// otherwise 8080 or the next free port, written into each server's ApplicationServerPort,
+    /// which the agent reads.
+    static func webPort(addresses: [String]) -> Int {
         let start = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
-        return start <= 80 ? 80 : 8080
+        let candidates = (getuid() == 0 || start <= 80 ? [80] : []) + Array(8080...8180)
+        return candidates.first { port in addresses.allSatisfy { Loopback.isFree(address: $0, port: port) } } ?? 8080
     }
 
     private static func currentUser() -> String {
