@@ -72,7 +72,9 @@ final class DatabaseServerAddressTests: XCTestCase {
 
     func testItTravelsAsItsPartsAndRefusesBadOnes() throws {
         let address = try parse("sqlnew\\INST")
-        let data = try JSONEncoder().encode(address)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(address)
         XCTAssertEqual(String(decoding: data, as: UTF8.self), #"{"host":"sqlnew","instance":"INST"}"#)
         XCTAssertEqual(try JSONDecoder().decode(DatabaseServerAddress.self, from: data), address)
         XCTAssertEqual(try JSONDecoder().decode(DatabaseServerAddress.self, from: Data(#"{"host":"sqlnew","port":1433}"#.utf8)).port, 1433)
