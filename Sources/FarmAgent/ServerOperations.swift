@@ -61,7 +61,8 @@ public struct ServerOperations: Sendable {
         case let .stopServices(arguments):
             return .services(operation: operation.kind, try services.stopOutSystems(arguments, progress: say))
         case let .startServices(arguments):
-            return .services(operation: operation.kind, try services.startOutSystems(arguments, progress: say))
+            return .services(operation: operation.kind,
+                             try services.startOutSystems(arguments, isController: inspector.compilerServerHostnameNamesThisServer(), progress: say))
         case let .stopIIS(arguments):
             return .services(operation: operation.kind, try services.driveIIS(start: false, arguments, progress: say))
         case let .startIIS(arguments):
@@ -101,6 +102,10 @@ public struct ServerOperations: Sendable {
             return .backupListing(try BackupCatalog(files: files).list(maxRuns: arguments.maxRuns ?? BackupListArguments.defaultMaxRuns))
         case let .pruneBackups(arguments):
             return .backupPruned(try BackupCatalog(files: files).prune(runID: arguments.runID))
+        case let .probeDatabase(arguments):
+            return .databaseProbe(DatabaseProber(environment: environment).probe(arguments))
+        case let .getPlatformInfo(arguments):
+            return .platformInfo(PlatformInfoClient(environment: environment).call(arguments, port: inspector.applicationServerPort()))
         }
     }
 }

@@ -10,17 +10,36 @@ public struct DatabaseCredentials: Codable, Sendable, Equatable {
 }
 
 /// The Configuration Tool runs osfarm knows, each a typed mode: there are no free-form arguments.
+///
+/// On a farm whose databases use Windows (integrated) authentication the tool needs the platform
+/// database administrator's password: after `/UpgradeInstall`, and through
+/// `/WithWindowsAuthentication <pwd>` for `/InstallServiceCenter`, `/ApplySettingsFactory` and the
+/// other switches whose reference entry says so (OutSystems 11 "Configuration Tool Command Line
+/// Reference"). The agent builds that argv from the one password a mode carries.
 public enum ConfigurationToolMode: Sendable, Equatable {
-    /// `/UpgradeInstall [pwd]`: the password only for a farm on Windows (integrated) authentication.
+    /// `/UpgradeInstall [pwd]`: the password only for a farm on Windows (integrated) authentication;
+    /// with `/InstallServiceCenter` it is given again through `/WithWindowsAuthentication`.
     case upgradeInstall(integratedAuthenticationPassword: Secret?)
     /// `/SetupInstall [u p [u p]]`.
     case setupInstall(platformAdmin: DatabaseCredentials?, loggingAdmin: DatabaseCredentials?)
     /// `/RebuildSession u p`.
     case rebuildSession(DatabaseCredentials)
-    /// `/ApplySettingsFactory`.
-    case applySettingsFactory
+    /// `/ApplySettingsFactory [/WithWindowsAuthentication pwd]`: restarts the OutSystems services of
+    /// the server it runs on and, on the deployment controller, applies settings to the factory.
+    case applySettingsFactory(integratedAuthenticationPassword: Secret?)
     /// `/GenerateTemplates`.
     case generateTemplates
+
+    /// `/ApplySettingsFactory` on a farm on database authentication.
+    public static var applySettingsFactory: ConfigurationToolMode { .applySettingsFactory(integratedAuthenticationPassword: nil) }
+
+    /// The integrated-authentication password the mode carries, if any.
+    public var integratedAuthenticationPassword: Secret? {
+        switch self {
+        case let .upgradeInstall(password), let .applySettingsFactory(password): return password
+        case .setupInstall, .rebuildSession, .generateTemplates: return nil
+        }
+    }
 
     public var name: String {
         switch self {
@@ -44,7 +63,8 @@ extension ConfigurationToolMode: Codable {
             self = .setupInstall(platformAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .platformAdmin),
                                  loggingAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .loggingAdmin))
         case "RebuildSession": self = .rebuildSession(try container.decode(DatabaseCredentials.self, forKey: .credentials))
-        case "ApplySettingsFactory": self = .applySettingsFactory
+        case "ApplySettingsFactory":
+            self = .applySettingsFactory(integratedAuthenticationPassword: try container.decodeIfPresent(Secret.self, forKey: .password))
         case "GenerateTemplates": self = .generateTemplates
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .mode, in: container, debugDescription: "unknown Configuration Tool mode \"\(other)\"")
@@ -55,12 +75,12 @@ extension ConfigurationToolMode: Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .mode)
         switch self {
-        case let .upgradeInstall(password): try container.encodeIfPresent(password, forKey: .password)
+        case let .upgradeInstall(password), let .applySettingsFactory(password): try container.encodeIfPresent(password, forKey: .password)
         case let .setupInstall(platform, logging):
             try container.encodeIfPresent(platform, forKey: .platformAdmin)
             try container.encodeIfPresent(logging, forKey: .loggingAdmin)
         case let .rebuildSession(credentials): try container.encode(credentials, forKey: .credentials)
-        case .applySettingsFactory, .generateTemplates: break
+        case .generateTemplates: break
         }
     }
 }

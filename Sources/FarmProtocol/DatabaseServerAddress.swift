@@ -1,102 +1,189 @@
 import Foundation
 
-/// A SQL Server address as server.hsconf and the Configuration Tool take it: `host`,
-/// `host\INSTANCE`, `host,port` or `host\INSTANCE,port`. Parsed once, strictly, and kept typed
-/// from the command line through the run's record to the wire.
+/// A SQL Server address as server.hsconf, the Configuration Tool and SqlClient take it:
+/// `host`, `host\INSTANCE`, `host,port` or `host\INSTANCE,port`.
 ///
-/// Whether the port was given matters: a default instance without one listens on 1433, a named
-/// instance without one on a dynamic port that SQL Server Browser announces.
-public struct DatabaseServerAddress: Codable, Sendable, Hashable, CustomStringConvertible {
-    /// SQL Server's default instance port.
+/// Whether a port was given matters: a named instance without one listens on a dynamic port that
+/// only SQL Server Browser knows (UDP 1434, [MC-SQLR]); with one, clients connect to it directly
+/// and never ask Browser. A default instance without a port is on 1433.
+///
+/// The rules it checks, and where they come from:
+/// - the shape `server[\instance][,port]`: the `Data Source`/`Server` keyword of
+///   SqlConnection.ConnectionString (Microsoft docs), which is what the hsconf `Server` holds;
+/// - host names: letters, digits, `-`, `.` (RFC 1123 §2.1, at most 255 characters), and `_`, which
+///   Windows DNS and NetBIOS names accept; IPv4 literals fit the same rule; IPv6 literals in brackets;
+/// - instance names: at most 16 characters, a letter first, then letters, digits, `$` or `_`; no
+///   spaces, `\ , : ; ' & - @` (SQL Server docs, "Instance Configuration" in the installation wizard);
+/// - ports: a decimal number 1–65535 (a TCP port), one at most.
+public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible {
     public static let defaultPort = 1433
+    public static let maximumHostLength = 255
+    public static let maximumInstanceLength = 16
 
     public var host: String
+    /// The named instance; nil for the default instance.
     public var instance: String?
-    /// The port after the comma, nil when none was given.
+    /// The port when the address gives one; nil when it does not (then 1433 for a default instance,
+    /// SQL Server Browser's answer for a named one).
     public var port: Int?
 
-    public init(host: String, instance: String? = nil, port: Int? = nil) {
+    /// Why a value is not a database server address.
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        case empty
+        case whitespaceOrControl(Character)
+        case protocolPrefix(String)
+        case emptyHost
+        case hostTooLong(Int)
+        case invalidHostCharacter(Character)
+        case moreThanOnePort
+        case emptyPort
+        case portNotANumber(String)
+        case portOutOfRange(String)
+        case moreThanOneInstance
+        case emptyInstance
+        case instanceTooLong(String)
+        case invalidInstanceStart(Character)
+        case invalidInstanceCharacter(Character)
+
+        public var description: String {
+            switch self {
+            case .empty: return "it is empty"
+            case let .whitespaceOrControl(character):
+                return "it contains \(character == " " ? "a space" : "the control character U+\(String(character.unicodeScalars.first?.value ?? 0, radix: 16, uppercase: true))")"
+            case let .protocolPrefix(prefix): return "the protocol prefix \"\(prefix):\" is not supported; give host, host\\INSTANCE or host,port"
+            case .emptyHost: return "the host is empty"
+            case let .hostTooLong(count): return "the host has \(count) characters; a host name has at most \(DatabaseServerAddress.maximumHostLength)"
+            case let .invalidHostCharacter(character): return "the host contains \"\(character)\", which a host name cannot hold"
+            case .moreThanOnePort: return "it gives more than one port (more than one comma)"
+            case .emptyPort: return "the port after the comma is empty"
+            case let .portNotANumber(text): return "the port \"\(text)\" is not a number"
+            case let .portOutOfRange(text): return "the port \(text) is not 1–65535"
+            case .moreThanOneInstance: return "it names more than one instance (more than one backslash)"
+            case .emptyInstance: return "the instance after the backslash is empty"
+            case let .instanceTooLong(name): return "the instance \"\(name)\" has \(name.count) characters; SQL Server allows \(DatabaseServerAddress.maximumInstanceLength)"
+            case let .invalidInstanceStart(character): return "the instance starts with \"\(character)\"; SQL Server instance names start with a letter"
+            case let .invalidInstanceCharacter(character): return "the instance contains \"\(character)\", which SQL Server instance names cannot hold"
+            }
+        }
+    }
+
+    public init(host: String, instance: String? = nil, port: Int? = nil) throws(Problem) {
+        try Self.checkHost(host)
+        if let instance { try Self.checkInstance(instance) }
+        if let port, !(1...65535).contains(port) { throw .portOutOfRange(String(port)) }
         self.host = host
         self.instance = instance
         self.port = port
     }
 
-    /// Why a text is not a database server address.
-    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
-        public var text: String
-        public var reason: String
-        public var description: String {
-            "\"\(text)\" is not a database server (\(reason)); use host, host\\INSTANCE, host,port or host\\INSTANCE,port"
+    /// Parses a server value strictly; the error says what is wrong with it.
+    public init(parsing value: String) throws(Problem) {
+        guard !value.isEmpty else { throw .empty }
+        if let bad = value.first(where: { $0 == " " || $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
+            throw .whitespaceOrControl(bad)
         }
-    }
-
-    /// Parses strictly. The rules: a host of letters, digits, '.', '-' and '_' (a DNS name or an
-    /// IPv4 address); an instance name of at most 16 letters, digits, '_' or '$' starting with a
-    /// letter or '_' (Microsoft Learn, "Database Engine instances": instance name rules); one port,
-    /// a number from 1 to 65535.
-    public init(parsing text: String) throws(Invalid) {
-        func invalid(_ reason: String) -> Invalid { Invalid(text: text, reason: reason) }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { throw invalid("it holds a control character") }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { throw invalid("it is empty") }
-        let commaParts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        guard commaParts.count <= 2 else { throw invalid("more than one port") }
+        var rest = Substring(value)
         var port: Int?
+        let commaParts = rest.split(separator: ",", omittingEmptySubsequences: false)
+        guard commaParts.count <= 2 else { throw .moreThanOnePort }
         if commaParts.count == 2 {
-            let digits = commaParts[1].trimmingCharacters(in: .whitespaces)
-            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy(\.isASCIIDigit), let number = Int(digits), (1...65535).contains(number) else {
-                throw invalid("the port \"\(commaParts[1])\" is not a number from 1 to 65535")
-            }
+            let text = String(commaParts[1])
+            guard !text.isEmpty else { throw .emptyPort }
+            guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw .portNotANumber(text) }
+            // At most five digits can be a port; longer text is out of range without converting it.
+            guard text.count <= 5, let number = Int(text), (1...65535).contains(number) else { throw .portOutOfRange(text) }
             port = number
+            rest = commaParts[0]
         }
-        let slashParts = commaParts[0].trimmingCharacters(in: .whitespaces).split(separator: "\\", omittingEmptySubsequences: false)
-        guard slashParts.count <= 2 else { throw invalid("more than one backslash") }
-        let host = String(slashParts[0])
-        guard !host.isEmpty else { throw invalid("no host") }
-        guard host.allSatisfy({ $0.isASCIIHostCharacter }) else { throw invalid("the host \"\(host)\" holds a character a host name cannot") }
-        guard !host.hasPrefix("-"), !host.hasPrefix(".") else { throw invalid("the host \"\(host)\" starts with '\(host.first!)'") }
         var instance: String?
+        let slashParts = rest.split(separator: "\\", omittingEmptySubsequences: false)
+        guard slashParts.count <= 2 else { throw .moreThanOneInstance }
         if slashParts.count == 2 {
-            let name = String(slashParts[1])
-            guard !name.isEmpty else { throw invalid("nothing after the backslash") }
-            guard name.count <= 16 else { throw invalid("the instance name \"\(name)\" is longer than 16 characters") }
-            guard let first = name.first, first.isASCIILetter || first == "_",
-                name.allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == "$" })
-            else { throw invalid("the instance name \"\(name)\" holds a character an instance name cannot") }
-            instance = name
+            guard !slashParts[1].isEmpty else { throw .emptyInstance }
+            instance = String(slashParts[1])
+            rest = slashParts[0]
         }
-        self.init(host: host, instance: instance, port: port)
+        let host = String(rest)
+        if let colon = host.firstIndex(of: ":"), !host.hasPrefix("["), host[..<colon].allSatisfy(\.isLetter), !host[..<colon].isEmpty {
+            throw .protocolPrefix(String(host[..<colon]))
+        }
+        try self.init(host: host, instance: instance, port: port)
     }
 
-    /// Parses, or nil.
-    public init?(_ text: String) {
-        guard let parsed = try? DatabaseServerAddress(parsing: text) else { return nil }
+    /// Parses a server value; nil when it is not one (see `init(parsing:)` for why).
+    public init?(_ value: String) {
+        guard let parsed = try? Self(parsing: value) else { return nil }
         self = parsed
     }
 
-    /// The port a client connects to without asking SQL Server Browser: the given one, or 1433
-    /// for a default instance; nil for a named instance without a port.
-    public var knownPort: Int? { port ?? (instance == nil ? Self.defaultPort : nil) }
-
-    /// True when both name the same server: hosts and instances compare without case, and a
-    /// default instance's missing port is 1433.
-    public func isSameServer(as other: DatabaseServerAddress) -> Bool {
-        host.caseInsensitiveCompare(other.host) == .orderedSame
-            && (instance ?? "").caseInsensitiveCompare(other.instance ?? "") == .orderedSame
-            && knownPort == other.knownPort
-    }
-
-    /// The canonical text: `host[\INSTANCE][,port]`.
+    /// `host[\INSTANCE][,port]`, the port only when it was given.
     public var description: String {
         var text = host
         if let instance { text += "\\" + instance }
         if let port { text += ",\(port)" }
         return text
     }
+
+    /// The port to connect to when no Browser is needed: the given one, or 1433 for a default
+    /// instance. Nil for a named instance without a port.
+    public var portWithoutBrowser: Int? {
+        if let port { return port }
+        return instance == nil ? Self.defaultPort : nil
+    }
+
+    /// The same server as `other`, names compared as SQL Server compares them (without regard to case).
+    public func sameServer(as other: DatabaseServerAddress) -> Bool {
+        host.caseInsensitiveCompare(other.host) == .orderedSame
+            && (instance ?? "").caseInsensitiveCompare(other.instance ?? "") == .orderedSame
+            && portWithoutBrowser == other.portWithoutBrowser
+    }
+
+    private static func checkHost(_ host: String) throws(Problem) {
+        guard !host.isEmpty else { throw .emptyHost }
+        guard host.count <= maximumHostLength else { throw .hostTooLong(host.count) }
+        if host.hasPrefix("[") {
+            // An IPv6 literal, as SqlClient takes it: hex digits, colons and dots in brackets.
+            guard host.hasSuffix("]"), host.count > 2 else { throw .invalidHostCharacter("[") }
+            if let bad = host.dropFirst().dropLast().first(where: { !($0.isHexDigit || $0 == ":" || $0 == ".") }) {
+                throw .invalidHostCharacter(bad)
+            }
+            return
+        }
+        if host == "(local)" { return }
+        if let bad = host.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_")) }) {
+            throw .invalidHostCharacter(bad)
+        }
+    }
+
+    private static func checkInstance(_ name: String) throws(Problem) {
+        guard let first = name.first else { throw .emptyInstance }
+        guard name.count <= maximumInstanceLength else { throw .instanceTooLong(name) }
+        guard first.isLetter else { throw .invalidInstanceStart(first) }
+        if let bad = name.first(where: { !($0.isLetter || $0.isNumber || $0 == "$" || $0 == "_") }) {
+            throw .invalidInstanceCharacter(bad)
+        }
+    }
 }
 
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
-    fileprivate var isASCIILetter: Bool { isASCII && isLetter }
-    fileprivate var isASCIIHostCharacter: Bool { isASCIILetter || isASCIIDigit || self == "." || self == "-" || self == "_" }
+extension DatabaseServerAddress: Codable {
+    enum CodingKeys: String, CodingKey { case host, instance, port }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let host = try container.decode(String.self, forKey: .host)
+        let instance = try container.decodeIfPresent(String.self, forKey: .instance)
+        let port = try container.decodeIfPresent(Int.self, forKey: .port)
+        do {
+            try self.init(host: host, instance: instance, port: port)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .host, in: container, debugDescription: "not a database server address: \(error)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(host, forKey: .host)
+        try container.encodeIfPresent(instance, forKey: .instance)
+        try container.encodeIfPresent(port, forKey: .port)
+    }
 }

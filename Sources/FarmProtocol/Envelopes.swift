@@ -77,6 +77,8 @@ struct AgentMessageEnvelope: Codable {
             return .agentUpdate(operation: kind, try data(AgentUpdateStatus.self))
         case .listBackups: return .backupListing(try data(BackupListing.self))
         case .pruneBackups: return .backupPruned(try data(BackupPruneResult.self))
+        case .probeDatabase: return .databaseProbe(try data(DatabaseProbeResult.self))
+        case .getPlatformInfo: return .platformInfo(try data(PlatformInfoReport.self))
         }
     }
 

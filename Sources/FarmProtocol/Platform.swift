@@ -14,12 +14,28 @@ public enum DatabaseSection: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// How a database section logs in (server.hsconf `UsedAuthenticationMode`).
-public enum DatabaseAuthentication: String, Codable, Sendable {
-    /// SQL logins ("Database Authentication").
+/// How a SQL Server database section logs in (`UsedAuthenticationMode` in server.hsconf, whose two
+/// values the server.hsconf reference lists).
+public enum DatabaseAuthentication: String, Codable, Sendable, CaseIterable {
+    /// "Database Authentication": SQL logins whose passwords server.hsconf holds.
     case database
-    /// Integrated authentication ("Windows Authentication"): the Configuration Tool needs the admin password.
+    /// "Windows Authentication" (integrated): the Configuration Tool needs the administrator's password.
     case windows
+
+    /// The value as server.hsconf writes it.
+    public var usedAuthenticationMode: String {
+        switch self {
+        case .database: return "Database Authentication"
+        case .windows: return "Windows Authentication"
+        }
+    }
+
+    public init?(usedAuthenticationMode value: String) {
+        guard let mode = Self.allCases.first(where: { $0.usedAuthenticationMode.caseInsensitiveCompare(value.trimmingCharacters(in: .whitespaces)) == .orderedSame }) else {
+            return nil
+        }
+        self = mode
+    }
 }
 
 /// Where one database section points, as read from server.hsconf. Never holds a password.
@@ -29,9 +45,9 @@ public struct DatabaseEndpoint: Codable, Sendable, Equatable {
     /// `host`, `host\INSTANCE` or `host,port`, as the file has it.
     public var server: String
     public var catalog: String?
-    /// The file's text, e.g. "Windows Authentication".
+    /// `UsedAuthenticationMode` as written.
     public var authenticationMode: String?
-    /// The mode as the agent reads it; nil when the file names none or one the agent does not know.
+    /// The same, typed; nil when the file says something else or nothing.
     public var authentication: DatabaseAuthentication?
 
     public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?,
@@ -41,7 +57,7 @@ public struct DatabaseEndpoint: Codable, Sendable, Equatable {
         self.server = server
         self.catalog = catalog
         self.authenticationMode = authenticationMode
-        self.authentication = authentication
+        self.authentication = authentication ?? authenticationMode.flatMap { DatabaseAuthentication(usedAuthenticationMode: $0) }
     }
 
     /// The file's server value, parsed; nil when it is not a valid address.
@@ -49,7 +65,7 @@ public struct DatabaseEndpoint: Codable, Sendable, Equatable {
 
     /// True when the section names `target` (server, and catalog when the target sets one).
     public func isAt(_ target: DatabaseTarget) -> Bool {
-        guard let address, address.isSameServer(as: target.server) else { return false }
+        guard let address, address.sameServer(as: target.server) else { return false }
         return target.catalog.map { $0 == catalog } ?? true
     }
 }
@@ -68,9 +84,21 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     public var configurationToolPresent: Bool
     /// Free bytes where the agent keeps its backups, when the system says.
     public var backupFreeBytes: Int64?
+    /// SHA-256 of private.key (every server of a farm must have the same file).
+    public var privateKeySHA256: String?
+    /// Places in server.hsconf other than the three sections' Server elements that name a server.
+    public var serverReferences: [ServerReference]?
+    /// The provider of each database section found (SQL Server sections are also in `databases`).
+    public var databaseProviders: [DatabaseSectionProvider]?
+    /// Sessions kept in memory (Redis) instead of the session database, when configured.
+    public var inMemorySession: InMemorySessionStorage?
+    /// The two facts the role is read from, and whether they agree.
+    public var roleEvidence: RoleEvidence?
 
     public init(version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
-                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil) {
+                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
+                privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
+                inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil) {
         self.version = version
         self.installDirectory = installDirectory
         self.role = role
@@ -80,6 +108,11 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
         self.compilerServerHostname = compilerServerHostname
         self.configurationToolPresent = configurationToolPresent
         self.backupFreeBytes = backupFreeBytes
+        self.privateKeySHA256 = privateKeySHA256
+        self.serverReferences = serverReferences
+        self.databaseProviders = databaseProviders
+        self.inMemorySession = inMemorySession
+        self.roleEvidence = roleEvidence
     }
 }
 
@@ -174,7 +207,7 @@ public struct DatabaseTargets: Codable, Sendable, Equatable, CustomStringConvert
     /// The distinct database servers the sections go to (to probe).
     public var servers: [DatabaseServerAddress] {
         var seen: [DatabaseServerAddress] = []
-        for (_, target) in moving where !seen.contains(where: { $0.isSameServer(as: target.server) }) { seen.append(target.server) }
+        for (_, target) in moving where !seen.contains(where: { $0.sameServer(as: target.server) }) { seen.append(target.server) }
         return seen
     }
 

@@ -23,11 +23,15 @@ public enum OperationName: String, Codable, Sendable, CaseIterable {
     case agentStatus = "agent-status"
     case listBackups = "list-backups"
     case pruneBackups = "prune-backups"
+    case probeDatabase = "probe-database"
+    case getPlatformInfo = "get-platform-info"
 
     /// True for operations that change the server (services, files, the agent itself).
     public var changesServer: Bool {
         switch self {
-        case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus, .listBackups: return false
+        case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus, .listBackups, .probeDatabase,
+            .getPlatformInfo:
+            return false
         case .stopServices, .startServices, .stopIIS, .startIIS, .backupConfiguration, .restoreConfiguration, .repointDatabase,
             .runConfigurationTool, .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate, .pruneBackups:
             return true
@@ -133,6 +137,10 @@ public enum AgentOperation: Sendable, Equatable {
     case listBackups(BackupListArguments)
     /// Remove one run's backups (nothing to do when there are none).
     case pruneBackups(BackupArguments)
+    /// Whether a database server answers from this server, a named instance resolved through SQL Server Browser.
+    case probeDatabase(DatabaseProbeArguments)
+    /// Service Center's GetPlatformInfo on this server: the platform version, or why not.
+    case getPlatformInfo(PlatformInfoArguments)
 
     /// Which operation this is; its name on the wire is `kind.rawValue`.
     public var kind: OperationName {
@@ -158,6 +166,8 @@ public enum AgentOperation: Sendable, Equatable {
         case .agentStatus: return .agentStatus
         case .listBackups: return .listBackups
         case .pruneBackups: return .pruneBackups
+        case .probeDatabase: return .probeDatabase
+        case .getPlatformInfo: return .getPlatformInfo
         }
     }
 
@@ -181,6 +191,8 @@ public enum AgentOperation: Sendable, Equatable {
         case .finishAgentUpdate, .rollbackAgentUpdate, .agentStatus: return nil
         case let .listBackups(arguments): return arguments.maxRuns == nil ? nil : arguments
         case let .pruneBackups(arguments): return arguments
+        case let .probeDatabase(arguments): return arguments
+        case let .getPlatformInfo(arguments): return arguments
         }
     }
 }

@@ -18,6 +18,8 @@ public enum ResultData: Sendable, Equatable {
     case agentUpdate(operation: OperationName, AgentUpdateStatus)
     case backupListing(BackupListing)
     case backupPruned(BackupPruneResult)
+    case databaseProbe(DatabaseProbeResult)
+    case platformInfo(PlatformInfoReport)
 
     /// The operation this data answers.
     public var operation: OperationName {
@@ -34,6 +36,8 @@ public enum ResultData: Sendable, Equatable {
         case let .agentUpdate(operation, _): return operation
         case .backupListing: return .listBackups
         case .backupPruned: return .pruneBackups
+        case .databaseProbe: return .probeDatabase
+        case .platformInfo: return .getPlatformInfo
         }
     }
 
@@ -54,6 +58,8 @@ public enum ResultData: Sendable, Equatable {
         case let .agentUpdate(_, value): return value
         case let .backupListing(value): return value
         case let .backupPruned(value): return value
+        case let .databaseProbe(value): return value
+        case let .platformInfo(value): return value
         }
     }
 }

@@ -62,11 +62,11 @@ public enum ServiceStartType: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// What a service is to a farm, as the agent (which knows the names) classifies it.
+/// What a service is to osfarm, as the agent classifies it (the controller needs no service names).
 public enum ServiceKind: String, Codable, Sendable, CaseIterable {
-    /// One of the OutSystems platform services.
+    /// One of the OutSystems Platform Server services (Deployment Controller, Deployment, Scheduler, Log, SMS Connector).
     case platform
-    /// An IIS service (W3SVC, WAS).
+    /// IIS: W3SVC and WAS.
     case iis
     /// Anything else the agent reports (RabbitMQ, …).
     case other
@@ -78,10 +78,9 @@ public struct ServiceStatus: Codable, Sendable, Equatable {
     public var state: ServiceState
     public var startType: ServiceStartType
     public var processID: Int?
-    /// Nil from agents older than protocol 1.1.
-    public var kind: ServiceKind?
+    public var kind: ServiceKind
 
-    public init(name: String, state: ServiceState, startType: ServiceStartType, processID: Int? = nil, kind: ServiceKind? = nil) {
+    public init(name: String, state: ServiceState, startType: ServiceStartType, processID: Int? = nil, kind: ServiceKind = .other) {
         self.name = name
         self.state = state
         self.startType = startType
@@ -89,8 +88,21 @@ public struct ServiceStatus: Codable, Sendable, Equatable {
         self.kind = kind
     }
 
-    /// Enabled (not Disabled) and not running.
-    public var isEnabledButNotRunning: Bool { startType != .disabled && state != .running }
+    enum CodingKeys: String, CodingKey { case name, state, startType, processID, kind }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        state = try container.decode(ServiceState.self, forKey: .state)
+        startType = try container.decode(ServiceStartType.self, forKey: .startType)
+        processID = try container.decodeIfPresent(Int.self, forKey: .processID)
+        // An agent from before the kind was reported says nothing: "other" claims nothing.
+        kind = try container.decodeIfPresent(ServiceKind.self, forKey: .kind) ?? .other
+    }
+
+    /// A service that starts on its own (Automatic) and is not running. A Manual service may rest
+    /// stopped: a front-end's Manual Deployment Controller service does.
+    public var mustRunButDoesNot: Bool { [.automatic, .boot, .system].contains(startType) && state != .running }
 }
 
 /// The services an operation looked at or changed, in the order it handled them.
@@ -112,6 +124,27 @@ public struct ServiceReport: Codable, Sendable, Equatable {
 public struct ServiceControlArguments: Codable, Sendable, Equatable {
     /// How long each service may take to reach its target state: 0.1…3600 s (`Bounds.serviceTimeoutSeconds`).
     public var serviceTimeoutSeconds: Double
+    /// When an OutSystems service is still STOP_PENDING at its deadline, end its process (the PID
+    /// from the service query, `taskkill /PID n /F`) and wait for STOPPED, instead of failing.
+    public var killStuckServices: Bool
 
-    public init(serviceTimeoutSeconds: Double = 120) { self.serviceTimeoutSeconds = serviceTimeoutSeconds }
+    public init(serviceTimeoutSeconds: Double = 120, killStuckServices: Bool = false) {
+        self.serviceTimeoutSeconds = serviceTimeoutSeconds
+        self.killStuckServices = killStuckServices
+    }
+
+    enum CodingKeys: String, CodingKey { case serviceTimeoutSeconds, killStuckServices }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        serviceTimeoutSeconds = try container.decode(Double.self, forKey: .serviceTimeoutSeconds)
+        killStuckServices = try container.decodeIfPresent(Bool.self, forKey: .killStuckServices) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(serviceTimeoutSeconds, forKey: .serviceTimeoutSeconds)
+        // Written only when set, so a request from today's controller reads as before on the wire.
+        if killStuckServices { try container.encode(true, forKey: .killStuckServices) }
+    }
 }

@@ -105,6 +105,8 @@ public enum WireCodec {
             case .agentStatus: operation = .agentStatus
             case .listBackups: operation = .listBackups(try decodeArguments(BackupListArguments.self, args, op: op) ?? BackupListArguments())
             case .pruneBackups: operation = .pruneBackups(try required(BackupArguments.self))
+            case .probeDatabase: operation = .probeDatabase(try required(DatabaseProbeArguments.self))
+            case .getPlatformInfo: operation = .getPlatformInfo(try decodeArguments(PlatformInfoArguments.self, args, op: op) ?? PlatformInfoArguments())
             }
             try operation.checkBounds()
             return Request(id: id, operation: operation, context: context)

@@ -5,9 +5,15 @@ import Glibc
 #endif
 
 /// The per-farm network process: opens, for real, the ports of every running and initialised
-/// OutSystems service on its server's address, and the old and new database ports; and decides
-/// when services finish initialising: the Deployment Controller once its platform database
-/// answers, Deployment and Scheduler once the controller's port 12000 answers.
+/// OutSystems service on its server's address, every database instance's port, SQL Server
+/// Browser's UDP 1434 on the database hosts that run it, and each server's web server (IIS behind
+/// HTTP.sys, port 80); and decides when services finish initialising: the Deployment Controller
+/// once its platform database answers, Deployment and Scheduler once the controller's port 12000
+/// answers.
+///
+/// Endpoints are keyed `tcp:ADDRESS:PORT` (accept and close: a connect is all a probe needs),
+/// `http:ADDRESS:PORT` (SimulatedWebServer answers each connection on a thread of its own) and
+/// `udp:ADDRESS:1434` (SimulatedSQLBrowser).
 public final class FarmNetwork {
     static let servicePorts: [String: Int] = [
         "OutSystems Deployment Controller Service": 12000, "OutSystems Deployment Service": 12001, "OutSystems Scheduler Service": 12002,
@@ -63,9 +69,12 @@ public final class FarmNetwork {
 
     func tick(_ farm: LocalFarmRecord) {
         var wanted: Set<String> = []
-        for database in [farm.oldDatabase, farm.newDatabase].compactMap({ $0 }) where database.up {
-            wanted.insert("\(database.address):\(database.port)")
+        for database in farm.allDatabases where database.up {
+            wanted.insert("tcp:\(database.address):\(database.port)")
+            if database.instance != nil && database.browserRuns { wanted.insert("udp:\(database.address):\(SimulatedSQLBrowser.port)") }
         }
+        // HTTP.sys listens whether or not IIS runs; what it answers depends on W3SVC (SimulatedWebServer).
+        for server in farm.servers { wanted.insert("http:\(server.address):\(farm.webPort)") }
         // Databases first, so a controller waiting for its database can initialise in this tick.
         openMissing(wanted)
         for server in farm.servers {
@@ -78,7 +87,7 @@ public final class FarmNetwork {
                 continue
             }
             guard let state = try? store.read() else { continue }
-            let ready = servicesReadyToInitialise(state, serverDirectory: server.directory)
+            let ready = servicesReadyToInitialise(state, serverDirectory: server.directory, farm: farm)
             let updated = ready.isEmpty ? state : (try? store.update { state -> ServerState in
                 for name in ready {
                     if let index = state.serviceIndex(name), state.services[index].state == .running { state.services[index].initialised = true }
@@ -87,7 +96,7 @@ public final class FarmNetwork {
             }) ?? state
             var ports: Set<String> = []
             for service in updated.services where service.initialised && service.state == .running {
-                if let port = Self.servicePorts[service.name] { ports.insert("\(updated.address):\(port)") }
+                if let port = Self.servicePorts[service.name] { ports.insert("tcp:\(updated.address):\(port)") }
             }
             wanted.formUnion(ports)
             let settled = !updated.services.contains { $0.pendingUntil != nil || ($0.state == .running && !$0.initialised) }
@@ -99,7 +108,7 @@ public final class FarmNetwork {
     }
 
     /// Running services whose start-up time has passed and whose dependency answers.
-    private func servicesReadyToInitialise(_ state: ServerState, serverDirectory: String) -> [String] {
+    private func servicesReadyToInitialise(_ state: ServerState, serverDirectory: String, farm: LocalFarmRecord) -> [String] {
         let now = Date().timeIntervalSince1970
         let waiting = state.services.filter {
             $0.state == .running && !$0.initialised && now - ($0.runningSince ?? now) >= state.delay(state.profile.initialisationSeconds)
@@ -111,12 +120,14 @@ public final class FarmNetwork {
         for service in waiting {
             switch service.name {
             case "OutSystems Deployment Controller Service":
-                guard let server = hsconf?.server(.platform), let address = DatabaseServerAddress(server),
-                    answers(DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.knownPort ?? DatabaseServerAddress.defaultPort)
+                // A named instance is found as a client would find it (Browser on, instance known).
+                guard let location = hsconf?.databaseLocation(.platform),
+                    let endpoint = farm.endpoint(of: location, resolve: { DatabaseProbe.resolve($0, serverDirectory: serverDirectory) }),
+                    answers(endpoint.address, port: endpoint.port)
                 else { continue }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":
                 guard let controller = hsconf?.value("ServiceConfiguration", "CompilerServerHostname"),
-                    answers(controller, port: 12000)
+                    answers(DatabaseProbe.resolve(controller, serverDirectory: serverDirectory), port: 12000)
                 else { continue }
             default:
                 break
@@ -138,32 +149,104 @@ public final class FarmNetwork {
     /// a connection: probing its own ports from inside a tick filled their accept queues (nothing
     /// accepts until the tick ends), and at 128 servers each later probe waited out its timeout.
     private func answers(_ address: String, port: Int) -> Bool {
-        if listeners["\(address):\(port)"] != nil { return true }
+        if listeners["tcp:\(address):\(port)"] != nil { return true }
         return Loopback.answers(address: address, port: port, timeout: 0.2)
     }
 
     private func openMissing(_ wanted: Set<String>) {
         for endpoint in wanted where listeners[endpoint] == nil {
             let parts = endpoint.split(separator: ":")
-            if let port = Int(parts[1]), let fd = Self.listen(address: String(parts[0]), port: port) { listeners[endpoint] = fd }
+            guard parts.count == 3, let port = Int(parts[2]) else { continue }
+            let fd = parts[0] == "udp" ? Self.bindUDP(address: String(parts[1]), port: port) : Self.listen(address: String(parts[1]), port: port)
+            if let fd { listeners[endpoint] = fd }
         }
     }
 
-    /// Accepts and closes every pending connection: a connect that succeeds is all a probe needs.
+    /// Accepts and closes every pending probe connection (a connect that succeeds is all a probe
+    /// needs), hands web connections to the web server, and answers Browser datagrams.
     private func serveListeners(milliseconds: Int32) {
-        var fds = listeners.values.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let open = Array(listeners)
+        var fds = open.map { pollfd(fd: $0.value, events: Int16(POLLIN), revents: 0) }
         guard !fds.isEmpty else {
             usleep(UInt32(milliseconds) * 1000)
             return
         }
         guard poll(&fds, nfds_t(fds.count), milliseconds) > 0 else { return }
-        for descriptor in fds where descriptor.revents != 0 {
+        for (index, descriptor) in fds.enumerated() where descriptor.revents != 0 {
+            let endpoint = open[index].key
+            if endpoint.hasPrefix("udp:") {
+                answerBrowser(descriptor.fd, endpoint: endpoint)
+                continue
+            }
             while true {
-                let client = accept(descriptor.fd, nil, nil)
+                var peer = sockaddr_in()
+                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let client = withUnsafeMutablePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(descriptor.fd, $0, &length) }
+                }
                 if client < 0 { break }
-                close(client)
+                guard endpoint.hasPrefix("http:"), let farm = farmRecord?.record,
+                    let server = farm.servers.first(where: { endpoint == "http:\($0.address):\(farm.webPort)" })
+                else {
+                    close(client)
+                    continue
+                }
+                let from = "\(Self.text(of: peer.sin_addr)):\(UInt16(bigEndian: peer.sin_port))"
+                Thread { SimulatedWebServer(server: server, farm: farm).serve(client, from: from) }.start()
             }
         }
+    }
+
+    /// Reads every waiting datagram on a Browser socket and answers the ones Browser answers.
+    private func answerBrowser(_ fd: Int32, endpoint: String) {
+        guard let farm = farmRecord?.record else { return }
+        let address = String(endpoint.split(separator: ":")[1])
+        let instances = farm.allDatabases.filter { $0.address == address }
+        let serverName = SimulatedSQLBrowser.serverName(of: instances.first?.name ?? address)
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while true {
+            var peer = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let count = withUnsafeMutablePointer(to: &peer) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
+            if count < 0 { return }
+            guard let answer = SimulatedSQLBrowser.answer(Array(buffer.prefix(count)), instances: instances, serverName: serverName) else { continue }
+            _ = withUnsafePointer(to: &peer) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, answer, answer.count, 0, $0, length) }
+            }
+        }
+    }
+
+    static func text(of address: in_addr) -> String {
+        var raw = address
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        _ = inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func bindUDP(address: String, port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
+            close(fd)
+            return nil
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     static func listen(address: String, port: Int) -> Int32? {

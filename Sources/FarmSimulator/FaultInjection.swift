@@ -13,7 +13,12 @@ public struct FaultRequest: Sendable {
     public var configurationToolOrphanSeconds: Double?
     public var lockMachineConfigSeconds: Double?
     public var slowdown: Double?
+    /// Databases to take down: old, new, session or logging (farm-wide).
     public var databaseDown: [String] = []
+    /// Database hosts whose SQL Server Browser stops answering: old, new, session or logging (farm-wide).
+    public var browserDown: [String] = []
+    /// Configuration this server alone has (another version, private.key, server names in hsconf).
+    public var drift = ConfigurationDrift()
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
     public var clear = false
@@ -37,6 +42,7 @@ public enum FaultInjection {
             if let seconds = request.configurationToolOrphanSeconds { state.faults.configurationToolOrphanSeconds = seconds }
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
         }
+        if !request.drift.isEmpty { try request.drift.apply(serverDirectory: server.directory, store: store) }
         if !request.hostsEntries.isEmpty {
             let path = ServerBuilder.localPath(WindowsHostsFile.path, serverDirectory: server.directory)
             var lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\r\n").filter { line in
@@ -59,17 +65,21 @@ public enum FaultInjection {
             let deadline = Date().addingTimeInterval(5)
             while !FileLockProbeForSimulator.isLocked(path) && Date() < deadline { usleep(10_000) }
         }
-        if !request.databaseDown.isEmpty || request.clear {
-            for which in request.databaseDown {
-                switch which {
-                case "old": farm.oldDatabase?.up = false
-                case "new": farm.newDatabase?.up = false
-                default: throw SimulatorError.unknownServer("database \"\(which)\" (use old or new)")
+        if !request.databaseDown.isEmpty || !request.browserDown.isEmpty || request.clear {
+            if request.clear && request.databaseDown.isEmpty && request.browserDown.isEmpty {
+                for label in ["old", "new", "session", "logging"] {
+                    farm.changeDatabase(label) { $0.up = true }
                 }
             }
-            if request.clear && request.databaseDown.isEmpty {
-                farm.oldDatabase?.up = true
-                farm.newDatabase?.up = true
+            for which in request.databaseDown {
+                guard farm.changeDatabase(which, { $0.up = false }) else {
+                    throw SimulatorError.unknownServer("database \"\(which)\" (use old, new, session or logging)")
+                }
+            }
+            for which in request.browserDown {
+                guard farm.changeDatabase(which, { $0.browser = false }) else {
+                    throw SimulatorError.unknownServer("database \"\(which)\" (use old, new, session or logging)")
+                }
             }
             try LocalFarm.save(farm)
         }

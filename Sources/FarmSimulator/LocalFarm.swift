@@ -66,25 +66,20 @@ public struct LocalFarmRecord: Codable, Sendable {
     public var profile: SimulationProfile?
     public var oldDatabase: SimulatedDatabase?
     public var newDatabase: SimulatedDatabase?
+    /// The session and logging sections' own database servers, for farms that keep them apart.
+    public var sessionDatabase: SimulatedDatabase?
+    public var loggingDatabase: SimulatedDatabase?
     public var networkPID: Int32?
+    /// The port each simulated server's web server (IIS) listens on; nil: 80.
+    public var httpPort: Int?
+
+    /// The port of the simulated servers' web server: 80 (ServerConfiguration/ApplicationServerPort).
+    public var webPort: Int { httpPort ?? 80 }
 
     public func server(named name: String) throws -> Server {
         guard let server = servers.first(where: { $0.name == name }) else { throw SimulatorError.unknownServer(name) }
         return server
     }
-}
-
-/// A simulated database server: a real TCP port on its own loopback address.
-public struct SimulatedDatabase: Codable, Sendable, Equatable {
-    /// The name the servers know it by (through their hosts files).
-    public var name: String
-    public var address: String
-    public var port: Int
-    /// Whether the network process opens its port.
-    public var up: Bool
-
-    /// The value server.hsconf and `--to` use for it.
-    public var server: String { port == DatabaseServerAddress.defaultPort ? name : "\(name),\(port)" }
 }
 
 /// How to turn a farm's servers into simulated Windows OutSystems servers.
@@ -95,12 +90,17 @@ public struct SimulationOptions: Sendable {
     public var clearTextPasswords: Bool
     /// The databases use Windows (integrated) authentication.
     public var windowsAuthentication: Bool
+    /// The farm's layout beyond the default one (named instances, separate session and logging
+    /// servers, front-end roles, Oracle, Redis sessions).
+    public var layout: SimulatedLayout
 
-    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false) {
+    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
+                layout: SimulatedLayout = SimulatedLayout()) {
         self.profile = profile
         self.emulatorBinary = emulatorBinary
         self.clearTextPasswords = clearTextPasswords
         self.windowsAuthentication = windowsAuthentication
+        self.layout = layout
     }
 }
 
@@ -134,11 +134,13 @@ public enum LocalFarm {
         let addresses = try Loopback.freeAddresses(count: servers.count, port: port)
         var databases: [SimulatedDatabase] = []
         var specs = servers
+        var sessionDatabase: SimulatedDatabase?, loggingDatabase: SimulatedDatabase?
+        let webPort = Self.webPort(addresses: addresses)
         if let simulation {
-            let databaseAddresses = try Loopback.freeAddresses(count: 2, port: DatabaseServerAddress.defaultPort)
-            databases = zip(["sql-old.farm.test", "sql-new.farm.test"], databaseAddresses).map {
-                SimulatedDatabase(name: $0, address: $1, port: DatabaseServerAddress.defaultPort, up: true)
-            }
+            let layout = simulation.layout
+            databases = try layout.databases()
+            sessionDatabase = layout.separateSessionDatabase ? databases.first { $0.name == SimulatedLayout.sessionDatabaseName } : nil
+            loggingDatabase = layout.separateLoggingDatabase ? databases.first { $0.name == SimulatedLayout.loggingDatabaseName } : nil
             let controller = zip(servers, addresses).first { $0.0.role == .deploymentController }?.1 ?? addresses[0]
             let privateKey = HsconfCipher.newPrivateKey()
             for (index, (spec, address)) in zip(servers, addresses).enumerated() {
@@ -148,7 +150,10 @@ public enum LocalFarm {
                     databaseServer: databases[0].server, hasLogService: index % 2 == 0, clearTextPasswords: simulation.clearTextPasswords,
                     emulatorBinary: simulation.emulatorBinary, privateKey: privateKey,
                     hosts: databases.map { ($0.name, $0.address) }, windowsAuthentication: simulation.windowsAuthentication,
-                    language: spec.language, defaultShell: spec.defaultShell, agentBinary: spec.agentBinary, copyAgent: spec.copyAgent
+                    language: spec.language, defaultShell: spec.defaultShell, agentBinary: spec.agentBinary, copyAgent: spec.copyAgent,
+                    sessionServer: sessionDatabase?.server, loggingServer: loggingDatabase?.server,
+                    frontEndControllerService: layout.frontEndControllerService, oracle: layout.oracle, redisSessions: layout.redisSessions,
+                    applicationServerPort: webPort
                 ).build(in: serverDirectory)
                 specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
                 specs[index].environment["OSFARM_SIM_ADDRESS"] = address
@@ -158,7 +163,8 @@ public enum LocalFarm {
         var record = LocalFarmRecord(
             directory: directory, user: user, clientKey: clientKey, knownHosts: directory + "/known_hosts",
             inventory: directory + "/inventory.yaml", servers: [], profile: simulation?.profile,
-            oldDatabase: databases.first, newDatabase: databases.last, networkPID: nil)
+            oldDatabase: databases.first, newDatabase: databases.count > 1 ? databases[1] : nil, sessionDatabase: sessionDatabase,
+            loggingDatabase: loggingDatabase, networkPID: nil, httpPort: webPort == 80 ? nil : webPort)
         do {
             for (spec, address) in zip(specs, addresses) {
                 started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey,
@@ -224,6 +230,17 @@ public enum LocalFarm {
         try? FileManager.default.removeItem(atPath: directory + "/" + recordName)
         if removeFiles { try? FileManager.default.removeItem(atPath: directory) }
         if let failure, servers.isEmpty { throw failure }
+    }
+
+    /// Port 80 for the simulated web servers, as IIS uses, when this user may bind it and nothing
+    /// holds it on the servers' addresses (a web server of this machine on 0.0.0.0:80 would);
+    /// otherwise 8080 or the next free port, written into each server's ApplicationServerPort,
+    /// which the agent reads.
+    static func webPort(addresses: [String]) -> Int {
+        let start = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
+        let candidates = (getuid() == 0 || start <= 80 ? [80] : []) + Array(8080...8180)
+        return candidates.first { port in addresses.allSatisfy { Loopback.isFree(address: $0, port: port) } } ?? 8080
     }
 
     private static func currentUser() -> String {

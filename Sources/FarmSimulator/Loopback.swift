@@ -21,6 +21,16 @@ public enum Loopback {
         throw SimulatorError.noFreeAddress(port: port)
     }
 
+    /// A TCP port in `range` nothing listens on at `address` (a dynamic port, as a named SQL Server
+    /// instance takes when it starts).
+    public static func freePort(address: String, in range: ClosedRange<Int>) throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: range)
+            if isFree(address: address, port: port) { return port }
+        }
+        throw SimulatorError.noFreeAddress(port: range.lowerBound)
+    }
+
     /// True when nothing listens on address:port (a bind succeeds).
     public static func isFree(address: String, port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -9,6 +9,7 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownServer(String)
     case badFarmRecord(path: String, reason: String)
     case badSetting(option: String, value: String)
+    case badLayout(String)
 
     public var description: String {
         switch self {
@@ -30,6 +31,8 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
             return "\(path): \(reason)"
         case let .badSetting(option, value):
             return "\(option) \(value): give VALUE for every server or NAME=VALUE for one, with a known server name and value"
+        case let .badLayout(reason):
+            return reason
         }
     }
 }

@@ -24,6 +24,12 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Make everything slower by this factor.") var slowdown: Double?
     @Option(help: "Take a database down: old or new (farm-wide).") var databaseDown: [String] = []
     @Option(help: "Set a hosts-file entry NAME=ADDRESS on the server (repeatable).") var hostsEntry: [String] = []
+    @Option(help: "Stop SQL Server Browser on a database host: old, new, session or logging (farm-wide).") var browserDown: [String] = []
+    @Option(help: "Give the server another installed platform version.") var platformVersion: String?
+    @Flag(help: "Give the server a private.key of its own.") var newPrivateKey = false
+    @Option(help: "Add Failover Partner=NAME to the platform section's RuntimeAdvancedSettings.") var failoverPartner: String?
+    @Option(help: "Set CacheInvalidationConfiguration/ServiceHost.") var cacheServiceHost: String?
+    @Option(help: "Set ServiceConfiguration/CompilerServerHostname (e.g. localhost).") var compilerServerHostname: String?
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -35,6 +41,12 @@ struct Fault: AsyncParsableCommand {
         request.lockMachineConfigSeconds = lockMachineConfig
         request.slowdown = slowdown
         request.databaseDown = databaseDown
+        request.browserDown = browserDown
+        request.drift.platformVersion = platformVersion
+        request.drift.newPrivateKey = newPrivateKey
+        request.drift.failoverPartner = failoverPartner
+        request.drift.cacheServiceHost = cacheServiceHost
+        request.drift.compilerServerHostname = compilerServerHostname
         request.clear = clear
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -120,9 +132,32 @@ struct Farm: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Win32-OpenSSH DefaultShell: cmd or powershell, for all or NAME=SHELL for one (repeatable).",
                                    valueName: "[NAME=]SHELL"))
         var defaultShell: [String] = []
+        @Flag(help: "The databases use Windows (integrated) authentication.") var windowsAuthentication = false
+        @Option(help: "The new database is this named instance, without a port (its port is dynamic, announced by SQL Server Browser).")
+        var newDatabaseInstance: String?
+        @Flag(help: "No SQL Server Browser on the new database's host.") var noNewDatabaseBrowser = false
+        @Flag(help: "The new instance is hidden (HideInstance): Browser does not announce it.") var hiddenNewDatabaseInstance = false
+        @Flag(help: "The session section lives on its own database server (sql-session.farm.test).") var separateSessionDatabase = false
+        @Flag(help: "The logging section lives on its own database server (sql-logging.farm.test).") var separateLoggingDatabase = false
+        @Option(help: "The Deployment Controller service's start type on front-ends: disabled or manual.")
+        var frontEndControllerService: String = "disabled"
+        @Flag(help: "The database sections use Oracle (Host/Port/ServiceName).") var oracle = false
+        @Flag(help: "Sessions are kept in Redis (InMemorySessionConfiguration).") var redisSessions = false
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
+            guard ["disabled", "manual"].contains(frontEndControllerService) else {
+                throw ValidationError("--front-end-controller-service takes disabled or manual, not \(frontEndControllerService)")
+            }
+            if let instance = newDatabaseInstance, let problem = SimulatedLayout.problem(instance: instance) { throw ValidationError(problem) }
+        }
+
+        var layout: SimulatedLayout {
+            SimulatedLayout(newDatabaseInstance: newDatabaseInstance, newDatabaseBrowser: !noNewDatabaseBrowser,
+                            newDatabaseHidden: hiddenNewDatabaseInstance, separateSessionDatabase: separateSessionDatabase,
+                            separateLoggingDatabase: separateLoggingDatabase,
+                            frontEndControllerService: frontEndControllerService == "manual" ? .manual : .disabled, oracle: oracle,
+                            redisSessions: redisSessions)
         }
 
         func run() async throws {
@@ -140,14 +175,16 @@ struct Farm: AsyncParsableCommand {
             }
             let farm = try LocalFarm.up(
                 directory: directory, servers: servers, port: port,
-                simulation: noSimulation ? nil : SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords))
+                simulation: noSimulation ? nil : SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords,
+                                                                   windowsAuthentication: windowsAuthentication, layout: layout))
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
                 print("  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  \(server.hostKeyFingerprint)\(windows)")
             }
-            if let old = farm.oldDatabase, let new = farm.newDatabase {
-                print("databases:   old \(old.server), new \(new.server)")
+            for label in ["old", "new", "session", "logging"] {
+                guard let database = farm.database(label) else { continue }
+                print("database:    \(label) \(database.server) (\(database.address):\(database.port))")
             }
             print("inventory:   \(farm.inventory)")
             print("known_hosts: \(farm.knownHosts)")
@@ -171,6 +208,8 @@ struct Farm: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         @Option(help: "Exit 1 unless every server names this database in all three sections with every enabled service and IIS running.")
         var expectDatabase: String?
+        @Option(help: "Exit 1 unless every server names SERVER in SECTION (platform, session or logging), as SECTION=SERVER (repeatable).")
+        var expectSection: [String] = []
 
         func run() async throws {
             let status = try FarmStatus.read(directory: URL(fileURLWithPath: dir).standardized.path)
@@ -183,21 +222,30 @@ struct Farm: AsyncParsableCommand {
                 }
                 print("every server names \(expected) and runs")
             }
+            for expectation in expectSection {
+                let parts = expectation.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, DatabaseSection(rawValue: parts[0]) != nil else {
+                    throw ValidationError("--expect-section takes SECTION=SERVER with SECTION platform, session or logging, not \(expectation)")
+                }
+                let wrong = status.servers.filter { $0.databaseServers[parts[0]]?.caseInsensitiveCompare(parts[1]) != .orderedSame }
+                guard wrong.isEmpty else {
+                    FileHandle.standardError.write(Data("\(parts[0]) not on \(parts[1]): \(wrong.map { "\($0.name) (\($0.databaseServers[parts[0]] ?? "none"))" }.joined(separator: ", "))\n".utf8))
+                    throw ExitCode(1)
+                }
+                print("every server names \(parts[1]) in its \(parts[0]) section")
+            }
         }
     }
 
     struct Database: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "database", abstract: "Print the old or new database server of the farm.")
+        static let configuration = CommandConfiguration(commandName: "database", abstract: "Print a database server of the farm, as server.hsconf names it.")
         @Option(help: "The farm's folder.") var dir: String
-        @Argument(help: "old or new") var which: String
+        @Argument(help: "old, new, session or logging") var which: String
 
         func run() async throws {
             let farm = try LocalFarm.record(in: URL(fileURLWithPath: dir).standardized.path)
-            switch which {
-            case "old": print(farm.oldDatabase?.server ?? "")
-            case "new": print(farm.newDatabase?.server ?? "")
-            default: throw ValidationError("old or new")
-            }
+            guard ["old", "new", "session", "logging"].contains(which) else { throw ValidationError("old, new, session or logging") }
+            print(farm.database(which)?.server ?? "")
         }
     }
 }

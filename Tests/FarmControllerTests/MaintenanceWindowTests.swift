@@ -45,10 +45,10 @@ final class RunJournalTests: XCTestCase {
     func testEntriesRoundTripAndATornLastLineIsIgnored() throws {
         let folder = NSTemporaryDirectory() + "osfarm-journal-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let targets = DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "new")))
+        let targets = DatabaseTargets(all: DatabaseTarget(server: try DatabaseServerAddress(host: "new")))
         let record = RunRecord(runID: "run-1", createdAt: Date(), startedBy: "ops@jump", inventoryPath: "/farm.yaml", limit: nil,
                                servers: ["dc1", "fe1"], roles: ["dc1": .deploymentController, "fe1": .frontEnd], targets: targets,
-                               origin: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "old"))), from: "old",
+                               origin: DatabaseTargets(all: DatabaseTarget(server: try DatabaseServerAddress(host: "old"))), from: "old",
                                options: MoveOptions(), partial: false, windowsAuthentication: false)
         let journal = try RunJournal.create(record, stateDirectory: folder)
         try journal.append(JournalEntry(server: "dc1", step: "stop-iis", event: .started))

@@ -142,11 +142,14 @@ struct ScriptedFarm {
         options.databaseRestored = true
     }
 
+    static let old = DatabaseServerAddress("sqlold")!
+    static let new = DatabaseServerAddress("sqlnew")!
+
     var record: RunRecord {
         var record = RunRecord(runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
                   servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
-                  targets: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlnew"))),
-                  origin: DatabaseTargets(all: DatabaseTarget(server: DatabaseServerAddress(host: "sqlold"))), from: "sqlold",
+                  targets: DatabaseTargets(all: DatabaseTarget(server: Self.new)),
+                  origin: DatabaseTargets(all: DatabaseTarget(server: Self.old)), from: "sqlold",
                   options: options, partial: false, windowsAuthentication: false)
         record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
         return record

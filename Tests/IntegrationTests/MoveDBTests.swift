@@ -105,13 +105,15 @@ final class MoveDBTests: XCTestCase {
         fixed.hostsEntries = ["sql-new.farm.test": farm.record.newDatabase!.address]
         try farm.inject(fixed, on: "fe2")
 
-        // fe1's Deployment Controller service is enabled: it reads as a deployment controller.
+        // fe1's Deployment Controller service is enabled while CompilerServerHostname names dc1: the
+        // agent names both facts and decides no role.
         try farm.store("fe1").update { state in
             state.services[state.serviceIndex("OutSystems Deployment Controller Service")!].startType = .automatic
         }
         result = try farm.moveDB("preflight")
         XCTAssertEqual(result.status, 1, result.stdout)
-        XCTAssertTrue(result.stdout.contains("fe1: the inventory says front-end, but the server reads as Deployment Controller"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("fe1: the inventory says front-end, but the server reads as undecided: the Deployment Controller service is Automatic, "
+                                             + "but CompilerServerHostname \(try farm.simulated("dc1").address) is not one of this server's names"), result.stdout)
         XCTAssertEqual(try farm.configurationFiles()["fe2/server.hsconf"], files["fe2/server.hsconf"], "preflight changes nothing")
     }
 

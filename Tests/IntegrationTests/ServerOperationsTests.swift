@@ -100,7 +100,10 @@ final class ServerOperationsTests: XCTestCase {
         let started = Date()
         let error = try await agentError(session, .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 1)))
         XCTAssertEqual(error.code, .timedOut)
-        XCTAssertEqual(error.message, "OutSystems Scheduler Service is still STOP_PENDING after 1 s (waiting for STOPPED)")
+        // Without --kill-stuck-services the error names the process (from the simulator's truth) and the option.
+        let pid = try XCTUnwrap(try farm.store("fe1").read().service("OutSystems Scheduler Service")?.processID)
+        XCTAssertEqual(error.message, "OutSystems Scheduler Service is still STOP_PENDING after 1 s (waiting for STOPPED); "
+                       + "its process is PID \(pid) (Scheduler.exe). To end it, run again with --kill-stuck-services")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
         await session.close()
     }
@@ -155,7 +158,7 @@ final class ServerOperationsTests: XCTestCase {
         XCTAssertEqual(backup.files.map(\.sha256).first, SHA256.hex(Array(original)))
 
         let target = DatabaseTarget(server: try DatabaseServerAddress(parsing: new))
-        let wrongExpectation = try await agentError(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: DatabaseServerAddress(host: "elsewhere"))))
+        let wrongExpectation = try await agentError(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(host: "elsewhere"))))
         XCTAssertTrue(wrongExpectation.message.contains("not elsewhere as expected"), wrongExpectation.message)
 
         guard case let .repoint(result) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old)))) else { return XCTFail() }

@@ -23,7 +23,7 @@ final class TestFarm {
     /// with `profile` timing (nil: plain sshd + agent, no simulated Windows). Simulated servers have
     /// the agent at C:\Program Files\osfarm\osfarm-agent.exe behind an emulated Win32-OpenSSH.
     init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
-         privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
+         layout: SimulatedLayout = SimulatedLayout(), privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
         var specs = FarmLayout.servers(frontEnds: frontEnds, agentBinary: Self.binary("osfarm-agent"))
         if privateAgents {
@@ -40,7 +40,7 @@ final class TestFarm {
         customize(&specs)
         let simulation = profile.map {
             SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
-                              windowsAuthentication: windowsAuthentication)
+                              windowsAuthentication: windowsAuthentication, layout: layout)
         }
         do {
             record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
@@ -93,6 +93,11 @@ final class TestFarm {
     /// A Windows path on a simulated server, as a local path.
     func file(_ windowsPath: String, on name: String) throws -> String {
         ServerBuilder.localPath(windowsPath, serverDirectory: try simulated(name).directory)
+    }
+
+    /// Runs one of a simulated server's emulated Windows programs directly, as the agent would.
+    func emulate(_ windowsPath: String, _ arguments: [String], on name: String) throws -> CommandResult {
+        try runProgram(try file(windowsPath, on: name), arguments)
     }
 
     func inject(_ request: FaultRequest, on name: String) throws {

@@ -106,7 +106,7 @@ struct ConfigurationFiles {
             for (section, target) in moving {
                 let current = document.value(section: section.elementName, child: "Server") ?? ""
                 let address = DatabaseServerAddress(current)
-                guard let address, address.isSameServer(as: expected) || address.isSameServer(as: target.server) else {
+                guard let address, address.sameServer(as: expected) || address.sameServer(as: target.server) else {
                     throw AgentError(.operationFailed, "\(section.elementName) points at \(current), not \(expected) as expected; refusing to repoint")
                 }
             }

@@ -10,7 +10,13 @@ struct ConfigurationToolRunner {
     let installation: Installation
 
     /// The tool's argv for a mode. Secrets go only here, inside the agent; never logged.
+    ///
+    /// On a farm on Windows (integrated) authentication the mode carries the administrator's
+    /// password: `/UpgradeInstall` takes it as its argument, and `/InstallServiceCenter` and
+    /// `/ApplySettingsFactory` each need it through `/WithWindowsAuthentication <pwd>` right after
+    /// them (OutSystems 11 Configuration Tool command line reference).
     static func arguments(_ arguments: ConfigurationToolArguments) -> [String] {
+        let integrated = arguments.mode.integratedAuthenticationPassword.map { ["/WithWindowsAuthentication", $0.reveal()] } ?? []
         var argv: [String]
         switch arguments.mode {
         case let .upgradeInstall(password):
@@ -24,12 +30,23 @@ struct ConfigurationToolRunner {
         case let .rebuildSession(credentials):
             argv = ["/RebuildSession", credentials.user, credentials.password.reveal()]
         case .applySettingsFactory:
-            argv = ["/ApplySettingsFactory"]
+            // "cannot be used with other parameters": never with /InstallServiceCenter.
+            return ["/ApplySettingsFactory"] + integrated
         case .generateTemplates:
             argv = ["/GenerateTemplates"]
         }
-        if arguments.installServiceCenter { argv.append("/InstallServiceCenter") }
+        if arguments.installServiceCenter { argv += ["/InstallServiceCenter"] + integrated }
         return argv
+    }
+
+    /// The switches of a run, for progress and logs: built from the mode, never from the argv, so
+    /// an argument (a password starting with "/") cannot pass for a switch.
+    static func switches(_ arguments: ConfigurationToolArguments) -> String {
+        let integrated = arguments.mode.integratedAuthenticationPassword == nil ? [] : ["/WithWindowsAuthentication"]
+        if case .applySettingsFactory = arguments.mode { return (["/ApplySettingsFactory"] + integrated).joined(separator: " ") }
+        var names = ["/" + arguments.mode.name]
+        if arguments.installServiceCenter { names += ["/InstallServiceCenter"] + integrated }
+        return names.joined(separator: " ")
     }
 
     func run(_ arguments: ConfigurationToolArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ConfigurationToolRun {
@@ -41,7 +58,7 @@ struct ConfigurationToolRunner {
         let logOffset = files.size(WindowsLocations.configurationToolLog)
         var tail: [String] = []
         let started = Date()
-        progress("ConfigurationTool.com /\(arguments.mode.name)\(arguments.installServiceCenter ? " /InstallServiceCenter" : "")")
+        progress("ConfigurationTool.com " + Self.switches(arguments))
         let result = try runner.run(installation.configurationTool, Self.arguments(arguments), timeout: arguments.timeoutSeconds) { line in
             let shown = Self.redact(line, secrets)
             tail.append(shown)
@@ -77,10 +94,10 @@ struct ConfigurationToolRunner {
 
     private static func secrets(in mode: ConfigurationToolMode) -> [String] {
         switch mode {
-        case let .upgradeInstall(password): return password.map { [$0.reveal()] } ?? []
+        case let .upgradeInstall(password), let .applySettingsFactory(password): return password.map { [$0.reveal()] } ?? []
         case let .setupInstall(platform, logging): return [platform, logging].compactMap { $0?.password.reveal() }
         case let .rebuildSession(credentials): return [credentials.password.reveal()]
-        case .applySettingsFactory, .generateTemplates: return []
+        case .generateTemplates: return []
         }
     }
 

@@ -12,13 +12,42 @@ struct PlatformInspector {
         let installation = try Installation.locate(runner: runner)
         let report = try services.status()
         let document = try hsconf(installation)
-        let (role, description) = RoleReading.role(report.services)
+        let compilerServerHostname = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
+        let own = HostNames.read(runner: runner, environment: environment)
+        let evidence = RoleReading.evidence(
+            services: report.services, compilerServerHostname: compilerServerHostname, ownNames: own.names, ownAddresses: own.addresses,
+            compilerAddresses: compilerServerHostname.map { HostNames.resolve($0, environment: environment) } ?? [])
+        let (role, description) = RoleReading.decide(evidence, services: report.services)
+        let findings = HsconfFindings(document: document)
         return PlatformInspection(
             version: installation.version, installDirectory: installation.directory, role: role, roleDescription: description,
             services: report.services, databases: DatabaseSection.allCases.compactMap { document.endpoint($0) },
-            compilerServerHostname: document.value(section: "ServiceConfiguration", child: "CompilerServerHostname"),
+            compilerServerHostname: compilerServerHostname,
             configurationToolPresent: files.exists(installation.configurationTool),
-            backupFreeBytes: files.freeBytes(near: #"C:\ProgramData"#))
+            backupFreeBytes: files.freeBytes(near: #"C:\ProgramData"#),
+            privateKeySHA256: (try? files.read(installation.privateKey)).map { SHA256.hex($0) },
+            serverReferences: findings.serverReferences(), databaseProviders: findings.databaseProviders(),
+            inMemorySession: findings.inMemorySession(), roleEvidence: evidence)
+    }
+
+    /// Whether server.hsconf's CompilerServerHostname names this server; false when it cannot be read.
+    func compilerServerHostnameNamesThisServer() -> Bool {
+        guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),
+            let name = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
+        else { return false }
+        let own = HostNames.read(runner: runner, environment: environment)
+        let evidence = RoleReading.evidence(services: [], compilerServerHostname: name, ownNames: own.names, ownAddresses: own.addresses,
+                                            compilerAddresses: HostNames.resolve(name, environment: environment))
+        return evidence.fromCompilerServerHostname == .deploymentController
+    }
+
+    /// The port IIS serves the platform on here: `ServerConfiguration/ApplicationServerPort` (80 by default).
+    func applicationServerPort() -> Int {
+        guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),
+            let text = document.value(section: "ServerConfiguration", child: "ApplicationServerPort"), text.count <= 5,
+            let port = Int(text.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port)
+        else { return 80 }
+        return port
     }
 
     private func hsconf(_ installation: Installation) throws(AgentError) -> HsconfDocument {
@@ -31,27 +60,6 @@ struct PlatformInspector {
         }
     }
 
-}
-
-/// The server's role read from its services, as OSDiagTool reads it; start types decide while
-/// everything is stopped (during a database move).
-public enum RoleReading {
-    public static func role(_ services: [ServiceStatus]) -> (ServerRole?, String) {
-        let controller = services.first { $0.name == ServiceCatalog.deploymentControllerService }
-        let deployment = services.first { $0.name == ServiceCatalog.deploymentService }
-        let scheduler = services.first { $0.name == ServiceCatalog.schedulerService }
-        let frontEndRunning = deployment?.state == .running && scheduler?.state == .running
-        if let controller, controller.startType != .disabled {
-            if controller.state == .running {
-                return (.deploymentController, frontEndRunning ? "Deployment Controller with a Front-end" : "Standalone Deployment Controller")
-            }
-            return (.deploymentController, "Deployment Controller (services stopped; read from start types)")
-        }
-        if deployment != nil {
-            return (.frontEnd, frontEndRunning ? "Front-end" : "Front-end (services stopped; read from start types)")
-        }
-        return (nil, "Unknown role: no OutSystems services found")
-    }
 }
 
 extension PlatformInspector {

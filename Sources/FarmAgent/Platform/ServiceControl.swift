@@ -53,10 +53,14 @@ public struct ServiceControl: Sendable {
         case changed(ServiceStatus)
         case alreadyThere(ServiceStatus)
         case skipped(String)
+        /// Stopped only once its stuck process was ended (StuckServiceKiller).
+        case ended(ServiceStatus, processID: Int)
     }
 
-    /// Stops the service and waits until it is STOPPED. Missing services are skipped.
-    public func stop(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+    /// Stops the service and waits until it is STOPPED. Missing services are skipped. A service
+    /// still STOP_PENDING at the deadline is handed to `StuckServiceKiller`, which ends its process
+    /// when `killStuck` is set and otherwise names the process in the error.
+    public func stop(_ name: String, timeout: Double, killStuck: Bool = false, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.state == .stopped { return .alreadyThere(status) }
         let deadline = Date().addingTimeInterval(timeout)
@@ -69,15 +73,25 @@ public struct ServiceControl: Sendable {
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("stopping \(name)")
         }
-        let final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
+        let final: ServiceStatus
+        do {
+            final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
+        } catch where error.code == .timedOut {
+            return try StuckServiceKiller(control: self, runner: runner)
+                .resolve(name, timedOut: error, kill: killStuck, timeout: timeout, startType: status.startType, progress: progress)
+        }
         progress("\(name) stopped")
         return .changed(final)
     }
 
-    /// Starts the service and waits until it is RUNNING. Missing and Disabled services are skipped.
-    public func start(_ name: String, timeout: Double, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
+    /// Starts the service and waits until it is RUNNING. Missing and Disabled services are skipped,
+    /// and so are stopped Manual ones unless `startManual` (see ServiceOperations.startOutSystems).
+    public func start(_ name: String, timeout: Double, startManual: Bool = true, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.startType == .disabled { return .skipped("\(name): disabled") }
+        if status.startType == .manual && status.state == .stopped && !startManual {
+            return .skipped("\(name): Manual and stopped, left stopped")
+        }
         if status.state == .running { return .alreadyThere(status) }
         if status.state == .stopPending {
             _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)

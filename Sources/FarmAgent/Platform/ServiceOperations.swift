@@ -10,18 +10,25 @@ struct ServiceOperations {
         let names = ServiceCatalog.outSystemsOrder + ServiceCatalog.others
         let control = self.control
         let services = try ParallelReads.map(names) { name throws(AgentError) in try control.status(name) }
-        return ServiceReport(services: services.compactMap { $0 })
+        return ServiceCatalog.classified(ServiceReport(services: services.compactMap { $0 }))
     }
 
     func stopOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
         try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
-            try control.stop(name, timeout: timeout, progress: progress)
+            try control.stop(name, timeout: timeout, killStuck: arguments.killStuckServices, progress: progress)
         }
     }
 
-    func startOutSystems(_ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+    /// Starts the OutSystems services that run on their own: Automatic ones. A Manual service is
+    /// left as it is when stopped (Windows starts Manual services only on demand): on a front-end
+    /// the Deployment Controller service may be Manual rather than Disabled (one generic server
+    /// role in the installation checklist), and starting it would make a second controller. The
+    /// one exception is that service on the server CompilerServerHostname names (`isController`).
+    func startOutSystems(_ arguments: ServiceControlArguments, isController: Bool = false,
+                         progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
         try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
-            try control.start(name, timeout: timeout, progress: progress)
+            let startManual = isController && name == ServiceCatalog.deploymentControllerService
+            return try control.start(name, timeout: timeout, startManual: startManual, progress: progress)
         }
     }
 
@@ -33,7 +40,7 @@ struct ServiceOperations {
             guard let status = try control.status(name) else { throw AgentError(.notFound, "IIS is not installed (no \(name) service)") }
             before.append(status)
         }
-        guard before.contains(where: { $0.state != target }) else { return ServiceReport(services: before) }
+        guard before.contains(where: { $0.state != target }) else { return ServiceCatalog.classified(ServiceReport(services: before)) }
         progress(start ? "iisreset /start" : "iisreset /stop")
         let result = try runner.run(WindowsLocations.iisReset, [start ? "/start" : "/stop"], timeout: arguments.serviceTimeoutSeconds,
                                     onLine: { progress($0) })
@@ -53,11 +60,11 @@ struct ServiceOperations {
                 ? try control.start(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
                 : try control.stop(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
             switch outcome {
-            case let .changed(status), let .alreadyThere(status): after.append(status)
+            case let .changed(status), let .alreadyThere(status), let .ended(status, _): after.append(status)
             case let .skipped(reason): throw AgentError(.operationFailed, "IIS did not come \(start ? "up" : "down"): \(reason)")
             }
         }
-        return ServiceReport(services: after, actions: ["iisreset \(start ? "/start" : "/stop")"])
+        return ServiceCatalog.classified(ServiceReport(services: after, actions: ["iisreset \(start ? "/start" : "/stop")"]))
     }
 
     private func drive(_ names: [String], _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void,
@@ -72,8 +79,11 @@ struct ServiceOperations {
                 report.services.append(status)
             case let .skipped(reason):
                 report.skipped.append(reason)
+            case let .ended(status, processID):
+                report.services.append(status)
+                report.actions.append("ended the stuck process of \(name) (PID \(processID)); \(name) stopped")
             }
         }
-        return report
+        return ServiceCatalog.classified(report)
     }
 }

@@ -79,7 +79,7 @@ enum MoveDatabaseSteps {
         deadline: { StepDeadline(total: $0.timeout * 3) },
         requests: { context throws(StepFailure) in
             try context.targets.servers.map { server throws(StepFailure) in
-                guard let port = server.knownPort else {
+                guard let port = server.portWithoutBrowser else {
                     throw StepFailure("\(server) is a named instance without a port; give its port as \(server),PORT")
                 }
                 return .probeTCP(TCPProbeArguments(host: server.host, port: port, timeoutSeconds: min(5, context.options.timeout)))
@@ -177,7 +177,7 @@ enum MoveDatabaseSteps {
                     throw StepFailure("\(section.rawValue) still names \(endpoint.server)\(endpoint.catalog.map { " (catalog \($0))" } ?? ""), not \(target)")
                 }
             }
-            let down = platform.services.filter { $0.kind == .platform && $0.isEnabledButNotRunning }
+            let down = platform.services.filter { $0.kind == .platform && $0.mustRunButDoesNot }
             guard down.isEmpty else { throw StepFailure("not running: " + down.map(\.name).joined(separator: ", ")) }
             return "names \(context.targets); services running"
         },

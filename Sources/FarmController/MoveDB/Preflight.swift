@@ -43,7 +43,7 @@ public struct Preflight: Sendable {
         var preflight = Preflight(servers: results, farmProblems: [], from: nil, origin: DatabaseTargets(platform: nil, session: nil, logging: nil),
                                   windowsAuthentication: false)
         let inspections = results.compactMap(\.inspection)
-        let current = Set(inspections.flatMap { $0.databases.compactMap { endpoint in endpoint.isAt(targetOrNone(targets, endpoint.section)) ? nil : endpoint.server.lowercased() } })
+        let current = Set(inspections.flatMap { $0.databases.compactMap { endpoint in atTarget(endpoint, targets) ? nil : endpoint.server.lowercased() } })
         if current.count > 1 {
             let detail = results.compactMap { result in result.inspection.map { "\(result.server.name): \(Set($0.databases.map(\.server)).sorted().joined(separator: ", "))" } }
                 .joined(separator: "; ")
@@ -56,7 +56,7 @@ public struct Preflight: Sendable {
         }
         for section in DatabaseSection.allCases {
             let endpoints = inspections.compactMap { $0.databases.first { $0.section == section } }
-            let before = endpoints.first { !$0.isAt(targetOrNone(targets, section)) } ?? endpoints.first
+            let before = endpoints.first { !atTarget($0, targets) } ?? endpoints.first
             if let before, let address = before.address {
                 preflight.origin[section] = DatabaseTarget(server: address, catalog: before.catalog)
             }
@@ -69,9 +69,9 @@ public struct Preflight: Sendable {
         return preflight
     }
 
-    /// The section's target, or an address no section can name (so "already there" is false).
-    private static func targetOrNone(_ targets: DatabaseTargets, _ section: DatabaseSection) -> DatabaseTarget {
-        targets[section] ?? DatabaseTarget(server: DatabaseServerAddress(host: "-"), catalog: nil)
+    /// True when the section is where the move takes it (false for a section that does not move).
+    private static func atTarget(_ endpoint: DatabaseEndpoint, _ targets: DatabaseTargets) -> Bool {
+        targets[endpoint.section].map(endpoint.isAt) ?? false
     }
 
     static func check(_ server: ServerEntry, session: AgentSession, targets: DatabaseTargets, options: MoveOptions) async -> ServerResult {
@@ -102,7 +102,7 @@ public struct Preflight: Sendable {
             if let expected = options.expectFrom {
                 for database in platform.databases {
                     let onTarget = targets[database.section].map(database.isAt) ?? false
-                    if !(database.address?.isSameServer(as: expected) ?? false) && !onTarget {
+                    if !(database.address?.sameServer(as: expected) ?? false) && !onTarget {
                         result.problems.append("\(database.section.rawValue) points at \(database.server), not \(expected) (--expect-from)")
                     }
                 }
@@ -115,7 +115,7 @@ public struct Preflight: Sendable {
                 result.problems.append("only \(free / 1_048_576) MiB free for backups")
             }
             for target in targets.servers {
-                guard let port = target.knownPort else {
+                guard let port = target.portWithoutBrowser else {
                     result.problems.append("\(target) is a named instance without a port: give its port as \(target),PORT")
                     continue
                 }

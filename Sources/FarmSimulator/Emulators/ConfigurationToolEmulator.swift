@@ -6,8 +6,19 @@ import Glibc
 
 /// `ConfigurationTool.com` in console mode: the switches this job needs, case-insensitive, with
 /// their argument counts checked; server.hsconf validated; every database server reached over real
-/// TCP; clear-text passwords encrypted in place on success; Service Center installation refused
-/// unless IIS runs; every run logged to C:\Windows\Temp\ConfigurationTool.log.
+/// TCP (a named instance through SQL Server Browser first); clear-text passwords encrypted in place
+/// on success; Service Center installation refused unless IIS runs; every run logged to
+/// C:\Windows\Temp\ConfigurationTool.log.
+///
+/// From the OutSystems 11 "Configuration Tool Command Line Reference" (docs-product,
+/// config-tool-ref.md, the version listing `/WithWindowsAuthentication`):
+/// - on a farm on integrated (Windows) authentication, `/UpgradeInstall` takes the administrator's
+///   password, and `/InstallServiceCenter`, `/ApplySettingsFactory` and the other switches whose
+///   entry says so need it through `/WithWindowsAuthentication <password>`; a run without it is
+///   refused (non-zero exit, a message);
+/// - `/ApplySettingsFactory` "restarts OutSystems services in the current server", "only generates
+///   output in case of errors and cannot be used with other parameters"; `/GenerateTemplates`
+///   cannot be used with others either.
 struct ConfigurationToolEmulator {
     let store: StateStore
     let serverDirectory: String
@@ -16,7 +27,17 @@ struct ConfigurationToolEmulator {
     static let switches: [String: [Int]] = [
         "/upgradeinstall": [0, 1], "/setupinstall": [0, 2, 4], "/rebuildsession": [2], "/installservicecenter": [0],
         "/scinstall": [0], "/applysettingsfactory": [0], "/generatetemplates": [0], "/setplatformserveradminpassword": [1],
+        "/withwindowsauthentication": [1],
     ]
+
+    /// The switches whose reference entry says they need `/WithWindowsAuthentication` on a farm on
+    /// integrated authentication.
+    static let needIntegratedPassword: Set<String> = [
+        "/installservicecenter", "/scinstall", "/applysettingsfactory", "/rebuildsession", "/setplatformserveradminpassword",
+    ]
+
+    /// Switches that "cannot be used with other parameters" (`/WithWindowsAuthentication` aside).
+    static let standalone: Set<String> = ["/applysettingsfactory", "/generatetemplates"]
 
     struct Failure: Error {
         let message: String
@@ -47,28 +68,46 @@ struct ConfigurationToolEmulator {
                 return fail("Wrong number of arguments for \(name): expected \(counts.map(String.init).joined(separator: " or ")), got \(given.count)", switches: names, out: out)
             }
         }
+        for name in names where Self.standalone.contains(name) {
+            if let other = names.first(where: { $0 != name && $0 != "/withwindowsauthentication" }) {
+                return fail("\(name) cannot be used with other parameters (\(other))", switches: names, out: out)
+            }
+        }
         let state = try store.read()
         ToolRunLog.record("start", serverDirectory: serverDirectory)
         defer { ToolRunLog.record("end", serverDirectory: serverDirectory) }
-        out("OutSystems Configuration Tool \(ServerBuilder.platformVersion) (simulated)\r\n")
+        // /ApplySettingsFactory "only generates output in case of errors".
+        let quiet = names.contains("/applysettingsfactory")
+        if !quiet { out("OutSystems Configuration Tool \(ServerBuilder.platformVersion) (simulated)\r\n") }
         log("Configuration Tool started with \(names.joined(separator: " "))")
         // The log and the record name the switches and how many arguments each had, never the arguments.
         let described = requested.map { $0.arguments.isEmpty ? $0.name : "\($0.name)(\($0.arguments.count))" }
         do {
-            if requested.contains(where: { $0.name == "/upgradeinstall" && $0.arguments.isEmpty }),
-                let text = try? String(contentsOfFile: local(install + #"\server.hsconf"#), encoding: .utf8),
+            if let text = try? String(contentsOfFile: local(install + #"\server.hsconf"#), encoding: .utf8),
                 (try? SimulatedHsconf(text: text))?.value(DatabaseSection.platform.elementName, "UsedAuthenticationMode") == "Windows Authentication"
             {
-                throw Failure(message: "The platform database uses Integrated Authentication: /UpgradeInstall needs the administrator password")
+                try checkIntegratedPassword(requested)
             }
             try perform(requested.map(\.name), state: state, out: out)
         } catch let failure as Failure {
             return fail(failure.message, switches: described, out: out)
         }
-        out("Configuration applied successfully.\r\n")
+        if !quiet { out("Configuration applied successfully.\r\n") }
         log("Configuration Tool finished successfully")
         try record(described, exitCode: 0, message: "ok")
         return 0
+    }
+
+    /// On a farm on integrated authentication every switch that needs the administrator's password
+    /// must get it: after /UpgradeInstall, and through /WithWindowsAuthentication for the others.
+    private func checkIntegratedPassword(_ requested: [(name: String, arguments: [String])]) throws {
+        if requested.contains(where: { $0.name == "/upgradeinstall" && $0.arguments.isEmpty }) {
+            throw Failure(message: "The platform database uses Integrated Authentication: /UpgradeInstall needs the administrator password")
+        }
+        let given = requested.first { $0.name == "/withwindowsauthentication" }?.arguments.first ?? ""
+        if let needing = requested.first(where: { Self.needIntegratedPassword.contains($0.name) }), given.isEmpty {
+            throw Failure(message: "The platform database uses Integrated Authentication: \(needing.name) needs the administrator password (/WithWindowsAuthentication <password>)")
+        }
     }
 
     private func perform(_ names: [String], state: ServerState, out: (String) -> Void) throws {
@@ -100,17 +139,27 @@ struct ConfigurationToolEmulator {
         }
         var checked: Set<String> = []
         for section in DatabaseSection.allCases {
-            let server = hsconf.server(section) ?? ""
+            let server = hsconf.databaseLocation(section) ?? ""
             guard !checked.contains(server.lowercased()) else { continue }
             checked.insert(server.lowercased())
             if !names.contains("/applysettingsfactory") { out("Checking connection to database server \(server)...\r\n") }
-            guard let address = DatabaseServerAddress(server) else { throw Failure(message: "Invalid database server name '\(server)'") }
-            guard DatabaseProbe.answers(host: DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory), port: address.knownPort ?? DatabaseServerAddress.defaultPort, timeout: 3) else {
-                throw Failure(message: "Error connecting to database server '\(server)': A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible.")
+            if let problem = SimulatedSQLClient.connectionProblem(server, serverDirectory: serverDirectory, timeout: 3) {
+                throw Failure(message: "Error connecting to database server '\(server)': \(problem)")
             }
         }
-        let steps = names.contains("/applysettingsfactory") ? [] :
-            ["Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings..."]
+        if names.contains("/applysettingsfactory") {
+            // On the deployment controller it "also triggers the Apply Settings to the Factory
+            // operation to update the configurations of all published modules".
+            if state.role == .deploymentController {
+                let seconds = state.delay(state.profile.configurationToolSeconds)
+                SimulatedDelay.record("ConfigurationTool.com /ApplySettingsFactory", seconds: seconds, serverDirectory: store.serverDirectory)
+                Thread.sleep(forTimeInterval: seconds)
+                log("Applied settings to the factory")
+            }
+            try restartServices(hsconf: hsconf)
+            return
+        }
+        let steps = ["Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings..."]
         let pause = state.delay(state.profile.configurationToolSeconds) / Double(max(1, steps.count + 1))
         SimulatedDelay.record("ConfigurationTool.com", seconds: pause * Double(steps.count + 1), serverDirectory: store.serverDirectory)
         for step in steps {
@@ -131,6 +180,47 @@ struct ConfigurationToolEmulator {
             out("Installing Service Center...\r\n")
             log("Installing Service Center")
             out("Service Center installed.\r\n")
+        }
+    }
+
+    /// /ApplySettingsFactory "restarts OutSystems services in the current server": each running
+    /// OutSystems service in the documented order is stopped and started again, through the same
+    /// pending states sc.exe shows (as SetupTools' Restart-OSServerServices restarts them one by one).
+    /// The services come back RUNNING but not initialised: their ports open only once they are.
+    /// A service that does not stop within ServiceInitializationTimeoutInSeconds ("timeout for
+    /// services to restart", server.hsconf reference) fails the run.
+    private func restartServices(hsconf: SimulatedHsconf) throws {
+        let limit = Double(hsconf.value("ServiceConfiguration", "ServiceInitializationTimeoutInSeconds") ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 180
+        let names = ServerBuilder.outSystemsServices
+        for name in names {
+            let stopping = try store.update { state -> Bool in
+                guard let index = state.serviceIndex(name), state.services[index].state == .running else { return false }
+                let stuck = state.faults.stuckStopping.contains { $0.caseInsensitiveCompare(name) == .orderedSame }
+                let seconds = state.delay(state.profile.stopSeconds)
+                state.services[index].state = .stopPending
+                state.services[index].initialised = false
+                state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + seconds
+                if !stuck { SimulatedDelay.record("stop \(name) (ApplySettingsFactory)", seconds: seconds, serverDirectory: store.serverDirectory) }
+                return true
+            }
+            guard stopping else { continue }
+            let deadline = Date().addingTimeInterval(limit)
+            while try store.read().service(name)?.state != .stopped {
+                guard Date() < deadline else { throw Failure(message: "Could not restart \(name): it did not stop within \(Int(limit)) seconds.") }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let starting = try store.update { state -> Double in
+                guard let index = state.serviceIndex(name) else { return 0 }
+                let now = Date().timeIntervalSince1970, seconds = state.delay(state.profile.startSeconds)
+                state.services[index].state = .startPending
+                state.services[index].processID = state.newProcessID()
+                state.services[index].pendingUntil = now + seconds
+                SimulatedDelay.record("start \(name) (ApplySettingsFactory)", start: now, seconds: seconds, serverDirectory: store.serverDirectory)
+                return seconds
+            }
+            Thread.sleep(forTimeInterval: starting)
+            while try store.read().service(name)?.state != .running { Thread.sleep(forTimeInterval: 0.05) }
+            log("Restarted \(name)")
         }
     }
 

@@ -8,6 +8,7 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
     case iisReset = "iisreset.exe"
     case registry = "reg.exe"
     case configurationTool = "ConfigurationTool.com"
+    case taskKill = "taskkill.exe"
 
     /// The program `argv0` names, if it is an emulated one.
     public static func named(_ argv0: String) -> EmulatedProgram? {
@@ -34,6 +35,7 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
             case .iisReset: return try IISResetEmulator(store: store, text: text).run(arguments, out: out)
             case .registry: return try RegistryEmulator(store: store, text: text).run(arguments, out: out)
             case .configurationTool: return try ConfigurationToolEmulator(store: store, serverDirectory: server).run(arguments, out: out)
+            case .taskKill: return try TaskKillEmulator(store: store).run(arguments, out: out)
             }
         } catch {
             out("osfarm-sim: \(rawValue): \(error)\r\n")

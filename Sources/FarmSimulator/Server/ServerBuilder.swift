@@ -6,6 +6,11 @@ import Foundation
 public struct ServerBuilder {
     public static let installDirectory = #"C:\Program Files\OutSystems\Platform Server"#
     public static let platformVersion = "11.23.0.1"
+    /// The OutSystems services in the documented order (SetupTools' $OSServices, Lib/Constants.ps1).
+    public static let outSystemsServices = [
+        "OutSystems Log Service", "OutSystems Deployment Controller Service", "OutSystems Deployment Service",
+        "OutSystems Scheduler Service", "OutSystems SMS Connector Service",
+    ]
 
     public var name: String
     public var role: ServerRole
@@ -34,6 +39,23 @@ public struct ServerBuilder {
     public var agentBinary: String?
     /// Copy the agent instead of linking it, so an agent update on this server replaces only its copy.
     public var copyAgent = false
+    /// The session and logging sections' servers when they are not `databaseServer`.
+    public var sessionServer: String?
+    public var loggingServer: String?
+    /// The Deployment Controller service's start type on a front-end (Disabled or Manual; stopped either way).
+    public var frontEndControllerService: ServiceStartType = .disabled
+    /// The database sections use Oracle (Host/Port/ServiceName) instead of SQL Server.
+    public var oracle = false
+    /// Sessions are kept in Redis (InMemorySessionConfiguration).
+    public var redisSessions = false
+    /// The port IIS serves on (ServerConfiguration/ApplicationServerPort).
+    public var applicationServerPort = 80
+
+    /// The DNS domain of the simulated servers (their FQDN is name.domain).
+    public static let domain = "farm.test"
+    /// The Redis password of a Redis-session farm, written in the connection string as the
+    /// OutSystems guide shows (tests check it never leaves the server).
+    public static let redisPassword = "R3dis-Access-Key-77"
 
     /// Maps a Windows path to this server's folder, as the agent does with OSFARM_SIM_ROOT.
     public static func localPath(_ windowsPath: String, serverDirectory: String) -> String {
@@ -71,9 +93,13 @@ public struct ServerBuilder {
             }
         }
         var hostsFile = "# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n# This is a sample HOSTS file used by Microsoft TCP/IP for Windows.\r\n#\r\n"
+        // On a real server "localhost" is the server itself (Windows resolves it without the file).
+        // Simulated servers share one machine, so each one's file maps it to its own address.
+        hostsFile += "\(address)\tlocalhost\r\n"
         for entry in hosts { hostsFile += "\(entry.address)\t\(entry.name)\r\n" }
         try write(hostsFile, WindowsHostsFile.path)
-        for program in [#"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#, install + #"\ConfigurationTool.com"#] {
+        for program in [#"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#,
+                        #"C:\Windows\System32\taskkill.exe"#, install + #"\ConfigurationTool.com"#] {
             try manager.createDirectory(atPath: (local(program) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? manager.removeItem(atPath: local(program))
             try manager.createSymbolicLink(atPath: local(program), withDestinationPath: emulatorBinary)
@@ -84,8 +110,9 @@ public struct ServerBuilder {
     func initialState() -> ServerState {
         let now = Date().timeIntervalSince1970
         var nextPID = 1200 + Int.random(in: 0..<200) * 4
-        func service(_ name: String, display: String? = nil, type: Int = 0x10, binary: String, start: ServiceStartType) -> SimulatedService {
-            let running = start != .disabled
+        func service(_ name: String, display: String? = nil, type: Int = 0x10, binary: String, start: ServiceStartType,
+                     running: Bool? = nil) -> SimulatedService {
+            let running = running ?? (start != .disabled)
             defer { if running { nextPID += 4 } }
             return SimulatedService(
                 name: name, displayName: display ?? name, type: type, binaryPath: binary, startType: start,
@@ -99,7 +126,7 @@ public struct ServerBuilder {
         }
         services += [
             service("OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
-                    start: role == .deploymentController ? .automatic : .disabled),
+                    start: role == .deploymentController ? .automatic : frontEndControllerService, running: role == .deploymentController),
             service("OutSystems Deployment Service", binary: install + #"\DeployService\DeployService.exe"#, start: .automatic),
             service("OutSystems Scheduler Service", binary: install + #"\Scheduler\Scheduler.exe"#, start: .automatic),
             service("W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .automatic),
@@ -122,6 +149,22 @@ public struct ServerBuilder {
                 .init(name: "MinorVersion", type: "REG_DWORD", data: "0x0"),
             ],
         ]
+        // The TCP/IP stack's names of the computer (Windows TCP/IP registry reference).
+        registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"#] = [
+            .init(name: "Hostname", type: "REG_SZ", data: name),
+            .init(name: "NV Hostname", type: "REG_SZ", data: name),
+            .init(name: "Domain", type: "REG_SZ", data: Self.domain),
+            .init(name: "DataBasePath", type: "REG_EXPAND_SZ", data: #"%SystemRoot%\System32\drivers\etc"#),
+        ]
+        // Each service's key, where its ImagePath names the program it runs (quoted when it has spaces).
+        for service in services {
+            let path = service.binaryPath
+            let imagePath = path.hasPrefix("\"") || !path.contains(" ") || path.lowercased().contains("svchost.exe -k") ? path : "\"\(path)\""
+            registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\"# + service.name] = [
+                .init(name: "DisplayName", type: "REG_SZ", data: service.displayName),
+                .init(name: "ImagePath", type: "REG_EXPAND_SZ", data: imagePath),
+            ]
+        }
         if role == .deploymentController {
             registry[#"HKEY_LOCAL_MACHINE\SOFTWARE\Ericsson\Erlang\ErlSrv\1.1\RabbitMQ"#] = [
                 .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#),
@@ -147,14 +190,29 @@ public struct ServerBuilder {
         func password(_ element: String, _ clear: String) -> String {
             clearTextPasswords ? "<\(element)>\(XMLText.escape(clear))</\(element)>" : "<\(element) encrypted=\"true\">\(HsconfCipher.encrypt(clear, key: key))</\(element)>"
         }
+        // SQL Server sections name their server; Oracle ones their listener (server.hsconf reference).
+        func location(_ server: String, naming: String, unicode: Bool = true) -> String {
+            guard oracle else {
+                return (unicode ? "<Unicode>True</Unicode>\r\n    " : "")
+                    + "<UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r\n    <Server>\(server)</Server>"
+            }
+            let host = server.split(separator: ",").first.map(String.init) ?? server
+            return "<\(naming)>Service Name</\(naming)>\r\n    <Host>\(host)</Host>\r\n    <Port>\(SimulatedLayout.oraclePort)</Port>\r\n    <ServiceName>OUTSYS</ServiceName>"
+        }
+        let provider = oracle ? "Oracle" : "SqlServer"
+        let redis = redisSessions ? """
+              <!-- Sessions in Redis (OutSystems 11.11+): the session database section is kept but unused. -->\r
+              <InMemorySessionConfiguration ProviderKey="Redis">\r
+                <ConnectionString encrypted="false">redis.farm.test:6379,password=\(Self.redisPassword)</ConnectionString>\r
+              </InMemorySessionConfiguration>\r
+
+            """ : ""
         return """
             <?xml version="1.0" encoding="utf-8"?>\r
             <!-- Generated by the OutSystems Configuration Tool. Keep identical on every server, except the Scheduler tab. -->\r
             <EnvironmentConfiguration>\r
-              <PlatformDatabaseConfiguration ProviderKey="SqlServer">\r
-                <Unicode>True</Unicode>\r
-                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
-                <Server>\(databaseServer)</Server>\r
+              <PlatformDatabaseConfiguration ProviderKey="\(provider)">\r
+                \(location(databaseServer, naming: "NamingType"))\r
                 <Catalog>outsystems</Catalog>\r
                 <AdminUser>OSADMIN</AdminUser>\r
                 \(password("AdminPassword", "Adm1n&Platform"))\r
@@ -164,10 +222,8 @@ public struct ServerBuilder {
                 <ServicesAdvancedSettings></ServicesAdvancedSettings>\r
               </PlatformDatabaseConfiguration>\r
               <!-- Logs share the platform server; a separate catalog keeps them apart. -->\r
-              <LoggingDatabaseConfiguration ProviderKey="SqlServer">\r
-                <Unicode>True</Unicode>\r
-                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
-                <Server>\(databaseServer)</Server>\r
+              <LoggingDatabaseConfiguration ProviderKey="\(provider)">\r
+                \(location(loggingServer ?? databaseServer, naming: "NamingType"))\r
                 <Catalog>outsystems_log</Catalog>\r
                 <AdminUser>OSADMIN_LOG</AdminUser>\r
                 \(password("AdminPassword", "LogAdm1n"))\r
@@ -175,16 +231,15 @@ public struct ServerBuilder {
                 \(password("RuntimePassword", "LogRunt1me"))\r
                 <RuntimeAdvancedSettings />\r
               </LoggingDatabaseConfiguration>\r
-              <SessionDatabaseConfiguration ProviderKey="SqlServer">\r
-                <UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r
-                <Server>\(databaseServer)</Server>\r
+              <SessionDatabaseConfiguration ProviderKey="\(provider)">\r
+                \(location(sessionServer ?? databaseServer, naming: "IdType", unicode: false))\r
                 <Catalog>osSession</Catalog>\r
                 <SessionUser>OSSTATE</SessionUser>\r
                 \(password("SessionPassword", "S3ssion"))\r
                 <SessionAdvancedSettings></SessionAdvancedSettings>\r
                 <DeleteExpiredSessionsAvoidLockRowCount>500</DeleteExpiredSessionsAvoidLockRowCount>\r
               </SessionDatabaseConfiguration>\r
-              <ServiceConfiguration>\r
+            \(redis)  <ServiceConfiguration>\r
                 <CompilerServerHostname>\(controllerAddress)</CompilerServerHostname>\r
                 <CompilerServerPort>12000</CompilerServerPort>\r
                 <DeploymentServerPort>12001</DeploymentServerPort>\r
@@ -193,7 +248,7 @@ public struct ServerBuilder {
                 <ServiceInitializationTimeoutInSeconds>180</ServiceInitializationTimeoutInSeconds>\r
               </ServiceConfiguration>\r
               <ServerConfiguration>\r
-                <ApplicationServerPort>80</ApplicationServerPort>\r
+                <ApplicationServerPort>\(applicationServerPort)</ApplicationServerPort>\r
                 <ApplicationServerSecurePort>443</ApplicationServerSecurePort>\r
                 <MaxConcurrentTimers>3</MaxConcurrentTimers>\r
                 <WeeksToKeep>4</WeeksToKeep>\r

@@ -36,14 +36,24 @@ public struct SimulatedHsconf {
 
     public func server(_ section: DatabaseSection) -> String? { value(section.elementName, "Server") }
 
+    /// Where a section's database is, as a server value a client connects to: `Server` for SQL
+    /// Server, `Host,Port` for Oracle named by service (server.hsconf reference); nil without one.
+    public func databaseLocation(_ section: DatabaseSection) -> String? {
+        if providerKey(section.elementName)?.lowercased() == "oracle" {
+            guard let host = value(section.elementName, "Host"), let port = value(section.elementName, "Port") else { return nil }
+            return "\(host),\(port)"
+        }
+        return server(section)
+    }
+
     /// The checks the Configuration Tool makes before it touches a database.
     public func validate() throws {
         for section in DatabaseSection.allCases {
             guard self.section(section.elementName) != nil else {
                 throw Invalid(description: "server.hsconf has no \(section.elementName) section")
             }
-            guard let server = self.server(section), !server.isEmpty else {
-                throw Invalid(description: "\(section.elementName) has no Server")
+            guard let location = databaseLocation(section), !location.isEmpty else {
+                throw Invalid(description: "\(section.elementName) has no \(providerKey(section.elementName)?.lowercased() == "oracle" ? "Host and Port" : "Server")")
             }
         }
         let platform = providerKey(DatabaseSection.platform.elementName)

@@ -1,0 +1,84 @@
+import FarmProtocol
+import Foundation
+
+/// Service Center's `GetPlatformInfo`, called the way OutSystems.SetupTools calls it.
+///
+/// SetupTools (`Lib/ServiceCenterWebServices.ps1`, `SCWS_GetPlatformInfo`, used by
+/// `Get-OSPlatformVersion`) builds a proxy from `http://<host>/ServiceCenter/OutSystemsPlatform.asmx?WSDL`
+/// with New-WebServiceProxy and calls `GetPlatformInfo([ref]$dummy)`: the version is the return
+/// value, the serial the out parameter. That proxy is .NET's SoapHttpClientProtocol on the WSDL's
+/// SOAP 1.1 binding, whose operation is document/literal with
+/// `soapAction="http://ServiceCenter/OutSystemsPlatform/GetPlatformInfo"`, an empty
+/// `GetPlatformInfo` element in `http://www.outsystems.com`, and a `GetPlatformInfoResponse` of
+/// `Version` and `Serial` (a Service Center WSDL captured in sac-outsystems/wiremock-test,
+/// defaults/responses/service_center_outsystems_platform.xml). This client sends that request.
+struct PlatformInfoClient {
+    let environment: HostEnvironment
+
+    static let host = "localhost"
+    static let path = "/ServiceCenter/OutSystemsPlatform.asmx"
+    static let soapAction = "\"http://ServiceCenter/OutSystemsPlatform/GetPlatformInfo\""
+    static let namespace = "http://www.outsystems.com"
+    /// The envelope SoapHttpClientProtocol writes for an operation without parameters.
+    static let envelope = #"<?xml version="1.0" encoding="utf-8"?>"#
+        + #"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">"#
+        + #"<soap:Body><GetPlatformInfo xmlns="http://www.outsystems.com" /></soap:Body></soap:Envelope>"#
+
+    /// Calls the operation on this server, on the application port server.hsconf names
+    /// (`ServerConfiguration/ApplicationServerPort`, 80 by default).
+    func call(_ arguments: PlatformInfoArguments, port: Int) -> PlatformInfoReport {
+        let started = Date()
+        let url = "http://\(Self.host)\(port == 80 ? "" : ":\(port)")\(Self.path)"
+        func report(version: String? = nil, serial: String? = nil, status: Int? = nil, failure: PlatformInfoFailure? = nil,
+                    reason: String? = nil) -> PlatformInfoReport {
+            PlatformInfoReport(url: url, version: version, serial: serial, httpStatus: status, failure: failure, reason: reason,
+                               milliseconds: Date().timeIntervalSince(started) * 1000)
+        }
+        let response: HTTPResponse
+        do {
+            response = try HTTPClient.request(
+                method: "POST", path: Self.path, hostHeader: Self.host, address: environment.resolve(Self.host), port: port,
+                headers: [("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", Self.soapAction)],
+                body: Array(Self.envelope.utf8), deadline: started.addingTimeInterval(arguments.timeoutSeconds))
+        } catch .socket(.timedOut) {
+            return report(failure: .timedOut, reason: "no answer from \(url) within \(Int(arguments.timeoutSeconds.rounded())) s")
+        } catch let .socket(error) {
+            return report(failure: .noConnection, reason: "cannot reach \(url): \(error)")
+        } catch {
+            return report(failure: .unreadable, reason: "\(url): \(error)")
+        }
+        let body = String(decoding: response.body, as: UTF8.self)
+        let server = response.header("Server").map { " (Server: \($0))" } ?? ""
+        if let fault = Self.element("faultstring", in: body) {
+            return report(status: response.status, failure: .soapFault, reason: "Service Center answered with a SOAP fault: \(fault)")
+        }
+        guard response.status == 200 else {
+            return report(status: response.status, failure: .httpError, reason: "HTTP \(response.status) \(response.reason)\(server)")
+        }
+        guard body.contains("GetPlatformInfoResponse"), let version = Self.element("Version", in: body), !version.isEmpty else {
+            return report(status: response.status, failure: .unreadable,
+                          reason: "the answer has no GetPlatformInfoResponse/Version: \"\(body.prefix(160))\"")
+        }
+        return report(version: version, serial: Self.element("Serial", in: body), status: response.status)
+    }
+
+    /// The text of the first element with this local name (any prefix), XML entities decoded.
+    static func element(_ name: String, in xml: String) -> String? {
+        var searchFrom = xml.startIndex
+        while let open = xml.range(of: name, range: searchFrom..<xml.endIndex) {
+            searchFrom = open.upperBound
+            // The name must be a whole local name right after "<" or "<prefix:".
+            guard let tagStart = xml[..<open.lowerBound].lastIndex(of: "<") else { continue }
+            let prefix = xml[xml.index(after: tagStart)..<open.lowerBound]
+            guard prefix.isEmpty || (prefix.hasSuffix(":") && !prefix.dropLast().contains { !$0.isLetter && !$0.isNumber }) else { continue }
+            guard open.upperBound < xml.endIndex, let tagEnd = xml[open.upperBound...].firstIndex(of: ">") else { return nil }
+            let next = xml[open.upperBound]
+            guard next == ">" || next == " " || next == "/" else { continue }
+            if xml[xml.index(before: tagEnd)] == "/" { return "" }
+            let closing = "</" + prefix + name + ">"
+            guard let close = xml.range(of: closing, range: xml.index(after: tagEnd)..<xml.endIndex) else { return nil }
+            return HsconfDocument.unescape(String(xml[xml.index(after: tagEnd)..<close.lowerBound])).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+}
