@@ -20,9 +20,12 @@ extension Osfarm {
 
 /// Where the databases go, and what the farm must look like now: plan, preflight and run share these.
 struct MoveTargetOptions: ParsableArguments {
-    @Option(help: "The new database server: host, host\\INSTANCE, host,port or host\\INSTANCE,port.") var to: String
-    @Option(help: "The session database's new server (default: --to).") var sessionTo: String?
-    @Option(help: "The logging database's new server (default: --to).") var loggingTo: String?
+    @Option(help: "The new database server: host, host\\INSTANCE, host,port or host\\INSTANCE,port. Every section on the platform's server now moves there.")
+    var to: String
+    @Option(help: "The session database's new server (default: --to when the session section is on the platform's server now, else it stays).")
+    var sessionTo: String?
+    @Option(help: "The logging database's new server (default: --to when the logging section is on the platform's server now, else it stays).")
+    var loggingTo: String?
     @Option(help: "New platform catalog (default: unchanged).") var catalog: String?
     @Option(help: "New session catalog (default: unchanged).") var sessionCatalog: String?
     @Option(help: "New logging catalog (default: unchanged).") var loggingCatalog: String?
@@ -30,26 +33,23 @@ struct MoveTargetOptions: ParsableArguments {
     @Flag(help: "Go on although the servers point at different databases, or already at the new one.") var force = false
     @Flag(help: "Allow a --limit that leaves part of the farm on the old database.") var allowPartial = false
 
-    /// The typed targets; a malformed address is a usage error naming the option.
-    func targets() throws -> DatabaseTargets {
-        func address(_ text: String, _ option: String) throws -> DatabaseServerAddress {
-            do {
-                return try DatabaseServerAddress(parsing: text)
-            } catch {
-                throw failUsage("\(option): \(error)")
-            }
+    /// What the operator asked, typed; a malformed address is a usage error naming the option and value.
+    func request() throws -> MoveRequest {
+        MoveRequest(to: try Self.address(to, "--to"), sessionTo: try sessionTo.map { try Self.address($0, "--session-to") },
+                    loggingTo: try loggingTo.map { try Self.address($0, "--logging-to") },
+                    platformCatalog: catalog, sessionCatalog: sessionCatalog, loggingCatalog: loggingCatalog)
+    }
+
+    static func address(_ text: String, _ option: String) throws -> DatabaseServerAddress {
+        do {
+            return try DatabaseServerAddress(parsing: text)
+        } catch {
+            throw failUsage("\(option) \"\(text)\" is not a database server: \(error); use host, host\\INSTANCE, host,port or host\\INSTANCE,port")
         }
-        let platform = try address(to, "--to")
-        return DatabaseTargets(
-            platform: DatabaseTarget(server: platform, catalog: catalog),
-            session: DatabaseTarget(server: try sessionTo.map { try address($0, "--session-to") } ?? platform, catalog: sessionCatalog),
-            logging: DatabaseTarget(server: try loggingTo.map { try address($0, "--logging-to") } ?? platform, catalog: loggingCatalog))
     }
 
     func apply(to options: inout MoveOptions) throws {
-        options.expectFrom = try expectFrom.map { text in
-            do { return try DatabaseServerAddress(parsing: text) } catch { throw failUsage("--expect-from: \(error)") }
-        }
+        options.expectFrom = try expectFrom.map { try Self.address($0, "--expect-from") }
         options.force = force
         options.allowPartial = allowPartial
     }
@@ -60,7 +60,10 @@ struct MoveRunOptions: ParsableArguments {
     @Option(help: "Front-ends applied at once (1…256).") var parallel: Int = 1
     @Option(help: "Front-end failures tolerated before no new front-end starts.") var maxFailures: Int = 0
     @Flag(help: "The database restore is already done: do not wait for it.") var dbRestored = false
-    @Flag(help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end.") var applySettings = false
+    @Flag(inversion: .prefixedNo, help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end (the article's last step).")
+    var applySettings = true
+    @Flag(help: "End a platform service's process when it is still stopping at its deadline (the Scheduler is known for it).")
+    var killStuckServices = false
     @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
     @Option(help: "Maintenance window START/END: ISO 8601 date-times or HH:MM/HH:MM local time.") var window: String?
     @Option(help: "Do not start before this time (ISO 8601 or HH:MM).") var notBefore: String?
@@ -80,6 +83,7 @@ struct MoveRunOptions: ParsableArguments {
         options.maxFailures = maxFailures
         options.databaseRestored = dbRestored
         options.applySettings = applySettings
+        options.killStuckServices = killStuckServices
         options.serverBudget = serverBudget
         options.serviceTimeout = serviceTimeout
         options.configurationToolTimeout = configToolTimeout
@@ -110,7 +114,7 @@ struct RunOutputOptions: ParsableArguments {
 /// The pieces every move-db subcommand puts together.
 private func prepareMove(_ connection: ConnectionOptions, _ target: MoveTargetOptions, _ run: MoveRunOptions?, _ output: RunOutputOptions,
                          connects: Bool) throws -> DatabaseMove {
-    let targets = try target.targets()
+    let request = try target.request()
     var options = MoveOptions()
     options.timeout = connection.timeout
     try target.apply(to: &options)
@@ -118,7 +122,7 @@ private func prepareMove(_ connection: ConnectionOptions, _ target: MoveTargetOp
     do {
         let inventory = try InventoryLoader.load(path: connection.inventory)
         var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: connection.hostKeyPolicy, timeout: connection.timeout)
-        var move = try DatabaseMove.prepare(inventory: inventory, limit: connection.limit, targets: targets, options: options, settings: settings,
+        var move = try DatabaseMove.prepare(inventory: inventory, limit: connection.limit, request: request, options: options, settings: settings,
                                            stateDirectory: output.stateDirectory)
         if connects {
             try settings.resolvePassphrases(for: move.servers, variable: connection.passphraseEnv)
@@ -156,7 +160,7 @@ extension Osfarm.MoveDB {
             let move = try prepareMove(connection, target, nil, output, connects: true)
             let (preflight, sessions) = await move.preflight()
             for session in sessions.values { await session.close() }
-            print(preflight.text(), terminator: "")
+            print(output.json ? try preflight.json() : preflight.text(), terminator: "")
             throw OsfarmExit(status: preflight.exitStatus)
         }
     }

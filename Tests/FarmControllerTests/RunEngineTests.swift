@@ -75,7 +75,7 @@ final class RunEngineTests: XCTestCase {
         let windowEnd = try XCTUnwrap(farm.options.window?.end)
         let toolEnded = try XCTUnwrap(entries.first { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished })
         XCTAssertGreaterThan(toolEnded.time, windowEnd, "fe1 was in its Configuration Tool when the window ended")
-        XCTAssertEqual(steps(entries, "fe1", .finished).suffix(3), ["start-services", "wait-ready", "verify"], "the server in flight finishes")
+        XCTAssertEqual(steps(entries, "fe1", .finished).suffix(4), ["start-services", "wait-ready", "verify", "platform-proof"], "the server in flight finishes")
         XCTAssertTrue(message.contains("not started: fe2, fe3"), message)
         XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" })
     }
@@ -188,7 +188,7 @@ final class RunEngineTests: XCTestCase {
         let (outcome, plans) = try await farm.engine(journal).rollback(of: farm.servers)
         XCTAssertEqual(outcome, .completed)
         XCTAssertEqual(plans["fe1"]?.map(\.rawValue),
-                       ["stop-services", "stop-iis", "restore", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify"])
+                       ["stop-services", "stop-iis", "restore", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify", "platform-proof"])
         let entries = Array(try journal.entries().dropFirst(before))
         let firstRestore = try XCTUnwrap(entries.firstIndex { $0.step == "rollback:restore" })
         XCTAssertEqual(entries[..<firstRestore].filter { $0.step == "rollback:stop-services" && $0.event == .finished }.count, 4)

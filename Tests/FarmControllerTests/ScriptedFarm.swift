@@ -104,6 +104,13 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
             return .readiness(ReadinessReport(ports: [PortCheck(service: "x", port: 12000, answered: true)], waitedMilliseconds: 1))
         case let .probeTCP(arguments):
             return .probe(TCPProbeResult(host: arguments.host, port: arguments.port, reachable: true, milliseconds: 1, error: nil))
+        case let .probeDatabase(arguments):
+            return .databaseProbe(DatabaseProbeResult(address: arguments.address, port: 1433, portSource: .defaultPort, reachable: true,
+                                                      milliseconds: 1, failure: nil, message: "answers"))
+        case .getPlatformInfo:
+            return .platformInfo(PlatformInfoReport(url: "http://localhost/ServiceCenter/OutSystemsPlatform.asmx", version: servicesRunning ? "11.0" : nil,
+                                                    serial: nil, httpStatus: servicesRunning ? 200 : 500, failure: servicesRunning ? nil : .httpError,
+                                                    reason: servicesRunning ? nil : "services down", milliseconds: 1))
         case .inspect:
             let services = [ServiceStatus(name: "platform", state: servicesRunning ? .running : .stopped, startType: .automatic, kind: .platform)]
             let databases = DatabaseSection.allCases.map {

@@ -65,14 +65,14 @@ public struct DatabaseMove: Sendable {
     public var inventory: Inventory
     public var servers: [ServerEntry]
     public var limit: String?
-    public var targets: DatabaseTargets
+    public var request: MoveRequest
     public var options: MoveOptions
     public var settings: ConnectionSettings
     public var stateDirectory: String
     public var runbook: Runbook = .moveDatabase
 
     /// Checks the selection against the farm: one deployment controller, no silent split, options in range.
-    public static func prepare(inventory: Inventory, limit: String?, targets: DatabaseTargets, options: MoveOptions,
+    public static func prepare(inventory: Inventory, limit: String?, request: MoveRequest, options: MoveOptions,
                                settings: ConnectionSettings, stateDirectory: String) throws -> DatabaseMove {
         if let problem = options.problems().first { throw UsageProblem(problem) }
         let controllers = inventory.servers.filter { $0.role == .deploymentController }
@@ -90,12 +90,13 @@ public struct DatabaseMove: Sendable {
             let left = inventory.servers.filter { server in !selected.contains { $0.name == server.name } }.map(\.name)
             throw UsageProblem("--limit selects \(selected.count) of \(inventory.servers.count) servers: \(left.joined(separator: ", ")) would stay on the old database and the farm would be split. Add --allow-partial if that is really wanted")
         }
-        return DatabaseMove(inventory: inventory, servers: MovePlan.executionOrder(selected), limit: limit, targets: targets,
+        return DatabaseMove(inventory: inventory, servers: MovePlan.executionOrder(selected), limit: limit, request: request,
                             options: options, settings: settings, stateDirectory: stateDirectory)
     }
 
     public func plan() -> MovePlan {
-        MovePlan.make(inventory: inventory, selected: servers, targets: targets, options: options, runbook: runbook)
+        MovePlan.make(inventory: inventory, selected: servers, targets: request.provisionalTargets, options: options, runbook: runbook,
+                      estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
     }
 
     /// One session per server, opened in parallel.
@@ -126,7 +127,7 @@ public struct DatabaseMove: Sendable {
     /// Opens sessions and runs the read-only checks; returns the preflight and the sessions (to reuse).
     public func preflight() async -> (Preflight, [String: AgentSession]) {
         let (sessions, failures) = await Self.openSessions(servers, settings: settings)
-        var preflight = await Preflight.run(servers, targets: targets, options: options, sessions: sessions)
+        var preflight = await Preflight.run(servers, request: request, options: options, sessions: sessions)
         for index in preflight.servers.indices {
             if let failure = failures[preflight.servers[index].server.name] {
                 preflight.servers[index].error = failure
@@ -159,7 +160,7 @@ public struct DatabaseMove: Sendable {
             return Result(status: preflight.exitStatus, text: preflight.text() + "nothing was changed\n")
         }
         if let confirmStart = interaction.confirmStart {
-            let summary = StartSummary(servers: servers, from: preflight.from, targets: targets, window: options.window,
+            let summary = StartSummary(servers: servers, from: preflight.from, targets: preflight.targets, window: options.window,
                                        estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
             guard confirmStart(summary) else {
                 await Self.closeAll(sessions)
@@ -176,9 +177,10 @@ public struct DatabaseMove: Sendable {
         var record = RunRecord(
             runID: runID, createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
             servers: servers.map(\.name), roles: Dictionary(servers.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }),
-            targets: targets, origin: preflight.origin, from: preflight.from, options: options,
+            targets: preflight.targets, origin: preflight.origin, from: preflight.from, options: options,
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
         record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
+        record.platformVersion = preflight.platformVersion
         let journal: RunJournal
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)

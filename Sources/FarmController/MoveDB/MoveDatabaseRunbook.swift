@@ -12,7 +12,12 @@ extension StepID {
     public static let startServices: StepID = "start-services"
     public static let waitReady: StepID = "wait-ready"
     public static let verify: StepID = "verify"
+    /// Service Center's own answer (GetPlatformInfo) with the expected platform version.
+    public static let platformProof: StepID = "platform-proof"
     public static let applySettings: StepID = "apply-settings"
+    /// After Apply Settings restarted the deployment controller's services: ready and answering again.
+    public static let readyAfterSettings: StepID = "wait-ready-after-settings"
+    public static let proofAfterSettings: StepID = "platform-proof-after-settings"
     /// Only in rollbacks: put the run's backup of server.hsconf and private.key back.
     public static let restore: StepID = "restore"
     /// The server's hooks on the jump host (a load balancer drains it first, takes it back last).
@@ -38,11 +43,12 @@ extension Runbook {
             RunbookPhase(kind: .apply, title: "apply on the front-ends", servers: .frontEnds, concurrency: .parallelOption,
                          onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps),
             RunbookPhase(kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
-                         steps: [.applySettings]),
+                         steps: [.applySettings, .readyAfterSettings, .proofAfterSettings]),
         ],
         steps: MoveDatabaseSteps.all)
 
-    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .afterVerifyHook]
+    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .platformProof,
+                                       .afterVerifyHook]
 }
 
 /// The entries of the table: what each step asks the agent, how long it may take, what counts as
@@ -50,11 +56,20 @@ extension Runbook {
 enum MoveDatabaseSteps {
     static var all: [RunbookStep] {
         [beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
-         afterVerifyHook, applySettings, restore]
+         platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, restore]
     }
 
     private static func services(_ context: StepContext) -> ServiceControlArguments {
-        ServiceControlArguments(serviceTimeoutSeconds: context.options.serviceTimeout)
+        ServiceControlArguments(serviceTimeoutSeconds: context.options.serviceTimeout, killStuckServices: context.options.killStuckServices)
+    }
+
+    /// The admin password the Configuration Tool needs on an integrated-authentication farm.
+    private static func integratedPassword(_ context: StepContext) -> Secret? {
+        context.record.windowsAuthentication ? context.adminPassword : nil
+    }
+
+    private static let appliesAfterSettings: @Sendable (RunServer, MoveOptions) -> Bool = { server, options in
+        server.role == .deploymentController && options.applySettings
     }
 
     private static let serviceDeadline: @Sendable (MoveOptions) -> StepDeadline = { StepDeadline(total: $0.stepTimeout) }
@@ -77,20 +92,15 @@ enum MoveDatabaseSteps {
         id: .probeDatabase, summary: "check that the new database answers",
         explain: { context in "probe \(context.targets.servers.map(\.description).joined(separator: ", ")) from \(context.server.name)" },
         deadline: { StepDeadline(total: $0.timeout * 3) },
-        requests: { context throws(StepFailure) in
-            try context.targets.servers.map { server throws(StepFailure) in
-                guard let port = server.portWithoutBrowser else {
-                    throw StepFailure("\(server) is a named instance without a port; give its port as \(server),PORT")
-                }
-                return .probeTCP(TCPProbeArguments(host: server.host, port: port, timeoutSeconds: min(5, context.options.timeout)))
-            }
+        requests: { context in
+            context.targets.servers.map { .probeDatabase(DatabaseProbeArguments(address: $0, timeoutSeconds: min(5, context.options.timeout))) }
         },
         judge: { data, context throws(StepFailure) in
-            guard case let .probe(probe) = data else { throw unexpected(data) }
+            guard case let .databaseProbe(probe) = data else { throw unexpected(data) }
             guard probe.reachable else {
-                throw StepFailure("the new database \(probe.host):\(probe.port) does not answer from \(context.server.name) (\(probe.error ?? "no answer")); check the restore, then: osfarm resume \(context.record.runID) --db-restored")
+                throw StepFailure("the new database \(probe.address) does not answer from \(context.server.name) (\(probe.message)); check the restore, then: osfarm resume \(context.record.runID) --db-restored")
             }
-            return "\(probe.host):\(probe.port) answers"
+            return "\(probe.address) answers" + (probe.port.map { " on port \($0)" } ?? "")
         })
 
     static let backup = RunbookStep(
@@ -122,7 +132,7 @@ enum MoveDatabaseSteps {
             return result.changes.isEmpty ? "already pointing at \(context.targets)"
                 : result.changes.map { "\($0.section.rawValue) \($0.element) \($0.from) → \($0.to)" }.joined(separator: "; ")
         },
-        inverse: [.stopIIS, .stopServices, .restore, .startIIS, .configurationTool, .startServices, .waitReady, .verify])
+        inverse: [.stopIIS, .stopServices, .restore, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .platformProof])
 
     static let startIIS = RunbookStep(
         id: .startIIS, summary: "start IIS (iisreset /start)", deadline: serviceDeadline,
@@ -132,12 +142,14 @@ enum MoveDatabaseSteps {
     static let configurationTool = RunbookStep(
         id: .configurationTool, summary: "ConfigurationTool.com /UpgradeInstall /InstallServiceCenter",
         explain: { context in
-            "ConfigurationTool.com /UpgradeInstall" + (context.record.windowsAuthentication ? " <admin password>" : "") + " /InstallServiceCenter"
+            context.record.windowsAuthentication
+                ? "ConfigurationTool.com /UpgradeInstall <admin password> /InstallServiceCenter /WithWindowsAuthentication <admin password>"
+                : "ConfigurationTool.com /UpgradeInstall /InstallServiceCenter"
         },
         deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
         request: { context in
             .runConfigurationTool(ConfigurationToolArguments(
-                mode: .upgradeInstall(integratedAuthenticationPassword: context.record.windowsAuthentication ? context.adminPassword : nil),
+                mode: .upgradeInstall(integratedAuthenticationPassword: integratedPassword(context)),
                 installServiceCenter: true, timeoutSeconds: context.options.configurationToolTimeout))
         },
         judge: { data, _ throws(StepFailure) in
@@ -183,18 +195,54 @@ enum MoveDatabaseSteps {
         },
         whenStopping: .finish)
 
+    static let platformProof = RunbookStep(
+        id: .platformProof, summary: "ask Service Center on the server for its platform version (GetPlatformInfo)",
+        explain: { context in
+            "Service Center on the server answers GetPlatformInfo" + (context.record.platformVersion.map { " with version \($0)" } ?? "")
+        },
+        deadline: { StepDeadline(total: $0.timeout * 6) },
+        request: { context in .getPlatformInfo(PlatformInfoArguments(timeoutSeconds: min(30, context.options.timeout * 3))) },
+        judge: { data, context throws(StepFailure) in
+            guard case let .platformInfo(report) = data else { throw unexpected(data) }
+            guard report.answered, let version = report.version else {
+                throw StepFailure("Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))")
+            }
+            if let expected = context.record.platformVersion, expected != version {
+                throw StepFailure("Service Center on \(context.server.name) answered version \(version), not \(expected)")
+            }
+            return "Service Center answers: platform \(version)"
+        },
+        whenStopping: .finish)
+        .retrying { $0.readinessTimeout }
+
     static let applySettings = RunbookStep(
         id: .applySettings, summary: "ConfigurationTool.com /ApplySettingsFactory",
+        explain: { context in
+            "ConfigurationTool.com /ApplySettingsFactory" + (context.record.windowsAuthentication ? " /WithWindowsAuthentication <admin password>" : "")
+                + " (it restarts this server's platform services)"
+        },
         deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
         request: { context in
-            .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory, timeoutSeconds: context.options.configurationToolTimeout))
+            .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory(integratedAuthenticationPassword: integratedPassword(context)),
+                                                             timeoutSeconds: context.options.configurationToolTimeout))
         },
         judge: { data, _ throws(StepFailure) in
             guard case .configurationTool = data else { throw unexpected(data) }
             return "settings applied to the factory"
         },
         turn: Runbook.configurationToolTurn,
-        appliesTo: { server, options in server.role == .deploymentController && options.applySettings })
+        appliesTo: appliesAfterSettings)
+
+    /// The tool restarted the services: wait for them again.
+    static let readyAfterSettings = RunbookStep(
+        id: .readyAfterSettings, summary: "wait until the services' ports answer again",
+        deadline: waitReady.deadline, requests: waitReady.requests, judge: waitReady.judge, whenStopping: .finish, appliesTo: appliesAfterSettings)
+
+    static let proofAfterSettings = RunbookStep(
+        id: .proofAfterSettings, summary: "ask Service Center again for its platform version",
+        explain: platformProof.explain, deadline: platformProof.deadline, requests: platformProof.requests, judge: platformProof.judge,
+        whenStopping: .finish, appliesTo: appliesAfterSettings)
+        .retrying { $0.readinessTimeout }
 
     /// Drains the server before it stops; a rollback puts it back in rotation last.
     static let beforeStopHook = hook(.beforeStop, id: .beforeStopHook, inverse: [.afterVerifyHook], whenStopping: .halt)

@@ -16,8 +16,11 @@ public struct MoveOptions: Codable, Sendable, Equatable {
     public var allowPartial = false
     /// The restore is done: do not wait at the gate.
     public var databaseRestored = false
-    /// Run /ApplySettingsFactory on the deployment controller at the end.
-    public var applySettings = false
+    /// Run /ApplySettingsFactory on the deployment controller at the end (the article's last step).
+    public var applySettings = true
+    /// End the process of a platform service still STOP_PENDING at its deadline (its PID from the
+    /// service query), instead of failing the stop.
+    public var killStuckServices = false
     public var window: MaintenanceWindow?
     /// Seconds one server's apply is expected to take; nil: learn from the servers done so far.
     public var serverBudget: Double?

@@ -43,6 +43,8 @@ public struct MovePlan: Codable, Sendable {
     public var controller: String?
     public var partial: Bool
     public var manualSteps: [String]
+    /// Expected downtime, from the last completed run on this farm.
+    public var estimate: DowntimeEstimate?
 
     /// Servers in execution order: the deployment controller first, then front-ends in inventory order.
     public static func executionOrder(_ servers: [ServerEntry]) -> [ServerEntry] {
@@ -50,7 +52,7 @@ public struct MovePlan: Codable, Sendable {
     }
 
     public static func make(inventory: Inventory, selected: [ServerEntry], targets: DatabaseTargets, options: MoveOptions,
-                            runbook: Runbook = .moveDatabase) -> MovePlan {
+                            runbook: Runbook = .moveDatabase, estimate: DowntimeEstimate? = nil) -> MovePlan {
         let ordered = executionOrder(selected)
         let controller = ordered.first { $0.role == .deploymentController }
         var record = RunRecord(
@@ -75,7 +77,8 @@ public struct MovePlan: Codable, Sendable {
             inventory: inventory.path, selected: selected.count, inventoryServers: inventory.servers.count, targets: targets,
             expectFrom: options.expectFrom, window: options.window, options: options, phases: phases, rollback: rollback,
             controller: controller?.name, partial: selected.count < inventory.servers.count,
-            manualSteps: manualSteps(from: options.expectFrom?.description, targets: targets, applied: options.applySettings, controller: controller?.name))
+            manualSteps: manualSteps(from: options.expectFrom?.description, targets: targets, applied: options.applySettings, controller: controller?.name),
+            estimate: estimate)
     }
 
     static func describe(_ concurrency: PhaseConcurrency, _ options: MoveOptions) -> String {
@@ -92,7 +95,7 @@ public struct MovePlan: Codable, Sendable {
         if applied {
             steps.append("Check in Service Center that no module has settings left to apply (/ApplySettingsFactory ran on \(controller ?? "the deployment controller")).")
         } else {
-            steps.append("In Service Center, Factory > Solutions: create a solution with all components, then Apply Settings to it (or rerun with --apply-settings).")
+            steps.append("Apply Settings did not run (--no-apply-settings): in Service Center, Factory > Solutions, create a solution with all components, then Apply Settings to it.")
         }
         steps.append("If Service Center warns that modules must be republished, publish the current running version of that solution.")
         steps.append("Keep the old database server\(from.map { " (\($0))" } ?? "") online until the farm is verified on \(targets); only then decommission it.")
@@ -109,6 +112,8 @@ public struct MovePlan: Codable, Sendable {
         lines.append("  move to     \(targets)" + (targets.moving.allSatisfy { $0.1.catalog == nil } ? " (catalogs unchanged)" : ""))
         if let expectFrom { lines.append("  expect      every server on \(expectFrom) now") }
         lines.append("  window      \(window?.description ?? "none")")
+        lines.append("  downtime    \(estimate?.text ?? "unknown until a run on this farm has timed its steps")")
+        lines.append("  sections    every section on the platform's server now moves; one elsewhere stays unless --session-to/--logging-to name it (read at preflight)")
         lines.append("")
         lines.append("Nothing is changed by this command. 'osfarm move-db preflight' checks the servers; 'osfarm move-db run' does this:")
         for (index, phase) in phases.enumerated() {

@@ -70,6 +70,12 @@ public struct MoveReport: Sendable {
         return text
     }
 
+    /// Said first when the run did not apply settings to the factory, which the article requires.
+    private var applySettingsLine: String? {
+        record.options.applySettings ? nil
+            : "APPLY SETTINGS DID NOT RUN (--no-apply-settings): in Service Center, apply settings to all modules before the farm is in use."
+    }
+
     private var partialLine: String? {
         record.partial ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")." : nil
     }
@@ -99,6 +105,7 @@ public struct MoveReport: Sendable {
     public func summary() -> String {
         var text = ""
         if let partialLine { text += partialLine + "\n" }
+        if let applySettingsLine { text += applySettingsLine + "\n" }
         var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME", "DOWN"])
         for (server, availability) in zip(record.servers, availability.servers) {
             let stopped = phaseCount(server, [.stop]), applied = phaseCount(server, [.apply])
@@ -181,6 +188,7 @@ public struct MoveReport: Sendable {
         let formatter = ISO8601DateFormatter()
         var text = "# Change record: OutSystems database move \(record.runID)\n\n"
         if let partialLine { text += "**\(partialLine)**\n\n" }
+        if let applySettingsLine { text += "**\(applySettingsLine)**\n\n" }
         text += "| | |\n|---|---|\n"
         text += "| Run | `\(record.runID)` |\n"
         text += "| Started by | \(record.startedBy) |\n"

@@ -439,8 +439,22 @@ public final class RunEngine: @unchecked Sendable {
         }
     }
 
-    /// The step's agent requests, each judged; the journal's line.
+    /// The step's agent requests, each judged; the journal's line. A step with `retryFor` is asked
+    /// again (every two seconds) while its answer does not yet count as done.
     private func perform(_ step: RunbookStep, name: String, on agent: any AgentClient, server: ServerEntry, context: StepContext) async throws -> String {
+        let giveUp = clock.now().addingTimeInterval(step.retryFor?(options) ?? 0)
+        while true {
+            do {
+                return try await performOnce(step, name: name, on: agent, server: server, context: context)
+            } catch let failure as StepFailure {
+                guard clock.now() < giveUp, stopReason() == nil else { throw failure }
+                observer.event(server.name, "\(failure.message); asking again")
+                await clock.sleep(seconds: 2)
+            }
+        }
+    }
+
+    private func performOnce(_ step: RunbookStep, name: String, on agent: any AgentClient, server: ServerEntry, context: StepContext) async throws -> String {
         let deadline = step.deadline(options).request(heartbeatSeconds: agent.heartbeatSeconds, connectionTimeout: options.timeout)
         let observer = self.observer
         var messages: [String] = []

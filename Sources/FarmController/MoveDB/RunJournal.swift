@@ -22,6 +22,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var roles: [String: ServerRole]
     /// Each server's hooks as the run saw them (empty ones left out).
     public var hooks: [String: ServerHooks] = [:]
+    /// The platform version every server reported at preflight: what the platform proof expects.
+    public var platformVersion: String?
     /// Where the move takes the database sections.
     public var targets: DatabaseTargets
     /// Where the sections were before the run (what a rollback puts back and checks).

@@ -163,6 +163,9 @@ public struct RunbookStep: Sendable {
     /// Steps with the same turn never run on two servers at once (the Configuration Tool).
     public var turn: String?
     public var whenStopping: StopBehaviour
+    /// How long the step may be tried again while its answer does not count as done (a platform
+    /// warming up); nil: once. A transport failure is never retried.
+    public var retryFor: (@Sendable (MoveOptions) -> Double)?
     /// Whether the step applies to a server (Apply Settings only on the deployment controller, when asked).
     public var appliesTo: @Sendable (RunServer, MoveOptions) -> Bool
 
@@ -182,6 +185,13 @@ public struct RunbookStep: Sendable {
         self.turn = turn
         self.whenStopping = whenStopping
         self.appliesTo = appliesTo
+    }
+
+    /// The same step, tried again for up to `seconds` while its answer does not count as done.
+    public func retrying(_ seconds: @escaping @Sendable (MoveOptions) -> Double) -> RunbookStep {
+        var copy = self
+        copy.retryFor = seconds
+        return copy
     }
 
     /// A step that runs on the jump host.
