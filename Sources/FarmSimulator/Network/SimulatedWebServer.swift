@@ -30,6 +30,7 @@ struct SimulatedWebServer {
 
     /// One logged request.
     public struct LoggedRequest: Codable, Sendable, Equatable {
+        /// ISO 8601 with milliseconds (a drained server's first and last requests are fractions of a second apart).
         public var time: String
         public var method: String
         public var path: String
@@ -74,7 +75,8 @@ struct SimulatedWebServer {
             if sent <= 0 { break }
             offset += sent
         }
-        log(LoggedRequest(time: ISO8601DateFormatter().string(from: Date()), method: request.method, path: request.target, client: client,
+        log(LoggedRequest(time: ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
+                                                            formatOptions: [.withInternetDateTime, .withFractionalSeconds]), method: request.method, path: request.target, client: client,
                           status: response.status))
     }
 
