@@ -4,7 +4,11 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench clean format
+
+# Rewrites the Swift sources in the project's style (.swift-format); make test lints against it.
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format Sources Tests controller agent Package.swift
 
 all: build
 
@@ -18,6 +22,7 @@ build: deps
 # Windows files that cannot run here: the GitHub Actions workflow (actionlint) and the PowerShell
 # scripts (tree-sitter-powershell), with tools from PyPI in a git-ignored venv.
 test: deps
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests controller agent Package.swift
 	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
 	scripts/generate-docs.sh $(BIN)/osfarm .build/docs

@@ -4,9 +4,9 @@ import PackageDescription
 // On Windows only the agent is built and tested: the controller needs Debian's libssh2 and the
 // simulator is Linux (.github/workflows/windows-agent.yml builds and tests it there).
 #if os(Windows)
-let agentOnly = true
+    let agentOnly = true
 #else
-let agentOnly = false
+    let agentOnly = false
 #endif
 let agentTargets: Set<String> = ["FarmProtocol", "FarmAgent", "osfarm-agent", "FarmProtocolTests", "FarmAgentTests"]
 

@@ -45,8 +45,9 @@ struct ConnectionOptions: ParsableArguments {
         do {
             let inventory = try InventoryLoader.load(path: self.inventory)
             let servers = try TargetSelector(limit).select(from: inventory.servers)
-            var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout,
-                                              keepaliveInterval: keepaliveInterval, keepaliveCount: keepaliveCount)
+            var settings = ConnectionSettings(
+                knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout,
+                keepaliveInterval: keepaliveInterval, keepaliveCount: keepaliveCount)
             try settings.resolvePassphrases(for: servers, variable: passphraseEnv)
             return (inventory, servers, settings)
         } catch {

@@ -4,7 +4,7 @@ import FarmProtocol
 import FarmSSH
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Osfarm {
@@ -14,7 +14,9 @@ extension Osfarm {
         struct Enroll: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add each server's host key to known_hosts after you confirm its fingerprint (or it matches --expect).",
-                discussion: "Shows each key's type and SHA256 fingerprint and asks before writing a [host]:port entry. Unattended only with --expect FILE (lines of 'SHA256:…' or 'SERVER SHA256:…'). An existing, different entry is never overwritten.")
+                discussion:
+                    "Shows each key's type and SHA256 fingerprint and asks before writing a [host]:port entry. Unattended only with --expect FILE (lines of 'SHA256:…' or 'SERVER SHA256:…'). An existing, different entry is never overwritten."
+            )
 
             @Option(name: [.short, .customLong("inventory")], help: "The farm's inventory (YAML).") var inventory: String
             @Option(help: "Which servers.") var limit: String?
@@ -34,13 +36,17 @@ extension Osfarm {
                 } catch {
                     throw failUsage(error)
                 }
-                let confirm: HostEnrollment.Confirm? = isatty(STDIN_FILENO) == 1 ? { server, key in
-                    FileHandle.standardOutput.write(Data("""
-                        \(server.name) \(KnownHosts.lookupName(host: server.host, port: server.port)) presents \(key.type) key \(key.fingerprint)
-                        Add it to \(loaded.knownHostsPath)? Compare with the server's own 'ssh-keygen -l' first. [y/N]\u{20}
-                        """.utf8))
-                    return ["y", "yes"].contains(readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
-                } : nil
+                let confirm: HostEnrollment.Confirm? =
+                    isatty(STDIN_FILENO) == 1
+                    ? { server, key in
+                        FileHandle.standardOutput.write(
+                            Data(
+                                """
+                                \(server.name) \(KnownHosts.lookupName(host: server.host, port: server.port)) presents \(key.type) key \(key.fingerprint)
+                                Add it to \(loaded.knownHostsPath)? Compare with the server's own 'ssh-keygen -l' first. [y/N]\u{20}
+                                """.utf8))
+                        return ["y", "yes"].contains(readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+                    } : nil
                 let results = await HostEnrollment.run(servers, knownHostsPath: loaded.knownHostsPath, timeout: timeout, expected: expected, confirm: confirm)
                 print(HostEnrollment.table(results), terminator: "")
                 throw OsfarmExit(status: HostEnrollment.exitStatus(results))
@@ -54,7 +60,9 @@ extension Osfarm {
         struct Push: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Update the agent through the agent itself; --rollback puts the previous binary back.",
-                discussion: "The binary travels in chunks inside protocol messages (so a forced-command key that blocks SFTP still works); the agent checks its SHA-256, stages it beside itself and swaps it in, keeping the previous one. osfarm then confirms in a fresh handshake that the agent answering is the pushed binary.")
+                discussion:
+                    "The binary travels in chunks inside protocol messages (so a forced-command key that blocks SFTP still works); the agent checks its SHA-256, stages it beside itself and swaps it in, keeping the previous one. osfarm then confirms in a fresh handshake that the agent answering is the pushed binary."
+            )
 
             @OptionGroup var connection: ConnectionOptions
             @Option(help: "The new osfarm-agent binary (osfarm-agent.exe for Windows servers).") var binary: String?

@@ -3,7 +3,7 @@ import FarmController
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Osfarm {
@@ -35,9 +35,10 @@ struct MoveTargetOptions: ParsableArguments {
 
     /// What the operator asked, typed; a malformed address is a usage error naming the option and value.
     func request() throws -> MoveRequest {
-        MoveRequest(to: try Self.address(to, "--to"), sessionTo: try sessionTo.map { try Self.address($0, "--session-to") },
-                    loggingTo: try loggingTo.map { try Self.address($0, "--logging-to") },
-                    platformCatalog: catalog, sessionCatalog: sessionCatalog, loggingCatalog: loggingCatalog)
+        MoveRequest(
+            to: try Self.address(to, "--to"), sessionTo: try sessionTo.map { try Self.address($0, "--session-to") },
+            loggingTo: try loggingTo.map { try Self.address($0, "--logging-to") },
+            platformCatalog: catalog, sessionCatalog: sessionCatalog, loggingCatalog: loggingCatalog)
     }
 
     static func address(_ text: String, _ option: String) throws -> DatabaseServerAddress {
@@ -112,8 +113,10 @@ struct RunOutputOptions: ParsableArguments {
 }
 
 /// The pieces every move-db subcommand puts together.
-private func prepareMove(_ connection: ConnectionOptions, _ target: MoveTargetOptions, _ run: MoveRunOptions?, _ output: RunOutputOptions,
-                         connects: Bool) throws -> DatabaseMove {
+private func prepareMove(
+    _ connection: ConnectionOptions, _ target: MoveTargetOptions, _ run: MoveRunOptions?, _ output: RunOutputOptions,
+    connects: Bool
+) throws -> DatabaseMove {
     let request = try target.request()
     var options = MoveOptions()
     options.timeout = connection.timeout
@@ -122,8 +125,9 @@ private func prepareMove(_ connection: ConnectionOptions, _ target: MoveTargetOp
     do {
         let inventory = try InventoryLoader.load(path: connection.inventory)
         var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: connection.hostKeyPolicy, timeout: connection.timeout)
-        var move = try DatabaseMove.prepare(inventory: inventory, limit: connection.limit, request: request, options: options, settings: settings,
-                                           stateDirectory: output.stateDirectory)
+        var move = try DatabaseMove.prepare(
+            inventory: inventory, limit: connection.limit, request: request, options: options, settings: settings,
+            stateDirectory: output.stateDirectory)
         if connects {
             try settings.resolvePassphrases(for: move.servers, variable: connection.passphraseEnv)
             move.settings = settings
@@ -177,7 +181,9 @@ extension Osfarm.MoveDB {
 
         func run() async throws {
             guard yes || Terminal.interactive else {
-                throw failUsage("move-db run stops every selected server: on a terminal it shows what it will do and asks first; unattended, pass --yes. Nothing was changed")
+                throw failUsage(
+                    "move-db run stops every selected server: on a terminal it shows what it will do and asks first; unattended, pass --yes. Nothing was changed"
+                )
             }
             let move = try prepareMove(connection, target, run, output, connects: true)
             var interaction = Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)")
@@ -294,8 +300,9 @@ enum Terminal {
     static func interaction(stopping message: String) -> RunInteraction {
         let interrupt = OperatorInterrupt()
         interrupt.install { signal in FileHandle.standardError.write(Data("\nosfarm: \(signal): \(message)\n".utf8)) }
-        return RunInteraction(makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(),
-                              adminPassword: { try adminPassword(variable: $0) })
+        return RunInteraction(
+            makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(),
+            adminPassword: { try adminPassword(variable: $0) })
     }
 
     /// Shows what the run is about to do and asks for the deployment controller's name.

@@ -9,7 +9,9 @@ extension Osfarm {
     struct Services: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show, stop or start the OutSystems services and IIS on the selected servers.",
-            discussion: "stop takes IIS down first, then the OutSystems services in the documented order (Log, Deployment Controller, Deployment, Scheduler, SMS Connector); start brings them up in the same order, then IIS. Missing and disabled services are skipped; a service already in place is left alone.")
+            discussion:
+                "stop takes IIS down first, then the OutSystems services in the documented order (Log, Deployment Controller, Deployment, Scheduler, SMS Connector); start brings them up in the same order, then IIS. Missing and disabled services are skipped; a service already in place is left alone."
+        )
 
         @Argument(help: "status, stop or start") var action: FarmServices.Action
         @OptionGroup var connection: ConnectionOptions
@@ -25,8 +27,10 @@ extension Osfarm {
 
         func run() async throws {
             let (_, servers, settings) = try connection.prepare()
-            let results = await FarmServices.run(action, servers: servers, settings: settings, serviceTimeout: serviceTimeout,
-                                                 includeIIS: !noIis, concurrency: concurrency) { server, event in
+            let results = await FarmServices.run(
+                action, servers: servers, settings: settings, serviceTimeout: serviceTimeout,
+                includeIIS: !noIis, concurrency: concurrency
+            ) { server, event in
                 ProgressLine.print(server: server, event.message)
             }
             print(json ? try FarmServices.json(action, results) : FarmServices.table(results), terminator: "")

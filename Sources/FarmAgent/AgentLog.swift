@@ -34,8 +34,9 @@ struct AgentLogLine: LogHandler {
     }
 
     func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-                                                formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let stamp = ISO8601DateFormatter.string(
+            from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
+            formatOptions: [.withInternetDateTime, .withFractionalSeconds])
         write("\(stamp) osfarm-agent \(level): \(message)\n")
     }
 }

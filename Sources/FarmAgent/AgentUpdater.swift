@@ -36,8 +36,9 @@ final class AgentUpdater: @unchecked Sendable {
     }
 
     private func status() -> AgentUpdateStatus {
-        AgentUpdateStatus(path: executablePath, sha256: Self.hash(file: executablePath) ?? "", received: received,
-                          previousSHA256: FileManager.default.fileExists(atPath: previousPath) ? Self.hash(file: previousPath) : nil)
+        AgentUpdateStatus(
+            path: executablePath, sha256: Self.hash(file: executablePath) ?? "", received: received,
+            previousSHA256: FileManager.default.fileExists(atPath: previousPath) ? Self.hash(file: previousPath) : nil)
     }
 
     func begin(_ request: AgentUpdateBegin) throws(AgentError) -> AgentUpdateStatus {
@@ -97,10 +98,13 @@ final class AgentUpdater: @unchecked Sendable {
         let digest = hasher.finalize().hexString
         guard received == expected.size, digest == expected.sha256, Self.hash(file: stagedPath) == expected.sha256 else {
             discardStaging()
-            throw AgentError(.operationFailed, "the received agent (\(received) bytes, sha256 \(digest)) does not match the announced \(expected.size) bytes, sha256 \(expected.sha256); the running agent is unchanged")
+            throw AgentError(
+                .operationFailed,
+                "the received agent (\(received) bytes, sha256 \(digest)) does not match the announced \(expected.size) bytes, sha256 \(expected.sha256); the running agent is unchanged"
+            )
         }
         #if !os(Windows)
-        try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stagedPath)
+            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stagedPath)
         #endif
         try swap(into: stagedPath)
         self.expected = nil

@@ -6,9 +6,9 @@ public enum HostFactsReader {
     @Sendable public static func read() -> HostFacts {
         let info = ProcessInfo.processInfo
         #if os(Windows)
-        let system = "Windows \(info.operatingSystemVersionString)"
+            let system = "Windows \(info.operatingSystemVersionString)"
         #else
-        let system = info.operatingSystemVersionString
+            let system = info.operatingSystemVersionString
         #endif
         return HostFacts(hostname: info.hostName, operatingSystem: system, processID: info.processIdentifier)
     }

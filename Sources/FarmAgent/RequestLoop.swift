@@ -31,17 +31,22 @@ public final class RequestLoop: @unchecked Sendable {
     private var framer = LineFramer()
     private let changes: ChangeGuard?
 
-    public convenience init(operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog,
-                            heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds) {
-        self.init(hello: operations.hello, perform: { operations.perform($0, progress: $1) }, readChunk: readChunk, writeLine: writeLine,
-                  log: log, heartbeatSeconds: heartbeatSeconds,
-                  changes: ChangeGuard(environment: operations.environment, processID: ProcessInfo.processInfo.processIdentifier))
+    public convenience init(
+        operations: ServerOperations, readChunk: @escaping ChunkReader, writeLine: @escaping LineWriter, log: AgentLog,
+        heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds
+    ) {
+        self.init(
+            hello: operations.hello, perform: { operations.perform($0, progress: $1) }, readChunk: readChunk, writeLine: writeLine,
+            log: log, heartbeatSeconds: heartbeatSeconds,
+            changes: ChangeGuard(environment: operations.environment, processID: ProcessInfo.processInfo.processIdentifier))
     }
 
     /// `changes`: the claim and step records changing requests go through (nil in tests of the loop alone).
-    public init(hello: @escaping () -> Hello, perform: @escaping Performer, readChunk: @escaping ChunkReader,
-                writeLine: @escaping LineWriter, log: AgentLog, heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds,
-                changes: ChangeGuard? = nil) {
+    public init(
+        hello: @escaping () -> Hello, perform: @escaping Performer, readChunk: @escaping ChunkReader,
+        writeLine: @escaping LineWriter, log: AgentLog, heartbeatSeconds: Double = RequestLoop.defaultHeartbeatSeconds,
+        changes: ChangeGuard? = nil
+    ) {
         self.hello = hello
         self.perform = perform
         self.readChunk = readChunk
@@ -72,8 +77,12 @@ public final class RequestLoop: @unchecked Sendable {
         switch item {
         case let .oversize(count):
             log.warning("refused a request line of \(count) bytes")
-            try send(.result(requestID: nil, .failure(AgentError(
-                .oversizeRequest, "a request line of \(count) bytes is over the \(WireCodec.maxLineBytes)-byte limit"))))
+            try send(
+                .result(
+                    requestID: nil,
+                    .failure(
+                        AgentError(
+                            .oversizeRequest, "a request line of \(count) bytes is over the \(WireCodec.maxLineBytes)-byte limit"))))
             return true
         case let .line(bytes):
             if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return true }

@@ -1,9 +1,9 @@
 import FarmProtocol
 import Foundation
 #if os(Windows)
-import WinSDK
+    import WinSDK
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One run at a time changes this server. The agent that serves a run's first changing request
@@ -50,7 +50,10 @@ struct ServerClaim {
                 return .tookOver(current)
             }
             guard current.runID == runID else {
-                throw AgentError(.serverBusy, "run \(current.runID) from \(current.controller) is changing this server (agent process \(current.processID), since \(Self.format(current.since))); one run at a time. Finish it with 'osfarm resume \(current.runID)' or undo it with 'osfarm rollback \(current.runID)' on that jump host")
+                throw AgentError(
+                    .serverBusy,
+                    "run \(current.runID) from \(current.controller) is changing this server (agent process \(current.processID), since \(Self.format(current.since))); one run at a time. Finish it with 'osfarm resume \(current.runID)' or undo it with 'osfarm rollback \(current.runID)' on that jump host"
+                )
             }
             guard Date() < giveUp else {
                 throw AgentError(.timedOut, "an earlier agent of run \(runID) (process \(current.processID)) still holds the server after \(Int(wait)) s")
@@ -89,26 +92,26 @@ struct ServerClaim {
         let folder = (localPath as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         #if os(Windows)
-        let handle = localPath.withCString(encodedAs: UTF16.self) {
-            CreateFileW($0, DWORD(GENERIC_WRITE), 0, nil, DWORD(CREATE_NEW), DWORD(FILE_ATTRIBUTE_NORMAL), nil)
-        }
-        guard handle != INVALID_HANDLE_VALUE else {
-            if GetLastError() == DWORD(ERROR_FILE_EXISTS) { return false }
-            throw AgentError(.operationFailed, "cannot create \(Self.path): Windows error \(GetLastError())")
-        }
-        var written: DWORD = 0
-        _ = data.withUnsafeBytes { WriteFile(handle, $0.baseAddress, DWORD($0.count), &written, nil) }
-        CloseHandle(handle)
-        return true
+            let handle = localPath.withCString(encodedAs: UTF16.self) {
+                CreateFileW($0, DWORD(GENERIC_WRITE), 0, nil, DWORD(CREATE_NEW), DWORD(FILE_ATTRIBUTE_NORMAL), nil)
+            }
+            guard handle != INVALID_HANDLE_VALUE else {
+                if GetLastError() == DWORD(ERROR_FILE_EXISTS) { return false }
+                throw AgentError(.operationFailed, "cannot create \(Self.path): Windows error \(GetLastError())")
+            }
+            var written: DWORD = 0
+            _ = data.withUnsafeBytes { WriteFile(handle, $0.baseAddress, DWORD($0.count), &written, nil) }
+            CloseHandle(handle)
+            return true
         #else
-        let descriptor = open(localPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            if errno == EEXIST { return false }
-            throw AgentError(.operationFailed, "cannot create \(Self.path): \(String(cString: strerror(errno)))")
-        }
-        _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        return true
+            let descriptor = open(localPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                if errno == EEXIST { return false }
+                throw AgentError(.operationFailed, "cannot create \(Self.path): \(String(cString: strerror(errno)))")
+            }
+            _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            return true
         #endif
     }
 
@@ -122,12 +125,12 @@ struct ServerClaim {
     static func isAlive(_ processID: Int32) -> Bool {
         guard processID > 0 else { return false }
         #if os(Windows)
-        guard let process = OpenProcess(DWORD(PROCESS_QUERY_LIMITED_INFORMATION), false, DWORD(processID)) else { return false }
-        defer { CloseHandle(process) }
-        var code: DWORD = 0
-        return GetExitCodeProcess(process, &code) && code == DWORD(STILL_ACTIVE)
+            guard let process = OpenProcess(DWORD(PROCESS_QUERY_LIMITED_INFORMATION), false, DWORD(processID)) else { return false }
+            defer { CloseHandle(process) }
+            var code: DWORD = 0
+            return GetExitCodeProcess(process, &code) && code == DWORD(STILL_ACTIVE)
         #else
-        return kill(processID, 0) == 0 || errno == EPERM
+            return kill(processID, 0) == 0 || errno == EPERM
         #endif
     }
 

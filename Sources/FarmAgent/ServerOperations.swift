@@ -10,9 +10,11 @@ public struct ServerOperations: Sendable {
     private let runner: any CommandRunner
     private let updater: AgentUpdater
 
-    public init(environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil,
-                facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read,
-                executablePath: String = Bundle.main.executablePath ?? CommandLine.arguments[0]) {
+    public init(
+        environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil,
+        facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read,
+        executablePath: String = Bundle.main.executablePath ?? CommandLine.arguments[0]
+    ) {
         self.facts = facts
         self.environment = environment
         self.runner = runner ?? ProcessCommandRunner(environment: environment)
@@ -61,8 +63,9 @@ public struct ServerOperations: Sendable {
         case let .stopServices(arguments):
             return .services(operation: operation.kind, try services.stopOutSystems(arguments, progress: say))
         case let .startServices(arguments):
-            return .services(operation: operation.kind,
-                             try services.startOutSystems(arguments, isController: inspector.compilerServerHostnameNamesThisServer(), progress: say))
+            return .services(
+                operation: operation.kind,
+                try services.startOutSystems(arguments, isController: inspector.compilerServerHostnameNamesThisServer(), progress: say))
         case let .stopIIS(arguments):
             return .services(operation: operation.kind, try services.driveIIS(start: false, arguments, progress: say))
         case let .startIIS(arguments):

@@ -20,8 +20,10 @@ public protocol AgentClient: AnyObject, Sendable {
     var heartbeatSeconds: Double? { get }
 
     /// Sends one request (of `context`'s run and step) and waits for its result, passing progress events on.
-    func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
-                 progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData
+    func perform(
+        _ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
+        progress: @escaping @Sendable (ProgressEvent) -> Void
+    ) async throws(AgentSessionError) -> ResultData
 
     /// Ends the agent and the connection.
     func close() async
@@ -30,8 +32,10 @@ public protocol AgentClient: AnyObject, Sendable {
 extension AgentSession: AgentClient {
     public var heartbeatSeconds: Double? { hello.heartbeatSeconds }
 
-    public func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
-                        progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
+    public func perform(
+        _ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
+        progress: @escaping @Sendable (ProgressEvent) -> Void
+    ) async throws(AgentSessionError) -> ResultData {
         try await perform(operation, context: context, timeout: deadline.silence, overall: deadline.total, progress: progress)
     }
 }

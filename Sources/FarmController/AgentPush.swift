@@ -14,8 +14,10 @@ public enum AgentPush {
         public var error: AgentSessionError?
     }
 
-    public static func push(binary: Data, to servers: [ServerEntry], settings: ConnectionSettings,
-                            progress: @escaping @Sendable (String, String) -> Void = { _, _ in }) async -> [ServerResult] {
+    public static func push(
+        binary: Data, to servers: [ServerEntry], settings: ConnectionSettings,
+        progress: @escaping @Sendable (String, String) -> Void = { _, _ in }
+    ) async -> [ServerResult] {
         let digest = SHA256.hex(binary)
         return await BoundedFanOut.map(servers, concurrency: 8) { server in
             var result = ServerResult(server: server, before: nil, after: nil, note: "", error: nil)
@@ -76,8 +78,10 @@ public enum AgentPush {
 
     /// Sends the binary in chunks and asks the agent to swap it in. `declaredSHA256` is what the
     /// agent checks the received bytes against.
-    public static func transfer(_ binary: Data, declaredSHA256: String, over session: AgentSession,
-                                progress: (String) -> Void = { _ in }) async throws -> AgentUpdateStatus {
+    public static func transfer(
+        _ binary: Data, declaredSHA256: String, over session: AgentSession,
+        progress: (String) -> Void = { _ in }
+    ) async throws -> AgentUpdateStatus {
         _ = try await session.perform(.beginAgentUpdate(AgentUpdateBegin(sha256: declaredSHA256, size: binary.count)), timeout: 60)
         var offset = 0
         while offset < binary.count {
@@ -120,8 +124,10 @@ public enum AgentPush {
     public static func table(_ results: [ServerResult]) -> String {
         var table = TextTable(headers: ["SERVER", "BEFORE", "AFTER", "RESULT"])
         for result in results {
-            table.add([result.server.name, result.before.map { String($0.prefix(12)) } ?? "-", result.after.map { String($0.prefix(12)) } ?? "-",
-                       result.error.map { "FAILED: \($0.description)" } ?? result.note])
+            table.add([
+                result.server.name, result.before.map { String($0.prefix(12)) } ?? "-", result.after.map { String($0.prefix(12)) } ?? "-",
+                result.error.map { "FAILED: \($0.description)" } ?? result.note,
+            ])
         }
         return table.render()
     }

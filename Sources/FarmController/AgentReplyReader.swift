@@ -86,7 +86,8 @@ public struct AgentReplyReader: Sendable {
                 abandoned.remove(at: index)
                 return nil
             }
-            throw .protocolViolation("a result for request \(Self.shown(id)), which is not waiting (never sent, or already answered), while waiting for \(request)")
+            throw .protocolViolation(
+                "a result for request \(Self.shown(id)), which is not waiting (never sent, or already answered), while waiting for \(request)")
         case let .result(nil, .failure(error)):
             throw .protocolViolation("the agent could not read \(request): \(error)")
         case .result(nil, .ok):

@@ -49,7 +49,9 @@ public final class AgentSession: @unchecked Sendable {
         var logger = Logger(label: "osfarm.session")
         logger[metadataKey: "server"] = "\(server.name)"
         self.logger = logger
-        logger.debug("agent \(hello.agentVersion) (protocol \(hello.protocolVersion)) on \(hello.host.hostname), heartbeat \(hello.heartbeatSeconds.map { "\($0) s" } ?? "none")")
+        logger.debug(
+            "agent \(hello.agentVersion) (protocol \(hello.protocolVersion)) on \(hello.host.hostname), heartbeat \(hello.heartbeatSeconds.map { "\($0) s" } ?? "none")"
+        )
     }
 
     /// Connects, starts the agent and reads its hello. `timeout` bounds every phase.
@@ -89,8 +91,10 @@ public final class AgentSession: @unchecked Sendable {
     ///   - timeout: the longest silence allowed, in seconds (default: the session's): "no news for
     ///     this long" fails the request; every message from the agent is news.
     ///   - overall: the whole request, however much the agent talks (default: `timeout`).
-    public func perform(_ operation: AgentOperation, context: RequestContext? = nil, timeout: Double? = nil, overall: Double? = nil,
-                        progress: (ProgressEvent) -> Void = { _ in }) async throws(AgentSessionError) -> ResultData {
+    public func perform(
+        _ operation: AgentOperation, context: RequestContext? = nil, timeout: Double? = nil, overall: Double? = nil,
+        progress: (ProgressEvent) -> Void = { _ in }
+    ) async throws(AgentSessionError) -> ResultData {
         await takeTurn()
         defer { passTurn() }
         let (id, refusal) = lock.withLock { () -> (String, AgentSessionError?) in

@@ -35,7 +35,8 @@ public struct CheckReport: Sendable {
             for check in problems { text += "\(check.server.name): \(check.error!.description)\n" }
         }
         let counts = Dictionary(grouping: checks, by: \.status).mapValues(\.count)
-        text += "\n\(checks.count) server\(checks.count == 1 ? "" : "s"): \(counts[.ok] ?? 0) ok, \(counts[.failed] ?? 0) failed, \(counts[.unreachable] ?? 0) unreachable\n"
+        text +=
+            "\n\(checks.count) server\(checks.count == 1 ? "" : "s"): \(counts[.ok] ?? 0) ok, \(counts[.failed] ?? 0) failed, \(counts[.unreachable] ?? 0) unreachable\n"
         return text
     }
 

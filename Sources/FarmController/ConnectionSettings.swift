@@ -2,7 +2,7 @@ import FarmProtocol
 import FarmSSH
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the controller reaches servers: known_hosts, host key policy, keys and their passphrases,
@@ -25,9 +25,11 @@ public struct ConnectionSettings: Sendable {
     public static let defaultKeepaliveInterval = 15
     public static let defaultKeepaliveCount = 3
 
-    public init(knownHostsPath: String, hostKeyPolicy: HostKeyPolicy = .strict, timeout: Double = 10,
-                keepaliveInterval: Int = defaultKeepaliveInterval, keepaliveCount: Int = defaultKeepaliveCount,
-                passphrases: [String: Secret] = [:]) {
+    public init(
+        knownHostsPath: String, hostKeyPolicy: HostKeyPolicy = .strict, timeout: Double = 10,
+        keepaliveInterval: Int = defaultKeepaliveInterval, keepaliveCount: Int = defaultKeepaliveCount,
+        passphrases: [String: Secret] = [:]
+    ) {
         self.knownHostsPath = knownHostsPath
         self.hostKeyPolicy = hostKeyPolicy
         self.timeout = timeout
@@ -38,14 +40,17 @@ public struct ConnectionSettings: Sendable {
 
     public func options(for server: ServerEntry) -> SSHOptions {
         let authentication: SSHAuthentication = server.identity.map { .keyFile(path: $0, passphrase: passphrases[$0]) } ?? .agent
-        return SSHOptions(knownHostsPath: knownHostsPath, hostKeyPolicy: hostKeyPolicy, authentication: authentication,
-                          timeouts: .uniform(timeout, keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCount))
+        return SSHOptions(
+            knownHostsPath: knownHostsPath, hostKeyPolicy: hostKeyPolicy, authentication: authentication,
+            timeouts: .uniform(timeout, keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCount))
     }
 
     /// Finds a passphrase for every passphrase-protected key the servers use: from the environment
     /// variable, else by asking on the terminal. Never from the command line.
-    public mutating func resolvePassphrases(for servers: [ServerEntry], variable: String = defaultPassphraseVariable,
-                                            environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public mutating func resolvePassphrases(
+        for servers: [ServerEntry], variable: String = defaultPassphraseVariable,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         let keys = Set(servers.compactMap(\.identity)).sorted()
         for path in keys where passphrases[path] == nil {
             let key = try ClientKeyFile.inspect(path: path)

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// osfarm's diagnostics through swift-log: on stderr at the level the operator asked for
@@ -38,8 +38,9 @@ struct DiagnosticLine: LogHandler {
     func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
         let all = metadata.merging(extra ?? [:]) { _, new in new }
         let tags = all.isEmpty ? "" : " [" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
-        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-                                                formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let stamp = ISO8601DateFormatter.string(
+            from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
+            formatOptions: [.withInternetDateTime, .withFractionalSeconds])
         let text = "\(stamp) \(level) \(label)\(tags) \(message)\n"
         DebugLogFile.shared.write(text)
         if level >= stderrLevel { FileHandle.standardError.write(Data(text.utf8)) }

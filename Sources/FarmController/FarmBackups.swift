@@ -18,29 +18,37 @@ public enum FarmBackups {
     /// How long one server may take to answer a list or a prune.
     static let requestTimeout = 120.0
 
-    public static func list(_ servers: [ServerEntry], settings: ConnectionSettings, maxRuns: Int = BackupListArguments.defaultMaxRuns,
-                            concurrency: Int = FarmCheck.defaultConcurrency) async -> [ServerResult] {
+    public static func list(
+        _ servers: [ServerEntry], settings: ConnectionSettings, maxRuns: Int = BackupListArguments.defaultMaxRuns,
+        concurrency: Int = FarmCheck.defaultConcurrency
+    ) async -> [ServerResult] {
         await each(servers, settings: settings, concurrency: concurrency) { session, result in
-            guard case let .backupListing(listing) = try await session.perform(
-                .listBackups(BackupListArguments(maxRuns: maxRuns)), timeout: max(settings.timeout, requestTimeout))
+            guard
+                case let .backupListing(listing) = try await session.perform(
+                    .listBackups(BackupListArguments(maxRuns: maxRuns)), timeout: max(settings.timeout, requestTimeout))
             else { throw AgentSessionError.protocolViolation("list-backups answered without a listing") }
             result.listing = listing
         }
     }
 
     /// Removes `runID`'s backups on every server; a server without any has nothing to do.
-    public static func prune(runID: String, _ servers: [ServerEntry], settings: ConnectionSettings,
-                             concurrency: Int = FarmCheck.defaultConcurrency) async -> [ServerResult] {
+    public static func prune(
+        runID: String, _ servers: [ServerEntry], settings: ConnectionSettings,
+        concurrency: Int = FarmCheck.defaultConcurrency
+    ) async -> [ServerResult] {
         await each(servers, settings: settings, concurrency: concurrency) { session, result in
-            guard case let .backupPruned(pruned) = try await session.perform(
-                .pruneBackups(BackupArguments(runID: runID)), timeout: max(settings.timeout, requestTimeout))
+            guard
+                case let .backupPruned(pruned) = try await session.perform(
+                    .pruneBackups(BackupArguments(runID: runID)), timeout: max(settings.timeout, requestTimeout))
             else { throw AgentSessionError.protocolViolation("prune-backups answered without a result") }
             result.pruned = pruned
         }
     }
 
-    private static func each(_ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int,
-                             _ body: @escaping @Sendable (AgentSession, inout ServerResult) async throws -> Void) async -> [ServerResult] {
+    private static func each(
+        _ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int,
+        _ body: @escaping @Sendable (AgentSession, inout ServerResult) async throws -> Void
+    ) async -> [ServerResult] {
         await BoundedFanOut.map(servers, concurrency: concurrency) { server in
             var result = ServerResult(server: server, status: .ok, listing: nil, pruned: nil, error: nil)
             do {
@@ -78,8 +86,10 @@ public enum FarmBackups {
             if listing.runs.isEmpty { table.add([result.server.name, "-", "0", "-", "-", "no backups"]) }
             for run in listing.runs {
                 runs.insert(run.runID)
-                table.add([result.server.name, run.runID, "\(run.files.count)", size(run.totalBytes), run.lastModified ?? "-",
-                           run.complete ? "complete" : "incomplete (no manifest)"])
+                table.add([
+                    result.server.name, run.runID, "\(run.files.count)", size(run.totalBytes), run.lastModified ?? "-",
+                    run.complete ? "complete" : "incomplete (no manifest)",
+                ])
             }
             if listing.omittedRuns > 0 {
                 table.add([result.server.name, "…", "", "", "", "\(listing.omittedRuns) older run\(listing.omittedRuns == 1 ? "" : "s") not shown"])
@@ -87,7 +97,8 @@ public enum FarmBackups {
         }
         var text = table.render() + problems(results)
         if !runs.isEmpty {
-            text += "\n\(runs.count) run\(runs.count == 1 ? "" : "s") with backups. They hold server.hsconf (which can hold clear-text passwords) "
+            text +=
+                "\n\(runs.count) run\(runs.count == 1 ? "" : "s") with backups. They hold server.hsconf (which can hold clear-text passwords) "
                 + "and private.key: once a move is confirmed, prune its run with 'osfarm backups prune RUN -i INVENTORY'.\n"
         }
         return text
@@ -100,8 +111,10 @@ public enum FarmBackups {
                 table.add([result.server.name, "-", "-", "-", result.status.rawValue])
                 continue
             }
-            table.add([result.server.name, pruned.runID, pruned.removedFiles.map(\.name).joined(separator: ", ").ifEmpty("nothing"),
-                       size(pruned.freedBytes), pruned.removedFiles.isEmpty ? "no backup of this run" : "pruned"])
+            table.add([
+                result.server.name, pruned.runID, pruned.removedFiles.map(\.name).joined(separator: ", ").ifEmpty("nothing"),
+                size(pruned.freedBytes), pruned.removedFiles.isEmpty ? "no backup of this run" : "pruned",
+            ])
         }
         return table.render() + problems(results)
     }
@@ -137,8 +150,9 @@ public enum FarmBackups {
         let document = Document(
             exitCode: exitStatus(results).rawValue,
             servers: results.map {
-                Document.Server(name: $0.server.name, status: $0.status, root: $0.listing?.root, runs: $0.listing?.runs,
-                                omittedRuns: $0.listing?.omittedRuns, error: $0.error.map { CheckDocument.Failure(code: $0.code, message: $0.description) })
+                Document.Server(
+                    name: $0.server.name, status: $0.status, root: $0.listing?.root, runs: $0.listing?.runs,
+                    omittedRuns: $0.listing?.omittedRuns, error: $0.error.map { CheckDocument.Failure(code: $0.code, message: $0.description) })
             })
         return String(decoding: try WireCodec.recordEncoder(pretty: true).encode(document), as: UTF8.self) + "\n"
     }

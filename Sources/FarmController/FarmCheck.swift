@@ -25,8 +25,10 @@ public struct ServerCheck: Sendable {
 public enum FarmCheck {
     public static let defaultConcurrency = 32
 
-    public static func run(_ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int = defaultConcurrency,
-                           onResult: @escaping @Sendable (ServerCheck) -> Void = { _ in }) async -> [ServerCheck] {
+    public static func run(
+        _ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int = defaultConcurrency,
+        onResult: @escaping @Sendable (ServerCheck) -> Void = { _ in }
+    ) async -> [ServerCheck] {
         await BoundedFanOut.map(servers, concurrency: concurrency) { server in
             let result = await check(server, settings: settings)
             onResult(result)
@@ -41,11 +43,13 @@ public enum FarmCheck {
         do {
             session = try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)
         } catch {
-            return ServerCheck(server: server, status: error.isUnreachable ? .unreachable : .failed, hostKey: nil,
-                               inspection: nil, roundTripMilliseconds: nil, elapsedMilliseconds: elapsed(), error: error)
+            return ServerCheck(
+                server: server, status: error.isUnreachable ? .unreachable : .failed, hostKey: nil,
+                inspection: nil, roundTripMilliseconds: nil, elapsedMilliseconds: elapsed(), error: error)
         }
-        var result = ServerCheck(server: server, status: .ok, hostKey: session.hostKey, inspection: nil,
-                                 roundTripMilliseconds: nil, elapsedMilliseconds: 0, error: nil)
+        var result = ServerCheck(
+            server: server, status: .ok, hostKey: session.hostKey, inspection: nil,
+            roundTripMilliseconds: nil, elapsedMilliseconds: 0, error: nil)
         do {
             let sent = Deadline.now
             _ = try await session.perform(.ping(PingArguments()))

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// When a server's hooks run on the jump host: a load balancer drains a server before it stops and

@@ -51,8 +51,10 @@ public enum HostEnrollment {
     /// Asks whether to trust a key; nil when nobody can answer.
     public typealias Confirm = (ServerEntry, HostKey) -> Bool
 
-    public static func run(_ servers: [ServerEntry], knownHostsPath: String, timeout: Double, expected: ExpectedFingerprints?,
-                           confirm: Confirm?) async -> [ServerResult] {
+    public static func run(
+        _ servers: [ServerEntry], knownHostsPath: String, timeout: Double, expected: ExpectedFingerprints?,
+        confirm: Confirm?
+    ) async -> [ServerResult] {
         var results: [ServerResult] = []
         // One at a time: the operator answers for each server in turn.
         for server in servers {
@@ -63,7 +65,8 @@ public enum HostEnrollment {
                 results.append(ServerResult(server: server, key: nil, outcome: .unreachable("\(error)")))
                 continue
             }
-            results.append(ServerResult(server: server, key: key, outcome: decide(server, key, knownHostsPath: knownHostsPath, expected: expected, confirm: confirm)))
+            results.append(
+                ServerResult(server: server, key: key, outcome: decide(server, key, knownHostsPath: knownHostsPath, expected: expected, confirm: confirm)))
         }
         return results
     }
@@ -73,7 +76,9 @@ public enum HostEnrollment {
             switch try KnownHosts.load(path: knownHostsPath).verdict(for: key, host: server.host, port: server.port) {
             case .match: return .alreadyKnown
             case let .changed(lines):
-                return .refused("a different key is on record in \(knownHostsPath) line\(lines.count == 1 ? "" : "s") \(lines.map(String.init).joined(separator: ", ")); not touched (remove it by hand if the server was really re-keyed)")
+                return .refused(
+                    "a different key is on record in \(knownHostsPath) line\(lines.count == 1 ? "" : "s") \(lines.map(String.init).joined(separator: ", ")); not touched (remove it by hand if the server was really re-keyed)"
+                )
             case let .revoked(line): return .refused("this key is @revoked in \(knownHostsPath) line \(line)")
             case .unknown: break
             }

@@ -32,8 +32,10 @@ public struct ServerEntry: Sendable, Equatable {
     /// What runs on the jump host around this server's steps (load balancer, notifications).
     public var hooks: ServerHooks
 
-    public init(name: String, host: String, port: Int = 22, user: String, identity: String?, role: ServerRole, tags: [String] = [],
-                agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0, hooks: ServerHooks = ServerHooks()) {
+    public init(
+        name: String, host: String, port: Int = 22, user: String, identity: String?, role: ServerRole, tags: [String] = [],
+        agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0, hooks: ServerHooks = ServerHooks()
+    ) {
         self.name = name
         self.host = host
         self.port = port

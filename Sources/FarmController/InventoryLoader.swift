@@ -53,8 +53,9 @@ public enum InventoryLoader {
             throw InventoryError(path: path, line: nil, field: nil, problem: "is \(size) bytes; an inventory is at most \(maxBytes) bytes")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError(path: path, line: nil, field: nil,
-                                 problem: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+            throw InventoryError(
+                path: path, line: nil, field: nil,
+                problem: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw InventoryError(path: path, line: nil, field: nil, problem: "is not UTF-8 text")
@@ -90,7 +91,8 @@ public enum InventoryLoader {
         let top = try reader.mapping(root, field: "the document", allowed: ["defaults", "servers"])
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let defaults = try top["defaults"].map { try reader.mapping($0, field: "defaults", allowed: defaultFields) } ?? [:]
-        let knownHosts = try defaults["known_hosts"].map { try reader.path($0, field: "defaults.known_hosts", folder: folder) }
+        let knownHosts =
+            try defaults["known_hosts"].map { try reader.path($0, field: "defaults.known_hosts", folder: folder) }
             ?? NSString(string: "~/.ssh/known_hosts").expandingTildeInPath
 
         guard let serversNode = top["servers"] else {
@@ -114,8 +116,9 @@ public enum InventoryLoader {
             guard let nameNode = fields["name"] else { throw InventoryError(path: path, line: line, field: "\(prefix).name", problem: "missing") }
             let name = try reader.string(nameNode, field: "\(prefix).name")
             guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
-                throw InventoryError(path: path, line: nameNode.mark?.line, field: "\(prefix).name",
-                                     problem: "\"\(name)\" is not a valid name (letters, digits, '.', '_', '-')")
+                throw InventoryError(
+                    path: path, line: nameNode.mark?.line, field: "\(prefix).name",
+                    problem: "\"\(name)\" is not a valid name (letters, digits, '.', '_', '-')")
             }
             if let first = seen[name] {
                 throw InventoryError(path: path, line: nameNode.mark?.line, field: "\(prefix).name", problem: "\"\(name)\" is already used on line \(first)")
@@ -136,8 +139,9 @@ public enum InventoryLoader {
             }
             let roleText = try reader.string(roleValue.node, field: roleValue.field)
             guard let role = ServerRole(rawValue: roleText) else {
-                throw InventoryError(path: path, line: roleValue.node.mark?.line, field: roleValue.field,
-                                     problem: "\"\(roleText)\" is not a role; use deployment-controller or front-end")
+                throw InventoryError(
+                    path: path, line: roleValue.node.mark?.line, field: roleValue.field,
+                    problem: "\"\(roleText)\" is not a role; use deployment-controller or front-end")
             }
             let user = try value("user").map { try reader.string($0.node, field: $0.field) } ?? "Administrator"
             var identity: String? = nil
@@ -151,8 +155,10 @@ public enum InventoryLoader {
                 throw InventoryError(path: path, line: value("agent")?.node.mark?.line, field: value("agent")?.field, problem: "must not be empty")
             }
             let hooks = try reader.hooks(defaults: defaults["hooks"], own: fields["hooks"], prefix: prefix, folder: folder)
-            servers.append(ServerEntry(name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
-                                       agentCommand: agent, line: line, hooks: hooks))
+            servers.append(
+                ServerEntry(
+                    name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
+                    agentCommand: agent, line: line, hooks: hooks))
         }
         return Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
     }
@@ -183,8 +189,9 @@ private struct NodeReader {
         for (key, value) in mapping {
             guard let name = key.string else { throw fail(key, field, "field names must be text") }
             guard allowed.contains(name) else {
-                throw fail(key, field == "the document" ? name : "\(field).\(name)",
-                           "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
+                throw fail(
+                    key, field == "the document" ? name : "\(field).\(name)",
+                    "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
             }
             guard result[name] == nil else { throw fail(key, "\(field).\(name)", "given twice") }
             result[name] = value

@@ -36,7 +36,8 @@ enum YAMLAliasScan {
             }
             var i = inSingle || inDouble || flowDepth > 0 ? 0 : indent
             if !inSingle && !inDouble && flowDepth == 0 && line[i...].starts(with: Array("---".utf8))
-                && (i + 3 == line.count || isBlank(line[i + 3])) {
+                && (i + 3 == line.count || isBlank(line[i + 3]))
+            {
                 i += 3
             }
             scan: while i < line.count {

@@ -60,8 +60,9 @@ extension ConfigurationToolMode: Codable {
         switch try container.decode(String.self, forKey: .mode) {
         case "UpgradeInstall": self = .upgradeInstall(integratedAuthenticationPassword: try container.decodeIfPresent(Secret.self, forKey: .password))
         case "SetupInstall":
-            self = .setupInstall(platformAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .platformAdmin),
-                                 loggingAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .loggingAdmin))
+            self = .setupInstall(
+                platformAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .platformAdmin),
+                loggingAdmin: try container.decodeIfPresent(DatabaseCredentials.self, forKey: .loggingAdmin))
         case "RebuildSession": self = .rebuildSession(try container.decode(DatabaseCredentials.self, forKey: .credentials))
         case "ApplySettingsFactory":
             self = .applySettingsFactory(integratedAuthenticationPassword: try container.decodeIfPresent(Secret.self, forKey: .password))
@@ -96,8 +97,10 @@ public struct ConfigurationToolArguments: Codable, Sendable, Equatable {
     /// How long to wait while machine.config is locked by another process before giving up.
     public var machineConfigWaitSeconds: Double
 
-    public init(mode: ConfigurationToolMode, installServiceCenter: Bool = false, timeoutSeconds: Double = 1800,
-                machineConfigWaitSeconds: Double = ConfigurationToolArguments.defaultMachineConfigWaitSeconds) {
+    public init(
+        mode: ConfigurationToolMode, installServiceCenter: Bool = false, timeoutSeconds: Double = 1800,
+        machineConfigWaitSeconds: Double = ConfigurationToolArguments.defaultMachineConfigWaitSeconds
+    ) {
         self.mode = mode
         self.installServiceCenter = installServiceCenter
         self.timeoutSeconds = timeoutSeconds

@@ -53,8 +53,10 @@ public struct DatabaseProbeResult: Codable, Sendable, Equatable {
     /// The instances Browser listed when it did not know the one asked for.
     public var browserInstances: [String]?
 
-    public init(address: DatabaseServerAddress, port: Int?, portSource: DatabasePortSource?, reachable: Bool, milliseconds: Double,
-                failure: DatabaseProbeFailure?, message: String, browserInstances: [String]? = nil) {
+    public init(
+        address: DatabaseServerAddress, port: Int?, portSource: DatabasePortSource?, reachable: Bool, milliseconds: Double,
+        failure: DatabaseProbeFailure?, message: String, browserInstances: [String]? = nil
+    ) {
         self.address = address
         self.port = port
         self.portSource = portSource

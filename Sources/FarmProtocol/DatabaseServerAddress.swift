@@ -49,7 +49,8 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
             switch self {
             case .empty: return "it is empty"
             case let .whitespaceOrControl(character):
-                return "it contains \(character == " " ? "a space" : "the control character U+\(String(character.unicodeScalars.first?.value ?? 0, radix: 16, uppercase: true))")"
+                return
+                    "it contains \(character == " " ? "a space" : "the control character U+\(String(character.unicodeScalars.first?.value ?? 0, radix: 16, uppercase: true))")"
             case let .protocolPrefix(prefix): return "the protocol prefix \"\(prefix):\" is not supported; give host, host\\INSTANCE or host,port"
             case .emptyHost: return "the host is empty"
             case let .hostTooLong(count): return "the host has \(count) characters; a host name has at most \(DatabaseServerAddress.maximumHostLength)"
@@ -60,7 +61,8 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
             case let .portOutOfRange(text): return "the port \(text) is not 1–65535"
             case .moreThanOneInstance: return "it names more than one instance (more than one backslash)"
             case .emptyInstance: return "the instance after the backslash is empty"
-            case let .instanceTooLong(name): return "the instance \"\(name)\" has \(name.count) characters; SQL Server allows \(DatabaseServerAddress.maximumInstanceLength)"
+            case let .instanceTooLong(name):
+                return "the instance \"\(name)\" has \(name.count) characters; SQL Server allows \(DatabaseServerAddress.maximumInstanceLength)"
             case let .invalidInstanceStart(character): return "the instance starts with \"\(character)\"; SQL Server instance names start with a letter"
             case let .invalidInstanceCharacter(character): return "the instance contains \"\(character)\", which SQL Server instance names cannot hold"
             }

@@ -6,8 +6,10 @@ public struct Hello: Codable, Sendable, Equatable {
     /// How often the agent sends a heartbeat while a request runs (protocol 1.1); nil: it sends none.
     public var heartbeatSeconds: Double?
 
-    public init(protocolVersion: ProtocolVersion = .current, agentVersion: String = OsfarmVersion.current, host: HostFacts,
-                heartbeatSeconds: Double? = nil) {
+    public init(
+        protocolVersion: ProtocolVersion = .current, agentVersion: String = OsfarmVersion.current, host: HostFacts,
+        heartbeatSeconds: Double? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.agentVersion = agentVersion
         self.host = host

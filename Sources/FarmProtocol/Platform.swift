@@ -31,7 +31,11 @@ public enum DatabaseAuthentication: String, Codable, Sendable, CaseIterable {
     }
 
     public init?(usedAuthenticationMode value: String) {
-        guard let mode = Self.allCases.first(where: { $0.usedAuthenticationMode.caseInsensitiveCompare(value.trimmingCharacters(in: .whitespaces)) == .orderedSame }) else {
+        guard
+            let mode = Self.allCases.first(where: {
+                $0.usedAuthenticationMode.caseInsensitiveCompare(value.trimmingCharacters(in: .whitespaces)) == .orderedSame
+            })
+        else {
             return nil
         }
         self = mode
@@ -50,8 +54,10 @@ public struct DatabaseEndpoint: Codable, Sendable, Equatable {
     /// The same, typed; nil when the file says something else or nothing.
     public var authentication: DatabaseAuthentication?
 
-    public init(section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?,
-                authentication: DatabaseAuthentication? = nil) {
+    public init(
+        section: DatabaseSection, providerKey: String, server: String, catalog: String?, authenticationMode: String?,
+        authentication: DatabaseAuthentication? = nil
+    ) {
         self.section = section
         self.providerKey = providerKey
         self.server = server
@@ -95,10 +101,12 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     /// The two facts the role is read from, and whether they agree.
     public var roleEvidence: RoleEvidence?
 
-    public init(version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
-                databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
-                privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
-                inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil) {
+    public init(
+        version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
+        databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
+        privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
+        inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil
+    ) {
         self.version = version
         self.installDirectory = installDirectory
         self.role = role

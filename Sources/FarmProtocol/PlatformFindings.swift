@@ -106,8 +106,10 @@ public struct RoleEvidence: Codable, Sendable, Equatable {
     /// The names and addresses the agent found for this server.
     public var ownNames: [String]
 
-    public init(fromServices: ServerRole?, servicesFact: String, fromCompilerServerHostname: ServerRole?,
-                compilerServerHostnameFact: String, ownNames: [String]) {
+    public init(
+        fromServices: ServerRole?, servicesFact: String, fromCompilerServerHostname: ServerRole?,
+        compilerServerHostnameFact: String, ownNames: [String]
+    ) {
         self.fromServices = fromServices
         self.servicesFact = servicesFact
         self.fromCompilerServerHostname = fromCompilerServerHostname

@@ -37,8 +37,10 @@ public struct PlatformInfoReport: Codable, Sendable, Equatable {
     public var reason: String?
     public var milliseconds: Double
 
-    public init(url: String, version: String?, serial: String?, httpStatus: Int?, failure: PlatformInfoFailure?, reason: String?,
-                milliseconds: Double) {
+    public init(
+        url: String, version: String?, serial: String?, httpStatus: Int?, failure: PlatformInfoFailure?, reason: String?,
+        milliseconds: Double
+    ) {
         self.url = url
         self.version = version
         self.serial = serial

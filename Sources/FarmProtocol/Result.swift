@@ -81,8 +81,10 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     /// Why `platform` is missing or incomplete.
     public var platformProblem: String?
 
-    public init(host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-                platform: PlatformInspection? = nil, platformProblem: String? = nil) {
+    public init(
+        host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
+        platform: PlatformInspection? = nil, platformProblem: String? = nil
+    ) {
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion

@@ -2,7 +2,7 @@ import CLibSSH2
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The state of one exec channel, used only on its session's thread.

@@ -1,7 +1,7 @@
 import CLibSSH2
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Process-wide libssh2 set-up, done once.

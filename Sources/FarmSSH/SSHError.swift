@@ -33,7 +33,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot connect to \(host):\(port): \(reason). Check the network path from this jump host to \(host) and that "
                 + "sshd runs there on port \(port) (on the server: Get-Service sshd; its firewall rule must let this jump host in)"
         case let .timedOut(phase, seconds):
-            let hint = phase.hasPrefix("TCP connect") || phase.hasPrefix("SSH handshake")
+            let hint =
+                phase.hasPrefix("TCP connect") || phase.hasPrefix("SSH handshake")
                 ? ". Check the network path to the server and that its sshd answers (on the server: Get-Service sshd)" : ""
             return "\(phase) did not finish within \(Self.format(seconds)) s (deadline)" + hint
         case let .handshakeFailed(reason):

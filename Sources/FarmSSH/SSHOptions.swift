@@ -44,8 +44,10 @@ public struct SSHTimeouts: Sendable, Equatable {
     /// `Bounds.keepaliveCount`); as OpenSSH's ServerAliveCountMax.
     public var keepaliveCountMax: Int
 
-    public init(connect: Double = 10, handshake: Double = 10, authentication: Double = 10, channelOpen: Double = 10,
-                close: Double = 2, keepaliveInterval: Int = 15, keepaliveCountMax: Int = 3) {
+    public init(
+        connect: Double = 10, handshake: Double = 10, authentication: Double = 10, channelOpen: Double = 10,
+        close: Double = 2, keepaliveInterval: Int = 15, keepaliveCountMax: Int = 3
+    ) {
         self.connect = connect
         self.handshake = handshake
         self.authentication = authentication
@@ -57,8 +59,9 @@ public struct SSHTimeouts: Sendable, Equatable {
 
     /// Every phase bounded by the same number of seconds.
     public static func uniform(_ seconds: Double, keepaliveInterval: Int = 15, keepaliveCountMax: Int = 3) -> SSHTimeouts {
-        SSHTimeouts(connect: seconds, handshake: seconds, authentication: seconds, channelOpen: seconds,
-                    keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCountMax)
+        SSHTimeouts(
+            connect: seconds, handshake: seconds, authentication: seconds, channelOpen: seconds,
+            keepaliveInterval: keepaliveInterval, keepaliveCountMax: keepaliveCountMax)
     }
 
     /// The keepalive settings inside their documented ranges (values from elsewhere are clamped,
@@ -74,8 +77,10 @@ public struct SSHOptions: Sendable {
     public var authentication: SSHAuthentication
     public var timeouts: SSHTimeouts
 
-    public init(knownHostsPath: String, hostKeyPolicy: HostKeyPolicy = .strict, authentication: SSHAuthentication,
-                timeouts: SSHTimeouts = SSHTimeouts()) {
+    public init(
+        knownHostsPath: String, hostKeyPolicy: HostKeyPolicy = .strict, authentication: SSHAuthentication,
+        timeouts: SSHTimeouts = SSHTimeouts()
+    ) {
         self.knownHostsPath = knownHostsPath
         self.hostKeyPolicy = hostKeyPolicy
         self.authentication = authentication

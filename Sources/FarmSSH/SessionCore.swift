@@ -3,7 +3,7 @@ import Logging
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libssh2 session in non-blocking mode and its socket. Used only on its `SessionThread`.
@@ -178,9 +178,11 @@ final class SessionCore: @unchecked Sendable {
         case .match:
             return
         case let .revoked(line):
-            throw SSHError.hostKeyRevoked(host: endpoint.host, port: endpoint.port, keyType: key.type, fingerprint: key.fingerprint, knownHosts: file, line: line)
+            throw SSHError.hostKeyRevoked(
+                host: endpoint.host, port: endpoint.port, keyType: key.type, fingerprint: key.fingerprint, knownHosts: file, line: line)
         case let .changed(lines):
-            throw SSHError.hostKeyChanged(host: endpoint.host, port: endpoint.port, keyType: key.type, fingerprint: key.fingerprint, knownHosts: file, lines: lines)
+            throw SSHError.hostKeyChanged(
+                host: endpoint.host, port: endpoint.port, keyType: key.type, fingerprint: key.fingerprint, knownHosts: file, lines: lines)
         case .unknown:
             guard options.hostKeyPolicy == .acceptNew else {
                 throw SSHError.hostKeyUnknown(host: endpoint.host, port: endpoint.port, keyType: key.type, fingerprint: key.fingerprint, knownHosts: file)
@@ -200,7 +202,9 @@ final class SessionCore: @unchecked Sendable {
         case let .keyFile(path, passphrase):
             let keyFile = try ClientKeyFile.inspect(path: path)
             if keyFile.isEncrypted && passphrase == nil {
-                throw SSHError.keyFile(path: path, reason: "is protected by a passphrase and none was given (set the passphrase environment variable or run on a terminal to be asked)")
+                throw SSHError.keyFile(
+                    path: path,
+                    reason: "is protected by a passphrase and none was given (set the passphrase environment variable or run on a terminal to be asked)")
             }
             let rc = try retry("authentication as \(user)", seconds, deadline) {
                 libssh2_userauth_publickey_fromfile_ex(self.session, user, UInt32(user.utf8.count), nil, path, passphrase?.reveal())
@@ -208,7 +212,9 @@ final class SessionCore: @unchecked Sendable {
             guard rc != 0 else { return }
             switch rc {
             case LIBSSH2_ERROR_FILE:
-                throw SSHError.keyFile(path: path, reason: keyFile.isEncrypted ? "wrong passphrase, or a key format libssh2 cannot read" : "libssh2 cannot read this key (\(lastError()))")
+                throw SSHError.keyFile(
+                    path: path,
+                    reason: keyFile.isEncrypted ? "wrong passphrase, or a key format libssh2 cannot read" : "libssh2 cannot read this key (\(lastError()))")
             case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED, LIBSSH2_ERROR_AUTHENTICATION_FAILED:
                 if keyFile.isRSA { throw SSHError.rsaKeyRefused(user: user, keyPath: path) }
                 throw SSHError.authenticationFailed(user: user, detail: "the server did not accept the key \(path)")
@@ -244,12 +250,14 @@ final class SessionCore: @unchecked Sendable {
             }
             if rc == 0 { return }
         }
-        throw SSHError.authenticationFailed(user: user, detail: tried == 0 ? "ssh-agent holds no keys" : "the server accepted none of ssh-agent's \(tried) key(s)")
+        throw SSHError.authenticationFailed(
+            user: user, detail: tried == 0 ? "ssh-agent holds no keys" : "the server accepted none of ssh-agent's \(tried) key(s)")
     }
 
     private func describeAlgorithms() -> String {
         func method(_ type: Int32) -> String { libssh2_session_methods(session, type).map { String(cString: $0) } ?? "?" }
-        return "kex=\(method(LIBSSH2_METHOD_KEX)) hostkey=\(method(LIBSSH2_METHOD_HOSTKEY)) cipher=\(method(LIBSSH2_METHOD_CRYPT_CS)) mac=\(method(LIBSSH2_METHOD_MAC_CS))"
+        return
+            "kex=\(method(LIBSSH2_METHOD_KEX)) hostkey=\(method(LIBSSH2_METHOD_HOSTKEY)) cipher=\(method(LIBSSH2_METHOD_CRYPT_CS)) mac=\(method(LIBSSH2_METHOD_MAC_CS))"
     }
 
     // MARK: Waiting
@@ -313,7 +321,8 @@ final class SessionCore: @unchecked Sendable {
         let keepalive = options.timeouts.keepalive
         if unansweredKeepalives >= keepalive.countMax {
             let error = SSHError.connectionLost(
-                "\(SSHError.name(endpoint.host, endpoint.port)) answered none of \(unansweredKeepalives) SSH keepalive\(unansweredKeepalives == 1 ? "" : "s") sent \(keepalive.interval) s apart")
+                "\(SSHError.name(endpoint.host, endpoint.port)) answered none of \(unansweredKeepalives) SSH keepalive\(unansweredKeepalives == 1 ? "" : "s") sent \(keepalive.interval) s apart"
+            )
             lost = error
             throw error
         }

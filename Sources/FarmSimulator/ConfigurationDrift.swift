@@ -45,8 +45,9 @@ public struct ConfigurationDrift: Sendable, Equatable {
         }
         try text.write(toFile: hsconfPath, atomically: true, encoding: .utf8)
         if newPrivateKey {
-            try HsconfCipher.newPrivateKey().write(toFile: ServerBuilder.localPath(install + #"\private.key"#, serverDirectory: serverDirectory),
-                                                   atomically: true, encoding: .utf8)
+            try HsconfCipher.newPrivateKey().write(
+                toFile: ServerBuilder.localPath(install + #"\private.key"#, serverDirectory: serverDirectory),
+                atomically: true, encoding: .utf8)
         }
     }
 

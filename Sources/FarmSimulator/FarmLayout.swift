@@ -12,8 +12,10 @@ public enum FarmLayout {
 
     /// Applies `--language`/`--default-shell` style settings: "VALUE" for every server, or
     /// "NAME=VALUE" for one (a later setting wins).
-    public static func assignments<Value>(_ settings: [String], servers: [LocalServerSpec], option: String,
-                                          parse: (String) -> Value?) throws -> [String: Value] {
+    public static func assignments<Value>(
+        _ settings: [String], servers: [LocalServerSpec], option: String,
+        parse: (String) -> Value?
+    ) throws -> [String: Value] {
         var result: [String: Value] = [:]
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)

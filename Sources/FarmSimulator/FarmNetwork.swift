@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The per-farm network process: opens, for real, the ports of every running and initialised
@@ -88,12 +88,15 @@ public final class FarmNetwork {
             }
             guard let state = try? store.read() else { continue }
             let ready = servicesReadyToInitialise(state, serverDirectory: server.directory, farm: farm)
-            let updated = ready.isEmpty ? state : (try? store.update { state -> ServerState in
-                for name in ready {
-                    if let index = state.serviceIndex(name), state.services[index].state == .running { state.services[index].initialised = true }
-                }
-                return state
-            }) ?? state
+            let updated =
+                ready.isEmpty
+                ? state
+                : (try? store.update { state -> ServerState in
+                    for name in ready {
+                        if let index = state.serviceIndex(name), state.services[index].state == .running { state.services[index].initialised = true }
+                    }
+                    return state
+                }) ?? state
             var ports: Set<String> = []
             for service in updated.services where service.initialised && service.state == .running {
                 if let port = Self.servicePorts[service.name] { ports.insert("tcp:\(updated.address):\(port)") }

@@ -36,8 +36,9 @@ public struct FarmStatus: Codable, Sendable {
         /// IIS and every service that runs on its own (Automatic) running. A Manual service may rest
         /// stopped: a front-end's Manual Deployment Controller service does.
         public var allRunning: Bool {
-            iisRunning && services.filter { $0.startType == .automatic || $0.startType == .boot || $0.startType == .system }
-                .allSatisfy { $0.state == .running }
+            iisRunning
+                && services.filter { $0.startType == .automatic || $0.startType == .boot || $0.startType == .system }
+                    .allSatisfy { $0.state == .running }
         }
 
         /// The one database server all three sections name, or nil when they differ.
@@ -60,16 +61,18 @@ public struct FarmStatus: Codable, Sendable {
         let farm = try LocalFarm.record(in: directory)
         var servers: [Server] = []
         for record in farm.servers {
-            var server = Server(name: record.name, role: record.role, address: record.address, port: record.port,
-                                sshdRunning: ProcessTree.isAlive(record.sshdPID), services: [], iisRunning: false,
-                                databaseServers: [:], hsconfProblem: nil, lastConfigurationTool: nil,
-                                language: record.language, defaultShell: record.defaultShell, platformVersion: nil,
-                                httpRequests: SimulatedWebServer.requests(serverDirectory: record.directory).count)
+            var server = Server(
+                name: record.name, role: record.role, address: record.address, port: record.port,
+                sshdRunning: ProcessTree.isAlive(record.sshdPID), services: [], iisRunning: false,
+                databaseServers: [:], hsconfProblem: nil, lastConfigurationTool: nil,
+                language: record.language, defaultShell: record.defaultShell, platformVersion: nil,
+                httpRequests: SimulatedWebServer.requests(serverDirectory: record.directory).count)
             if let state = try? StateStore(serverDirectory: record.directory).read() {
                 server.services = state.services.map { Service(name: $0.name, state: $0.state, startType: $0.startType, initialised: $0.initialised) }
                 server.iisRunning = ["W3SVC", "WAS"].allSatisfy { state.service($0)?.state == .running }
                 server.lastConfigurationTool = state.lastConfigurationTool
-                server.platformVersion = state.registry.first { $0.key.hasSuffix(#"\OutSystems\Installer\Server"#) }?.value
+                server.platformVersion =
+                    state.registry.first { $0.key.hasSuffix(#"\OutSystems\Installer\Server"#) }?.value
                     .first { $0.name == "Server" }?.data
                 let path = ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: record.directory)
                 do {
@@ -81,8 +84,10 @@ public struct FarmStatus: Codable, Sendable {
             }
             servers.append(server)
         }
-        return FarmStatus(directory: directory, profile: farm.profile, oldDatabase: farm.oldDatabase, newDatabase: farm.newDatabase,
-                          sessionDatabase: farm.sessionDatabase, loggingDatabase: farm.loggingDatabase, networkRunning: farm.networkPID.map(ProcessTree.isAlive) ?? false, servers: servers)
+        return FarmStatus(
+            directory: directory, profile: farm.profile, oldDatabase: farm.oldDatabase, newDatabase: farm.newDatabase,
+            sessionDatabase: farm.sessionDatabase, loggingDatabase: farm.loggingDatabase, networkRunning: farm.networkPID.map(ProcessTree.isAlive) ?? false,
+            servers: servers)
     }
 
     public func json() throws -> String {
@@ -92,11 +97,14 @@ public struct FarmStatus: Codable, Sendable {
     public func text() -> String {
         var lines = ["farm in \(directory)" + (profile.map { " (profile \($0.rawValue))" } ?? "")]
         let databases = [("old", oldDatabase), ("new", newDatabase), ("session", sessionDatabase), ("logging", loggingDatabase)]
-            .compactMap { label, database in database.map { "\(label) \($0.server)\($0.up ? "" : " (down)")\($0.instance != nil && !$0.browserRuns ? " (no Browser)" : "")" } }
+            .compactMap { label, database in
+                database.map { "\(label) \($0.server)\($0.up ? "" : " (down)")\($0.instance != nil && !$0.browserRuns ? " (no Browser)" : "")" }
+            }
         if !databases.isEmpty { lines.append("databases: " + databases.joined(separator: ", ")) }
         for server in servers {
             let running = server.services.filter { $0.state == .running }.count
-            let database = server.database ?? "SPLIT " + server.databaseServers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let database =
+                server.database ?? "SPLIT " + server.databaseServers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             var line = "  \(server.name)  \(server.role.rawValue)  \(server.address):\(server.port)  sshd \(server.sshdRunning ? "up" : "DOWN")"
             if let language = server.language { line += "  \(language.rawValue) \(server.defaultShell?.rawValue ?? "cmd")" }
             if !server.services.isEmpty {

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Faults to inject into a simulated server.

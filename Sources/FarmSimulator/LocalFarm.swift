@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a server's authorized_keys forces for the farm's key.
@@ -94,8 +94,10 @@ public struct SimulationOptions: Sendable {
     /// servers, front-end roles, Oracle, Redis sessions).
     public var layout: SimulatedLayout
 
-    public init(profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
-                layout: SimulatedLayout = SimulatedLayout()) {
+    public init(
+        profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
+        layout: SimulatedLayout = SimulatedLayout()
+    ) {
         self.profile = profile
         self.emulatorBinary = emulatorBinary
         self.clearTextPasswords = clearTextPasswords
@@ -112,8 +114,10 @@ public enum LocalFarm {
     public static let sshdPath = "/usr/sbin/sshd"
     public static let recordName = "farm.json"
 
-    public static func up(directory: String, servers: [LocalServerSpec], port: Int = 2222,
-                          simulation: SimulationOptions? = nil) throws -> LocalFarmRecord {
+    public static func up(
+        directory: String, servers: [LocalServerSpec], port: Int = 2222,
+        simulation: SimulationOptions? = nil
+    ) throws -> LocalFarmRecord {
         let manager = FileManager.default
         let recordPath = directory + "/" + recordName
         if manager.fileExists(atPath: recordPath) { throw SimulatorError.farmExists(directory: directory) }
@@ -167,8 +171,10 @@ public enum LocalFarm {
             loggingDatabase: loggingDatabase, networkPID: nil, httpPort: webPort == 80 ? nil : webPort)
         do {
             for (spec, address) in zip(specs, addresses) {
-                started.append(try startServer(spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey,
-                                               sessionProgram: simulation?.emulatorBinary))
+                started.append(
+                    try startServer(
+                        spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey,
+                        sessionProgram: simulation?.emulatorBinary))
             }
             record.servers = started
             try save(record)
@@ -237,7 +243,8 @@ public enum LocalFarm {
     /// otherwise 8080 or the next free port, written into each server's ApplicationServerPort,
     /// which the agent reads.
     static func webPort(addresses: [String]) -> Int {
-        let start = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
+        let start =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
         let candidates = (getuid() == 0 || start <= 80 ? [80] : []) + Array(8080...8180)
         return candidates.first { port in addresses.allSatisfy { Loopback.isFree(address: $0, port: port) } } ?? 8080
@@ -251,8 +258,10 @@ public enum LocalFarm {
     /// Lets a key in on a server of a farm. Plain servers: forced to `linuxCommand`. Simulated
     /// servers: listed in the Windows administrators_authorized_keys with `windowsForced` (nil: no
     /// forced command), and behind the simulator's Win32-OpenSSH session on the Linux side.
-    public static func authorize(publicKey: String, on server: LocalFarmRecord.Server, farm: LocalFarmRecord, windowsForced: ForcedCommand,
-                                 linuxCommand: String) throws {
+    public static func authorize(
+        publicKey: String, on server: LocalFarmRecord.Server, farm: LocalFarmRecord, windowsForced: ForcedCommand,
+        linuxCommand: String
+    ) throws {
         let linuxFile = server.directory + "/ssh/authorized_keys"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: linuxFile))
         defer { try? handle.close() }
@@ -294,8 +303,10 @@ public enum LocalFarm {
         try (existing + options + publicKey + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    private static func startServer(_ spec: LocalServerSpec, address: String, port: Int, farmDirectory: String, user: String,
-                                    clientPublicKey: String, sessionProgram: String?) throws -> LocalFarmRecord.Server {
+    private static func startServer(
+        _ spec: LocalServerSpec, address: String, port: Int, farmDirectory: String, user: String,
+        clientPublicKey: String, sessionProgram: String?
+    ) throws -> LocalFarmRecord.Server {
         let manager = FileManager.default
         let serverDirectory = farmDirectory + "/servers/" + spec.name
         let sshDirectory = serverDirectory + "/ssh"

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Picks loopback addresses (127.x.y.z: all of 127/8 reaches lo on Linux) and ports nobody uses.

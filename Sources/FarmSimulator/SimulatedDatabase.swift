@@ -24,8 +24,10 @@ public struct SimulatedDatabase: Codable, Sendable, Equatable {
     /// The instance has HideInstance set, so Browser never announces it (nil: no).
     public var hidden: Bool?
 
-    public init(name: String, address: String, port: Int, up: Bool, instance: String? = nil, portInServerValue: Bool? = nil,
-                browser: Bool? = nil, hidden: Bool? = nil) {
+    public init(
+        name: String, address: String, port: Int, up: Bool, instance: String? = nil, portInServerValue: Bool? = nil,
+        browser: Bool? = nil, hidden: Bool? = nil
+    ) {
         self.name = name
         self.address = address
         self.port = port

@@ -31,9 +31,11 @@ public struct SimulatedLayout: Sendable, Equatable {
     /// Sessions are kept in Redis (InMemorySessionConfiguration), not in the session database.
     public var redisSessions: Bool
 
-    public init(newDatabaseInstance: String? = nil, newDatabaseBrowser: Bool = true, newDatabaseHidden: Bool = false,
-                separateSessionDatabase: Bool = false, separateLoggingDatabase: Bool = false,
-                frontEndControllerService: ServiceStartType = .disabled, oracle: Bool = false, redisSessions: Bool = false) {
+    public init(
+        newDatabaseInstance: String? = nil, newDatabaseBrowser: Bool = true, newDatabaseHidden: Bool = false,
+        separateSessionDatabase: Bool = false, separateLoggingDatabase: Bool = false,
+        frontEndControllerService: ServiceStartType = .disabled, oracle: Bool = false, redisSessions: Bool = false
+    ) {
         self.newDatabaseInstance = newDatabaseInstance
         self.newDatabaseBrowser = newDatabaseBrowser
         self.newDatabaseHidden = newDatabaseHidden

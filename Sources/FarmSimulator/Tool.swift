@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts helper programs (ssh-keygen, sshd) by absolute path with an argv, never through a shell.

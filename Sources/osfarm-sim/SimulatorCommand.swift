@@ -53,8 +53,9 @@ struct Fault: AsyncParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--hosts-entry takes NAME=ADDRESS, not \(entry)") }
             request.hostsEntries[parts[0]] = parts[1]
         }
-        try FaultInjection.apply(request, server: server, directory: URL(fileURLWithPath: dir).standardized.path,
-                                 emulatorBinary: ownExecutable())
+        try FaultInjection.apply(
+            request, server: server, directory: URL(fileURLWithPath: dir).standardized.path,
+            emulatorBinary: ownExecutable())
         print("faults applied to \(server)")
     }
 }
@@ -126,11 +127,15 @@ struct Farm: AsyncParsableCommand {
         var clearTextPasswords = false
         @Flag(help: "Plain sshd + agent servers, no simulated Windows (for SSH fan-out benchmarks).")
         var noSimulation = false
-        @Option(help: ArgumentHelp("Display language of the servers' Windows programs: LANG for all, or NAME=LANG for one (repeatable). "
-                                   + "One of \(DisplayLanguage.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "[NAME=]LANG"))
+        @Option(
+            help: ArgumentHelp(
+                "Display language of the servers' Windows programs: LANG for all, or NAME=LANG for one (repeatable). "
+                    + "One of \(DisplayLanguage.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "[NAME=]LANG"))
         var language: [String] = []
-        @Option(help: ArgumentHelp("Win32-OpenSSH DefaultShell: cmd or powershell, for all or NAME=SHELL for one (repeatable).",
-                                   valueName: "[NAME=]SHELL"))
+        @Option(
+            help: ArgumentHelp(
+                "Win32-OpenSSH DefaultShell: cmd or powershell, for all or NAME=SHELL for one (repeatable).",
+                valueName: "[NAME=]SHELL"))
         var defaultShell: [String] = []
         @Flag(help: "The databases use Windows (integrated) authentication.") var windowsAuthentication = false
         @Option(help: "The new database is this named instance, without a port (its port is dynamic, announced by SQL Server Browser).")
@@ -153,11 +158,12 @@ struct Farm: AsyncParsableCommand {
         }
 
         var layout: SimulatedLayout {
-            SimulatedLayout(newDatabaseInstance: newDatabaseInstance, newDatabaseBrowser: !noNewDatabaseBrowser,
-                            newDatabaseHidden: hiddenNewDatabaseInstance, separateSessionDatabase: separateSessionDatabase,
-                            separateLoggingDatabase: separateLoggingDatabase,
-                            frontEndControllerService: frontEndControllerService == "manual" ? .manual : .disabled, oracle: oracle,
-                            redisSessions: redisSessions)
+            SimulatedLayout(
+                newDatabaseInstance: newDatabaseInstance, newDatabaseBrowser: !noNewDatabaseBrowser,
+                newDatabaseHidden: hiddenNewDatabaseInstance, separateSessionDatabase: separateSessionDatabase,
+                separateLoggingDatabase: separateLoggingDatabase,
+                frontEndControllerService: frontEndControllerService == "manual" ? .manual : .disabled, oracle: oracle,
+                redisSessions: redisSessions)
         }
 
         func run() async throws {
@@ -175,8 +181,11 @@ struct Farm: AsyncParsableCommand {
             }
             let farm = try LocalFarm.up(
                 directory: directory, servers: servers, port: port,
-                simulation: noSimulation ? nil : SimulationOptions(profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords,
-                                                                   windowsAuthentication: windowsAuthentication, layout: layout))
+                simulation: noSimulation
+                    ? nil
+                    : SimulationOptions(
+                        profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords,
+                        windowsAuthentication: windowsAuthentication, layout: layout))
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
@@ -229,7 +238,10 @@ struct Farm: AsyncParsableCommand {
                 }
                 let wrong = status.servers.filter { $0.databaseServers[parts[0]]?.caseInsensitiveCompare(parts[1]) != .orderedSame }
                 guard wrong.isEmpty else {
-                    FileHandle.standardError.write(Data("\(parts[0]) not on \(parts[1]): \(wrong.map { "\($0.name) (\($0.databaseServers[parts[0]] ?? "none"))" }.joined(separator: ", "))\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "\(parts[0]) not on \(parts[1]): \(wrong.map { "\($0.name) (\($0.databaseServers[parts[0]] ?? "none"))" }.joined(separator: ", "))\n"
+                                .utf8))
                     throw ExitCode(1)
                 }
                 print("every server names \(parts[1]) in its \(parts[0]) section")

@@ -6,9 +6,9 @@ import XCTest
 final class AgentBinaryTests: XCTestCase {
     private var agentPath: String {
         #if os(Windows)
-        let name = "osfarm-agent.exe"
+            let name = "osfarm-agent.exe"
         #else
-        let name = "osfarm-agent"
+            let name = "osfarm-agent"
         #endif
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }

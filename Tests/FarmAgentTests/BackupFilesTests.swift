@@ -42,8 +42,9 @@ final class BackupFilesTests: XCTestCase {
         XCTAssertEqual(try leftovers(in: #"C:\Data\backups\run-1"#), [])
 
         // A folder an older agent left world-readable is narrowed.
-        try FileManager.default.createDirectory(atPath: environment.localPath(#"C:\Data\backups\old"#), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: environment.localPath(#"C:\Data\backups\old"#), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         try files.createOwnerOnlyDirectory(#"C:\Data\backups\old"#)
         XCTAssertEqual(try mode(#"C:\Data\backups\old"#), 0o700)
     }
@@ -71,8 +72,9 @@ final class BackupFilesTests: XCTestCase {
     }
 
     func testListAndPruneBackupsPerRun() throws {
-        try backup("20261101-100000-aaaa", files: ["server.hsconf": "12345", "private.key": "key", "manifest.json": "{}"],
-                   modified: Date(timeIntervalSince1970: 1_790_000_000))
+        try backup(
+            "20261101-100000-aaaa", files: ["server.hsconf": "12345", "private.key": "key", "manifest.json": "{}"],
+            modified: Date(timeIntervalSince1970: 1_790_000_000))
         try backup("20261102-100000-bbbb", files: ["server.hsconf": "1234567"], modified: Date(timeIntervalSince1970: 1_790_100_000))
         try backup("not a run", files: ["x": "y"], modified: Date())
         let operations = ServerOperations(environment: environment, facts: { HostFacts(hostname: "h", operatingSystem: "o", processID: 1) })

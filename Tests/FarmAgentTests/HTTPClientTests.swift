@@ -39,7 +39,8 @@ final class HTTPClientTests: XCTestCase {
     func testTheRequestIsWhatSetupToolsSendsAndTheAnswerIsRead() {
         XCTAssertEqual(PlatformInfoClient.soapAction, "\"http://ServiceCenter/OutSystemsPlatform/GetPlatformInfo\"")
         XCTAssertTrue(PlatformInfoClient.envelope.contains(#"<soap:Body><GetPlatformInfo xmlns="http://www.outsystems.com" /></soap:Body>"#))
-        let answer = #"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>"#
+        let answer =
+            #"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>"#
             + #"<GetPlatformInfoResponse xmlns="http://www.outsystems.com"><Version>11.23.0.1</Version><Serial>AB&amp;CD</Serial></GetPlatformInfoResponse>"#
             + "</soap:Body></soap:Envelope>"
         XCTAssertEqual(PlatformInfoClient.element("Version", in: answer), "11.23.0.1")

@@ -30,9 +30,11 @@ final class HsconfDocumentTests: XCTestCase {
 
     func testReadsEndpointsOutsideComments() throws {
         let document = try HsconfDocument(text: Self.sample)
-        XCTAssertEqual(document.endpoint(.platform),
-                       DatabaseEndpoint(section: .platform, providerKey: "SqlServer", server: "sqlold.corp.example", catalog: "outsystems",
-                                        authenticationMode: "Database Authentication", authentication: .database))
+        XCTAssertEqual(
+            document.endpoint(.platform),
+            DatabaseEndpoint(
+                section: .platform, providerKey: "SqlServer", server: "sqlold.corp.example", catalog: "outsystems",
+                authenticationMode: "Database Authentication", authentication: .database))
         XCTAssertEqual(document.endpoint(.logging)?.providerKey, "SqlServer")
         XCTAssertEqual(document.endpoint(.logging)?.catalog, "")
         XCTAssertEqual(document.endpoint(.session)?.server, "sqlold.corp.example\\SESSIONS")
@@ -42,8 +44,9 @@ final class HsconfDocumentTests: XCTestCase {
     func testSettingAValueChangesOnlyItsCharacters() throws {
         var document = try HsconfDocument(text: Self.sample)
         XCTAssertEqual(try document.setValue(section: "PlatformDatabaseConfiguration", child: "Server", to: "sqlnew&co,1444"), "sqlold.corp.example")
-        let expected = Self.sample.replacingOccurrences(of: "<Server>sqlold.corp.example</Server>\r\n    <Catalog>outsystems",
-                                                        with: "<Server>sqlnew&amp;co,1444</Server>\r\n    <Catalog>outsystems")
+        let expected = Self.sample.replacingOccurrences(
+            of: "<Server>sqlold.corp.example</Server>\r\n    <Catalog>outsystems",
+            with: "<Server>sqlnew&amp;co,1444</Server>\r\n    <Catalog>outsystems")
         XCTAssertEqual(document.text, expected)
         XCTAssertEqual(document.value(section: "PlatformDatabaseConfiguration", child: "Server"), "sqlnew&co,1444")
     }
@@ -96,8 +99,10 @@ final class HsconfDocumentTests: XCTestCase {
 
     func testRoleFromServices() {
         func services(_ controller: (ServiceState, ServiceStartType)?, running: Bool) -> [ServiceStatus] {
-            var list = [ServiceStatus(name: "OutSystems Deployment Service", state: running ? .running : .stopped, startType: .automatic),
-                        ServiceStatus(name: "OutSystems Scheduler Service", state: running ? .running : .stopped, startType: .automatic)]
+            var list = [
+                ServiceStatus(name: "OutSystems Deployment Service", state: running ? .running : .stopped, startType: .automatic),
+                ServiceStatus(name: "OutSystems Scheduler Service", state: running ? .running : .stopped, startType: .automatic),
+            ]
             if let controller { list.append(ServiceStatus(name: "OutSystems Deployment Controller Service", state: controller.0, startType: controller.1)) }
             return list
         }

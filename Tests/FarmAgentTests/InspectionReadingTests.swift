@@ -13,51 +13,62 @@ final class InspectionReadingTests: XCTestCase {
     }
 
     func testEveryPlaceThatNamesAServerIsFoundAndNothingElse() throws {
-        let document = try HsconfDocument(text: """
-            <EnvironmentConfiguration>
-              <PlatformDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server>
-                <RuntimeAdvancedSettings>Max Pool Size=10;Failover Partner=sqlold;Password=secret</RuntimeAdvancedSettings>
-                <ServicesAdvancedSettings>Network  Address=10.0.0.9</ServicesAdvancedSettings></PlatformDatabaseConfiguration>
-              <SessionDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server>
-                <SessionAdvancedSettings>Addr=sqlold,1433</SessionAdvancedSettings></SessionDatabaseConfiguration>
-              <LoggingDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server><RuntimeAdvancedSettings /></LoggingDatabaseConfiguration>
-              <CacheInvalidationConfiguration><ServiceHost>sqlold</ServiceHost></CacheInvalidationConfiguration>
-            </EnvironmentConfiguration>
-            """)
-        XCTAssertEqual(HsconfFindings(document: document).serverReferences(), [
-            ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: "sqlold"),
-            ServerReference(location: "PlatformDatabaseConfiguration/ServicesAdvancedSettings", keyword: "Network  Address", server: "10.0.0.9"),
-            ServerReference(location: "SessionDatabaseConfiguration/SessionAdvancedSettings", keyword: "Addr", server: "sqlold,1433"),
-            ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: "sqlold"),
-        ])
+        let document = try HsconfDocument(
+            text: """
+                <EnvironmentConfiguration>
+                  <PlatformDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server>
+                    <RuntimeAdvancedSettings>Max Pool Size=10;Failover Partner=sqlold;Password=secret</RuntimeAdvancedSettings>
+                    <ServicesAdvancedSettings>Network  Address=10.0.0.9</ServicesAdvancedSettings></PlatformDatabaseConfiguration>
+                  <SessionDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server>
+                    <SessionAdvancedSettings>Addr=sqlold,1433</SessionAdvancedSettings></SessionDatabaseConfiguration>
+                  <LoggingDatabaseConfiguration ProviderKey="SqlServer"><Server>sqlnew</Server><RuntimeAdvancedSettings /></LoggingDatabaseConfiguration>
+                  <CacheInvalidationConfiguration><ServiceHost>sqlold</ServiceHost></CacheInvalidationConfiguration>
+                </EnvironmentConfiguration>
+                """)
+        XCTAssertEqual(
+            HsconfFindings(document: document).serverReferences(),
+            [
+                ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: "sqlold"),
+                ServerReference(location: "PlatformDatabaseConfiguration/ServicesAdvancedSettings", keyword: "Network  Address", server: "10.0.0.9"),
+                ServerReference(location: "SessionDatabaseConfiguration/SessionAdvancedSettings", keyword: "Addr", server: "sqlold,1433"),
+                ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: "sqlold"),
+            ])
     }
 
     func testOracleByTNSNameAndAnEncryptedRedisConnection() throws {
-        let document = try HsconfDocument(text: """
-            <EnvironmentConfiguration>
-              <PlatformDatabaseConfiguration ProviderKey="Oracle"><NamingType>TNS Name</NamingType><TNSName>OSPROD</TNSName></PlatformDatabaseConfiguration>
-              <SessionDatabaseConfiguration ProviderKey="Oracle"><IdType>Service Name</IdType><Host>ora1</Host><Port>1521</Port><ServiceName>OS</ServiceName></SessionDatabaseConfiguration>
-              <InMemorySessionConfiguration ProviderKey="Redis"><ConnectionString encrypted="true">$2$abcdefabcdefabcdefabcd==xyz</ConnectionString></InMemorySessionConfiguration>
-            </EnvironmentConfiguration>
-            """)
+        let document = try HsconfDocument(
+            text: """
+                <EnvironmentConfiguration>
+                  <PlatformDatabaseConfiguration ProviderKey="Oracle"><NamingType>TNS Name</NamingType><TNSName>OSPROD</TNSName></PlatformDatabaseConfiguration>
+                  <SessionDatabaseConfiguration ProviderKey="Oracle"><IdType>Service Name</IdType><Host>ora1</Host><Port>1521</Port><ServiceName>OS</ServiceName></SessionDatabaseConfiguration>
+                  <InMemorySessionConfiguration ProviderKey="Redis"><ConnectionString encrypted="true">$2$abcdefabcdefabcdefabcd==xyz</ConnectionString></InMemorySessionConfiguration>
+                </EnvironmentConfiguration>
+                """)
         let findings = HsconfFindings(document: document)
-        XCTAssertEqual(findings.databaseProviders(), [
-            DatabaseSectionProvider(section: .platform, providerKey: "Oracle",
-                                    oracle: OracleAddress(namingType: "TNS Name", host: nil, port: nil, serviceName: nil, tnsName: "OSPROD")),
-            DatabaseSectionProvider(section: .session, providerKey: "Oracle",
-                                    oracle: OracleAddress(namingType: "Service Name", host: "ora1", port: "1521", serviceName: "OS", tnsName: nil)),
-        ])
+        XCTAssertEqual(
+            findings.databaseProviders(),
+            [
+                DatabaseSectionProvider(
+                    section: .platform, providerKey: "Oracle",
+                    oracle: OracleAddress(namingType: "TNS Name", host: nil, port: nil, serviceName: nil, tnsName: "OSPROD")),
+                DatabaseSectionProvider(
+                    section: .session, providerKey: "Oracle",
+                    oracle: OracleAddress(namingType: "Service Name", host: "ora1", port: "1521", serviceName: "OS", tnsName: nil)),
+            ])
         XCTAssertEqual(findings.inMemorySession(), InMemorySessionStorage(providerKey: "Redis", endpoints: [], connectionStringEncrypted: true))
     }
 
     func testRoleFromServicesAndCompilerServerHostnameTogether() {
         func services(_ start: ServiceStartType, _ state: ServiceState = .stopped) -> [ServiceStatus] {
-            [ServiceStatus(name: "OutSystems Deployment Controller Service", state: state, startType: start),
-             ServiceStatus(name: "OutSystems Deployment Service", state: .stopped, startType: .automatic)]
+            [
+                ServiceStatus(name: "OutSystems Deployment Controller Service", state: state, startType: start),
+                ServiceStatus(name: "OutSystems Deployment Service", state: .stopped, startType: .automatic),
+            ]
         }
         func decide(_ start: ServiceStartType, _ state: ServiceState = .stopped, compiler: String?, resolved: [String] = []) -> (ServerRole?, String) {
-            let evidence = RoleReading.evidence(services: services(start, state), compilerServerHostname: compiler, ownNames: ["fe1", "fe1.corp"],
-                                                ownAddresses: ["10.0.0.11"], compilerAddresses: resolved)
+            let evidence = RoleReading.evidence(
+                services: services(start, state), compilerServerHostname: compiler, ownNames: ["fe1", "fe1.corp"],
+                ownAddresses: ["10.0.0.11"], compilerAddresses: resolved)
             return RoleReading.decide(evidence, services: services(start, state))
         }
         XCTAssertEqual(decide(.manual, compiler: "dc1.corp", resolved: ["10.0.0.10"]).0, .frontEnd)
@@ -67,12 +78,15 @@ final class InspectionReadingTests: XCTestCase {
         XCTAssertEqual(decide(.automatic, .running, compiler: "10.0.0.11").0, .deploymentController)
         let conflict = decide(.disabled, compiler: "10.0.0.11")
         XCTAssertNil(conflict.0)
-        XCTAssertEqual(conflict.1, "undecided: the Deployment Controller service is Disabled, but CompilerServerHostname 10.0.0.11 names this server (10.0.0.11)")
+        XCTAssertEqual(
+            conflict.1, "undecided: the Deployment Controller service is Disabled, but CompilerServerHostname 10.0.0.11 names this server (10.0.0.11)")
         XCTAssertNil(decide(.automatic, compiler: "dc1.corp").0, "an Automatic controller service on a server the file says is not the controller")
         XCTAssertEqual(decide(.automatic, compiler: nil).0, .deploymentController, "without CompilerServerHostname the services decide")
         let neither = decide(.manual, compiler: nil)
         XCTAssertNil(neither.0)
-        XCTAssertEqual(neither.1, "Unknown role: the Deployment Controller service is Manual and STOPPED, which fits either role; server.hsconf has no CompilerServerHostname")
+        XCTAssertEqual(
+            neither.1,
+            "Unknown role: the Deployment Controller service is Manual and STOPPED, which fits either role; server.hsconf has no CompilerServerHostname")
     }
 
     func testTheConfigurationToolArgvCarriesTheIntegratedPasswordWhereTheReferenceSays() {
@@ -83,8 +97,9 @@ final class InspectionReadingTests: XCTestCase {
         let plain = ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true)
         XCTAssertEqual(ConfigurationToolRunner.arguments(plain), ["/UpgradeInstall", "/InstallServiceCenter"])
         let apply = ConfigurationToolArguments(mode: .applySettingsFactory(integratedAuthenticationPassword: secret), installServiceCenter: true)
-        XCTAssertEqual(ConfigurationToolRunner.arguments(apply), ["/ApplySettingsFactory", "/WithWindowsAuthentication", "p@ss"],
-                       "ApplySettingsFactory cannot be used with other parameters")
+        XCTAssertEqual(
+            ConfigurationToolRunner.arguments(apply), ["/ApplySettingsFactory", "/WithWindowsAuthentication", "p@ss"],
+            "ApplySettingsFactory cannot be used with other parameters")
         XCTAssertEqual(ConfigurationToolRunner.arguments(ConfigurationToolArguments(mode: .applySettingsFactory)), ["/ApplySettingsFactory"])
         XCTAssertEqual(ConfigurationToolRunner.redact("echo p@ss and p@ss", ["p@ss"]), "echo <redacted> and <redacted>")
     }

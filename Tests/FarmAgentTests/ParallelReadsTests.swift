@@ -15,15 +15,17 @@ final class ParallelReadsTests: XCTestCase {
 
     func testTheFirstFailureInInputOrderIsThrownAfterEveryReadEnded() {
         let finished = Counter()
-        XCTAssertThrowsError(try ParallelReads.map(Array(0..<8)) { item throws(AgentError) -> Int in
-            defer { finished.add() }
-            if item == 6 { throw AgentError(.operationFailed, "six") }
-            if item == 3 {
-                Thread.sleep(forTimeInterval: 0.05)
-                throw AgentError(.notFound, "three")
+        XCTAssertThrowsError(
+            try ParallelReads.map(Array(0..<8)) { item throws(AgentError) -> Int in
+                defer { finished.add() }
+                if item == 6 { throw AgentError(.operationFailed, "six") }
+                if item == 3 {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    throw AgentError(.notFound, "three")
+                }
+                return item
             }
-            return item
-        }) { error in
+        ) { error in
             XCTAssertEqual((error as? AgentError)?.message, "three")
         }
         XCTAssertEqual(finished.value, 8)
@@ -46,7 +48,11 @@ private final class Counter: @unchecked Sendable {
     private var count = 0
 
     var value: Int { lock.withLock { count } }
-    @discardableResult func add() -> Int { lock.withLock { count += 1; return count } }
+    @discardableResult func add() -> Int {
+        lock.withLock {
+            count += 1; return count
+        }
+    }
     func subtract() { lock.withLock { count -= 1 } }
     func raise(to candidate: Int) { lock.withLock { count = max(count, candidate) } }
 }

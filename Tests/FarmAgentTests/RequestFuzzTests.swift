@@ -50,13 +50,17 @@ final class RequestFuzzTests: XCTestCase {
     ]
 
     /// Valid JSON numbers around and far outside the documented ranges.
-    private static let hostileNumbers = ["1e308", "1e400", "-1e400", "-0", "99999999999999999999999", "-9223372036854775809", "0.000001",
-                                         "1.5", "-1", "0", "9007199254740993", "1e-400", "4294967296", "65536", "3601", "86401", "60001",
-                                         "1e10", "0.05", "300.5", "7201", "1001", "536870913"]
+    private static let hostileNumbers = [
+        "1e308", "1e400", "-1e400", "-0", "99999999999999999999999", "-9223372036854775809", "0.000001",
+        "1.5", "-1", "0", "9007199254740993", "1e-400", "4294967296", "65536", "3601", "86401", "60001",
+        "1e10", "0.05", "300.5", "7201", "1001", "536870913",
+    ]
     /// Not JSON at all, where a number goes.
     private static let brokenNumbers = ["NaN", "Infinity", "-", "1e", "0x10", "1_000"]
-    private static let hostileStrings = ["\"\"", "null", "true", "[]", "{}", "\"\\u0000\"", "\"\\ud800\"", "\"..\\\\..\"",
-                                         "\"" + String(repeating: "A", count: 5000) + "\""]
+    private static let hostileStrings = [
+        "\"\"", "null", "true", "[]", "{}", "\"\\u0000\"", "\"\\ud800\"", "\"..\\\\..\"",
+        "\"" + String(repeating: "A", count: 5000) + "\"",
+    ]
 
     /// One mutated or random line.
     private static func line(_ random: inout Random) -> [UInt8] {
@@ -102,7 +106,8 @@ final class RequestFuzzTests: XCTestCase {
                 let at = Int.random(in: 0...bytes.count, using: &random)
                 bytes.insert(contentsOf: [0xC3, 0x28, 0xFF, 0xFE, 0x00].shuffled(using: &random).prefix(Int.random(in: 1...5, using: &random)), at: at)
             default:
-                bytes = Array(text.replacingOccurrences(of: "\"v\":1", with: ["\"v\":2", "\"v\":\"1\"", "\"v\":1.0", ""][Int.random(in: 0..<4, using: &random)]).utf8)
+                bytes = Array(
+                    text.replacingOccurrences(of: "\"v\":1", with: ["\"v\":2", "\"v\":\"1\"", "\"v\":1.0", ""][Int.random(in: 0..<4, using: &random)]).utf8)
             }
         }
         return bytes.map { $0 == 10 ? 0x20 : $0 }
@@ -126,8 +131,9 @@ final class RequestFuzzTests: XCTestCase {
                 XCTAssertFalse(error.error.message.isEmpty)
             }
         }
-        print("fuzz: agent request decoding: \(cases) cases (seed \(Self.seed)), \(decoded) decoded, refused: "
-              + codes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        print(
+            "fuzz: agent request decoding: \(cases) cases (seed \(Self.seed)), \(decoded) decoded, refused: "
+                + codes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
         XCTAssertGreaterThan(cases, min(100, Self.maxCases - 1))
         if cases >= 500 {
             XCTAssertGreaterThan(codes[.invalidArguments] ?? 0, 0, "out-of-range numbers were generated and refused")

@@ -89,9 +89,12 @@ final class RequestLoopTests: XCTestCase {
         var output: [UInt8] = []
         var fed = false
         let facts = self.facts
-        let loop = RequestLoop(hello: { Hello(host: facts) }, perform: perform,
-                               readChunk: { defer { fed = true }; return fed ? nil : input },
-                               writeLine: { output += $0 }, log: AgentLog(write: { _ in }))
+        let loop = RequestLoop(
+            hello: { Hello(host: facts) }, perform: perform,
+            readChunk: {
+                defer { fed = true }; return fed ? nil : input
+            },
+            writeLine: { output += $0 }, log: AgentLog(write: { _ in }))
         try loop.run()
         var framer = LineFramer()
         return try framer.feed(output).map {

@@ -18,13 +18,15 @@ final class SQLBrowserClientTests: XCTestCase {
         let text = "ServerName;ILSUNG1;InstanceName;YUKONSTD;IsClustered;No;Version;9.00.1399.06;tcp;57137;;"
         let datagram: [UInt8] = [0x05, UInt8(text.utf8.count), 0x00] + Array(text.utf8)
         XCTAssertEqual(datagram[1], 0x58)
-        XCTAssertEqual(SQLBrowserClient.parseResponse(datagram),
-                       [.init(serverName: "ILSUNG1", instanceName: "YUKONSTD", version: "9.00.1399.06", tcpPort: 57137)])
+        XCTAssertEqual(
+            SQLBrowserClient.parseResponse(datagram),
+            [.init(serverName: "ILSUNG1", instanceName: "YUKONSTD", version: "9.00.1399.06", tcpPort: 57137)])
     }
 
     func testAListWithPipesAndAnInstanceWithoutTCP() {
         // §4.1's shape: several instances, one with named pipes only.
-        let text = "ServerName;S1;InstanceName;A;IsClustered;No;Version;9.00.1399.06;tcp;57137;;"
+        let text =
+            "ServerName;S1;InstanceName;A;IsClustered;No;Version;9.00.1399.06;tcp;57137;;"
             + "ServerName;S1;InstanceName;B;IsClustered;No;Version;9.00.1399.06;np;\\\\S1\\pipe\\MSSQL$B\\sql\\query;;"
         let datagram: [UInt8] = [0x05, UInt8(text.utf8.count & 0xFF), UInt8(text.utf8.count >> 8)] + Array(text.utf8)
         let instances = SQLBrowserClient.parseResponse(datagram)

@@ -14,8 +14,10 @@ final class ToolOutputParserTests: XCTestCase {
     /// A fixture as the agent reads it: bytes decoded from the language's code page.
     static func fixture(_ name: String, language: String = "en-US") throws -> String {
         let folder = fixtures.appendingPathComponent(language)
-        let codePage = try XCTUnwrap(Int(try String(contentsOf: folder.appendingPathComponent("codepage"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let codePage = try XCTUnwrap(
+            Int(
+                try String(contentsOf: folder.appendingPathComponent("codepage"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         return ConsoleText.decode(try Data(contentsOf: folder.appendingPathComponent(name)), codePage: codePage)
     }
 
@@ -33,10 +35,12 @@ final class ToolOutputParserTests: XCTestCase {
 
     func testServiceStatusReadsTheSameInEveryLanguage() throws {
         for language in Self.languages {
-            XCTAssertEqual(try ServiceControlOutput.parseStatus(try Self.fixture("sc-queryex-running.txt", language: language)),
-                           .init(name: "OutSystems Deployment Controller Service", state: .running, processID: 4316), language)
-            XCTAssertEqual(try ServiceControlOutput.parseStatus(try Self.fixture("sc-query-stopped.txt", language: language)),
-                           .init(name: "OutSystems Scheduler Service", state: .stopped, processID: nil), language)
+            XCTAssertEqual(
+                try ServiceControlOutput.parseStatus(try Self.fixture("sc-queryex-running.txt", language: language)),
+                .init(name: "OutSystems Deployment Controller Service", state: .running, processID: 4316), language)
+            XCTAssertEqual(
+                try ServiceControlOutput.parseStatus(try Self.fixture("sc-query-stopped.txt", language: language)),
+                .init(name: "OutSystems Scheduler Service", state: .stopped, processID: nil), language)
             let pending = try ServiceControlOutput.parseStatus(try Self.fixture("sc-queryex-stop-pending.txt", language: language))
             XCTAssertEqual(pending.state, .stopPending, language)
             XCTAssertEqual(pending.processID, 4320, language)
@@ -47,15 +51,18 @@ final class ToolOutputParserTests: XCTestCase {
         for language in Self.languages {
             let w3svc = try ServiceControlOutput.parseConfiguration(try Self.fixture("sc-qc-w3svc.txt", language: language))
             XCTAssertEqual(w3svc, .init(name: "W3SVC", startType: .automatic, displayName: "World Wide Web Publishing Service"), language)
-            XCTAssertEqual(try ServiceControlOutput.parseConfiguration(try Self.fixture("sc-qc-disabled.txt", language: language)).startType,
-                           .disabled, language)
+            XCTAssertEqual(
+                try ServiceControlOutput.parseConfiguration(try Self.fixture("sc-qc-disabled.txt", language: language)).startType,
+                .disabled, language)
         }
     }
 
     func testServiceControlErrorsByNumberInEveryLanguage() throws {
         for language in Self.languages {
-            for (name, code) in [("sc-query-1060.txt", 1060), ("sc-stop-1062.txt", 1062), ("sc-start-1056.txt", 1056),
-                                 ("sc-start-1058.txt", 1058), ("sc-start-1053.txt", 1053)] {
+            for (name, code) in [
+                ("sc-query-1060.txt", 1060), ("sc-stop-1062.txt", 1062), ("sc-start-1056.txt", 1056),
+                ("sc-start-1058.txt", 1058), ("sc-start-1053.txt", 1053),
+            ] {
                 let text = try Self.fixture(name, language: language)
                 XCTAssertEqual(ServiceControlOutput.parseFailure(text, exitCode: linuxStatus(code))?.code, code, "\(language) \(name)")
                 // On Windows the exit code is the error itself.
@@ -63,10 +70,12 @@ final class ToolOutputParserTests: XCTestCase {
             }
             XCTAssertNil(ServiceControlOutput.parseFailure(try Self.fixture("sc-queryex-running.txt", language: language), exitCode: 0))
         }
-        XCTAssertEqual(ServiceControlOutput.parseFailure(try Self.fixture("sc-query-1060.txt"), exitCode: 36),
-                       .init(code: 1060, message: "The specified service does not exist as an installed service."))
-        XCTAssertEqual(ServiceControlOutput.parseFailure(try Self.fixture("sc-query-1060.txt", language: "de-DE"), exitCode: 36)?.message,
-                       "Der angegebene Dienst ist kein installierter Dienst.", "decoded from code page 850")
+        XCTAssertEqual(
+            ServiceControlOutput.parseFailure(try Self.fixture("sc-query-1060.txt"), exitCode: 36),
+            .init(code: 1060, message: "The specified service does not exist as an installed service."))
+        XCTAssertEqual(
+            ServiceControlOutput.parseFailure(try Self.fixture("sc-query-1060.txt", language: "de-DE"), exitCode: 36)?.message,
+            "Der angegebene Dienst ist kein installierter Dienst.", "decoded from code page 850")
     }
 
     func testANumberThatDisagreesWithTheExitCodeIsNotTaken() {
@@ -79,8 +88,9 @@ final class ToolOutputParserTests: XCTestCase {
             let folder = try XCTUnwrap(try RegistryOutput.parse(try Self.fixture("reg-query-installer-default.txt", language: language)))
             XCTAssertEqual(folder.count, 1, language)
             XCTAssertEqual(folder.first?.data, #"C:\Program Files\OutSystems\Platform Server"#, language)
-            XCTAssertEqual(try RegistryOutput.parse(try Self.fixture("reg-query-installer-version.txt", language: language)),
-                           [.init(name: "Server", type: "REG_SZ", data: "11.23.0.1")], language)
+            XCTAssertEqual(
+                try RegistryOutput.parse(try Self.fixture("reg-query-installer-version.txt", language: language)),
+                [.init(name: "Server", type: "REG_SZ", data: "11.23.0.1")], language)
             XCTAssertEqual(try RegistryOutput.parse(try Self.fixture("reg-query-installer.txt", language: language)).count, 2, language)
         }
         XCTAssertEqual(try RegistryOutput.parse(try Self.fixture("reg-query-installer-default.txt", language: "fr-FR")).first?.name, "(par défaut)")
@@ -110,8 +120,10 @@ final class ToolOutputParserTests: XCTestCase {
 final class LanguageIndependenceTests: XCTestCase {
     func testTheAgentHoldsNoEnglishLabelOrMessage() throws {
         let root = PortabilityGuardTests.root.appendingPathComponent("Sources/FarmAgent")
-        let words = ["SERVICE_NAME", "\"STATE", "START_TYPE", "BINARY_PATH_NAME", "QueryServiceConfig", "SUCCESS", "FAILED", "(Default)",
-                     "ERROR:", "unable to find", "Internet services", "successfully", "Attempting", "is not recognized", "does not exist as"]
+        let words = [
+            "SERVICE_NAME", "\"STATE", "START_TYPE", "BINARY_PATH_NAME", "QueryServiceConfig", "SUCCESS", "FAILED", "(Default)",
+            "ERROR:", "unable to find", "Internet services", "successfully", "Attempting", "is not recognized", "does not exist as",
+        ]
         var found: [String] = []
         for file in try XCTUnwrap(FileManager.default.enumerator(atPath: root.path)).compactMap({ $0 as? String }) where file.hasSuffix(".swift") {
             let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)

@@ -53,9 +53,10 @@ final class AgentOutputFuzzTests: XCTestCase {
     }
 
     /// Progress lines for the ids the scripts use, encoded once (floods repeat them thousands of times).
-    private static let progressLines: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: (1...6).map { number in
-        (String(number), line(.progress(requestID: String(number), ProgressEvent(step: "work", message: "still working"))))
-    })
+    private static let progressLines: [String: [UInt8]] = Dictionary(
+        uniqueKeysWithValues: (1...6).map { number in
+            (String(number), line(.progress(requestID: String(number), ProgressEvent(step: "work", message: "still working"))))
+        })
 
     private static func progress(_ id: String) -> [UInt8] { progressLines[id] ?? [] }
 
@@ -67,8 +68,11 @@ final class AgentOutputFuzzTests: XCTestCase {
         case 1: return (line(.hello(Hello(protocolVersion: ProtocolVersion(major: 2, minor: 0), host: facts))), false)
         case 2: return (line(.result(requestID: "1", .ok(.shutdown))), false)
         case 3: return ((0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) } + [10], false)
-        case 4: return (Array(#"{"type":"hello","agentVersion":"0.1.0","protocol":{"major":1,"minor":0},"host":{"hostname":""#.utf8) + [0xFF, 0xC0]
-                        + Array(#"","operatingSystem":"y","processID":1}}"#.utf8) + [10], false)
+        case 4:
+            return (
+                Array(#"{"type":"hello","agentVersion":"0.1.0","protocol":{"major":1,"minor":0},"host":{"hostname":""#.utf8) + [0xFF, 0xC0]
+                    + Array(#"","operatingSystem":"y","processID":1}}"#.utf8) + [10], false
+            )
         case 5: return (Array(valid.prefix(valid.count / 2)) + [10], false)
         default: return (valid, true)
         }
@@ -110,7 +114,8 @@ final class AgentOutputFuzzTests: XCTestCase {
             case .otherOperation:
                 script.stream += line(.result(requestID: id, .ok(.shutdown)))
             case .oversize:
-                script.stream += [UInt8](repeating: UInt8(ascii: "{"), count: cap + Int.random(in: 1...1000, using: &random))
+                script.stream +=
+                    [UInt8](repeating: UInt8(ascii: "{"), count: cap + Int.random(in: 1...1000, using: &random))
                     + (Bool.random(using: &random) ? [10] : [])
             case .invalidUTF8:
                 var bytes = result
@@ -228,8 +233,9 @@ final class AgentOutputFuzzTests: XCTestCase {
                 if got == .violation || got == .ended { break requests }
             }
         }
-        print("fuzz: controller reading agent output: \(cases) cases, \(lines) lines (seed \(Self.seed)); "
-              + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print(
+            "fuzz: controller reading agent output: \(cases) cases, \(lines) lines (seed \(Self.seed)); "
+                + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         XCTAssertGreaterThan(cases, min(100, Self.maxCases / 5 - 1))
         // With the default budget the fuzz reaches every outcome (a tiny OSFARM_FUZZ_CASES may not).
         for kind in ["ok", "agentError", "violation", "ended", "abandoned", "refused hello"] where cases >= 500 {

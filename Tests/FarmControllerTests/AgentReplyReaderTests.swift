@@ -13,8 +13,9 @@ final class AgentReplyReaderTests: XCTestCase {
     func testProgressThenTheResultOfTheRequestWaitedOn() throws {
         var reader = AgentReplyReader()
         reader.begin(id: "1", operation: "ping")
-        XCTAssertEqual(try reader.read(item(.progress(requestID: "1", ProgressEvent(step: "s", message: "m")))),
-                       .progress(ProgressEvent(step: "s", message: "m")))
+        XCTAssertEqual(
+            try reader.read(item(.progress(requestID: "1", ProgressEvent(step: "s", message: "m")))),
+            .progress(ProgressEvent(step: "s", message: "m")))
         XCTAssertEqual(try reader.read(item(.result(requestID: "1", .ok(pong)))), .result(pong))
         XCTAssertNil(reader.pendingRequest)
     }
@@ -25,7 +26,9 @@ final class AgentReplyReaderTests: XCTestCase {
         reader.abandonPending()
         reader.begin(id: "2", operation: "ping")
         XCTAssertNil(try reader.read(item(.progress(requestID: "1", ProgressEvent(step: "s", message: "late")))))
-        XCTAssertNil(try reader.read(item(.result(requestID: "1", .ok(.inspection(ServerInspection(host: HostFacts(hostname: "h", operatingSystem: "o", processID: 1))))))))
+        XCTAssertNil(
+            try reader.read(
+                item(.result(requestID: "1", .ok(.inspection(ServerInspection(host: HostFacts(hostname: "h", operatingSystem: "o", processID: 1))))))))
         XCTAssertEqual(try reader.read(item(.result(requestID: "2", .ok(pong)))), .result(pong))
         // Its result came once; a second one is out of place.
         reader.begin(id: "3", operation: "ping")
@@ -40,9 +43,11 @@ final class AgentReplyReaderTests: XCTestCase {
         reader.begin(id: "1", operation: "ping")
         _ = try reader.read(item(.result(requestID: "1", .ok(pong))))
         reader.begin(id: "2", operation: "ping")
-        for message in [AgentMessage.result(requestID: "1", .ok(pong)), .result(requestID: "9", .ok(pong)),
-                        .hello(Hello(host: HostFacts(hostname: "h", operatingSystem: "o", processID: 1))),
-                        .result(requestID: "2", .ok(.shutdown))] {
+        for message in [
+            AgentMessage.result(requestID: "1", .ok(pong)), .result(requestID: "9", .ok(pong)),
+            .hello(Hello(host: HostFacts(hostname: "h", operatingSystem: "o", processID: 1))),
+            .result(requestID: "2", .ok(.shutdown)),
+        ] {
             var copy = reader
             XCTAssertThrowsError(try copy.read(item(message)), "\(message)") {
                 guard case .protocolViolation? = $0 as? AgentSessionError else { return XCTFail("\($0)") }

@@ -84,21 +84,21 @@ final class HookTests: XCTestCase {
     func testTheInventoryDeclaresHooksInDefaultsAndPerServer() throws {
         let path = folder + "/farm.yaml"
         try """
-            defaults:
-              hooks:
-                before-stop: [./drain, disable]
-                on-failure: [/usr/local/bin/page]
-                timeout: 20
-            servers:
-              - name: dc1
-                host: 10.0.0.10
-                role: deployment-controller
-              - name: fe1
-                host: 10.0.0.11
-                role: front-end
-                hooks:
-                  before-stop: [/opt/lb/drain, fe1]
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        defaults:
+          hooks:
+            before-stop: [./drain, disable]
+            on-failure: [/usr/local/bin/page]
+            timeout: 20
+        servers:
+          - name: dc1
+            host: 10.0.0.10
+            role: deployment-controller
+          - name: fe1
+            host: 10.0.0.11
+            role: front-end
+            hooks:
+              before-stop: [/opt/lb/drain, fe1]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let inventory = try InventoryLoader.load(path: path)
         XCTAssertEqual(inventory.servers[0].hooks.command(.beforeStop), [folder + "/drain", "disable"])
         XCTAssertEqual(inventory.servers[1].hooks.command(.beforeStop), ["/opt/lb/drain", "fe1"])

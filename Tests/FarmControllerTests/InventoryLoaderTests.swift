@@ -18,7 +18,8 @@ final class InventoryLoaderTests: XCTestCase {
     }
 
     func testDefaultsApplyAndServersOverride() throws {
-        let inventory = try load("""
+        let inventory = try load(
+            """
             defaults:
               user: svc-osfarm
               port: 2222
@@ -53,15 +54,18 @@ final class InventoryLoaderTests: XCTestCase {
     }
 
     func testErrorsNameFileLineAndField() {
-        let unknownRole = error("""
+        let unknownRole = error(
+            """
             servers:
               - name: dc1
                 host: 10.0.0.10
                 role: controller
             """)
-        XCTAssertEqual(unknownRole?.description, "/farm/inventory.yaml:4: servers[0].role: \"controller\" is not a role; use deployment-controller or front-end")
+        XCTAssertEqual(
+            unknownRole?.description, "/farm/inventory.yaml:4: servers[0].role: \"controller\" is not a role; use deployment-controller or front-end")
 
-        let typo = error("""
+        let typo = error(
+            """
             servers:
               - name: dc1
                 hots: 10.0.0.10
@@ -71,7 +75,8 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertEqual(typo?.field, "servers[0].hots")
         XCTAssertTrue(typo?.problem.hasPrefix("unknown field") ?? false)
 
-        let badPort = error("""
+        let badPort = error(
+            """
             defaults:
               port: ssh
             servers:
@@ -80,7 +85,8 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertEqual(badPort?.line, 2)
         XCTAssertEqual(badPort?.field, "defaults.port")
 
-        let duplicate = error("""
+        let duplicate = error(
+            """
             servers:
               - {name: dc1, host: a, role: deployment-controller}
               - {name: dc1, host: b, role: front-end}
@@ -88,7 +94,8 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertEqual(duplicate?.line, 3)
         XCTAssertEqual(duplicate?.problem, "\"dc1\" is already used on line 2")
 
-        let sameAddress = error("""
+        let sameAddress = error(
+            """
             servers:
               - {name: fe1, host: a, role: front-end}
               - {name: fe2, host: a, role: front-end}
@@ -125,8 +132,9 @@ final class InventoryLoaderTests: XCTestCase {
         let refused = error(text)
         XCTAssertLessThan(Date().timeIntervalSince(started), 1)
         XCTAssertEqual(refused?.line, 3, "the first alias")
-        XCTAssertEqual(refused?.description.hasPrefix("/farm/inventory.yaml:3: uses the YAML alias *l0; an inventory may not use aliases"), true,
-                       refused?.description ?? "accepted")
+        XCTAssertEqual(
+            refused?.description.hasPrefix("/farm/inventory.yaml:3: uses the YAML alias *l0; an inventory may not use aliases"), true,
+            refused?.description ?? "accepted")
 
         // The same as a flow mapping's key, and as a plain value.
         XCTAssertEqual(error("servers:\n  - {name: dc1, host: a, role: front-end}\nx: &a [1]\ny: {*a : 1}\n")?.line, 4)
@@ -136,7 +144,8 @@ final class InventoryLoaderTests: XCTestCase {
     }
 
     func testStarsThatAreNotAliasesAreFine() throws {
-        let inventory = try load("""
+        let inventory = try load(
+            """
             # *not an alias, a comment
             defaults:
               agent: '*quoted* C:\\osfarm\\osfarm-agent.exe serve'

@@ -33,7 +33,9 @@ final class MaintenanceWindowTests: XCTestCase {
 
     func testBadWindowsAreClearErrors() {
         for text in ["22:00", "25:00/26:00", "tonight/tomorrow", "2026-11-29T02:00:00Z/2026-11-28T22:00:00Z"] {
-            XCTAssertThrowsError(try MaintenanceWindow.parse(text)) { XCTAssertTrue("\($0)".contains(text.components(separatedBy: "/").first!) || "\($0)".contains("--window"), "\($0)") }
+            XCTAssertThrowsError(try MaintenanceWindow.parse(text)) {
+                XCTAssertTrue("\($0)".contains(text.components(separatedBy: "/").first!) || "\($0)".contains("--window"), "\($0)")
+            }
         }
         XCTAssertThrowsError(try MaintenanceWindow.parseInstant("soon", option: "--deadline")) {
             XCTAssertEqual("\($0)", "--deadline \"soon\": use an ISO 8601 date-time or HH:MM")
@@ -46,10 +48,11 @@ final class RunJournalTests: XCTestCase {
         let folder = NSTemporaryDirectory() + "osfarm-journal-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let targets = DatabaseTargets(all: DatabaseTarget(server: try DatabaseServerAddress(host: "new")))
-        let record = RunRecord(runID: "run-1", createdAt: Date(), startedBy: "ops@jump", inventoryPath: "/farm.yaml", limit: nil,
-                               servers: ["dc1", "fe1"], roles: ["dc1": .deploymentController, "fe1": .frontEnd], targets: targets,
-                               origin: DatabaseTargets(all: DatabaseTarget(server: try DatabaseServerAddress(host: "old"))), from: "old",
-                               options: MoveOptions(), partial: false, windowsAuthentication: false)
+        let record = RunRecord(
+            runID: "run-1", createdAt: Date(), startedBy: "ops@jump", inventoryPath: "/farm.yaml", limit: nil,
+            servers: ["dc1", "fe1"], roles: ["dc1": .deploymentController, "fe1": .frontEnd], targets: targets,
+            origin: DatabaseTargets(all: DatabaseTarget(server: try DatabaseServerAddress(host: "old"))), from: "old",
+            options: MoveOptions(), partial: false, windowsAuthentication: false)
         let journal = try RunJournal.create(record, stateDirectory: folder)
         try journal.append(JournalEntry(server: "dc1", step: "stop-iis", event: .started))
         try journal.append(JournalEntry(server: "dc1", step: "stop-iis", event: .finished, durationMilliseconds: 12))

@@ -23,7 +23,9 @@ final class RunEngineTests: XCTestCase {
         let entries = try journal.entries()
         let forward = Runbook.moveDatabase.forwardSteps(on: RunServer(name: "fe2", role: .frontEnd), options: farm.options).map(\.id.rawValue)
         XCTAssertEqual(steps(entries, "fe2"), forward, "each front-end runs the table's steps, in order")
-        XCTAssertEqual(steps(entries, "dc1"), Runbook.moveDatabase.forwardSteps(on: RunServer(name: "dc1", role: .deploymentController), options: farm.options).map(\.id.rawValue))
+        XCTAssertEqual(
+            steps(entries, "dc1"),
+            Runbook.moveDatabase.forwardSteps(on: RunServer(name: "dc1", role: .deploymentController), options: farm.options).map(\.id.rawValue))
         let firstBackup = try XCTUnwrap(entries.firstIndex { $0.step == "backup" })
         XCTAssertEqual(entries[..<firstBackup].filter { $0.step == "stop-services" && $0.event == .finished }.count, 4)
         XCTAssertEqual(entries[firstBackup].server, "dc1")
@@ -75,7 +77,8 @@ final class RunEngineTests: XCTestCase {
         let windowEnd = try XCTUnwrap(farm.options.window?.end)
         let toolEnded = try XCTUnwrap(entries.first { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished })
         XCTAssertGreaterThan(toolEnded.time, windowEnd, "fe1 was in its Configuration Tool when the window ended")
-        XCTAssertEqual(steps(entries, "fe1", .finished).suffix(4), ["start-services", "wait-ready", "verify", "platform-proof"], "the server in flight finishes")
+        XCTAssertEqual(
+            steps(entries, "fe1", .finished).suffix(4), ["start-services", "wait-ready", "verify", "platform-proof"], "the server in flight finishes")
         XCTAssertTrue(message.contains("not started: fe2, fe3"), message)
         XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" })
     }
@@ -176,8 +179,9 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(message.contains("the journal could not be written"), message)
         XCTAssertFalse(message.contains("operator"), message)
         let started = farm.agents.values.map(\.calls.count).reduce(0, +)
-        XCTAssertEqual(started, try journal.entries().filter { $0.event == .started && $0.server != nil }.count,
-                       "no step ran without its journal entry")
+        XCTAssertEqual(
+            started, try journal.entries().filter { $0.event == .started && $0.server != nil }.count,
+            "no step ran without its journal entry")
     }
 
     func testRollbackRunsTheInversesLatestFirstEveryServerStoppedFirstTheControllerBeforeFrontEnds() async throws {
@@ -187,8 +191,9 @@ final class RunEngineTests: XCTestCase {
         let before = try journal.entries().count
         let (outcome, plans) = try await farm.engine(journal).rollback(of: farm.servers)
         XCTAssertEqual(outcome, .completed)
-        XCTAssertEqual(plans["fe1"]?.map(\.rawValue),
-                       ["stop-services", "stop-iis", "restore", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify", "platform-proof"])
+        XCTAssertEqual(
+            plans["fe1"]?.map(\.rawValue),
+            ["stop-services", "stop-iis", "restore", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify", "platform-proof"])
         let entries = Array(try journal.entries().dropFirst(before))
         let firstRestore = try XCTUnwrap(entries.firstIndex { $0.step == "rollback:restore" })
         XCTAssertEqual(entries[..<firstRestore].filter { $0.step == "rollback:stop-services" && $0.event == .finished }.count, 4)
@@ -218,10 +223,12 @@ final class RunEngineTests: XCTestCase {
     }
 
     func testAStepAddedToTheTableAppearsInPlanRunAndRollback() async throws {
-        let mark = RunbookStep(id: "mark", summary: "mark the server", deadline: { _ in StepDeadline(total: 5) },
-                               request: { _ in .ping(PingArguments()) }, judge: { _, _ in "marked" }, inverse: ["unmark"])
-        let unmark = RunbookStep(id: "unmark", summary: "unmark the server", deadline: { _ in StepDeadline(total: 5) },
-                                 request: { _ in .ping(PingArguments()) }, judge: { _, _ in "unmarked" })
+        let mark = RunbookStep(
+            id: "mark", summary: "mark the server", deadline: { _ in StepDeadline(total: 5) },
+            request: { _ in .ping(PingArguments()) }, judge: { _, _ in "marked" }, inverse: ["unmark"])
+        let unmark = RunbookStep(
+            id: "unmark", summary: "unmark the server", deadline: { _ in StepDeadline(total: 5) },
+            request: { _ in .ping(PingArguments()) }, judge: { _, _ in "unmarked" })
         var runbook = Runbook.moveDatabase.inserting(mark, after: .repoint)
         runbook.steps[unmark.id] = unmark
         XCTAssertEqual(runbook.undefinedSteps, [])

@@ -58,8 +58,10 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
 
     var heartbeatSeconds: Double? { 5 }
 
-    func perform(_ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
-                 progress: @escaping @Sendable (ProgressEvent) -> Void) async throws(AgentSessionError) -> ResultData {
+    func perform(
+        _ operation: AgentOperation, context: RequestContext?, deadline: RequestDeadline,
+        progress: @escaping @Sendable (ProgressEvent) -> Void
+    ) async throws(AgentSessionError) -> ResultData {
         let kind = operation.kind
         let failure: AgentSessionError? = lock.withLock {
             calls.append(kind)
@@ -96,8 +98,10 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
         case let .repointDatabase(arguments):
             let before = database
             database = arguments.targets.platform?.server.description ?? database
-            return .repoint(RepointResult(changes: before == database ? [] : [SettingChange(section: .platform, element: "Server", from: before, to: database)],
-                                          sha256Before: "a", sha256After: "b"))
+            return .repoint(
+                RepointResult(
+                    changes: before == database ? [] : [SettingChange(section: .platform, element: "Server", from: before, to: database)],
+                    sha256Before: "a", sha256After: "b"))
         case .runConfigurationTool:
             return .configurationTool(ConfigurationToolRun(exitCode: 0, durationMilliseconds: 1000, outputTail: [], logTail: []))
         case .waitForReadiness:
@@ -105,21 +109,27 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
         case let .probeTCP(arguments):
             return .probe(TCPProbeResult(host: arguments.host, port: arguments.port, reachable: true, milliseconds: 1, error: nil))
         case let .probeDatabase(arguments):
-            return .databaseProbe(DatabaseProbeResult(address: arguments.address, port: 1433, portSource: .defaultPort, reachable: true,
-                                                      milliseconds: 1, failure: nil, message: "answers"))
+            return .databaseProbe(
+                DatabaseProbeResult(
+                    address: arguments.address, port: 1433, portSource: .defaultPort, reachable: true,
+                    milliseconds: 1, failure: nil, message: "answers"))
         case .getPlatformInfo:
-            return .platformInfo(PlatformInfoReport(url: "http://localhost/ServiceCenter/OutSystemsPlatform.asmx", version: servicesRunning ? "11.0" : nil,
-                                                    serial: nil, httpStatus: servicesRunning ? 200 : 500, failure: servicesRunning ? nil : .httpError,
-                                                    reason: servicesRunning ? nil : "services down", milliseconds: 1))
+            return .platformInfo(
+                PlatformInfoReport(
+                    url: "http://localhost/ServiceCenter/OutSystemsPlatform.asmx", version: servicesRunning ? "11.0" : nil,
+                    serial: nil, httpStatus: servicesRunning ? 200 : 500, failure: servicesRunning ? nil : .httpError,
+                    reason: servicesRunning ? nil : "services down", milliseconds: 1))
         case .inspect:
             let services = [ServiceStatus(name: "platform", state: servicesRunning ? .running : .stopped, startType: .automatic, kind: .platform)]
             let databases = DatabaseSection.allCases.map {
                 DatabaseEndpoint(section: $0, providerKey: "SqlServer", server: database, catalog: nil, authenticationMode: nil, authentication: .database)
             }
-            return .inspection(ServerInspection(
-                host: HostFacts(hostname: name, operatingSystem: "scripted", processID: 1),
-                platform: PlatformInspection(version: "11.0", installDirectory: "C:\\OS", role: nil, roleDescription: "", services: services,
-                                             databases: databases, compilerServerHostname: nil, configurationToolPresent: true)))
+            return .inspection(
+                ServerInspection(
+                    host: HostFacts(hostname: name, operatingSystem: "scripted", processID: 1),
+                    platform: PlatformInspection(
+                        version: "11.0", installDirectory: "C:\\OS", role: nil, roleDescription: "", services: services,
+                        databases: databases, compilerServerHostname: nil, configurationToolPresent: true)))
         default:
             return .pong(Pong(agentTimeMilliseconds: 0))
         }
@@ -153,11 +163,12 @@ struct ScriptedFarm {
     static let new = DatabaseServerAddress("sqlnew")!
 
     var record: RunRecord {
-        var record = RunRecord(runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
-                  servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
-                  targets: DatabaseTargets(all: DatabaseTarget(server: Self.new)),
-                  origin: DatabaseTargets(all: DatabaseTarget(server: Self.old)), from: "sqlold",
-                  options: options, partial: false, windowsAuthentication: false)
+        var record = RunRecord(
+            runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
+            servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
+            targets: DatabaseTargets(all: DatabaseTarget(server: Self.new)),
+            origin: DatabaseTargets(all: DatabaseTarget(server: Self.old)), from: "sqlold",
+            options: options, partial: false, windowsAuthentication: false)
         record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
         return record
     }
@@ -167,9 +178,12 @@ struct ScriptedFarm {
         MemoryJournal([JournalEntry(time: clock.now(), server: nil, step: "run", event: .created, record: record)], failFrom: failFrom)
     }
 
-    func engine(_ journal: MemoryJournal, runbook: Runbook = .moveDatabase, interrupt: OperatorInterrupt = OperatorInterrupt(),
-                observer: SilentObserver = SilentObserver()) throws -> RunEngine {
-        try RunEngine(runbook: runbook, record: record, journal: journal, servers: servers, agents: agents, observer: observer,
-                      interrupt: interrupt, clock: clock, adminPassword: nil, confirmRestore: nil)
+    func engine(
+        _ journal: MemoryJournal, runbook: Runbook = .moveDatabase, interrupt: OperatorInterrupt = OperatorInterrupt(),
+        observer: SilentObserver = SilentObserver()
+    ) throws -> RunEngine {
+        try RunEngine(
+            runbook: runbook, record: record, journal: journal, servers: servers, agents: agents, observer: observer,
+            interrupt: interrupt, clock: clock, adminPassword: nil, confirmRestore: nil)
     }
 }

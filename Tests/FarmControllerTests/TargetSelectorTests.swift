@@ -6,8 +6,9 @@ final class TargetSelectorTests: XCTestCase {
     private let servers: [ServerEntry] = [
         ("dc1", ServerRole.deploymentController, ["eu"]), ("fe1", .frontEnd, ["eu"]), ("fe2", .frontEnd, ["us"]), ("fe10", .frontEnd, ["us", "canary"]),
     ].enumerated().map { index, item in
-        ServerEntry(name: item.0, host: "10.0.0.\(index)", port: 22, user: "u", identity: nil, role: item.1, tags: item.2,
-                    agentCommand: "osfarm-agent serve", line: index + 2)
+        ServerEntry(
+            name: item.0, host: "10.0.0.\(index)", port: 22, user: "u", identity: nil, role: item.1, tags: item.2,
+            agentCommand: "osfarm-agent serve", line: index + 2)
     }
 
     private func names(_ limit: String?) throws -> [String] { try TargetSelector(limit).select(from: servers).map(\.name) }

@@ -19,8 +19,14 @@ final class BoundsTests: XCTestCase {
             ("holdMilliseconds", #"{"id":"1","op":"ping","v":1,"args":{"holdMilliseconds":VALUE}}"#),
             ("serviceTimeoutSeconds", #"{"id":"1","op":"stop-services","v":1,"args":{"serviceTimeoutSeconds":VALUE}}"#),
             ("serviceTimeoutSeconds", #"{"id":"1","op":"start-iis","v":1,"args":{"serviceTimeoutSeconds":VALUE}}"#),
-            ("timeoutSeconds", #"{"id":"1","op":"run-configuration-tool","v":1,"args":{"mode":{"mode":"GenerateTemplates"},"installServiceCenter":false,"timeoutSeconds":VALUE,"machineConfigWaitSeconds":1}}"#),
-            ("machineConfigWaitSeconds", #"{"id":"1","op":"run-configuration-tool","v":1,"args":{"mode":{"mode":"GenerateTemplates"},"installServiceCenter":false,"timeoutSeconds":60,"machineConfigWaitSeconds":VALUE}}"#),
+            (
+                "timeoutSeconds",
+                #"{"id":"1","op":"run-configuration-tool","v":1,"args":{"mode":{"mode":"GenerateTemplates"},"installServiceCenter":false,"timeoutSeconds":VALUE,"machineConfigWaitSeconds":1}}"#
+            ),
+            (
+                "machineConfigWaitSeconds",
+                #"{"id":"1","op":"run-configuration-tool","v":1,"args":{"mode":{"mode":"GenerateTemplates"},"installServiceCenter":false,"timeoutSeconds":60,"machineConfigWaitSeconds":VALUE}}"#
+            ),
             ("port", #"{"id":"1","op":"probe-tcp","v":1,"args":{"host":"db","port":VALUE,"timeoutSeconds":1}}"#),
             ("timeoutSeconds", #"{"id":"1","op":"probe-tcp","v":1,"args":{"host":"db","port":1433,"timeoutSeconds":VALUE}}"#),
             ("timeoutSeconds", #"{"id":"1","op":"wait-for-readiness","v":1,"args":{"timeoutSeconds":VALUE}}"#),
@@ -41,8 +47,9 @@ final class BoundsTests: XCTestCase {
                 XCTAssertEqual(rejection.error.code, .invalidArguments, "\(line): \(rejection.error)")
                 XCTAssertTrue(rejection.error.message.contains(field), "\(rejection.error.message) names \(field)")
                 // Either the range was named, or the number did not even fit the field's type.
-                XCTAssertTrue(rejection.error.message.contains("…") || rejection.error.message.contains("wrong type")
-                              || rejection.error.message.contains("bad value"), rejection.error.message)
+                XCTAssertTrue(
+                    rejection.error.message.contains("…") || rejection.error.message.contains("wrong type")
+                        || rejection.error.message.contains("bad value"), rejection.error.message)
             }
         }
     }

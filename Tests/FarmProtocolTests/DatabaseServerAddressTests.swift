@@ -88,10 +88,13 @@ final class DatabaseServerAddressTests: XCTestCase {
         XCTAssertEqual(try WireCodec.decodeRequest(Array(try WireCodec.encode(probe).dropLast())), probe)
         let info = Request(id: "10", operation: .getPlatformInfo(PlatformInfoArguments()))
         XCTAssertEqual(try WireCodec.decodeRequest(Array(try WireCodec.encode(info).dropLast())), info)
-        XCTAssertEqual(try WireCodec.decodeRequest(Array(#"{"id":"11","op":"get-platform-info","v":1}"#.utf8)), Request(id: "11", operation: .getPlatformInfo(PlatformInfoArguments())))
+        XCTAssertEqual(
+            try WireCodec.decodeRequest(Array(#"{"id":"11","op":"get-platform-info","v":1}"#.utf8)),
+            Request(id: "11", operation: .getPlatformInfo(PlatformInfoArguments())))
 
         let secret = Secret("Pa55-Integrated")
-        let apply = Request(id: "12", operation: .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory(integratedAuthenticationPassword: secret))))
+        let apply = Request(
+            id: "12", operation: .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory(integratedAuthenticationPassword: secret))))
         let wire = String(decoding: try WireCodec.encode(apply), as: UTF8.self)
         XCTAssertTrue(wire.contains(secret.reveal()), "the wire carries the password")
         XCTAssertEqual(try WireCodec.decodeRequest(Array(Array(wire.utf8).dropLast())), apply)
@@ -100,7 +103,8 @@ final class DatabaseServerAddressTests: XCTestCase {
 
         // Today's controller does not send killStuckServices: the request reads as before.
         let stop = Request(id: "13", operation: .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 5)))
-        XCTAssertEqual(String(decoding: try WireCodec.encode(stop), as: UTF8.self), #"{"args":{"serviceTimeoutSeconds":5},"id":"13","op":"stop-services","v":1}"# + "\n")
+        XCTAssertEqual(
+            String(decoding: try WireCodec.encode(stop), as: UTF8.self), #"{"args":{"serviceTimeoutSeconds":5},"id":"13","op":"stop-services","v":1}"# + "\n")
         let kill = Request(id: "14", operation: .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 5, killStuckServices: true)))
         XCTAssertEqual(try WireCodec.decodeRequest(Array(try WireCodec.encode(kill).dropLast())), kill)
     }

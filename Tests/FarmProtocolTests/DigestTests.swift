@@ -32,8 +32,10 @@ final class DigestTests: XCTestCase {
             HMACSHA1.authenticationCode(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)).hexString,
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
         XCTAssertEqual(
-            HMACSHA1.authenticationCode(key: [UInt8](repeating: 0xaa, count: 80),
-                                        message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)).hexString,
+            HMACSHA1.authenticationCode(
+                key: [UInt8](repeating: 0xaa, count: 80),
+                message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
+            ).hexString,
             "aa4ae5e15272d00e95705637ce8a3b55ed402112")
     }
 }

@@ -18,8 +18,9 @@ final class WindowsCommandLineTests: XCTestCase {
     }
 
     func testTheProgramNameTakesNoEscapes() {
-        XCTAssertEqual(WindowsCommandLine.split(#""C:\Program Files\osfarm\osfarm-agent.exe" serve"#),
-                       [#"C:\Program Files\osfarm\osfarm-agent.exe"#, "serve"])
+        XCTAssertEqual(
+            WindowsCommandLine.split(#""C:\Program Files\osfarm\osfarm-agent.exe" serve"#),
+            [#"C:\Program Files\osfarm\osfarm-agent.exe"#, "serve"])
         XCTAssertEqual(WindowsCommandLine.split(#"C:\Program Files\x.exe serve"#), [#"C:\Program"#, #"Files\x.exe"#, "serve"])
         XCTAssertEqual(WindowsCommandLine.split(#"C:\dir\"#)[0], #"C:\dir\"#)
     }

@@ -64,7 +64,9 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(rejection("not json")?.error.code, .malformedRequest)
         XCTAssertNil(rejection("not json")?.requestID)
         XCTAssertEqual(rejection("[1,2]")?.error.code, .malformedRequest)
-        XCTAssertEqual(rejection(#"{"id":"9","op":"reboot","v":1}"#), RequestRejection(requestID: "9", error: AgentError(.unknownOperation, "unknown operation \"reboot\"")))
+        XCTAssertEqual(
+            rejection(#"{"id":"9","op":"reboot","v":1}"#),
+            RequestRejection(requestID: "9", error: AgentError(.unknownOperation, "unknown operation \"reboot\"")))
         XCTAssertEqual(rejection(#"{"id":"9","op":"ping","v":2}"#)?.error.code, .versionMismatch)
         XCTAssertEqual(rejection(#"{"id":"9","op":"ping","v":1,"args":{"holdMilliseconds":"soon"}}"#)?.error.code, .invalidArguments)
         XCTAssertEqual(rejection(#"{"id":"9","op":"ping","v":1,"args":[1]}"#)?.error.code, .invalidArguments)

@@ -24,7 +24,8 @@ final class ClientKeyFileTests: XCTestCase {
     }
 
     func testReadsTypeAndEncryptionOfOpenSSHKeys() throws {
-        XCTAssertEqual(try ClientKeyFile.inspect(path: keygen("ed25519")), ClientKeyFile(path: "\(folder!)/ed25519-plain", keyType: "ssh-ed25519", isEncrypted: false))
+        XCTAssertEqual(
+            try ClientKeyFile.inspect(path: keygen("ed25519")), ClientKeyFile(path: "\(folder!)/ed25519-plain", keyType: "ssh-ed25519", isEncrypted: false))
         let locked = try ClientKeyFile.inspect(path: keygen("ed25519", passphrase: "s3cret pass"))
         XCTAssertEqual(locked.keyType, "ssh-ed25519")
         XCTAssertTrue(locked.isEncrypted)

@@ -40,14 +40,17 @@ final class BackupTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder)), ["server.hsconf", "private.key", "manifest.json"])
 
         let target = DatabaseTarget(server: try DatabaseServerAddress(parsing: new))
-        guard case let .repoint(result) = try await session.perform(
-            .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old))), timeout: 30)
+        guard
+            case let .repoint(result) = try await session.perform(
+                .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old))),
+                timeout: 30)
         else { return XCTFail() }
         XCTAssertEqual(result.changes.count, 3)
         XCTAssertEqual(try mode(path), 0o600, "the rewritten server.hsconf keeps its mode")
         let repointed = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let expected = Array(String(decoding: original, as: UTF8.self)
-            .replacingOccurrences(of: "<Server>\(old)</Server>", with: "<Server>\(new)</Server>").utf8)
+        let expected = Array(
+            String(decoding: original, as: UTF8.self)
+                .replacingOccurrences(of: "<Server>\(old)</Server>", with: "<Server>\(new)</Server>").utf8)
         XCTAssertTrue(repointed != expected, "that String round trip is what the old agent did: 0xE9 became U+FFFD")
         var byteLevel = original
         for _ in 0..<3 {
@@ -102,8 +105,9 @@ final class BackupTests: XCTestCase {
             let folder = try farm.file(#"C:\ProgramData\osfarm\backups\20261101-090000-aaaa"#, on: server)
             XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\(server): the run's backups are gone")
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: try farm.file(#"C:\ProgramData\osfarm\backups\20261102-090000-bbbb"#, on: "dc1")),
-                      "another run's backups stay")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: try farm.file(#"C:\ProgramData\osfarm\backups\20261102-090000-bbbb"#, on: "dc1")),
+            "another run's backups stay")
         let after = try osfarm(["backups", "list", "-i", inventory, "--json"])
         let remaining = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])?["servers"] as? [[String: Any]])
         XCTAssertEqual(runs("dc1", remaining), ["20261102-090000-bbbb"])

@@ -58,15 +58,20 @@ final class CrashSweepTests: XCTestCase {
         queue.waitUntilAllOperationsAreFinished()
         XCTAssertEqual(findings.problems, [])
         XCTAssertEqual(findings.checked, work.count)
-        print("crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(work.count) recoveries")
+        print(
+            "crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(work.count) recoveries"
+        )
     }
 
     private static func check(_ point: Point, _ way: Way, _ findings: Findings) throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let original = try farm.configurationFiles()
-        let crashed = try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
-                                  "--state-dir", farm.stateDirectory], environment: point.environment)
+        let crashed = try osfarm(
+            [
+                "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+                "--state-dir", farm.stateDirectory,
+            ], environment: point.environment)
         guard crashed.status == 137 || crashed.status == -9 || crashed.status > 128 else {
             return findings.add("\(way) \(point): the controller was not killed (exit \(crashed.status)): \(crashed.stderr.suffix(300))")
         }

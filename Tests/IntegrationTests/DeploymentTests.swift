@@ -47,7 +47,8 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: farm.record.knownHosts, encoding: .utf8), "")
 
         let wrong = farm.directory + "/wrong.txt"
-        try "dc1 SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nfe1 \(realFingerprints(farm)["fe1"]!)\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        try "dc1 SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nfe1 \(realFingerprints(farm)["fe1"]!)\n".write(
+            toFile: wrong, atomically: true, encoding: .utf8)
         let mismatch = try osfarm(["hosts", "enroll", "-i", farm.record.inventory, "--expect", wrong])
         XCTAssertEqual(mismatch.status, 1)
         XCTAssertTrue(mismatch.stdout.contains("is not an expected fingerprint for dc1"), mismatch.stdout)
@@ -185,14 +186,18 @@ final class DeploymentTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: credentials) }
         try "Adm1n-Secret".write(toFile: credentials + "/admin-password", atomically: true, encoding: .utf8)
-        let result = try runProgram(wrapper, ["nov28"], environment: [
-            "PATH": "/usr/bin:/bin", "OSFARM_BIN": "/bin/echo", "OSFARM_INVENTORY": "/etc/osfarm/farm.yaml", "OSFARM_TO": "sqlnew",
-            "OSFARM_WINDOW": "2026-11-28T22:00:00Z/2026-11-29T02:00:00Z", "OSFARM_DB_RESTORED": "yes", "OSFARM_REPORT_DIR": "/tmp",
-            "CREDENTIALS_DIRECTORY": credentials,
-        ])
+        let result = try runProgram(
+            wrapper, ["nov28"],
+            environment: [
+                "PATH": "/usr/bin:/bin", "OSFARM_BIN": "/bin/echo", "OSFARM_INVENTORY": "/etc/osfarm/farm.yaml", "OSFARM_TO": "sqlnew",
+                "OSFARM_WINDOW": "2026-11-28T22:00:00Z/2026-11-29T02:00:00Z", "OSFARM_DB_RESTORED": "yes", "OSFARM_REPORT_DIR": "/tmp",
+                "CREDENTIALS_DIRECTORY": credentials,
+            ])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("move-db run -i /etc/osfarm/farm.yaml --to sqlnew --report /tmp/nov28-"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("--window 2026-11-28T22:00:00Z/2026-11-29T02:00:00Z --db-restored --admin-password-env OSFARM_ADMIN_PASSWORD"), result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("--window 2026-11-28T22:00:00Z/2026-11-29T02:00:00Z --db-restored --admin-password-env OSFARM_ADMIN_PASSWORD"), result.stdout
+        )
         XCTAssertFalse(result.stdout.contains("Adm1n-Secret"))
         let missing = try runProgram(wrapper, ["nov28"], environment: ["PATH": "/usr/bin:/bin", "OSFARM_BIN": "/bin/echo"])
         XCTAssertNotEqual(missing.status, 0)
@@ -208,8 +213,9 @@ final class DeploymentTests: XCTestCase {
         let script = try String(contentsOf: Self.deploy.appendingPathComponent("windows/Install-OsfarmAgent.ps1"), encoding: .utf8)
         let lines = script.components(separatedBy: "\n")
         XCTAssertTrue(lines.contains { $0.contains("Set-StrictMode -Version Latest") })
-        XCTAssertTrue(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Disable-NetFirewallRule -Name 'OpenSSH-Server-In-TCP'") },
-                      "the capability's OpenSSH-Server-In-TCP rule allows every address and must be disabled")
+        XCTAssertTrue(
+            lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Disable-NetFirewallRule -Name 'OpenSSH-Server-In-TCP'") },
+            "the capability's OpenSSH-Server-In-TCP rule allows every address and must be disabled")
         // Every use of $sshd's properties comes after the script has handled a missing sshd.
         let guardLine = try XCTUnwrap(lines.firstIndex { $0.contains("if ($null -eq $sshd)") }, "no check for a missing sshd")
         for (index, line) in lines.enumerated() where line.contains("$sshd.") {
@@ -223,9 +229,11 @@ final class DeploymentTests: XCTestCase {
     /// command that changes the machine sits behind a ShouldProcess (so -WhatIf works), and the
     /// script declares SupportsShouldProcess.
     func testWindowsScriptsGuardEveryChange() throws {
-        let changing = ["Copy-Item", "Add-WindowsCapability", "Set-Service", "Start-Service", "Stop-Service", "Set-Content", "icacls.exe",
-                        "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Disable-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability",
-                        "New-Item"]
+        let changing = [
+            "Copy-Item", "Add-WindowsCapability", "Set-Service", "Start-Service", "Stop-Service", "Set-Content", "icacls.exe",
+            "New-NetFirewallRule", "Set-NetFirewallRule", "Remove-NetFirewallRule", "Disable-NetFirewallRule", "Remove-Item", "Remove-WindowsCapability",
+            "New-Item",
+        ]
         for script in ["Install-OsfarmAgent.ps1", "Uninstall-OsfarmAgent.ps1"] {
             let lines = try String(contentsOf: Self.deploy.appendingPathComponent("windows/\(script)"), encoding: .utf8).components(separatedBy: "\n")
             XCTAssertTrue(lines.contains { $0.contains("[CmdletBinding(SupportsShouldProcess = $true)]") }, script)
@@ -238,7 +246,9 @@ final class DeploymentTests: XCTestCase {
             XCTAssertGreaterThan(guarded, 2, script)
         }
         let readme = try String(contentsOf: Self.deploy.appendingPathComponent("windows/README.md"), encoding: .utf8)
-        for step in ["swift build -c release --product osfarm-agent", "Install-OsfarmAgent.ps1", "osfarm hosts enroll", "osfarm check", "no network credentials"] {
+        for step in [
+            "swift build -c release --product osfarm-agent", "Install-OsfarmAgent.ps1", "osfarm hosts enroll", "osfarm check", "no network credentials",
+        ] {
             XCTAssertTrue(readme.contains(step), "deploy/windows/README.md must explain \(step)")
         }
     }

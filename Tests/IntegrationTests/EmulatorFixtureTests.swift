@@ -34,7 +34,8 @@ final class EmulatorFixtureTests: XCTestCase {
 
     /// What the program wrote to its stdout: raw bytes, in the server's OEM code page.
     private func emulate(_ server: String, _ program: String, _ arguments: [String]) throws -> Data {
-        let path = program == "ConfigurationTool.com"
+        let path =
+            program == "ConfigurationTool.com"
             ? ServerBuilder.localPath(ServerBuilder.installDirectory + #"\ConfigurationTool.com"#, serverDirectory: server)
             : ServerBuilder.localPath(#"C:\Windows\System32\"# + program, serverDirectory: server)
         let process = Process()
@@ -76,8 +77,9 @@ final class EmulatorFixtureTests: XCTestCase {
         XCTAssertTrue(german.contains(0x8E), "Ä of BINÄRPFAD_NAME is 0x8E in code page 850")
         XCTAssertNil(String(data: german, encoding: .utf8), "a German sc.exe does not print UTF-8")
         let chinese = try Data(contentsOf: Self.fixtures.appendingPathComponent("zh-CN/sc-query-1060.txt"))
-        XCTAssertTrue(chinese.starts(with: Data("[SC] EnumQueryServicesStatus:OpenService ".utf8) + Data([0xCA, 0xA7, 0xB0, 0xDC])),
-                      "失败 is CA A7 B0 DC in code page 936")
+        XCTAssertTrue(
+            chinese.starts(with: Data("[SC] EnumQueryServicesStatus:OpenService ".utf8) + Data([0xCA, 0xA7, 0xB0, 0xDC])),
+            "失败 is CA A7 B0 DC in code page 936")
     }
 
     private func serviceControlFixtures(_ language: DisplayLanguage) throws {

@@ -98,8 +98,10 @@ final class FarmLayoutMoveTests: XCTestCase {
         XCTAssertTrue(try farm.status().servers.allSatisfy(\.allRunning))
 
         // Named, the session section follows.
-        let again = try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--session-to", farm.newDatabase,
-                                "--db-restored", "--state-dir", farm.stateDirectory])
+        let again = try osfarm([
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--session-to", farm.newDatabase,
+            "--db-restored", "--state-dir", farm.stateDirectory,
+        ])
         XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
         XCTAssertEqual(try section(farm, "fe1", .session), farm.newDatabase)
         XCTAssertEqual(try section(farm, "fe1", .logging), logging)
@@ -145,8 +147,10 @@ final class FarmLayoutMoveTests: XCTestCase {
     }
 
     func testOracleAndRedisSessionFarmsAreRefusedAsNotSupportedYet() throws {
-        for (layout, words) in [(SimulatedLayout(oracle: true), "osfarm does not support moving Oracle databases yet"),
-                                (SimulatedLayout(redisSessions: true), "osfarm does not support moving this layout yet")] {
+        for (layout, words) in [
+            (SimulatedLayout(oracle: true), "osfarm does not support moving Oracle databases yet"),
+            (SimulatedLayout(redisSessions: true), "osfarm does not support moving this layout yet"),
+        ] {
             let farm = try TestFarm(frontEnds: 1, layout: layout)
             defer { farm.shutdown() }
             let before = try farm.status().json()
@@ -214,8 +218,10 @@ final class FarmLayoutMoveTests: XCTestCase {
         try farm.inject(slow, on: "fe1")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-        process.arguments = ["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
-                             "--readiness-timeout", "4", "--state-dir", farm.stateDirectory]
+        process.arguments = [
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+            "--readiness-timeout", "4", "--state-dir", farm.stateDirectory,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -223,7 +229,9 @@ final class FarmLayoutMoveTests: XCTestCase {
         // Once fe1 is in its apply, its installed platform turns out another version than preflight read.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let id = try? farm.lastRunID(), (try? farm.journal(id))?.contains(where: { $0.server == "fe1" && $0.step == "configuration-tool" }) == true { break }
+            if let id = try? farm.lastRunID(), (try? farm.journal(id))?.contains(where: { $0.server == "fe1" && $0.step == "configuration-tool" }) == true {
+                break
+            }
             usleep(20_000)
         }
         var drift = FaultRequest()

@@ -64,8 +64,11 @@ final class HostKeyTests: XCTestCase {
         let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         let path = try knownHosts("# farm\n\(bracketed) \(otherKey)\n")
         let error = try await refusal(knownHosts: path)
-        XCTAssertEqual(error, .hostKeyChanged(host: server.address, port: server.port, keyType: "ssh-ed25519",
-                                              fingerprint: server.hostKeyFingerprint, knownHosts: path, lines: [2]))
+        XCTAssertEqual(
+            error,
+            .hostKeyChanged(
+                host: server.address, port: server.port, keyType: "ssh-ed25519",
+                fingerprint: server.hostKeyFingerprint, knownHosts: path, lines: [2]))
         XCTAssertTrue(error.description.contains("HOST KEY CHANGED"), error.description)
         // accept-new never overrides a changed key.
         let again = try await refusal(knownHosts: path, policy: .acceptNew)

@@ -28,7 +28,8 @@ final class InspectFindingsTests: XCTestCase {
             XCTAssertEqual(platform.privateKeySHA256, try sha256(farm, name))
             XCTAssertEqual(platform.version, ServerBuilder.platformVersion)
             // "Max Pool Size=100;Application Name=OutSystems & Friends" names no server.
-            XCTAssertEqual(platform.serverReferences, [ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: dcAddress)])
+            XCTAssertEqual(
+                platform.serverReferences, [ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: dcAddress)])
             XCTAssertEqual(platform.databaseProviders?.map(\.provider), [.sqlServer, .sqlServer, .sqlServer])
             XCTAssertNil(platform.inMemorySession)
             XCTAssertEqual(platform.databases.map(\.authentication), [.database, .database, .database])
@@ -55,19 +56,26 @@ final class InspectFindingsTests: XCTestCase {
         XCTAssertNotEqual(fe.privateKeySHA256, dc.privateKeySHA256)
         XCTAssertEqual(fe.version, "11.24.1.3")
         XCTAssertEqual(dc.version, ServerBuilder.platformVersion)
-        XCTAssertEqual(fe.serverReferences, [
-            ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: farm.oldDatabase),
-            ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: farm.oldDatabase),
-        ])
+        XCTAssertEqual(
+            fe.serverReferences,
+            [
+                ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: farm.oldDatabase),
+                ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: farm.oldDatabase),
+            ])
         XCTAssertEqual(fe.compilerServerHostname, "localhost")
         // localhost names every server, so it says "deployment controller" where the Disabled service says "front-end".
         XCTAssertNil(fe.role)
-        XCTAssertEqual(fe.roleDescription, "undecided: the Deployment Controller service is Disabled, but CompilerServerHostname localhost names "
-                       + "whichever server reads it, this one included")
+        XCTAssertEqual(
+            fe.roleDescription,
+            "undecided: the Deployment Controller service is Disabled, but CompilerServerHostname localhost names "
+                + "whichever server reads it, this one included")
         XCTAssertEqual(fe.roleEvidence?.fromServices, .frontEnd)
         XCTAssertEqual(fe.roleEvidence?.fromCompilerServerHostname, .deploymentController)
         let hsconf = try String(contentsOfFile: try farm.file(ServerBuilder.installDirectory + #"\server.hsconf"#, on: "fe1"), encoding: .utf8)
-        XCTAssertTrue(hsconf.contains("<RuntimeAdvancedSettings>Max Pool Size=100;Application Name=OutSystems &amp; Friends;Failover Partner=\(farm.oldDatabase)</RuntimeAdvancedSettings>"))
+        XCTAssertTrue(
+            hsconf.contains(
+                "<RuntimeAdvancedSettings>Max Pool Size=100;Application Name=OutSystems &amp; Friends;Failover Partner=\(farm.oldDatabase)</RuntimeAdvancedSettings>"
+            ))
     }
 
     func testAnOracleFarmReportsItsProviderAndListener() async throws {
@@ -78,8 +86,9 @@ final class InspectFindingsTests: XCTestCase {
         let providers = try XCTUnwrap(platform.databaseProviders)
         XCTAssertEqual(providers.map(\.section), [.platform, .session, .logging])
         XCTAssertTrue(providers.allSatisfy { $0.provider == .oracle && $0.providerKey == "Oracle" })
-        XCTAssertEqual(providers.first?.oracle,
-                       OracleAddress(namingType: "Service Name", host: SimulatedLayout.oldDatabaseName, port: "1521", serviceName: "OUTSYS", tnsName: nil))
+        XCTAssertEqual(
+            providers.first?.oracle,
+            OracleAddress(namingType: "Service Name", host: SimulatedLayout.oldDatabaseName, port: "1521", serviceName: "OUTSYS", tnsName: nil))
         XCTAssertEqual(try farm.status().servers.first?.databaseServers["platform"], "\(SimulatedLayout.oldDatabaseName),1521")
         XCTAssertTrue(try farm.status().servers.allSatisfy(\.allRunning), "the controller initialised against the Oracle listener")
     }

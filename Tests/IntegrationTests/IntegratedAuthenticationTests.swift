@@ -26,8 +26,9 @@ final class IntegratedAuthenticationTests: XCTestCase {
         let farm = try TestFarm(frontEnds: 1, windowsAuthentication: true)
         defer { farm.shutdown() }
         let session = try await farm.session("dc1")
-        let arguments = ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: Self.secret), installServiceCenter: true,
-                                                   timeoutSeconds: 60)
+        let arguments = ConfigurationToolArguments(
+            mode: .upgradeInstall(integratedAuthenticationPassword: Self.secret), installServiceCenter: true,
+            timeoutSeconds: 60)
         let (data, progress) = try await session.answer(.runConfigurationTool(arguments), timeout: 90)
         guard case let .configurationTool(run) = data else { return XCTFail("\(data)") }
         await session.close()
@@ -35,8 +36,9 @@ final class IntegratedAuthenticationTests: XCTestCase {
         XCTAssertEqual(progress.first, "ConfigurationTool.com /UpgradeInstall /InstallServiceCenter /WithWindowsAuthentication")
         XCTAssertTrue(progress.contains("Service Center installed."), "\(progress)")
         // The simulator's record of the run: the switches and how many arguments each had.
-        XCTAssertEqual(try farm.status().servers.first { $0.name == "dc1" }?.lastConfigurationTool?.switches,
-                       ["/upgradeinstall(1)", "/installservicecenter", "/withwindowsauthentication(1)"])
+        XCTAssertEqual(
+            try farm.status().servers.first { $0.name == "dc1" }?.lastConfigurationTool?.switches,
+            ["/upgradeinstall(1)", "/installservicecenter", "/withwindowsauthentication(1)"])
         let everything = try records(farm) + progress.joined() + "\(run)" + String(decoding: try WireCodec.recordEncoder().encode(run), as: UTF8.self)
         XCTAssertFalse(everything.contains(Self.secret.reveal()), "the password leaked")
     }
@@ -60,8 +62,9 @@ final class IntegratedAuthenticationTests: XCTestCase {
         let together = try farm.emulate(Self.tool, ["/ApplySettingsFactory", "/InstallServiceCenter", "/WithWindowsAuthentication", "x"], on: "dc1")
         XCTAssertNotEqual(together.status, 0)
         XCTAssertTrue(together.stdout.contains("/applysettingsfactory cannot be used with other parameters"), together.stdout)
-        let right = try farm.emulate(Self.tool, ["/UpgradeInstall", Self.secret.reveal(), "/InstallServiceCenter", "/WithWindowsAuthentication", Self.secret.reveal()],
-                                     on: "dc1")
+        let right = try farm.emulate(
+            Self.tool, ["/UpgradeInstall", Self.secret.reveal(), "/InstallServiceCenter", "/WithWindowsAuthentication", Self.secret.reveal()],
+            on: "dc1")
         XCTAssertEqual(right.status, 0, right.stdout)
     }
 
@@ -89,8 +92,9 @@ final class IntegratedAuthenticationTests: XCTestCase {
             XCTAssertEqual(run.exitCode, 0)
             // The tool "only generates output in case of errors": the agent's own line is all there is.
             XCTAssertEqual(progress, ["ConfigurationTool.com /ApplySettingsFactory /WithWindowsAuthentication"])
-            XCTAssertEqual(try farm.status().servers.first { $0.name == name }?.lastConfigurationTool?.switches,
-                           ["/applysettingsfactory", "/withwindowsauthentication(1)"])
+            XCTAssertEqual(
+                try farm.status().servers.first { $0.name == name }?.lastConfigurationTool?.switches,
+                ["/applysettingsfactory", "/withwindowsauthentication(1)"])
             // Every service that ran was restarted: a new process, running again.
             let after = try store.read()
             for service in before {

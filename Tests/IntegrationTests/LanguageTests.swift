@@ -50,4 +50,3 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(services.status, 0, services.stdout + services.stderr)
     }
 }
-

@@ -94,14 +94,16 @@ final class LoadBalancerHookTests: XCTestCase {
         // The inventory declares the hook on the front-ends only (the controller is not behind the balancer).
         var inventory = try String(contentsOfFile: farm.record.inventory, encoding: .utf8)
         for frontEnd in frontEnds {
-            inventory = inventory.replacingOccurrences(of: "  - name: \(frontEnd.name)\n", with: """
-                  - name: \(frontEnd.name)
-                    hooks:
-                      before-stop: [\(Self.hook), disable, outsystems]
-                      after-verify: [\(Self.hook), enable, outsystems]
-                      timeout: 20
+            inventory = inventory.replacingOccurrences(
+                of: "  - name: \(frontEnd.name)\n",
+                with: """
+                      - name: \(frontEnd.name)
+                        hooks:
+                          before-stop: [\(Self.hook), disable, outsystems]
+                          after-verify: [\(Self.hook), enable, outsystems]
+                          timeout: 20
 
-                """)
+                    """)
         }
         let hooked = farm.directory + "/inventory-hooks.yaml"
         try inventory.write(toFile: hooked, atomically: true, encoding: .utf8)
@@ -113,8 +115,9 @@ final class LoadBalancerHookTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["HAPROXY_SOCKET"] = socket
         environment["HAPROXY_DRAIN_SECONDS"] = "5"
-        let result = try osfarm(["move-db", "run", "--yes", "-i", hooked, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory],
-                                environment: environment)
+        let result = try osfarm(
+            ["move-db", "run", "--yes", "-i", hooked, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory],
+            environment: environment)
         usleep(500_000)
         traffic.stop()
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)

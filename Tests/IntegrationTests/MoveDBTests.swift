@@ -67,8 +67,10 @@ final class MoveDBTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: farm.stateDirectory), "plan journals nothing")
 
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/move-db")
-        let snapshot = try osfarm(["move-db", "plan", "-i", fixtures.appendingPathComponent("inventory.yaml").path, "--to", "sqlnew.corp.example,1433",
-                                   "--expect-from", "sqlold.corp.example", "--parallel", "2", "--apply-settings", "--window", "2026-11-28T22:00:00Z/2026-11-29T02:00:00Z"])
+        let snapshot = try osfarm([
+            "move-db", "plan", "-i", fixtures.appendingPathComponent("inventory.yaml").path, "--to", "sqlnew.corp.example,1433",
+            "--expect-from", "sqlold.corp.example", "--parallel", "2", "--apply-settings", "--window", "2026-11-28T22:00:00Z/2026-11-29T02:00:00Z",
+        ])
         XCTAssertEqual(snapshot.status, 0, snapshot.stderr)
         let text = snapshot.stdout.replacingOccurrences(of: fixtures.path, with: "FIXTURES")
         let pinned = fixtures.appendingPathComponent("plan.txt")
@@ -84,8 +86,9 @@ final class MoveDBTests: XCTestCase {
         // fe1 points its session database elsewhere: the farm is split.
         let hsconf = try farm.file(#"C:\Program Files\OutSystems\Platform Server\server.hsconf"#, on: "fe1")
         let original = try String(contentsOfFile: hsconf, encoding: .utf8)
-        let split = original.replacingOccurrences(of: "<Server>\(farm.oldDatabase)</Server>\r\n    <Catalog>osSession",
-                                                  with: "<Server>sql-other.farm.test</Server>\r\n    <Catalog>osSession")
+        let split = original.replacingOccurrences(
+            of: "<Server>\(farm.oldDatabase)</Server>\r\n    <Catalog>osSession",
+            with: "<Server>sql-other.farm.test</Server>\r\n    <Catalog>osSession")
         XCTAssertNotEqual(split, original)
         try split.write(toFile: hsconf, atomically: true, encoding: .utf8)
         var result = try farm.moveDB("preflight")
@@ -128,10 +131,15 @@ final class MoveDBTests: XCTestCase {
         try farm.inject(fault, on: "dc1")
         let result = try farm.moveDB("run", ["--db-restored"])
         XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
-        XCTAssertTrue(result.stdout.contains("dc1 failed: configuration-tool failed: ConfigurationTool.com /UpgradeInstall exited 1: ERROR: Timeout expired"), result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("dc1 failed: configuration-tool failed: ConfigurationTool.com /UpgradeInstall exited 1: ERROR: Timeout expired"),
+            result.stdout)
         XCTAssertTrue(result.stdout.contains("No front-end was touched"), result.stdout)
         let entries = try farm.journal(try farm.lastRunID())
-        XCTAssertFalse(entries.contains { $0.server != "dc1" && Runbook.moveDatabase.phases.filter { $0.kind == .apply }.flatMap(\.steps).map(\.rawValue).contains($0.step) })
+        XCTAssertFalse(
+            entries.contains {
+                $0.server != "dc1" && Runbook.moveDatabase.phases.filter { $0.kind == .apply }.flatMap(\.steps).map(\.rawValue).contains($0.step)
+            })
         for name in ["fe1", "fe2"] {
             XCTAssertEqual(try farm.configurationFiles()["\(name)/server.hsconf"], original["\(name)/server.hsconf"])
         }
@@ -159,7 +167,8 @@ final class MoveDBTests: XCTestCase {
         XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
         let servers = try XCTUnwrap(try decode(result.stdout)["servers"] as? [[String: Any]])
         let states = Dictionary(uniqueKeysWithValues: servers.map { ($0["name"] as! String, $0["state"] as! String) })
-        XCTAssertEqual(states, ["dc1": "moved", "fe1": "failed at configuration-tool", "fe2": "services stopped, not moved", "fe3": "services stopped, not moved"])
+        XCTAssertEqual(
+            states, ["dc1": "moved", "fe1": "failed at configuration-tool", "fe2": "services stopped, not moved", "fe3": "services stopped, not moved"])
         let truth = try farm.status().servers
         XCTAssertEqual(truth.first { $0.name == "fe2" }?.database, farm.oldDatabase, "fe2 never started")
         XCTAssertTrue(try decode(result.stdout)["message"].map { "\($0)" }?.contains("not started: fe2, fe3") ?? false)
@@ -170,7 +179,9 @@ final class MoveDBTests: XCTestCase {
         defer { farm.shutdown() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-        process.arguments = ["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory]
+        process.arguments = [
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory,
+        ]
         let log = farm.directory + "/killed-run.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -182,7 +193,8 @@ final class MoveDBTests: XCTestCase {
         var runID: String?
         while Date() < deadline {
             if let id = try? farm.lastRunID(), let entries = try? farm.journal(id),
-                entries.contains(where: { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started }) {
+                entries.contains(where: { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started })
+            {
                 runID = id
                 break
             }
@@ -252,12 +264,14 @@ final class MoveDBTests: XCTestCase {
         let missing = try farm.moveDB("run", ["--db-restored"])
         XCTAssertEqual(missing.status, 2, "Windows authentication without the admin password is refused before any change: \(missing.stdout)")
         XCTAssertTrue(missing.stderr.contains("--admin-password-env"), missing.stderr)
-        let result = try farm.moveDB("run", ["--db-restored", "--no-apply-settings", "--admin-password-env", "OSFARM_TEST_ADMIN", "--json", "--report", report],
-                                     environment: environment)
+        let result = try farm.moveDB(
+            "run", ["--db-restored", "--no-apply-settings", "--admin-password-env", "OSFARM_TEST_ADMIN", "--json", "--report", report],
+            environment: environment)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         try assertOnNewDatabase(farm)
-        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.lastConfigurationTool?.switches.first == "/upgradeinstall(1)" },
-                      "the password reached the Configuration Tool")
+        XCTAssertTrue(
+            try farm.status().servers.allSatisfy { $0.lastConfigurationTool?.switches.first == "/upgradeinstall(1)" },
+            "the password reached the Configuration Tool")
         var everything = result.stdout + result.stderr + (try String(contentsOfFile: report, encoding: .utf8))
         for file in try FileManager.default.subpathsOfDirectory(atPath: farm.stateDirectory) {
             everything += (try? String(contentsOfFile: farm.stateDirectory + "/" + file, encoding: .utf8)) ?? ""

@@ -13,8 +13,10 @@ final class NamedInstanceTests: XCTestCase {
 
     private func probe(_ session: AgentSession, _ server: String, browserTimeout: Double = 1) async throws -> DatabaseProbeResult {
         let address = try DatabaseServerAddress(parsing: server)
-        guard case let .databaseProbe(result) = try await session.answer(
-            .probeDatabase(DatabaseProbeArguments(address: address, timeoutSeconds: 2, browserTimeoutSeconds: browserTimeout))).data
+        guard
+            case let .databaseProbe(result) = try await session.answer(
+                .probeDatabase(DatabaseProbeArguments(address: address, timeoutSeconds: 2, browserTimeoutSeconds: browserTimeout))
+            ).data
         else { throw AgentError(.internalError, "no probe result") }
         return result
     }
@@ -59,8 +61,10 @@ final class NamedInstanceTests: XCTestCase {
         XCTAssertFalse(unknown.reachable)
         XCTAssertEqual(unknown.failure, .instanceUnknown)
         XCTAssertEqual(unknown.browserInstances, [Self.instance])
-        XCTAssertEqual(unknown.message, "SQL Server Browser on sql-new.farm.test does not know instance NOSUCH (it lists \(Self.instance); "
-                       + "a hidden instance is never listed); give the port in the address: sql-new.farm.test\\NOSUCH,PORT")
+        XCTAssertEqual(
+            unknown.message,
+            "SQL Server Browser on sql-new.farm.test does not know instance NOSUCH (it lists \(Self.instance); "
+                + "a hidden instance is never listed); give the port in the address: sql-new.farm.test\\NOSUCH,PORT")
     }
 
     func testAHiddenInstanceIsUnknownToBrowser() async throws {
@@ -144,9 +148,11 @@ final class SimulatorCommandLineTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("the instance contains \"-\", which SQL Server instance names cannot hold"), refused.stderr)
 
-        let up = try sim(["farm", "up", "--dir", directory, "--front-ends", "1", "--profile", "instant", "--new-database-instance", "OSNEW",
-                          "--no-new-database-browser", "--separate-session-database", "--front-end-controller-service", "manual",
-                          "--port", String(Int.random(in: 20000...40000))])
+        let up = try sim([
+            "farm", "up", "--dir", directory, "--front-ends", "1", "--profile", "instant", "--new-database-instance", "OSNEW",
+            "--no-new-database-browser", "--separate-session-database", "--front-end-controller-service", "manual",
+            "--port", String(Int.random(in: 20000...40000)),
+        ])
         XCTAssertEqual(up.status, 0, up.stderr)
         XCTAssertTrue(up.stdout.contains("database:    new sql-new.farm.test\\OSNEW ("), up.stdout)
         XCTAssertTrue(up.stdout.contains("database:    session sql-session.farm.test ("), up.stdout)
@@ -154,15 +160,18 @@ final class SimulatorCommandLineTests: XCTestCase {
         XCTAssertEqual(try sim(["farm", "database", "--dir", directory, "session"]).stdout, "sql-session.farm.test\n")
         let record = try LocalFarm.record(in: directory)
         XCTAssertEqual(record.newDatabase?.browser, false)
-        XCTAssertEqual(try StateStore(serverDirectory: try record.server(named: "fe1").directory).read()
-            .service("OutSystems Deployment Controller Service")?.startType, .manual)
+        XCTAssertEqual(
+            try StateStore(serverDirectory: try record.server(named: "fe1").directory).read()
+                .service("OutSystems Deployment Controller Service")?.startType, .manual)
 
         let fault = try sim(["fault", "--dir", directory, "--server", "fe1", "--compiler-server-hostname", "localhost", "--platform-version", "11.24.0.9"])
         XCTAssertEqual(fault.status, 0, fault.stderr)
         let status = try FarmStatus.read(directory: directory)
         XCTAssertEqual(status.servers.first { $0.name == "fe1" }?.platformVersion, "11.24.0.9")
-        let hsconf = try String(contentsOfFile: ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#,
-                                                                        serverDirectory: try record.server(named: "fe1").directory), encoding: .utf8)
+        let hsconf = try String(
+            contentsOfFile: ServerBuilder.localPath(
+                ServerBuilder.installDirectory + #"\server.hsconf"#,
+                serverDirectory: try record.server(named: "fe1").directory), encoding: .utf8)
         XCTAssertTrue(hsconf.contains("<CompilerServerHostname>localhost</CompilerServerHostname>"))
         XCTAssertTrue(status.text().contains("new sql-new.farm.test\\OSNEW (no Browser)"), status.text())
     }

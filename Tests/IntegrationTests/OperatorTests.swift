@@ -8,8 +8,12 @@ import XCTest
 /// the way out named after every stop, past runs at hand, downtime on the record.
 final class OperatorTests: XCTestCase {
     private func run(_ farm: TestFarm, _ extra: [String] = []) throws -> PseudoTerminalSession {
-        try PseudoTerminalSession(TestFarm.binary("osfarm"), ["move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase,
-                                                              "--state-dir", farm.stateDirectory] + extra)
+        try PseudoTerminalSession(
+            TestFarm.binary("osfarm"),
+            [
+                "move-db", "run", "-i", farm.record.inventory, "--to", farm.newDatabase,
+                "--state-dir", farm.stateDirectory,
+            ] + extra)
     }
 
     func testTheRunAsksForTheControllersNameBeforeStoppingAnything() throws {
@@ -40,15 +44,19 @@ final class OperatorTests: XCTestCase {
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase })
 
         // Without a terminal and without --yes: refused, exit 2, nothing attempted.
-        let unattended = try osfarm(["move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-                                     "--state-dir", farm.stateDirectory])
+        let unattended = try osfarm([
+            "move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+            "--state-dir", farm.stateDirectory,
+        ])
         XCTAssertEqual(unattended.status, 2, unattended.stdout)
         XCTAssertTrue(unattended.stderr.contains("pass --yes"), unattended.stderr)
 
         // Now an earlier run exists: the summary estimates the downtime from it.
-        let estimated = try PseudoTerminalSession(TestFarm.binary("osfarm"), [
-            "move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored", "--state-dir", farm.stateDirectory,
-        ])
+        let estimated = try PseudoTerminalSession(
+            TestFarm.binary("osfarm"),
+            [
+                "move-db", "run", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored", "--state-dir", farm.stateDirectory,
+            ])
         let text = try estimated.read(until: "to go on")
         XCTAssertTrue(text.contains("with no front-end serving") && text.contains("from run "), text)
         estimated.write("no\n")
@@ -132,8 +140,11 @@ final class OperatorTests: XCTestCase {
         var fault = FaultRequest()
         fault.configurationToolFailure = "Service Center installation failed."
         try farm.inject(fault, on: "fe1")
-        XCTAssertEqual(try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-                                   "--state-dir", farm.stateDirectory]).status, 1)
+        XCTAssertEqual(
+            try osfarm([
+                "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+                "--state-dir", farm.stateDirectory,
+            ]).status, 1)
         let failed = try farm.lastRunID()
         let failedShown = try osfarm(["runs", "show", failed, "--state-dir", farm.stateDirectory])
         XCTAssertTrue(failedShown.stdout.contains("state failed") && failedShown.stdout.contains("failed at configuration-tool"), failedShown.stdout)
@@ -143,12 +154,16 @@ final class OperatorTests: XCTestCase {
         try farm.inject(clear, on: "fe1")
         XCTAssertEqual(try osfarm(["rollback", failed, "--state-dir", farm.stateDirectory]).status, 0)
 
-        XCTAssertEqual(try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase,
-                                   "--state-dir", farm.stateDirectory]).status, 3)
+        XCTAssertEqual(
+            try osfarm([
+                "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase,
+                "--state-dir", farm.stateDirectory,
+            ]).status, 3)
         let stopped = try farm.lastRunID()
         let stoppedShown = try osfarm(["runs", "show", stopped, "--state-dir", farm.stateDirectory])
-        XCTAssertTrue(stoppedShown.stdout.contains("state stopped") && stoppedShown.stdout.contains("osfarm resume \(stopped) --db-restored"),
-                      stoppedShown.stdout)
+        XCTAssertTrue(
+            stoppedShown.stdout.contains("state stopped") && stoppedShown.stdout.contains("osfarm resume \(stopped) --db-restored"),
+            stoppedShown.stdout)
     }
 
     func testTheDowntimeOnRecordAgreesWithWhenTheSimulatorStoppedAndStartedIIS() throws {

@@ -87,8 +87,9 @@ final class PlatformProofTests: XCTestCase {
         try farm.inject(fault, on: "fe1")
         let databaseDown = try await platformInfo(session)
         XCTAssertEqual(databaseDown.failure, .soapFault)
-        XCTAssertTrue(databaseDown.reason?.contains("A network-related or instance-specific error occurred while establishing a connection to SQL Server") ?? false,
-                      "\(databaseDown)")
+        XCTAssertTrue(
+            databaseDown.reason?.contains("A network-related or instance-specific error occurred while establishing a connection to SQL Server") ?? false,
+            "\(databaseDown)")
         await session.close()
         XCTAssertEqual(SimulatedWebServer.requests(serverDirectory: fe1.directory).map(\.status), [200, 404, 500, 200, 500])
     }

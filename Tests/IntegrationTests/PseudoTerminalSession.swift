@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A program run on a pseudo-terminal, so it sees a terminal and asks its questions; the test

@@ -19,7 +19,8 @@ final class RoleEvidenceTests: XCTestCase {
     func testAFrontEndWithAManualControllerServiceIsAFrontEnd() async throws {
         let farm = try TestFarm(frontEnds: 1, layout: SimulatedLayout(frontEndControllerService: .manual))
         defer { farm.shutdown() }
-        let truth = try XCTUnwrap(try farm.status().servers.first { $0.name == "fe1" }?.services.first { $0.name == "OutSystems Deployment Controller Service" })
+        let truth = try XCTUnwrap(
+            try farm.status().servers.first { $0.name == "fe1" }?.services.first { $0.name == "OutSystems Deployment Controller Service" })
         XCTAssertEqual(truth.startType, .manual)
         XCTAssertEqual(truth.state, .stopped)
         let dcAddress = try farm.simulated("dc1").address, feAddress = try farm.simulated("fe1").address
@@ -30,8 +31,10 @@ final class RoleEvidenceTests: XCTestCase {
         XCTAssertNil(evidence.fromServices)
         XCTAssertEqual(evidence.fromCompilerServerHostname, .frontEnd)
         XCTAssertEqual(evidence.ownNames, ["fe1", "fe1.\(ServerBuilder.domain)", feAddress])
-        XCTAssertEqual(fe.roleDescription, "Front-end (CompilerServerHostname \(dcAddress) is not one of this server's names (fe1, fe1.farm.test, "
-                       + "\(feAddress)); the Deployment Controller service is Manual and STOPPED, which fits either role)")
+        XCTAssertEqual(
+            fe.roleDescription,
+            "Front-end (CompilerServerHostname \(dcAddress) is not one of this server's names (fe1, fe1.farm.test, "
+                + "\(feAddress)); the Deployment Controller service is Manual and STOPPED, which fits either role)")
 
         let dc = try await inspect(farm, "dc1")
         XCTAssertEqual(dc.role, .deploymentController)
@@ -82,8 +85,10 @@ final class RoleEvidenceTests: XCTestCase {
         let dc = try await inspect(farm, "dc1")
         XCTAssertNil(dc.role)
         XCTAssertEqual(dc.roleEvidence?.conflict, true)
-        XCTAssertTrue(dc.roleDescription.hasPrefix("undecided: the Deployment Controller service is running, but CompilerServerHostname \(fe2Address) is not one of this server's names"),
-                      dc.roleDescription)
+        XCTAssertTrue(
+            dc.roleDescription.hasPrefix(
+                "undecided: the Deployment Controller service is running, but CompilerServerHostname \(fe2Address) is not one of this server's names"),
+            dc.roleDescription)
 
         let fe2 = try await inspect(farm, "fe2")
         XCTAssertEqual(fe2.role, .deploymentController, "Automatic service and its own address agree")

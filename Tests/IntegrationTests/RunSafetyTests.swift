@@ -17,8 +17,11 @@ final class RunSafetyTests: XCTestCase {
             FileManager.default.createFile(atPath: log, contents: nil)
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-            process.arguments = ["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
-                                 "--state-dir", farm.stateDirectory] + extra
+            process.arguments =
+                [
+                    "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
+                    "--state-dir", farm.stateDirectory,
+                ] + extra
             process.standardOutput = output
             process.standardError = output
             try process.run()
@@ -174,8 +177,10 @@ final class RunSafetyTests: XCTestCase {
     func testAMoveToTheServerTheFarmIsOnIsNothingToDoUnlessForced() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
-        let refused = try osfarm(["move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-                                  "--state-dir", farm.stateDirectory])
+        let refused = try osfarm([
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+            "--state-dir", farm.stateDirectory,
+        ])
         XCTAssertEqual(refused.status, 1, refused.stdout)
         XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")

@@ -26,10 +26,11 @@ final class SeparateDatabasesTests: XCTestCase {
         let agent = try await farm.session("dc1")
         guard case let .inspection(before) = try await agent.answer(.inspect).data else { return XCTFail("no inspection") }
         XCTAssertEqual(before.platform?.databases.map(\.server), [farm.oldDatabase, session.server, logging.server])
-        let arguments = RepointArguments(targets: DatabaseTargets(
-            platform: DatabaseTarget(server: try DatabaseServerAddress(parsing: farm.newDatabase)),
-            session: DatabaseTarget(server: try DatabaseServerAddress(parsing: session.server)),
-            logging: DatabaseTarget(server: try DatabaseServerAddress(parsing: logging.server))))
+        let arguments = RepointArguments(
+            targets: DatabaseTargets(
+                platform: DatabaseTarget(server: try DatabaseServerAddress(parsing: farm.newDatabase)),
+                session: DatabaseTarget(server: try DatabaseServerAddress(parsing: session.server)),
+                logging: DatabaseTarget(server: try DatabaseServerAddress(parsing: logging.server))))
         guard case let .repoint(result) = try await agent.answer(.repointDatabase(arguments)).data else { return XCTFail("no repoint") }
         XCTAssertEqual(result.changes.map(\.section), [.platform])
         let upgrade = ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true, timeoutSeconds: 60)
@@ -43,18 +44,24 @@ final class SeparateDatabasesTests: XCTestCase {
         let json = try runProgram(TestFarm.binary("osfarm-sim"), ["farm", "status", "--dir", farm.directory, "--json"])
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let servers = try XCTUnwrap(document["servers"] as? [[String: Any]])
-        XCTAssertEqual(servers.first { $0["name"] as? String == "dc1" }?["databaseServers"] as? [String: String],
-                       ["platform": farm.newDatabase, "session": session.server, "logging": logging.server])
-        XCTAssertEqual(servers.first { $0["name"] as? String == "fe1" }?["databaseServers"] as? [String: String],
-                       ["platform": farm.oldDatabase, "session": session.server, "logging": logging.server])
+        XCTAssertEqual(
+            servers.first { $0["name"] as? String == "dc1" }?["databaseServers"] as? [String: String],
+            ["platform": farm.newDatabase, "session": session.server, "logging": logging.server])
+        XCTAssertEqual(
+            servers.first { $0["name"] as? String == "fe1" }?["databaseServers"] as? [String: String],
+            ["platform": farm.oldDatabase, "session": session.server, "logging": logging.server])
         XCTAssertEqual((document["sessionDatabase"] as? [String: Any])?["name"] as? String, session.name)
 
-        let sessionsStay = try runProgram(TestFarm.binary("osfarm-sim"),
-                                          ["farm", "status", "--dir", farm.directory, "--expect-section", "session=\(session.server)",
-                                           "--expect-section", "logging=\(logging.server)"])
+        let sessionsStay = try runProgram(
+            TestFarm.binary("osfarm-sim"),
+            [
+                "farm", "status", "--dir", farm.directory, "--expect-section", "session=\(session.server)",
+                "--expect-section", "logging=\(logging.server)",
+            ])
         XCTAssertEqual(sessionsStay.status, 0, sessionsStay.stderr)
-        let platformMoved = try runProgram(TestFarm.binary("osfarm-sim"),
-                                           ["farm", "status", "--dir", farm.directory, "--expect-section", "platform=\(farm.newDatabase)"])
+        let platformMoved = try runProgram(
+            TestFarm.binary("osfarm-sim"),
+            ["farm", "status", "--dir", farm.directory, "--expect-section", "platform=\(farm.newDatabase)"])
         XCTAssertEqual(platformMoved.status, 1, "fe1 still names the old server")
         XCTAssertTrue(platformMoved.stderr.contains("platform not on \(farm.newDatabase): fe1 (\(farm.oldDatabase))"), platformMoved.stderr)
     }

@@ -8,8 +8,10 @@ import XCTest
 /// The agent's operations over real sshd on simulated OutSystems servers, checked against the
 /// simulator's ground truth (`FarmStatus`), never against the agent's own word alone.
 final class ServerOperationsTests: XCTestCase {
-    private func perform(_ session: AgentSession, _ operation: AgentOperation, timeout: Double = 30,
-                         events: ((ProgressEvent) -> Void)? = nil) async throws -> ResultData {
+    private func perform(
+        _ session: AgentSession, _ operation: AgentOperation, timeout: Double = 30,
+        events: ((ProgressEvent) -> Void)? = nil
+    ) async throws -> ResultData {
         try await session.perform(operation, timeout: timeout, progress: events ?? { _ in })
     }
 
@@ -102,8 +104,10 @@ final class ServerOperationsTests: XCTestCase {
         XCTAssertEqual(error.code, .timedOut)
         // Without --kill-stuck-services the error names the process (from the simulator's truth) and the option.
         let pid = try XCTUnwrap(try farm.store("fe1").read().service("OutSystems Scheduler Service")?.processID)
-        XCTAssertEqual(error.message, "OutSystems Scheduler Service is still STOP_PENDING after 1 s (waiting for STOPPED); "
-                       + "its process is PID \(pid) (Scheduler.exe). To end it, run again with --kill-stuck-services")
+        XCTAssertEqual(
+            error.message,
+            "OutSystems Scheduler Service is still STOP_PENDING after 1 s (waiting for STOPPED); "
+                + "its process is PID \(pid) (Scheduler.exe). To end it, run again with --kill-stuck-services")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
         await session.close()
     }
@@ -121,8 +125,10 @@ final class ServerOperationsTests: XCTestCase {
         }
         let session = try await farm.session("fe1")
         var events: [String] = []
-        guard case let .services(_, report) = try await perform(session, .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 20)),
-                                                                events: { events.append($0.message) })
+        guard
+            case let .services(_, report) = try await perform(
+                session, .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 20)),
+                events: { events.append($0.message) })
         else { return XCTFail() }
         XCTAssertEqual(report.services.first { $0.name == scheduler }?.state, .stopped)
         XCTAssertTrue(events.contains { $0.contains("error 1061") }, "\(events)")
@@ -139,8 +145,10 @@ final class ServerOperationsTests: XCTestCase {
         let session = try await farm.session("fe1")
         _ = try await perform(session, .stopServices(ServiceControlArguments(serviceTimeoutSeconds: 5)))
         let error = try await agentError(session, .startServices(ServiceControlArguments(serviceTimeoutSeconds: 5)))
-        XCTAssertEqual(error.message,
-                       "sc.exe start \"OutSystems Deployment Service\" failed with error 1053: The service did not respond to the start or control request in a timely fashion.")
+        XCTAssertEqual(
+            error.message,
+            "sc.exe start \"OutSystems Deployment Service\" failed with error 1053: The service did not respond to the start or control request in a timely fashion."
+        )
         await session.close()
     }
 
@@ -158,17 +166,26 @@ final class ServerOperationsTests: XCTestCase {
         XCTAssertEqual(backup.files.map(\.sha256).first, SHA256.hex(Array(original)))
 
         let target = DatabaseTarget(server: try DatabaseServerAddress(parsing: new))
-        let wrongExpectation = try await agentError(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(host: "elsewhere"))))
+        let wrongExpectation = try await agentError(
+            session,
+            .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(host: "elsewhere"))))
         XCTAssertTrue(wrongExpectation.message.contains("not elsewhere as expected"), wrongExpectation.message)
 
-        guard case let .repoint(result) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old)))) else { return XCTFail() }
+        guard
+            case let .repoint(result) = try await perform(
+                session,
+                .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target), expectedCurrentServer: try DatabaseServerAddress(parsing: old))))
+        else { return XCTFail() }
         XCTAssertEqual(result.changes.map(\.section), [.platform, .session, .logging])
         let changed = try String(contentsOfFile: hsconf, encoding: .utf8)
-        XCTAssertEqual(changed, originalText.replacingOccurrences(of: "<Server>\(old)</Server>", with: "<Server>\(new)</Server>"),
-                       "only the three Server values change")
+        XCTAssertEqual(
+            changed, originalText.replacingOccurrences(of: "<Server>\(old)</Server>", with: "<Server>\(new)</Server>"),
+            "only the three Server values change")
         XCTAssertEqual(Set(try farm.status().servers.first { $0.name == "fe1" }!.databaseServers.values), [new])
 
-        guard case let .repoint(again) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target)))) else { return XCTFail() }
+        guard case let .repoint(again) = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target)))) else {
+            return XCTFail()
+        }
         XCTAssertEqual(again.changes, [], "repointing twice changes nothing")
 
         // A second backup for the same run keeps the original copy, not the repointed file.
@@ -192,7 +209,9 @@ final class ServerOperationsTests: XCTestCase {
         _ = try await perform(session, .repointDatabase(RepointArguments(targets: DatabaseTargets(all: target))))
         var lines: [String] = []
         let upgrade = ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true, timeoutSeconds: 60)
-        guard case let .configurationTool(run) = try await perform(session, .runConfigurationTool(upgrade), events: { lines.append($0.message) }) else { return XCTFail() }
+        guard case let .configurationTool(run) = try await perform(session, .runConfigurationTool(upgrade), events: { lines.append($0.message) }) else {
+            return XCTFail()
+        }
         XCTAssertEqual(run.exitCode, 0)
         XCTAssertTrue(lines.contains("Checking connection to database server \(new)..."), "\(lines)")
         XCTAssertTrue(lines.contains("Service Center installed."), "output is streamed as progress: \(lines)")
@@ -221,7 +240,8 @@ final class ServerOperationsTests: XCTestCase {
         let session = try await farm.session("dc1")
         let error = try await agentError(session, .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory, timeoutSeconds: 30)))
         XCTAssertTrue(error.message.hasSuffix("ERROR: The license file is not valid for this installation."), error.message)
-        XCTAssertEqual(error.detail?.last?.hasSuffix("[ERROR] ERROR The license file is not valid for this installation."), true, "\(String(describing: error.detail))")
+        XCTAssertEqual(
+            error.detail?.last?.hasSuffix("[ERROR] ERROR The license file is not valid for this installation."), true, "\(String(describing: error.detail))")
         await session.close()
     }
 
@@ -230,7 +250,9 @@ final class ServerOperationsTests: XCTestCase {
         defer { farm.shutdown() }
         let session = try await farm.session("dc1")
         _ = try await perform(session, .stopIIS(ServiceControlArguments(serviceTimeoutSeconds: 5)))
-        let error = try await agentError(session, .runConfigurationTool(ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true)))
+        let error = try await agentError(
+            session, .runConfigurationTool(ConfigurationToolArguments(mode: .upgradeInstall(integratedAuthenticationPassword: nil), installServiceCenter: true))
+        )
         XCTAssertTrue(error.message.contains("IIS is not running"), error.message)
         await session.close()
     }
@@ -244,7 +266,9 @@ final class ServerOperationsTests: XCTestCase {
         try farm.inject(shortLock, on: "dc1")
         var lines: [String] = []
         let arguments = ConfigurationToolArguments(mode: .applySettingsFactory, timeoutSeconds: 30, machineConfigWaitSeconds: 10)
-        guard case let .configurationTool(run) = try await perform(session, .runConfigurationTool(arguments), events: { lines.append($0.message) }) else { return XCTFail() }
+        guard case let .configurationTool(run) = try await perform(session, .runConfigurationTool(arguments), events: { lines.append($0.message) }) else {
+            return XCTFail()
+        }
         XCTAssertEqual(run.exitCode, 0)
         XCTAssertTrue(lines.contains { $0.contains("machine.config is locked") } && lines.contains("machine.config is free"), "\(lines)")
 

@@ -43,14 +43,18 @@ final class SimulatedDelayTests: XCTestCase {
         try run(dc, "sc.exe", ["query", "OutSystems Deployment Service"])
 
         let recorded = try delays(dc)
-        XCTAssertEqual(recorded.map(\.what), [
-            "iisreset /stop", "stop OutSystems Deployment Service", "start OutSystems Deployment Service",
-            "initialise OutSystems Deployment Service",
-        ])
-        XCTAssertEqual(recorded.map(\.seconds), [
-            SimulationProfile.fast.iisSeconds, SimulationProfile.fast.stopSeconds, SimulationProfile.fast.startSeconds,
-            SimulationProfile.fast.initialisationSeconds,
-        ])
+        XCTAssertEqual(
+            recorded.map(\.what),
+            [
+                "iisreset /stop", "stop OutSystems Deployment Service", "start OutSystems Deployment Service",
+                "initialise OutSystems Deployment Service",
+            ])
+        XCTAssertEqual(
+            recorded.map(\.seconds),
+            [
+                SimulationProfile.fast.iisSeconds, SimulationProfile.fast.stopSeconds, SimulationProfile.fast.startSeconds,
+                SimulationProfile.fast.initialisationSeconds,
+            ])
         XCTAssertTrue(recorded.allSatisfy { $0.start >= before - 1 && $0.start <= Date().timeIntervalSince1970 + 1 })
         // Initialisation begins when the start ends.
         XCTAssertEqual(recorded[3].start, recorded[2].start + recorded[2].seconds, accuracy: 0.001)

@@ -29,7 +29,8 @@ final class StuckServiceTests: XCTestCase {
         let truth = try XCTUnwrap(try farm.store("fe1").read().service(Self.scheduler))
         XCTAssertEqual(truth.state, .stopped)
         XCTAssertNil(truth.processID)
-        XCTAssertTrue(try farm.status().servers.first { $0.name == "fe1" }!.services.filter { $0.name.hasPrefix("OutSystems") }.allSatisfy { $0.state == .stopped })
+        XCTAssertTrue(
+            try farm.status().servers.first { $0.name == "fe1" }!.services.filter { $0.name.hasPrefix("OutSystems") }.allSatisfy { $0.state == .stopped })
 
         guard case let .services(_, restarted) = try await session.answer(.startServices(ServiceControlArguments(serviceTimeoutSeconds: 10))).data else {
             return XCTFail("no report")
@@ -44,7 +45,9 @@ final class StuckServiceTests: XCTestCase {
         let pid = try XCTUnwrap(try farm.store("fe1").read().service(Self.scheduler)?.processID)
         let notForced = try farm.emulate(Self.taskKill, ["/PID", String(pid)], on: "fe1")
         XCTAssertEqual(notForced.status, 1)
-        XCTAssertEqual(notForced.stdout, "ERROR: The process with PID \(pid) could not be terminated.\r\nReason: This process can only be terminated forcefully (with /F option).\r\n")
+        XCTAssertEqual(
+            notForced.stdout,
+            "ERROR: The process with PID \(pid) could not be terminated.\r\nReason: This process can only be terminated forcefully (with /F option).\r\n")
         XCTAssertEqual(try farm.store("fe1").read().service(Self.scheduler)?.state, .running)
         let forced = try farm.emulate(Self.taskKill, ["/pid", String(pid), "/f"], on: "fe1")
         XCTAssertEqual(forced.status, 0)

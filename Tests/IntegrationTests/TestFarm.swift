@@ -22,8 +22,10 @@ final class TestFarm {
     /// A farm of one deployment controller and `frontEnds` front-ends, simulated OutSystems servers
     /// with `profile` timing (nil: plain sshd + agent, no simulated Windows). Simulated servers have
     /// the agent at C:\Program Files\osfarm\osfarm-agent.exe behind an emulated Win32-OpenSSH.
-    init(frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
-         layout: SimulatedLayout = SimulatedLayout(), privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }) throws {
+    init(
+        frontEnds: Int = 2, profile: SimulationProfile? = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
+        layout: SimulatedLayout = SimulatedLayout(), privateAgents: Bool = false, customize: (inout [LocalServerSpec]) -> Void = { _ in }
+    ) throws {
         directory = NSTemporaryDirectory() + "osfarm-test-\(UUID().uuidString.prefix(8))"
         var specs = FarmLayout.servers(frontEnds: frontEnds, agentBinary: Self.binary("osfarm-agent"))
         if privateAgents {
@@ -39,8 +41,9 @@ final class TestFarm {
         }
         customize(&specs)
         let simulation = profile.map {
-            SimulationOptions(profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
-                              windowsAuthentication: windowsAuthentication, layout: layout)
+            SimulationOptions(
+                profile: $0, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
+                windowsAuthentication: windowsAuthentication, layout: layout)
         }
         do {
             record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
@@ -57,8 +60,9 @@ final class TestFarm {
     /// `osfarm move-db MODE` against this farm, journaling into the farm's folder.
     func moveDB(_ mode: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> CommandResult {
         // Tests run without a terminal: `run` needs --yes (its confirmation has its own tests on a pseudo-terminal).
-        try osfarm(["move-db", mode, "-i", record.inventory, "--to", newDatabase, "--state-dir", stateDirectory] + (mode == "run" ? ["--yes"] : []) + extra,
-                   environment: environment)
+        try osfarm(
+            ["move-db", mode, "-i", record.inventory, "--to", newDatabase, "--state-dir", stateDirectory] + (mode == "run" ? ["--yes"] : []) + extra,
+            environment: environment)
     }
 
     /// The run id a run printed (its journal folder name).

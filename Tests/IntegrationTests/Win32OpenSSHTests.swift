@@ -74,8 +74,10 @@ final class Win32OpenSSHTests: XCTestCase {
     /// OpenSSH's own client, for the exact stderr and exit status a command gets.
     private func ssh(_ farm: TestFarm, _ name: String, _ command: String? = nil) throws -> CommandResult {
         let server = try farm.simulated(name)
-        var arguments = ["-i", farm.record.clientKey, "-p", String(server.port), "-o", "UserKnownHostsFile=\(farm.record.knownHosts)",
-                         "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-T", "\(farm.record.user)@\(server.address)"]
+        var arguments = [
+            "-i", farm.record.clientKey, "-p", String(server.port), "-o", "UserKnownHostsFile=\(farm.record.knownHosts)",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-T", "\(farm.record.user)@\(server.address)",
+        ]
         if let command { arguments.append(command) }
         return try runProgram("/usr/bin/ssh", arguments)
     }

@@ -28,8 +28,9 @@ struct BackupCatalog {
             guard files.info(directory)?.isDirectory == true else { continue }
             let contents = self.contents(of: directory)
             let newest = contents.compactMap(\.modified).max() ?? .distantPast
-            let run = BackupRunInfo(runID: name, directory: directory, files: contents.map(\.file),
-                                    complete: contents.contains { $0.file.name == Self.manifestName })
+            let run = BackupRunInfo(
+                runID: name, directory: directory, files: contents.map(\.file),
+                complete: contents.contains { $0.file.name == Self.manifestName })
             runs.append((run, newest))
         }
         runs.sort { $0.newest != $1.newest ? $0.newest > $1.newest : $0.run.runID > $1.run.runID }

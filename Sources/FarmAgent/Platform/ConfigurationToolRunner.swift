@@ -66,10 +66,14 @@ struct ConfigurationToolRunner {
             progress(shown)
         }
         let logTail = files.tail(WindowsLocations.configurationToolLog, lines: 20, from: logOffset).map { Self.redact($0, secrets) }
-        let run = ConfigurationToolRun(exitCode: result.exitCode, durationMilliseconds: Date().timeIntervalSince(started) * 1000,
-                                       outputTail: tail, logTail: logTail)
+        let run = ConfigurationToolRun(
+            exitCode: result.exitCode, durationMilliseconds: Date().timeIntervalSince(started) * 1000,
+            outputTail: tail, logTail: logTail)
         if result.timedOut {
-            throw AgentError(.timedOut, "ConfigurationTool.com /\(arguments.mode.name) did not finish within \(Saturating.seconds(arguments.timeoutSeconds)) s and was stopped", detail: logTail)
+            throw AgentError(
+                .timedOut,
+                "ConfigurationTool.com /\(arguments.mode.name) did not finish within \(Saturating.seconds(arguments.timeoutSeconds)) s and was stopped",
+                detail: logTail)
         }
         guard result.exitCode == 0 else {
             let reason = tail.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? "no output"
@@ -85,7 +89,10 @@ struct ConfigurationToolRunner {
         let deadline = Date().addingTimeInterval(bound)
         while FileLockProbe.isLocked(path) {
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "machine.config (\(WindowsLocations.machineConfig)) stayed locked by another process for \(Saturating.seconds(bound)) s; the Configuration Tool cannot run")
+                throw AgentError(
+                    .timedOut,
+                    "machine.config (\(WindowsLocations.machineConfig)) stayed locked by another process for \(Saturating.seconds(bound)) s; the Configuration Tool cannot run"
+                )
             }
             Thread.sleep(forTimeInterval: 0.25)
         }

@@ -38,8 +38,10 @@ enum HTTPClient {
     static let maximumResponseBytes = 1 << 20
 
     /// Sends `method path` to `address`:`port` with `Host: hostHeader` and reads the whole answer.
-    static func request(method: String, path: String, hostHeader: String, address: String, port: Int, headers: [(String, String)],
-                        body: [UInt8], deadline: Date) throws(HTTPClientError) -> HTTPResponse {
+    static func request(
+        method: String, path: String, hostHeader: String, address: String, port: Int, headers: [(String, String)],
+        body: [UInt8], deadline: Date
+    ) throws(HTTPClientError) -> HTTPResponse {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if os(Windows)
-import WinSDK
+    import WinSDK
 #endif
 
 /// Where the agent's Windows paths and "this machine's" address really are.
@@ -27,14 +27,15 @@ public struct HostEnvironment: Sendable {
 
     public static func current() -> HostEnvironment {
         #if os(Windows)
-        // The console's output code page when there is a console, otherwise the system's OEM one.
-        let console = Int(GetConsoleOutputCP())
-        return HostEnvironment(root: "", localAddress: "127.0.0.1", consoleCodePage: console != 0 ? console : Int(GetOEMCP()))
+            // The console's output code page when there is a console, otherwise the system's OEM one.
+            let console = Int(GetConsoleOutputCP())
+            return HostEnvironment(root: "", localAddress: "127.0.0.1", consoleCodePage: console != 0 ? console : Int(GetOEMCP()))
         #else
-        let environment = ProcessInfo.processInfo.environment
-        return HostEnvironment(root: environment["OSFARM_SIM_ROOT"] ?? "/nonexistent-windows-root",
-                               localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1",
-                               consoleCodePage: environment["OSFARM_SIM_CODEPAGE"].flatMap { Int($0) } ?? 437)
+            let environment = ProcessInfo.processInfo.environment
+            return HostEnvironment(
+                root: environment["OSFARM_SIM_ROOT"] ?? "/nonexistent-windows-root",
+                localAddress: environment["OSFARM_SIM_ADDRESS"] ?? "127.0.0.1",
+                consoleCodePage: environment["OSFARM_SIM_CODEPAGE"].flatMap { Int($0) } ?? 437)
         #endif
     }
 
@@ -43,24 +44,24 @@ public struct HostEnvironment: Sendable {
     /// name can resolve differently on each simulated server as it can on real ones.
     public func resolve(_ host: String) -> String {
         #if os(Windows)
-        return host
+            return host
         #else
-        guard let text = try? String(contentsOfFile: localPath(WindowsHostsFile.path), encoding: .utf8) else { return host }
-        return WindowsHostsFile(text: text).address(of: host) ?? host
+            guard let text = try? String(contentsOfFile: localPath(WindowsHostsFile.path), encoding: .utf8) else { return host }
+            return WindowsHostsFile(text: text).address(of: host) ?? host
         #endif
     }
 
     /// The path to open for a Windows path such as `C:\Windows\System32\sc.exe`.
     public func localPath(_ windowsPath: String) -> String {
         #if os(Windows)
-        return windowsPath
+            return windowsPath
         #else
-        var path = windowsPath.replacingOccurrences(of: "\\", with: "/")
-        if path.count >= 2, path[path.index(after: path.startIndex)] == ":" {
-            let drive = path.prefix(1).uppercased()
-            path = "/" + drive + path.dropFirst(2)
-        }
-        return root + path
+            var path = windowsPath.replacingOccurrences(of: "\\", with: "/")
+            if path.count >= 2, path[path.index(after: path.startIndex)] == ":" {
+                let drive = path.prefix(1).uppercased()
+                path = "/" + drive + path.dropFirst(2)
+            }
+            return root + path
         #endif
     }
 }

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if os(Windows)
-import WinSDK
+    import WinSDK
 #endif
 
 /// The names and addresses this server answers to, for telling whether a name in server.hsconf
@@ -31,12 +31,12 @@ struct HostNames {
             }
         }
         #if os(Windows)
-        var addresses: [String] = []
-        for name in names {
-            for address in resolve(name, environment: environment) where !addresses.contains(address) { addresses.append(address) }
-        }
+            var addresses: [String] = []
+            for name in names {
+                for address in resolve(name, environment: environment) where !addresses.contains(address) { addresses.append(address) }
+            }
         #else
-        let addresses = [environment.localAddress]
+            let addresses = [environment.localAddress]
         #endif
         return HostNames(names: names, addresses: addresses)
     }
@@ -46,29 +46,29 @@ struct HostNames {
     static func resolve(_ name: String, environment: HostEnvironment) -> [String] {
         if isIPv4(name) { return [name] }
         #if os(Windows)
-        var hints = ADDRINFOA()
-        hints.ai_family = AF_INET
-        var list: UnsafeMutablePointer<ADDRINFOA>?
-        guard getaddrinfo(name, nil, &hints, &list) == 0 else { return [] }
-        defer { freeaddrinfo(list) }
-        var found: [String] = []
-        var entry = list
-        while let info = entry {
-            var text = [CChar](repeating: 0, count: 64)
-            if let address = info.pointee.ai_addr {
-                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet4 in
-                    var raw = inet4.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &raw, &text, size_t(text.count))
+            var hints = ADDRINFOA()
+            hints.ai_family = AF_INET
+            var list: UnsafeMutablePointer<ADDRINFOA>?
+            guard getaddrinfo(name, nil, &hints, &list) == 0 else { return [] }
+            defer { freeaddrinfo(list) }
+            var found: [String] = []
+            var entry = list
+            while let info = entry {
+                var text = [CChar](repeating: 0, count: 64)
+                if let address = info.pointee.ai_addr {
+                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet4 in
+                        var raw = inet4.pointee.sin_addr
+                        _ = inet_ntop(AF_INET, &raw, &text, size_t(text.count))
+                    }
+                    let value = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if !found.contains(value) { found.append(value) }
                 }
-                let value = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                if !found.contains(value) { found.append(value) }
+                entry = info.pointee.ai_next
             }
-            entry = info.pointee.ai_next
-        }
-        return found
+            return found
         #else
-        let resolved = environment.resolve(name)
-        return isIPv4(resolved) ? [resolved] : []
+            let resolved = environment.resolve(name)
+            return isIPv4(resolved) ? [resolved] : []
         #endif
     }
 

@@ -77,8 +77,9 @@ struct HsconfFindings {
         DatabaseSection.allCases.compactMap { section in
             let name = section.elementName
             let providerKey = document.attribute(section: name, name: "ProviderKey")
-            guard providerKey != nil || document.value(section: name, child: "Server") != nil
-                || document.value(section: name, child: "Host") != nil || document.value(section: name, child: "TNSName") != nil
+            guard
+                providerKey != nil || document.value(section: name, child: "Server") != nil
+                    || document.value(section: name, child: "Host") != nil || document.value(section: name, child: "TNSName") != nil
             else { return nil }
             var provider = DatabaseSectionProvider(section: section, providerKey: providerKey ?? "")
             if provider.provider == .oracle {
@@ -103,8 +104,11 @@ struct HsconfFindings {
         let text = (connection ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         // Encrypted values have the `$2$` + IV + cipher text shape (see outsystems-11.md §3.1).
         let encrypted = text.hasPrefix("$2$")
-        let endpoints = encrypted ? [] : text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty && !$0.contains("=") }
+        let endpoints =
+            encrypted
+            ? []
+            : text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .filter { !$0.isEmpty && !$0.contains("=") }
         return InMemorySessionStorage(providerKey: providerKey ?? "", endpoints: endpoints, connectionStringEncrypted: encrypted)
     }
 }

@@ -20,7 +20,8 @@ struct PlatformInfoClient {
     static let soapAction = "\"http://ServiceCenter/OutSystemsPlatform/GetPlatformInfo\""
     static let namespace = "http://www.outsystems.com"
     /// The envelope SoapHttpClientProtocol writes for an operation without parameters.
-    static let envelope = #"<?xml version="1.0" encoding="utf-8"?>"#
+    static let envelope =
+        #"<?xml version="1.0" encoding="utf-8"?>"#
         + #"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">"#
         + #"<soap:Body><GetPlatformInfo xmlns="http://www.outsystems.com" /></soap:Body></soap:Envelope>"#
 
@@ -29,10 +30,13 @@ struct PlatformInfoClient {
     func call(_ arguments: PlatformInfoArguments, port: Int) -> PlatformInfoReport {
         let started = Date()
         let url = "http://\(Self.host)\(port == 80 ? "" : ":\(port)")\(Self.path)"
-        func report(version: String? = nil, serial: String? = nil, status: Int? = nil, failure: PlatformInfoFailure? = nil,
-                    reason: String? = nil) -> PlatformInfoReport {
-            PlatformInfoReport(url: url, version: version, serial: serial, httpStatus: status, failure: failure, reason: reason,
-                               milliseconds: Date().timeIntervalSince(started) * 1000)
+        func report(
+            version: String? = nil, serial: String? = nil, status: Int? = nil, failure: PlatformInfoFailure? = nil,
+            reason: String? = nil
+        ) -> PlatformInfoReport {
+            PlatformInfoReport(
+                url: url, version: version, serial: serial, httpStatus: status, failure: failure, reason: reason,
+                milliseconds: Date().timeIntervalSince(started) * 1000)
         }
         let response: HTTPResponse
         do {
@@ -56,8 +60,9 @@ struct PlatformInfoClient {
             return report(status: response.status, failure: .httpError, reason: "HTTP \(response.status) \(response.reason)\(server)")
         }
         guard body.contains("GetPlatformInfoResponse"), let version = Self.element("Version", in: body), !version.isEmpty else {
-            return report(status: response.status, failure: .unreadable,
-                          reason: "the answer has no GetPlatformInfoResponse/Version: \"\(body.prefix(160))\"")
+            return report(
+                status: response.status, failure: .unreadable,
+                reason: "the answer has no GetPlatformInfoResponse/Version: \"\(body.prefix(160))\"")
         }
         return report(version: version, serial: Self.element("Serial", in: body), status: response.status)
     }

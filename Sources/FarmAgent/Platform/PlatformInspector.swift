@@ -36,8 +36,9 @@ struct PlatformInspector {
             let name = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
         else { return false }
         let own = HostNames.read(runner: runner, environment: environment)
-        let evidence = RoleReading.evidence(services: [], compilerServerHostname: name, ownNames: own.names, ownAddresses: own.addresses,
-                                            compilerAddresses: HostNames.resolve(name, environment: environment))
+        let evidence = RoleReading.evidence(
+            services: [], compilerServerHostname: name, ownNames: own.names, ownAddresses: own.addresses,
+            compilerAddresses: HostNames.resolve(name, environment: environment))
         return evidence.fromCompilerServerHostname == .deploymentController
     }
 
@@ -85,8 +86,10 @@ extension PlatformInspector {
             let waiting = checks.filter { !$0.answered }
             if waiting.isEmpty { return ReadinessReport(ports: checks, waitedMilliseconds: Date().timeIntervalSince(started) * 1000) }
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "not initialised after \(Saturating.seconds(arguments.timeoutSeconds.rounded(.down))) s: "
-                                 + waiting.map { "\($0.service) (port \($0.port))" }.joined(separator: ", "))
+                throw AgentError(
+                    .timedOut,
+                    "not initialised after \(Saturating.seconds(arguments.timeoutSeconds.rounded(.down))) s: "
+                        + waiting.map { "\($0.service) (port \($0.port))" }.joined(separator: ", "))
             }
             Thread.sleep(forTimeInterval: ServiceControl.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
         }

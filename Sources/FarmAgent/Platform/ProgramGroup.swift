@@ -1,8 +1,8 @@
 import Foundation
 #if os(Windows)
-import WinSDK
+    import WinSDK
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A program the agent started together with every process it starts in turn, so all of them can
@@ -16,40 +16,41 @@ import Glibc
 /// starts: a process it started in that instant would escape.
 final class ProgramGroup: @unchecked Sendable {
     #if os(Windows)
-    private var job: HANDLE?
+        private var job: HANDLE?
 
-    init(_ process: Process) {
-        job = CreateJobObjectW(nil, nil)
-        guard let job else { return }
-        var limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION()
-        limits.BasicLimitInformation.LimitFlags = DWORD(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
-        _ = SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits,
-                                    DWORD(MemoryLayout<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>.size))
-        if let handle = OpenProcess(DWORD(PROCESS_SET_QUOTA | PROCESS_TERMINATE), false, DWORD(process.processIdentifier)) {
-            _ = AssignProcessToJobObject(job, handle)
-            CloseHandle(handle)
+        init(_ process: Process) {
+            job = CreateJobObjectW(nil, nil)
+            guard let job else { return }
+            var limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION()
+            limits.BasicLimitInformation.LimitFlags = DWORD(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
+            _ = SetInformationJobObject(
+                job, JobObjectExtendedLimitInformation, &limits,
+                DWORD(MemoryLayout<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>.size))
+            if let handle = OpenProcess(DWORD(PROCESS_SET_QUOTA | PROCESS_TERMINATE), false, DWORD(process.processIdentifier)) {
+                _ = AssignProcessToJobObject(job, handle)
+                CloseHandle(handle)
+            }
         }
-    }
 
-    func terminate() {
-        if let job { _ = TerminateJobObject(job, 1) }
-    }
+        func terminate() {
+            if let job { _ = TerminateJobObject(job, 1) }
+        }
 
-    /// Closing the last handle ends whatever is still in the job.
-    func close() {
-        if let job { CloseHandle(job) }
-        job = nil
-    }
+        /// Closing the last handle ends whatever is still in the job.
+        func close() {
+            if let job { CloseHandle(job) }
+            job = nil
+        }
     #else
-    private let groupID: pid_t
-    private var open = true
+        private let groupID: pid_t
+        private var open = true
 
-    init(_ process: Process) { groupID = process.processIdentifier }
+        init(_ process: Process) { groupID = process.processIdentifier }
 
-    func terminate() {
-        if open && groupID > 0 { _ = kill(-groupID, SIGKILL) }
-    }
+        func terminate() {
+            if open && groupID > 0 { _ = kill(-groupID, SIGKILL) }
+        }
 
-    func close() { open = false }
+        func close() { open = false }
     #endif
 }

@@ -35,7 +35,9 @@ public enum RoleReading {
         let controllerRunning = services.first { $0.name == ServiceCatalog.deploymentControllerService }?.state == .running
         switch fromServices(services).role {
         case .deploymentController?:
-            if controllerRunning { return (.deploymentController, frontEndRunning ? "Deployment Controller with a Front-end" : "Standalone Deployment Controller") }
+            if controllerRunning {
+                return (.deploymentController, frontEndRunning ? "Deployment Controller with a Front-end" : "Standalone Deployment Controller")
+            }
             return (.deploymentController, "Deployment Controller (services stopped; read from start types)")
         case .frontEnd?:
             return (.frontEnd, frontEndRunning ? "Front-end" : "Front-end (services stopped; read from start types)")
@@ -46,8 +48,10 @@ public enum RoleReading {
     }
 
     /// Both facts, weighed. `compilerAddresses` are the addresses CompilerServerHostname resolves to here.
-    public static func evidence(services: [ServiceStatus], compilerServerHostname: String?, ownNames: [String], ownAddresses: [String],
-                                compilerAddresses: [String]) -> RoleEvidence {
+    public static func evidence(
+        services: [ServiceStatus], compilerServerHostname: String?, ownNames: [String], ownAddresses: [String],
+        compilerAddresses: [String]
+    ) -> RoleEvidence {
         let (servicesRole, servicesFact) = fromServices(services)
         let own = ownNames + ownAddresses
         let compilerRole: ServerRole?
@@ -71,8 +75,9 @@ public enum RoleReading {
             compilerRole = nil
             compilerFact = "server.hsconf has no CompilerServerHostname"
         }
-        return RoleEvidence(fromServices: servicesRole, servicesFact: servicesFact, fromCompilerServerHostname: compilerRole,
-                            compilerServerHostnameFact: compilerFact, ownNames: own)
+        return RoleEvidence(
+            fromServices: servicesRole, servicesFact: servicesFact, fromCompilerServerHostname: compilerRole,
+            compilerServerHostnameFact: compilerFact, ownNames: own)
     }
 
     /// The role both facts decide, and how it was read; nil with both facts named when they disagree.

@@ -1,9 +1,9 @@
 import FarmProtocol
 import Foundation
 #if os(Windows)
-import WinSDK
+    import WinSDK
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Files on the server by their Windows paths: read, hash, and write through a temporary file and
@@ -104,8 +104,9 @@ public struct ServerFiles: Sendable {
     public func info(_ path: String) -> Info? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: environment.localPath(path)) else { return nil }
         let type = attributes[.type] as? FileAttributeType
-        return Info(isDirectory: type == .typeDirectory, isRegularFile: type == .typeRegular,
-                    bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0, modified: attributes[.modificationDate] as? Date)
+        return Info(
+            isDirectory: type == .typeDirectory, isRegularFile: type == .typeRegular,
+            bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0, modified: attributes[.modificationDate] as? Date)
     }
 
     /// Removes a file or a folder with everything in it (links are removed, not followed).
@@ -145,117 +146,117 @@ public struct ServerFiles: Sendable {
     }
 
     #if os(Windows)
-    // Written against the Win32 security and file API; it cannot be compiled on the Linux machine
-    // that builds and tests osfarm, so it is kept to these few calls (see OwnerOnlySecurity).
+        // Written against the Win32 security and file API; it cannot be compiled on the Linux machine
+        // that builds and tests osfarm, so it is kept to these few calls (see OwnerOnlySecurity).
 
-    private static func failure(_ call: String) -> SystemFailure {
-        SystemFailure(call: call, code: Int(GetLastError()), reason: "Windows error")
-    }
-
-    private static func createOwnerOnly(_ path: String, _ data: Data) throws {
-        let security = try OwnerOnlySecurity(directory: false)
-        try security.withAttributes { attributes in
-            try writeNew(path, data, attributes: attributes)
+        private static func failure(_ call: String) -> SystemFailure {
+            SystemFailure(call: call, code: Int(GetLastError()), reason: "Windows error")
         }
-    }
 
-    /// CREATE_NEW with the given security: the file has its ACL from the moment it exists.
-    private static func writeNew(_ path: String, _ data: Data, attributes: UnsafeMutablePointer<SECURITY_ATTRIBUTES>?) throws {
-        let handle = path.withCString(encodedAs: UTF16.self) {
-            CreateFileW($0, DWORD(GENERIC_WRITE), 0, attributes, DWORD(CREATE_NEW), DWORD(FILE_ATTRIBUTE_NORMAL), nil)
-        }
-        guard handle != INVALID_HANDLE_VALUE else { throw failure("CreateFileW") }
-        defer { CloseHandle(handle) }
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                var written: DWORD = 0
-                let chunk = DWORD(min(bytes.count - offset, 1 << 20))
-                guard WriteFile(handle, base + offset, chunk, &written, nil), written > 0 else { throw failure("WriteFile") }
-                offset += Int(written)
+        private static func createOwnerOnly(_ path: String, _ data: Data) throws {
+            let security = try OwnerOnlySecurity(directory: false)
+            try security.withAttributes { attributes in
+                try writeNew(path, data, attributes: attributes)
             }
         }
-        guard FlushFileBuffers(handle) else { throw failure("FlushFileBuffers") }
-    }
 
-    private static func rename(_ source: String, over destination: String) throws {
-        let moved = source.withCString(encodedAs: UTF16.self) { from in
-            destination.withCString(encodedAs: UTF16.self) { to in
-                MoveFileExW(from, to, DWORD(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+        /// CREATE_NEW with the given security: the file has its ACL from the moment it exists.
+        private static func writeNew(_ path: String, _ data: Data, attributes: UnsafeMutablePointer<SECURITY_ATTRIBUTES>?) throws {
+            let handle = path.withCString(encodedAs: UTF16.self) {
+                CreateFileW($0, DWORD(GENERIC_WRITE), 0, attributes, DWORD(CREATE_NEW), DWORD(FILE_ATTRIBUTE_NORMAL), nil)
             }
-        }
-        guard moved else { throw failure("MoveFileExW") }
-    }
-
-    /// The new content goes into an owner-only temporary file (nobody else can read it while it is
-    /// written); ReplaceFileW then gives it the replaced file's ACL. No IGNORE_MERGE_ERRORS flag:
-    /// when the ACL cannot be carried over, the replace fails instead of quietly widening access.
-    private static func replace(_ path: String, with data: Data, through temporary: String) throws {
-        try createOwnerOnly(temporary, data)
-        let replaced = path.withCString(encodedAs: UTF16.self) { original in
-            temporary.withCString(encodedAs: UTF16.self) { replacement in
-                ReplaceFileW(original, replacement, nil, 0, nil, nil)
+            guard handle != INVALID_HANDLE_VALUE else { throw failure("CreateFileW") }
+            defer { CloseHandle(handle) }
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    var written: DWORD = 0
+                    let chunk = DWORD(min(bytes.count - offset, 1 << 20))
+                    guard WriteFile(handle, base + offset, chunk, &written, nil), written > 0 else { throw failure("WriteFile") }
+                    offset += Int(written)
+                }
             }
+            guard FlushFileBuffers(handle) else { throw failure("FlushFileBuffers") }
         }
-        guard replaced else { throw failure("ReplaceFileW") }
-    }
 
-    private static func makeOwnerOnlyDirectory(_ path: String) throws {
-        let security = try OwnerOnlySecurity(directory: true)
-        if FileManager.default.fileExists(atPath: path) {
-            try security.apply(to: path)
-            return
+        private static func rename(_ source: String, over destination: String) throws {
+            let moved = source.withCString(encodedAs: UTF16.self) { from in
+                destination.withCString(encodedAs: UTF16.self) { to in
+                    MoveFileExW(from, to, DWORD(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+                }
+            }
+            guard moved else { throw failure("MoveFileExW") }
         }
-        let created = try security.withAttributes { attributes in
-            path.withCString(encodedAs: UTF16.self) { CreateDirectoryW($0, attributes) }
+
+        /// The new content goes into an owner-only temporary file (nobody else can read it while it is
+        /// written); ReplaceFileW then gives it the replaced file's ACL. No IGNORE_MERGE_ERRORS flag:
+        /// when the ACL cannot be carried over, the replace fails instead of quietly widening access.
+        private static func replace(_ path: String, with data: Data, through temporary: String) throws {
+            try createOwnerOnly(temporary, data)
+            let replaced = path.withCString(encodedAs: UTF16.self) { original in
+                temporary.withCString(encodedAs: UTF16.self) { replacement in
+                    ReplaceFileW(original, replacement, nil, 0, nil, nil)
+                }
+            }
+            guard replaced else { throw failure("ReplaceFileW") }
         }
-        guard created else { throw failure("CreateDirectoryW") }
-    }
+
+        private static func makeOwnerOnlyDirectory(_ path: String) throws {
+            let security = try OwnerOnlySecurity(directory: true)
+            if FileManager.default.fileExists(atPath: path) {
+                try security.apply(to: path)
+                return
+            }
+            let created = try security.withAttributes { attributes in
+                path.withCString(encodedAs: UTF16.self) { CreateDirectoryW($0, attributes) }
+            }
+            guard created else { throw failure("CreateDirectoryW") }
+        }
     #else
-    private static func failure(_ call: String) -> SystemFailure {
-        SystemFailure(call: call, code: Int(errno), reason: String(cString: strerror(errno)))
-    }
-
-    private static func createOwnerOnly(_ path: String, _ data: Data) throws {
-        try writeNew(path, data, mode: 0o600)
-    }
-
-    /// O_EXCL with the final mode set on the descriptor before the first byte is written.
-    private static func writeNew(_ path: String, _ data: Data, mode: mode_t, owner: (uid_t, gid_t)? = nil) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("open") }
-        defer { close(fd) }
-        // open's mode passes through the umask; fchmod does not.
-        guard fchmod(fd, mode) == 0 else { throw failure("fchmod") }
-        if let owner, fchown(fd, owner.0, owner.1) != 0, errno != EPERM { throw failure("fchown") }
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, base + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw failure("write") }
-                offset += written
-            }
+        private static func failure(_ call: String) -> SystemFailure {
+            SystemFailure(call: call, code: Int(errno), reason: String(cString: strerror(errno)))
         }
-        guard fsync(fd) == 0 else { throw failure("fsync") }
-    }
 
-    private static func rename(_ source: String, over destination: String) throws {
-        guard Glibc.rename(source, destination) == 0 else { throw failure("rename") }
-    }
+        private static func createOwnerOnly(_ path: String, _ data: Data) throws {
+            try writeNew(path, data, mode: 0o600)
+        }
 
-    private static func replace(_ path: String, with data: Data, through temporary: String) throws {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw failure("stat") }
-        try writeNew(temporary, data, mode: status.st_mode & 0o7777, owner: (status.st_uid, status.st_gid))
-        try rename(temporary, over: path)
-    }
+        /// O_EXCL with the final mode set on the descriptor before the first byte is written.
+        private static func writeNew(_ path: String, _ data: Data, mode: mode_t, owner: (uid_t, gid_t)? = nil) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw failure("open") }
+            defer { close(fd) }
+            // open's mode passes through the umask; fchmod does not.
+            guard fchmod(fd, mode) == 0 else { throw failure("fchmod") }
+            if let owner, fchown(fd, owner.0, owner.1) != 0, errno != EPERM { throw failure("fchown") }
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(fd, base + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { throw failure("write") }
+                    offset += written
+                }
+            }
+            guard fsync(fd) == 0 else { throw failure("fsync") }
+        }
 
-    private static func makeOwnerOnlyDirectory(_ path: String) throws {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw failure("mkdir") }
-        guard chmod(path, 0o700) == 0 else { throw failure("chmod") }
-    }
+        private static func rename(_ source: String, over destination: String) throws {
+            guard Glibc.rename(source, destination) == 0 else { throw failure("rename") }
+        }
+
+        private static func replace(_ path: String, with data: Data, through temporary: String) throws {
+            var status = stat()
+            guard stat(path, &status) == 0 else { throw failure("stat") }
+            try writeNew(temporary, data, mode: status.st_mode & 0o7777, owner: (status.st_uid, status.st_gid))
+            try rename(temporary, over: path)
+        }
+
+        private static func makeOwnerOnlyDirectory(_ path: String) throws {
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw failure("mkdir") }
+            guard chmod(path, 0o700) == 0 else { throw failure("chmod") }
+        }
     #endif
 }

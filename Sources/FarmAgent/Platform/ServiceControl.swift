@@ -31,7 +31,8 @@ public struct ServiceControl: Sendable {
         let config = try runner.run(WindowsLocations.serviceControl, ["qc", name])
         guard config.exitCode == 0 else { throw failure("sc.exe qc \"\(name)\"", config) }
         let configuration = try ServiceControlOutput.parseConfiguration(config.output)
-        return ServiceStatus(name: name, state: state.state, startType: configuration.startType, processID: state.processID, kind: ServiceCatalog.kind(of: name))
+        return ServiceStatus(
+            name: name, state: state.state, startType: configuration.startType, processID: state.processID, kind: ServiceCatalog.kind(of: name))
     }
 
     /// The service's state and process alone (one `sc queryex`, no start type), or nil when it is
@@ -76,7 +77,7 @@ public struct ServiceControl: Sendable {
         let final: ServiceStatus
         do {
             final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
-        } catch where error.code == .timedOut {
+        } catch  where error.code == .timedOut {
             return try StuckServiceKiller(control: self, runner: runner)
                 .resolve(name, timedOut: error, kill: killStuck, timeout: timeout, startType: status.startType, progress: progress)
         }
@@ -140,8 +141,10 @@ public struct ServiceControl: Sendable {
 
     /// Polls until the service reaches `target`. `reported` is the status block `sc stop`/`sc start`
     /// printed: when it shows the service still pending, the first query waits a poll interval.
-    func wait(_ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType,
-              reported: ServiceControlOutput.Status? = nil) throws(AgentError) -> ServiceStatus {
+    func wait(
+        _ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType,
+        reported: ServiceControlOutput.Status? = nil
+    ) throws(AgentError) -> ServiceStatus {
         let started = Date()
         let deadline = started.addingTimeInterval(timeout)
         var last: ServiceControlOutput.Status
@@ -155,7 +158,8 @@ public struct ServiceControl: Sendable {
                 throw AgentError(.operationFailed, "\(name) stopped again while starting")
             }
             guard Date() < deadline else {
-                throw AgentError(.timedOut, "\(name) is still \(last.state.rawValue) after \(Saturating.seconds(timeout.rounded())) s (waiting for \(target.rawValue))")
+                throw AgentError(
+                    .timedOut, "\(name) is still \(last.state.rawValue) after \(Saturating.seconds(timeout.rounded())) s (waiting for \(target.rawValue))")
             }
             Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
             last = try currentState(name)
@@ -167,6 +171,7 @@ public struct ServiceControl: Sendable {
         if let failure = ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode) {
             return AgentError(.operationFailed, "\(command) failed with error \(failure.code): \(failure.message)")
         }
-        return AgentError(.operationFailed, "\(command) exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))")
+        return AgentError(
+            .operationFailed, "\(command) exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))")
     }
 }

@@ -24,8 +24,10 @@ struct ServiceOperations {
     /// the Deployment Controller service may be Manual rather than Disabled (one generic server
     /// role in the installation checklist), and starting it would make a second controller. The
     /// one exception is that service on the server CompilerServerHostname names (`isController`).
-    func startOutSystems(_ arguments: ServiceControlArguments, isController: Bool = false,
-                         progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
+    func startOutSystems(
+        _ arguments: ServiceControlArguments, isController: Bool = false,
+        progress: @escaping (String) -> Void
+    ) throws(AgentError) -> ServiceReport {
         try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
             let startManual = isController && name == ServiceCatalog.deploymentControllerService
             return try control.start(name, timeout: timeout, startManual: startManual, progress: progress)
@@ -42,10 +44,14 @@ struct ServiceOperations {
         }
         guard before.contains(where: { $0.state != target }) else { return ServiceCatalog.classified(ServiceReport(services: before)) }
         progress(start ? "iisreset /start" : "iisreset /stop")
-        let result = try runner.run(WindowsLocations.iisReset, [start ? "/start" : "/stop"], timeout: arguments.serviceTimeoutSeconds,
-                                    onLine: { progress($0) })
+        let result = try runner.run(
+            WindowsLocations.iisReset, [start ? "/start" : "/stop"], timeout: arguments.serviceTimeoutSeconds,
+            onLine: { progress($0) })
         guard result.exitCode == 0 else {
-            throw AgentError(.operationFailed, "iisreset \(start ? "/start" : "/stop") exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
+            throw AgentError(
+                .operationFailed,
+                "iisreset \(start ? "/start" : "/stop") exited \(result.exitCode): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))"
+            )
         }
         // iisreset returns once it asked; make sure both services really got there (one query
         // each when they did, the full stop/start otherwise).
@@ -53,10 +59,12 @@ struct ServiceOperations {
         for status in before {
             let name = status.name
             if let now = try control.query(name), now.state == target {
-                after.append(ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID, kind: ServiceCatalog.kind(of: name)))
+                after.append(
+                    ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID, kind: ServiceCatalog.kind(of: name)))
                 continue
             }
-            let outcome = start
+            let outcome =
+                start
                 ? try control.start(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
                 : try control.stop(name, timeout: arguments.serviceTimeoutSeconds, progress: progress)
             switch outcome {
@@ -67,8 +75,10 @@ struct ServiceOperations {
         return ServiceCatalog.classified(ServiceReport(services: after, actions: ["iisreset \(start ? "/start" : "/stop")"]))
     }
 
-    private func drive(_ names: [String], _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void,
-                       _ step: (String, Double, @escaping (String) -> Void) throws(AgentError) -> ServiceControl.Outcome) throws(AgentError) -> ServiceReport {
+    private func drive(
+        _ names: [String], _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void,
+        _ step: (String, Double, @escaping (String) -> Void) throws(AgentError) -> ServiceControl.Outcome
+    ) throws(AgentError) -> ServiceReport {
         var report = ServiceReport(services: [])
         for name in names {
             switch try step(name, arguments.serviceTimeoutSeconds, progress) {

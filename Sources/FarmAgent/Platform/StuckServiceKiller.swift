@@ -17,8 +17,10 @@ struct StuckServiceKiller {
     /// taskkill's exit code when no process has the PID (it ended meanwhile).
     static let processNotFound: Int32 = 128
 
-    func resolve(_ name: String, timedOut: AgentError, kill: Bool, timeout: Double, startType: ServiceStartType,
-                 progress: @escaping (String) -> Void) throws(AgentError) -> ServiceControl.Outcome {
+    func resolve(
+        _ name: String, timedOut: AgentError, kill: Bool, timeout: Double, startType: ServiceStartType,
+        progress: @escaping (String) -> Void
+    ) throws(AgentError) -> ServiceControl.Outcome {
         guard let now = try control.query(name) else { throw AgentError(.notFound, "\(name) is no longer installed") }
         if now.state == .stopped {
             return .changed(ServiceStatus(name: name, state: .stopped, startType: startType, processID: now.processID))

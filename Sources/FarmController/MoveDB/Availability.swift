@@ -62,8 +62,9 @@ public struct Availability: Sendable {
         } else {
             condition = .stopped
         }
-        return Server(name: name, condition: condition, downSince: down, servingSince: back,
-                      downSeconds: max(0, (back ?? now).timeIntervalSince(down)))
+        return Server(
+            name: name, condition: condition, downSince: down, servingSince: back,
+            downSeconds: max(0, (back ?? now).timeIntervalSince(down)))
     }
 
     /// "4 min 12 s", "38 s".
@@ -93,7 +94,8 @@ public struct WayOut: Codable, Sendable {
         let down = availability.notServing
         guard !down.isEmpty else { return nil }
         servers = down.map { Server(name: $0.name, state: $0.condition.rawValue, downSeconds: $0.downSeconds) }
-        resume = state.lifecycle.allowsResume
+        resume =
+            state.lifecycle.allowsResume
             ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
             : nil
         rollback = "osfarm rollback \(record.runID)"
@@ -103,13 +105,16 @@ public struct WayOut: Codable, Sendable {
         var lines = ["Not serving now:"]
         let width = servers.map(\.name.count).max() ?? 0
         for server in servers {
-            lines.append("  \(server.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(server.state.padding(toLength: 9, withPad: " ", startingAt: 0))  down \(Availability.format(server.downSeconds))")
+            lines.append(
+                "  \(server.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(server.state.padding(toLength: 9, withPad: " ", startingAt: 0))  down \(Availability.format(server.downSeconds))"
+            )
         }
         lines.append("To end this state, either:")
         let commandWidth = max(resume?.count ?? 0, rollback.count)
         func command(_ text: String) -> String { "  " + text.padding(toLength: commandWidth, withPad: " ", startingAt: 0) + "  " }
         if let resume {
-            let restored = resume.hasSuffix("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
+            let restored =
+                resume.hasSuffix("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
             lines.append(command(resume) + "carry the move on\(restored) (every server onto \(record.targets))")
         }
         lines.append(command(rollback) + "put every touched server back on \(record.from ?? "the old database") and start it")

@@ -2,7 +2,7 @@ import FarmProtocol
 import FarmSSH
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A problem with what the operator asked for: nothing was attempted (exit 2).
@@ -23,9 +23,11 @@ public struct RunInteraction: Sendable {
     /// Shows what is about to happen and asks the operator to confirm it; nil: confirmed (`--yes`).
     public var confirmStart: (@Sendable (StartSummary) -> Bool)?
 
-    public init(makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
-                confirmRestore: (@Sendable (String) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
-                clock: any RunClock = SystemClock(), confirmStart: (@Sendable (StartSummary) -> Bool)? = nil) {
+    public init(
+        makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
+        confirmRestore: (@Sendable (String) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
+        clock: any RunClock = SystemClock(), confirmStart: (@Sendable (StartSummary) -> Bool)? = nil
+    ) {
         self.makeObserver = makeObserver
         self.interrupt = interrupt
         self.confirmRestore = confirmRestore
@@ -72,13 +74,16 @@ public struct DatabaseMove: Sendable {
     public var runbook: Runbook = .moveDatabase
 
     /// Checks the selection against the farm: one deployment controller, no silent split, options in range.
-    public static func prepare(inventory: Inventory, limit: String?, request: MoveRequest, options: MoveOptions,
-                               settings: ConnectionSettings, stateDirectory: String) throws -> DatabaseMove {
+    public static func prepare(
+        inventory: Inventory, limit: String?, request: MoveRequest, options: MoveOptions,
+        settings: ConnectionSettings, stateDirectory: String
+    ) throws -> DatabaseMove {
         if let problem = options.problems().first { throw UsageProblem(problem) }
         let controllers = inventory.servers.filter { $0.role == .deploymentController }
         guard controllers.count == 1 else {
-            throw UsageProblem("\(inventory.path): a farm has exactly one deployment-controller; this inventory has \(controllers.count)"
-                               + (controllers.isEmpty ? "" : " (\(controllers.map(\.name).joined(separator: ", ")))"))
+            throw UsageProblem(
+                "\(inventory.path): a farm has exactly one deployment-controller; this inventory has \(controllers.count)"
+                    + (controllers.isEmpty ? "" : " (\(controllers.map(\.name).joined(separator: ", ")))"))
         }
         let selected: [ServerEntry]
         do {
@@ -88,20 +93,25 @@ public struct DatabaseMove: Sendable {
         }
         if selected.count < inventory.servers.count && !options.allowPartial {
             let left = inventory.servers.filter { server in !selected.contains { $0.name == server.name } }.map(\.name)
-            throw UsageProblem("--limit selects \(selected.count) of \(inventory.servers.count) servers: \(left.joined(separator: ", ")) would stay on the old database and the farm would be split. Add --allow-partial if that is really wanted")
+            throw UsageProblem(
+                "--limit selects \(selected.count) of \(inventory.servers.count) servers: \(left.joined(separator: ", ")) would stay on the old database and the farm would be split. Add --allow-partial if that is really wanted"
+            )
         }
-        return DatabaseMove(inventory: inventory, servers: MovePlan.executionOrder(selected), limit: limit, request: request,
-                            options: options, settings: settings, stateDirectory: stateDirectory)
+        return DatabaseMove(
+            inventory: inventory, servers: MovePlan.executionOrder(selected), limit: limit, request: request,
+            options: options, settings: settings, stateDirectory: stateDirectory)
     }
 
     public func plan() -> MovePlan {
-        MovePlan.make(inventory: inventory, selected: servers, targets: request.provisionalTargets, options: options, runbook: runbook,
-                      estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
+        MovePlan.make(
+            inventory: inventory, selected: servers, targets: request.provisionalTargets, options: options, runbook: runbook,
+            estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
     }
 
     /// One session per server, opened in parallel.
     public static func openSessions(_ servers: [ServerEntry], settings: ConnectionSettings) async -> ([String: AgentSession], [String: AgentSessionError]) {
-        let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) { server -> (String, Swift.Result<AgentSession, AgentSessionError>) in
+        let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) {
+            server -> (String, Swift.Result<AgentSession, AgentSessionError>) in
             do {
                 return (server.name, .success(try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)))
             } catch {
@@ -160,8 +170,9 @@ public struct DatabaseMove: Sendable {
             return Result(status: preflight.exitStatus, text: preflight.text() + "nothing was changed\n")
         }
         if let confirmStart = interaction.confirmStart {
-            let summary = StartSummary(servers: servers, from: preflight.from, targets: preflight.targets, window: options.window,
-                                       estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
+            let summary = StartSummary(
+                servers: servers, from: preflight.from, targets: preflight.targets, window: options.window,
+                estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
             guard confirmStart(summary) else {
                 await Self.closeAll(sessions)
                 return Result(status: .stopped, text: "not confirmed: nothing was changed\n")
@@ -184,19 +195,23 @@ public struct DatabaseMove: Sendable {
         let journal: RunJournal
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)
-            try journal.append(JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
+            try journal.append(
+                JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
         } catch {
             await Self.closeAll(sessions)
             throw error
         }
-        let activeRun = ActiveRun(record: record, journal: journal, servers: servers, sessions: sessions, runbook: runbook,
-                                  adminPassword: password, interaction: interaction)
+        let activeRun = ActiveRun(
+            record: record, journal: journal, servers: servers, sessions: sessions, runbook: runbook,
+            adminPassword: password, interaction: interaction)
         return await activeRun.forward(note: "run \(record.runID): journal in \(journal.directory)")
     }
 
     /// Carries on a stopped or crashed run from its journal.
-    public static func resume(runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
-                              databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction) async throws -> Result {
+    public static func resume(
+        runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
+        databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction
+    ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
         let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
         var record = run.record
@@ -206,7 +221,9 @@ public struct DatabaseMove: Sendable {
             return Result(status: .success, text: "run \(runID) is already complete\n" + report.summary(), report: report, runDirectory: journal.directory)
         }
         guard state.lifecycle.allowsResume else {
-            throw UsageProblem("run \(runID) is \(state.lifecycle.rawValue): resuming it would repoint servers that were put back on the old database. Start a new run (osfarm move-db run) instead")
+            throw UsageProblem(
+                "run \(runID) is \(state.lifecycle.rawValue): resuming it would repoint servers that were put back on the old database. Start a new run (osfarm move-db run) instead"
+            )
         }
         if let problem = record.options.problems().first {
             throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
@@ -219,20 +236,24 @@ public struct DatabaseMove: Sendable {
         guard failures.isEmpty else {
             await closeAll(sessions)
             let lines = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.description)" }
-            return Result(status: failures.values.contains { $0.isUnreachable } ? .unreachable : .someFailed,
-                          text: "cannot resume \(runID): not every server answers\n" + lines.joined(separator: "\n") + "\n")
+            return Result(
+                status: failures.values.contains { $0.isUnreachable } ? .unreachable : .someFailed,
+                text: "cannot resume \(runID): not every server answers\n" + lines.joined(separator: "\n") + "\n")
         }
         try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())"))
-        let activeRun = ActiveRun(record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
-                                  adminPassword: password, interaction: interaction)
+        let activeRun = ActiveRun(
+            record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
+            adminPassword: password, interaction: interaction)
         defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.forward(note: "resuming run \(runID)")
     }
 
     /// Puts back every server the run touched (limited by `limit`). A rollback that stopped
     /// part-way is carried on by the same command; a finished one is not run twice.
-    public static func rollback(runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
-                                interaction: RunInteraction) async throws -> Result {
+    public static func rollback(
+        runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
+        interaction: RunInteraction
+    ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback", strictRecord: false)
         let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
         if let warning = run.warning { interaction.makeObserver([]).note("osfarm: \(warning); the rollback uses the journal's record") }
@@ -261,8 +282,9 @@ public struct DatabaseMove: Sendable {
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
         let (sessions, failures) = await openSessions(touched, settings: settings)
-        let activeRun = ActiveRun(record: record, journal: journal, servers: touched, sessions: sessions, runbook: .moveDatabase,
-                                  adminPassword: password, interaction: interaction)
+        let activeRun = ActiveRun(
+            record: record, journal: journal, servers: touched, sessions: sessions, runbook: .moveDatabase,
+            adminPassword: password, interaction: interaction)
         defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.rollback(unreachable: failures)
     }
@@ -289,7 +311,8 @@ public struct DatabaseMove: Sendable {
     }
 
     static func operatorName() -> String {
-        let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
+        let user =
+            ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
             ?? getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
@@ -313,8 +336,9 @@ struct LockedRun {
         let (inventory, servers) = try DatabaseMove.serversOf(first.record)
         let lock = try FarmLock.acquire(farm: inventory.servers, stateDirectory: stateDirectory, runID: runID, command: command)
         let opened = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: true, strictRecord: strictRecord)
-        return LockedRun(lock: lock, journal: opened.journal, record: opened.record, entries: opened.entries, inventory: inventory,
-                         servers: servers, warning: opened.warning)
+        return LockedRun(
+            lock: lock, journal: opened.journal, record: opened.record, entries: opened.entries, inventory: inventory,
+            servers: servers, warning: opened.warning)
     }
 }
 
@@ -330,9 +354,10 @@ struct ActiveRun {
     let interaction: RunInteraction
 
     private func engine(_ observer: any RunObserver) throws -> RunEngine {
-        try RunEngine(runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
-                      interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,
-                      confirmRestore: interaction.confirmRestore)
+        try RunEngine(
+            runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
+            interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,
+            confirmRestore: interaction.confirmRestore)
     }
 
     func forward(note: String) async -> DatabaseMove.Result {
@@ -361,8 +386,9 @@ struct ActiveRun {
         }
         if !unreachable.isEmpty {
             let names = unreachable.keys.sorted()
-            outcome = .lost("not rolled back, unreachable: " + names.map { "\($0) (\(unreachable[$0]?.description ?? ""))" }.joined(separator: "; ")
-                            + ". Once \(names.count == 1 ? "it answers" : "they answer"), run osfarm rollback \(record.runID) again")
+            outcome = .lost(
+                "not rolled back, unreachable: " + names.map { "\($0) (\(unreachable[$0]?.description ?? ""))" }.joined(separator: "; ")
+                    + ". Once \(names.count == 1 ? "it answers" : "they answer"), run osfarm rollback \(record.runID) again")
         }
         return await finish(outcome)
     }

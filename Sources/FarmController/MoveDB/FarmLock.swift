@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One run per farm on this jump host: `run`, `resume` and `rollback` hold an exclusive lock
@@ -41,9 +41,12 @@ public final class FarmLock: @unchecked Sendable {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { try? RunJournal.recordDecoder().decode(Holder.self, from: $0) }
             close(descriptor)
-            let who = holder.map { "run \($0.runID) (osfarm process \($0.processID), '\($0.command)', since \(ISO8601DateFormatter().string(from: $0.since)))" }
+            let who =
+                holder.map { "run \($0.runID) (osfarm process \($0.processID), '\($0.command)', since \(ISO8601DateFormatter().string(from: $0.since)))" }
                 ?? "another osfarm process"
-            throw UsageProblem("\(who) is driving this farm from this jump host; one run per farm at a time. Wait for it, or stop it (Ctrl-C or SIGTERM) and then resume or roll back that run")
+            throw UsageProblem(
+                "\(who) is driving this farm from this jump host; one run per farm at a time. Wait for it, or stop it (Ctrl-C or SIGTERM) and then resume or roll back that run"
+            )
         }
         let holder = Holder(runID: runID, processID: getpid(), command: command, since: Date())
         if let data = try? RunJournal.recordEncoder().encode(holder) {

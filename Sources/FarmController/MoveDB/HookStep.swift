@@ -4,8 +4,9 @@ import Foundation
 /// and step in its environment, within the hook's deadline.
 enum HookStep {
     static func call(_ event: HookEvent, _ context: StepContext, step: String) -> HookCall {
-        HookCall(event: event, server: context.server.name, address: context.server.address, host: context.server.host,
-                 runID: context.record.runID, step: step)
+        HookCall(
+            event: event, server: context.server.name, address: context.server.address, host: context.server.host,
+            runID: context.record.runID, step: step)
     }
 
     static func run(_ event: HookEvent, _ context: StepContext) async throws(StepFailure) -> String {

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What an operator watches during a run: on a terminal one live line per server (step, elapsed,
@@ -24,8 +24,10 @@ public final class LiveView: RunObserver, @unchecked Sendable {
     private var ticker: DispatchSourceTimer?
     private let write: (String) -> Void
 
-    public init(servers: [String], interactive: Bool = isatty(STDERR_FILENO) == 1,
-                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        servers: [String], interactive: Bool = isatty(STDERR_FILENO) == 1,
+        write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.order = servers
         self.interactive = interactive
         self.write = write
@@ -138,7 +140,8 @@ public final class LiveView: RunObserver, @unchecked Sendable {
             let elapsed = Int((line.ended ?? Date()).timeIntervalSince(line.since))
             let clock = String(format: "%02d:%02d", elapsed / 60, elapsed % 60)
             let step = line.step + (line.ended == nil || line.step == "waiting" ? "" : " ✓")
-            let row = "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(step.padding(toLength: 20, withPad: " ", startingAt: 0))  \(clock)  \(line.last)"
+            let row =
+                "\(server.padding(toLength: width, withPad: " ", startingAt: 0))  \(step.padding(toLength: 20, withPad: " ", startingAt: 0))  \(clock)  \(line.last)"
             // One screen line per server, never wrapped: the cursor moves back up by that count.
             text += String(row.prefix(max(20, columns - 1))) + "\n"
         }

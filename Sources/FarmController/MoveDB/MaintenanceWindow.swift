@@ -59,8 +59,9 @@ public struct MaintenanceWindow: Codable, Sendable, Equatable, CustomStringConve
         let pieces = text.split(separator: ":")
         guard pieces.count == 2, let hour = Int(pieces[0]), let minute = Int(pieces[1]), pieces[1].count == 2 else { return nil }
         guard (0...23).contains(hour), (0...59).contains(minute) else { throw Invalid(description: "--window \"\(whole)\": \(text) is not a time of day") }
-        return calendar.nextDate(after: after.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute, second: 0),
-                                 matchingPolicy: .nextTime)
+        return calendar.nextDate(
+            after: after.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute, second: 0),
+            matchingPolicy: .nextTime)
     }
 
     /// Seconds left before the end (nil: no end).

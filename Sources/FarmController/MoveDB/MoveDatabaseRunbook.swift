@@ -34,29 +34,38 @@ extension Runbook {
     /// deployment controller first and the front-ends after it, then the after-steps.
     public static let moveDatabase = Runbook(
         phases: [
-            RunbookPhase(kind: .stop, title: "stop, every server at once", servers: .all, concurrency: .all,
-                         onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices]),
-            RunbookPhase(kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
-                         concurrency: .one, onFailure: .failRun, steps: [.probeDatabase]),
-            RunbookPhase(kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
-                         onFailure: .failRun, budgeted: true, steps: applySteps),
-            RunbookPhase(kind: .apply, title: "apply on the front-ends", servers: .frontEnds, concurrency: .parallelOption,
-                         onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps),
-            RunbookPhase(kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
-                         steps: [.applySettings, .readyAfterSettings, .proofAfterSettings]),
+            RunbookPhase(
+                kind: .stop, title: "stop, every server at once", servers: .all, concurrency: .all,
+                onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices]),
+            RunbookPhase(
+                kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
+                concurrency: .one, onFailure: .failRun, steps: [.probeDatabase]),
+            RunbookPhase(
+                kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
+                onFailure: .failRun, budgeted: true, steps: applySteps),
+            RunbookPhase(
+                kind: .apply, title: "apply on the front-ends", servers: .frontEnds, concurrency: .parallelOption,
+                onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps),
+            RunbookPhase(
+                kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
+                steps: [.applySettings, .readyAfterSettings, .proofAfterSettings]),
         ],
         steps: MoveDatabaseSteps.all)
 
-    static let applySteps: [StepID] = [.backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .platformProof,
-                                       .afterVerifyHook]
+    static let applySteps: [StepID] = [
+        .backup, .repoint, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .platformProof,
+        .afterVerifyHook,
+    ]
 }
 
 /// The entries of the table: what each step asks the agent, how long it may take, what counts as
 /// done, and what a rollback runs for it.
 enum MoveDatabaseSteps {
     static var all: [RunbookStep] {
-        [beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
-         platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, restore]
+        [
+            beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
+            platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, restore,
+        ]
     }
 
     private static func services(_ context: StepContext) -> ServiceControlArguments {
@@ -98,7 +107,9 @@ enum MoveDatabaseSteps {
         judge: { data, context throws(StepFailure) in
             guard case let .databaseProbe(probe) = data else { throw unexpected(data) }
             guard probe.reachable else {
-                throw StepFailure("the new database \(probe.address) does not answer from \(context.server.name) (\(probe.message)); check the restore, then: osfarm resume \(context.record.runID) --db-restored")
+                throw StepFailure(
+                    "the new database \(probe.address) does not answer from \(context.server.name) (\(probe.message)); check the restore, then: osfarm resume \(context.record.runID) --db-restored"
+                )
             }
             return "\(probe.address) answers" + (probe.port.map { " on port \($0)" } ?? "")
         })
@@ -119,9 +130,10 @@ enum MoveDatabaseSteps {
                 return "server.hsconf: Server → \(first.server)" + (first.catalog.map { ", Catalog → \($0)" } ?? "")
                     + " in the " + moving.map(\.0.rawValue).joined(separator: ", ") + " sections"
             }
-            return "server.hsconf: " + moving.map { section, target in
-                "\(section.elementName) Server → \(target.server)" + (target.catalog.map { ", Catalog → \($0)" } ?? "")
-            }.joined(separator: "; ")
+            return "server.hsconf: "
+                + moving.map { section, target in
+                    "\(section.elementName) Server → \(target.server)" + (target.catalog.map { ", Catalog → \($0)" } ?? "")
+                }.joined(separator: "; ")
         },
         deadline: { StepDeadline(total: $0.timeout * 12) },
         request: { context in
@@ -129,7 +141,8 @@ enum MoveDatabaseSteps {
         },
         judge: { data, context throws(StepFailure) in
             guard case let .repoint(result) = data else { throw unexpected(data) }
-            return result.changes.isEmpty ? "already pointing at \(context.targets)"
+            return result.changes.isEmpty
+                ? "already pointing at \(context.targets)"
                 : result.changes.map { "\($0.section.rawValue) \($0.element) \($0.from) → \($0.to)" }.joined(separator: "; ")
         },
         inverse: [.stopIIS, .stopServices, .restore, .startIIS, .configurationTool, .startServices, .waitReady, .verify, .platformProof])
@@ -148,9 +161,10 @@ enum MoveDatabaseSteps {
         },
         deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
         request: { context in
-            .runConfigurationTool(ConfigurationToolArguments(
-                mode: .upgradeInstall(integratedAuthenticationPassword: integratedPassword(context)),
-                installServiceCenter: true, timeoutSeconds: context.options.configurationToolTimeout))
+            .runConfigurationTool(
+                ConfigurationToolArguments(
+                    mode: .upgradeInstall(integratedAuthenticationPassword: integratedPassword(context)),
+                    installServiceCenter: true, timeoutSeconds: context.options.configurationToolTimeout))
         },
         judge: { data, _ throws(StepFailure) in
             guard case let .configurationTool(run) = data else { throw unexpected(data) }
@@ -205,15 +219,18 @@ enum MoveDatabaseSteps {
         judge: { data, context throws(StepFailure) in
             guard case let .platformInfo(report) = data else { throw unexpected(data) }
             guard report.answered, let version = report.version else {
-                throw StepFailure("Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))")
+                throw StepFailure(
+                    "Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))"
+                )
             }
             if let expected = context.record.platformVersion, expected != version {
                 throw StepFailure("Service Center on \(context.server.name) answered version \(version), not \(expected)")
             }
             return "Service Center answers: platform \(version)"
         },
-        whenStopping: .finish)
-        .retrying { $0.readinessTimeout }
+        whenStopping: .finish
+    )
+    .retrying { $0.readinessTimeout }
 
     static let applySettings = RunbookStep(
         id: .applySettings, summary: "ConfigurationTool.com /ApplySettingsFactory",
@@ -223,8 +240,10 @@ enum MoveDatabaseSteps {
         },
         deadline: { StepDeadline(total: $0.configurationToolTimeout + ConfigurationToolArguments.defaultMachineConfigWaitSeconds + $0.timeout) },
         request: { context in
-            .runConfigurationTool(ConfigurationToolArguments(mode: .applySettingsFactory(integratedAuthenticationPassword: integratedPassword(context)),
-                                                             timeoutSeconds: context.options.configurationToolTimeout))
+            .runConfigurationTool(
+                ConfigurationToolArguments(
+                    mode: .applySettingsFactory(integratedAuthenticationPassword: integratedPassword(context)),
+                    timeoutSeconds: context.options.configurationToolTimeout))
         },
         judge: { data, _ throws(StepFailure) in
             guard case .configurationTool = data else { throw unexpected(data) }
@@ -241,8 +260,9 @@ enum MoveDatabaseSteps {
     static let proofAfterSettings = RunbookStep(
         id: .proofAfterSettings, summary: "ask Service Center again for its platform version",
         explain: platformProof.explain, deadline: platformProof.deadline, requests: platformProof.requests, judge: platformProof.judge,
-        whenStopping: .finish, appliesTo: appliesAfterSettings)
-        .retrying { $0.readinessTimeout }
+        whenStopping: .finish, appliesTo: appliesAfterSettings
+    )
+    .retrying { $0.readinessTimeout }
 
     /// Drains the server before it stops; a rollback puts it back in rotation last.
     static let beforeStopHook = hook(.beforeStop, id: .beforeStopHook, inverse: [.afterVerifyHook], whenStopping: .halt)

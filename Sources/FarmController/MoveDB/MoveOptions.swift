@@ -40,11 +40,11 @@ public struct MoveOptions: Codable, Sendable, Equatable {
     /// value can reach a conversion that traps.
     public static var ranges: [(name: String, keyPath: WritableKeyPath<MoveOptions, Double>, range: ClosedRange<Double>)] {
         [
-        ("--timeout", \.timeout, 1...3600),
-        ("--service-timeout", \.serviceTimeout, 1...86_400),
-        ("--config-tool-timeout", \.configurationToolTimeout, 1...86_400),
-        ("--readiness-timeout", \.readinessTimeout, 1...86_400),
-        ("--step-timeout", \.stepTimeout, 1...86_400),
+            ("--timeout", \.timeout, 1...3600),
+            ("--service-timeout", \.serviceTimeout, 1...86_400),
+            ("--config-tool-timeout", \.configurationToolTimeout, 1...86_400),
+            ("--readiness-timeout", \.readinessTimeout, 1...86_400),
+            ("--step-timeout", \.stepTimeout, 1...86_400),
         ]
     }
     public static let parallelRange = 1...256
@@ -55,7 +55,8 @@ public struct MoveOptions: Codable, Sendable, Equatable {
     public func problems() -> [String] {
         var problems: [String] = []
         for (name, keyPath, range) in Self.ranges where !range.contains(self[keyPath: keyPath]) {
-            problems.append("\(name) \(Self.format(self[keyPath: keyPath])) is out of range (\(Self.format(range.lowerBound))…\(Self.format(range.upperBound)) seconds)")
+            problems.append(
+                "\(name) \(Self.format(self[keyPath: keyPath])) is out of range (\(Self.format(range.lowerBound))…\(Self.format(range.upperBound)) seconds)")
         }
         if !Self.parallelRange.contains(parallel) {
             problems.append("--parallel \(parallel) is out of range (\(Self.parallelRange.lowerBound)…\(Self.parallelRange.upperBound))")

@@ -51,28 +51,34 @@ public struct MovePlan: Codable, Sendable {
         servers.filter { $0.role == .deploymentController } + servers.filter { $0.role == .frontEnd }
     }
 
-    public static func make(inventory: Inventory, selected: [ServerEntry], targets: DatabaseTargets, options: MoveOptions,
-                            runbook: Runbook = .moveDatabase, estimate: DowntimeEstimate? = nil) -> MovePlan {
+    public static func make(
+        inventory: Inventory, selected: [ServerEntry], targets: DatabaseTargets, options: MoveOptions,
+        runbook: Runbook = .moveDatabase, estimate: DowntimeEstimate? = nil
+    ) -> MovePlan {
         let ordered = executionOrder(selected)
         let controller = ordered.first { $0.role == .deploymentController }
         var record = RunRecord(
             runID: "RUN-ID", createdAt: Date(), startedBy: "", inventoryPath: inventory.path, limit: nil, servers: ordered.map(\.name),
-            roles: Dictionary(ordered.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }), targets: targets, origin: targets, from: options.expectFrom?.description, options: options, partial: false,
+            roles: Dictionary(ordered.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }), targets: targets, origin: targets,
+            from: options.expectFrom?.description, options: options, partial: false,
             windowsAuthentication: options.adminPasswordVariable != nil)
         record.hooks = Dictionary(ordered.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) }, uniquingKeysWith: { first, _ in first })
         let phases = runbook.phases.map { phase in
-            Phase(kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
-                  servers: ordered.compactMap { server in
-                      let steps = runbook.steps(of: phase, on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options)
-                      guard !steps.isEmpty else { return nil }
-                      let context = StepContext(server: server, record: record, direction: .forward, adminPassword: nil)
-                      return ServerSteps(name: server.name, role: server.role, address: server.address,
-                                         steps: steps.map { Step(id: $0.id.rawValue, description: $0.explain(context), turn: $0.turn) })
-                  })
+            Phase(
+                kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
+                servers: ordered.compactMap { server in
+                    let steps = runbook.steps(of: phase, on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options)
+                    guard !steps.isEmpty else { return nil }
+                    let context = StepContext(server: server, record: record, direction: .forward, adminPassword: nil)
+                    return ServerSteps(
+                        name: server.name, role: server.role, address: server.address,
+                        steps: steps.map { Step(id: $0.id.rawValue, description: $0.explain(context), turn: $0.turn) })
+                })
         }
-        let rollback = ordered.first.map { server in
-            runbook.rollbackSteps(on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options) { _ in true }.map(\.rawValue)
-        } ?? []
+        let rollback =
+            ordered.first.map { server in
+                runbook.rollbackSteps(on: RunServer(name: server.name, role: server.role, hooks: server.hooks), options: options) { _ in true }.map(\.rawValue)
+            } ?? []
         return MovePlan(
             inventory: inventory.path, selected: selected.count, inventoryServers: inventory.servers.count, targets: targets,
             expectFrom: options.expectFrom, window: options.window, options: options, phases: phases, rollback: rollback,
@@ -93,9 +99,13 @@ public struct MovePlan: Codable, Sendable {
     public static func manualSteps(from: String?, targets: DatabaseTargets, applied: Bool, controller: String?) -> [String] {
         var steps: [String] = []
         if applied {
-            steps.append("Check in Service Center that no module has settings left to apply (/ApplySettingsFactory ran on \(controller ?? "the deployment controller")).")
+            steps.append(
+                "Check in Service Center that no module has settings left to apply (/ApplySettingsFactory ran on \(controller ?? "the deployment controller"))."
+            )
         } else {
-            steps.append("Apply Settings did not run (--no-apply-settings): in Service Center, Factory > Solutions, create a solution with all components, then Apply Settings to it.")
+            steps.append(
+                "Apply Settings did not run (--no-apply-settings): in Service Center, Factory > Solutions, create a solution with all components, then Apply Settings to it."
+            )
         }
         steps.append("If Service Center warns that modules must be republished, publish the current running version of that solution.")
         steps.append("Keep the old database server\(from.map { " (\($0))" } ?? "") online until the farm is verified on \(targets); only then decommission it.")
@@ -113,7 +123,8 @@ public struct MovePlan: Codable, Sendable {
         if let expectFrom { lines.append("  expect      every server on \(expectFrom) now") }
         lines.append("  window      \(window?.description ?? "none")")
         lines.append("  downtime    \(estimate?.text ?? "unknown until a run on this farm has timed its steps")")
-        lines.append("  sections    every section on the platform's server now moves; one elsewhere stays unless --session-to/--logging-to name it (read at preflight)")
+        lines.append(
+            "  sections    every section on the platform's server now moves; one elsewhere stays unless --session-to/--logging-to name it (read at preflight)")
         lines.append("")
         lines.append("Nothing is changed by this command. 'osfarm move-db preflight' checks the servers; 'osfarm move-db run' does this:")
         for (index, phase) in phases.enumerated() {
@@ -121,7 +132,9 @@ public struct MovePlan: Codable, Sendable {
             lines.append("\(index + 1). \(phase.title) (\(phase.servers.map(\.name).joined(separator: ", ")); \(phase.concurrency))")
             if phase.kind == .gate {
                 let target = targets.platform?.server.description ?? "the new server"
-                lines.append("     first: wait until the operator types \(target)" + (options.databaseRestored ? " (skipped: --db-restored)" : " (or run with --db-restored)"))
+                lines.append(
+                    "     first: wait until the operator types \(target)"
+                        + (options.databaseRestored ? " (skipped: --db-restored)" : " (or run with --db-restored)"))
             }
             if phase.servers.isEmpty { lines.append("     nothing (\(phase.kind == .after ? "no after-steps asked for" : "no server"))") }
             // Servers with the same steps are listed together.
@@ -145,7 +158,9 @@ public struct MovePlan: Codable, Sendable {
                 lines.append("   A failure here stops the run before any front-end is touched.")
             case .apply:
                 let count = phase.servers.count
-                lines.append("   After \(options.maxFailures == 0 ? "the first front-end failure" : "\(options.maxFailures + 1) front-end failures") no new front-end starts (of \(count)).")
+                lines.append(
+                    "   After \(options.maxFailures == 0 ? "the first front-end failure" : "\(options.maxFailures + 1) front-end failures") no new front-end starts (of \(count))."
+                )
             default:
                 break
             }

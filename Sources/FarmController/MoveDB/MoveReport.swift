@@ -51,7 +51,8 @@ public struct MoveReport: Sendable {
 
     /// The summary, then each server's steps with their outcome and duration.
     public func details() -> String {
-        var text = "run \(record.runID), started by \(record.startedBy) at \(ISO8601DateFormatter().string(from: record.createdAt)); state \(state.lifecycle.rawValue)\n\n"
+        var text =
+            "run \(record.runID), started by \(record.startedBy) at \(ISO8601DateFormatter().string(from: record.createdAt)); state \(state.lifecycle.rawValue)\n\n"
         text += summary() + "\n"
         for server in record.servers {
             let availability = availability.servers.first { $0.name == server }
@@ -72,12 +73,15 @@ public struct MoveReport: Sendable {
 
     /// Said first when the run did not apply settings to the factory, which the article requires.
     private var applySettingsLine: String? {
-        record.options.applySettings ? nil
+        record.options.applySettings
+            ? nil
             : "APPLY SETTINGS DID NOT RUN (--no-apply-settings): in Service Center, apply settings to all modules before the farm is in use."
     }
 
     private var partialLine: String? {
-        record.partial ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")." : nil
+        record.partial
+            ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")."
+            : nil
     }
 
     func summary(of server: String) -> String {
@@ -88,7 +92,10 @@ public struct MoveReport: Sendable {
     func reportedSteps(_ server: String) -> [(name: String, summary: String)] {
         let forward = runbook.forwardSteps(on: record.server(server), options: record.options).map { ($0.id.rawValue, $0.summary) }
         let rollback = runbook.steps.values.filter { state.status(server, $0.id.journalNameInRollback) != .pending }
-            .sorted { (state.startedAt[server]?[$0.id.journalNameInRollback] ?? .distantPast) < (state.startedAt[server]?[$1.id.journalNameInRollback] ?? .distantPast) }
+            .sorted {
+                (state.startedAt[server]?[$0.id.journalNameInRollback] ?? .distantPast)
+                    < (state.startedAt[server]?[$1.id.journalNameInRollback] ?? .distantPast)
+            }
             .map { ($0.id.journalNameInRollback, "rollback: " + $0.summary) }
         return forward + rollback
     }
@@ -109,9 +116,11 @@ public struct MoveReport: Sendable {
         var table = TextTable(headers: ["SERVER", "STOPPED", "APPLIED", "STATE", "TIME", "DOWN"])
         for (server, availability) in zip(record.servers, availability.servers) {
             let stopped = phaseCount(server, [.stop]), applied = phaseCount(server, [.apply])
-            table.add([server, "\(stopped.done)/\(stopped.total)", "\(applied.done)/\(applied.total)", summary(of: server),
-                       String(format: "%.1f s", duration(server)),
-                       availability.downSince == nil ? "-" : Availability.format(availability.downSeconds) + (availability.condition == .serving ? "" : " (still)")])
+            table.add([
+                server, "\(stopped.done)/\(stopped.total)", "\(applied.done)/\(applied.total)", summary(of: server),
+                String(format: "%.1f s", duration(server)),
+                availability.downSince == nil ? "-" : Availability.format(availability.downSeconds) + (availability.condition == .serving ? "" : " (still)"),
+            ])
         }
         text += table.render()
         for server in record.servers { if let message = state.messages[server] { text += "\(server): \(message)\n" } }
@@ -169,12 +178,15 @@ public struct MoveReport: Sendable {
             origin: record.origin, partial: record.partial, lifecycle: state.lifecycle, outcome: outcome.word,
             message: outcome.message, exitCode: outcome.exitStatus.rawValue,
             servers: record.servers.map { server in
-                Document.Server(name: server, role: record.role(of: server), state: summary(of: server), steps: reportedSteps(server).map { step in
-                    Document.Step(step: step.name, status: state.status(server, step.name), durationMilliseconds: state.durations[server]?[step.name])
-                }, error: state.messages[server])
+                Document.Server(
+                    name: server, role: record.role(of: server), state: summary(of: server),
+                    steps: reportedSteps(server).map { step in
+                        Document.Step(step: step.name, status: state.status(server, step.name), durationMilliseconds: state.durations[server]?[step.name])
+                    }, error: state.messages[server])
             },
-            manualSteps: MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
-                                              controller: record.servers.first),
+            manualSteps: MovePlan.manualSteps(
+                from: record.from, targets: record.targets, applied: record.options.applySettings,
+                controller: record.servers.first),
             rollbackCommand: "osfarm rollback \(record.runID)",
             downtime: Downtime(farmSeconds: availability.farmDownSeconds, servers: availability.servers), wayOut: wayOut)
     }
@@ -209,7 +221,9 @@ public struct MoveReport: Sendable {
         for server in record.servers {
             let down = availability.servers.first { $0.name == server }
             text += "### \(server): \(summary(of: server))\n\n"
-            if let down, down.downSince != nil { text += "Down \(Availability.format(down.downSeconds))\(down.condition == .serving ? "" : " and still not serving").\n\n" }
+            if let down, down.downSince != nil {
+                text += "Down \(Availability.format(down.downSeconds))\(down.condition == .serving ? "" : " and still not serving").\n\n"
+            }
             text += "| step | outcome | duration |\n|---|---|---|\n"
             for step in reportedSteps(server) {
                 let duration = state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
@@ -219,11 +233,14 @@ public struct MoveReport: Sendable {
             text += "\n"
         }
         text += "## Left to do by hand\n\n"
-        for (index, step) in MovePlan.manualSteps(from: record.from, targets: record.targets, applied: record.options.applySettings,
-                                                  controller: record.servers.first).enumerated() {
+        for (index, step) in MovePlan.manualSteps(
+            from: record.from, targets: record.targets, applied: record.options.applySettings,
+            controller: record.servers.first
+        ).enumerated() {
             text += "\(index + 1). \(step)\n"
         }
-        text += "\n## If it must be undone\n\n`osfarm rollback \(record.runID)` restores every touched server's server.hsconf and private.key from this run's backups (SHA-256 checked), reruns the Configuration Tool and restarts the services against \(record.from ?? "the old database").\n"
+        text +=
+            "\n## If it must be undone\n\n`osfarm rollback \(record.runID)` restores every touched server's server.hsconf and private.key from this run's backups (SHA-256 checked), reruns the Configuration Tool and restarts the services against \(record.from ?? "the old database").\n"
         return text
     }
 }
@@ -246,9 +263,10 @@ public enum RunCatalog {
         return names.compactMap { name -> Entry? in
             guard let (_, record, entries) = try? RunJournal.open(runID: name, stateDirectory: stateDirectory, forWriting: false) else { return nil }
             let report = MoveReport(record: record, entries: entries, outcome: .completed)
-            return Entry(runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
-                         from: record.from, state: report.state.lifecycle.rawValue,
-                         moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count)
+            return Entry(
+                runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
+                from: record.from, state: report.state.lifecycle.rawValue,
+                moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count)
         }.sorted { $0.startedAt > $1.startedAt }
     }
 

@@ -13,8 +13,10 @@ public struct MoveRequest: Codable, Sendable, Equatable {
     public var sessionCatalog: String?
     public var loggingCatalog: String?
 
-    public init(to: DatabaseServerAddress, sessionTo: DatabaseServerAddress? = nil, loggingTo: DatabaseServerAddress? = nil,
-                platformCatalog: String? = nil, sessionCatalog: String? = nil, loggingCatalog: String? = nil) {
+    public init(
+        to: DatabaseServerAddress, sessionTo: DatabaseServerAddress? = nil, loggingTo: DatabaseServerAddress? = nil,
+        platformCatalog: String? = nil, sessionCatalog: String? = nil, loggingCatalog: String? = nil
+    ) {
         self.to = to
         self.sessionTo = sessionTo
         self.loggingTo = loggingTo
@@ -57,8 +59,9 @@ public struct MoveRequest: Codable, Sendable, Equatable {
     /// Before the farm is read (`plan`): every section that is not named follows `--to`, as it
     /// does when the farm keeps all three on one server.
     public var provisionalTargets: DatabaseTargets {
-        DatabaseTargets(platform: DatabaseTarget(server: to, catalog: platformCatalog),
-                        session: DatabaseTarget(server: sessionTo ?? to, catalog: sessionCatalog),
-                        logging: DatabaseTarget(server: loggingTo ?? to, catalog: loggingCatalog))
+        DatabaseTargets(
+            platform: DatabaseTarget(server: to, catalog: platformCatalog),
+            session: DatabaseTarget(server: sessionTo ?? to, catalog: sessionCatalog),
+            logging: DatabaseTarget(server: loggingTo ?? to, catalog: loggingCatalog))
     }
 }

@@ -67,8 +67,10 @@ public struct Preflight: Sendable {
     }
 
     /// Runs every check; `sessions` holds the open session of each server that answered.
-    public static func run(_ servers: [ServerEntry], request: MoveRequest, options: MoveOptions,
-                           sessions: [String: AgentSession]) async -> Preflight {
+    public static func run(
+        _ servers: [ServerEntry], request: MoveRequest, options: MoveOptions,
+        sessions: [String: AgentSession]
+    ) async -> Preflight {
         var results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) { server -> ServerResult in
             var result = ServerResult(server: server, status: .ok, findings: [], notes: [], inspection: nil, error: nil)
             guard let session = sessions[server.name] else {
@@ -78,8 +80,9 @@ public struct Preflight: Sendable {
             await inspect(&result, session: session, options: options)
             return result
         }
-        var preflight = Preflight(servers: results, farmFindings: [], from: nil, origin: DatabaseTargets(platform: nil, session: nil, logging: nil),
-                                  targets: request.provisionalTargets, windowsAuthentication: false)
+        var preflight = Preflight(
+            servers: results, farmFindings: [], from: nil, origin: DatabaseTargets(platform: nil, session: nil, logging: nil),
+            targets: request.provisionalTargets, windowsAuthentication: false)
         preflight.checkFarm(request: request, options: options)
         results = await BoundedFanOut.map(preflight.servers, concurrency: FarmCheck.defaultConcurrency) { [preflight] result -> ServerResult in
             var result = result
@@ -116,7 +119,9 @@ public struct Preflight: Sendable {
                 result.fail(.lowBackupSpace, "only \(free / 1_048_576) MiB free for backups")
             }
             if let host = platform.compilerServerHostname?.trimmingCharacters(in: .whitespaces).lowercased(), ["localhost", "127.0.0.1", "::1"].contains(host) {
-                result.fail(.compilerHostnameLocalhost, "CompilerServerHostname is \(host): on a farm every server must name the deployment controller by an address the others reach")
+                result.fail(
+                    .compilerHostnameLocalhost,
+                    "CompilerServerHostname is \(host): on a farm every server must name the deployment controller by an address the others reach")
             }
         } catch {
             let failure = AgentSessionError.wrap(error)
@@ -130,9 +135,11 @@ public struct Preflight: Sendable {
         let expected = result.server.role
         func title(_ role: ServerRole) -> String { role == .deploymentController ? "Deployment Controller" : "front-end" }
         if let evidence = platform.roleEvidence, evidence.conflict, let services = evidence.fromServices, let compiler = evidence.fromCompilerServerHostname {
-            result.fail(.roleUndecided, "the inventory says \(expected.rawValue), but the server reads as \(title(services)) by its services "
-                        + "(\(evidence.servicesFact)) and as a \(title(compiler)) by CompilerServerHostname (\(evidence.compilerServerHostnameFact)); "
-                        + "osfarm will not guess: make them agree")
+            result.fail(
+                .roleUndecided,
+                "the inventory says \(expected.rawValue), but the server reads as \(title(services)) by its services "
+                    + "(\(evidence.servicesFact)) and as a \(title(compiler)) by CompilerServerHostname (\(evidence.compilerServerHostnameFact)); "
+                    + "osfarm will not guess: make them agree")
             return
         }
         if platform.role != expected {
@@ -143,13 +150,17 @@ public struct Preflight: Sendable {
     /// Layouts osfarm does not move yet, and sections it cannot read.
     static func checkLayout(_ result: inout ServerResult, _ platform: PlatformInspection) {
         if let oracle = platform.databaseProviders?.filter({ $0.provider == .oracle }), !oracle.isEmpty {
-            result.fail(.unsupportedLayout, "an Oracle farm (\(oracle.map(\.section.rawValue).joined(separator: ", ")) on Oracle): "
-                        + "osfarm does not support moving Oracle databases yet; nothing was changed")
+            result.fail(
+                .unsupportedLayout,
+                "an Oracle farm (\(oracle.map(\.section.rawValue).joined(separator: ", ")) on Oracle): "
+                    + "osfarm does not support moving Oracle databases yet; nothing was changed")
             return
         }
         if let redis = platform.inMemorySession {
-            result.fail(.unsupportedLayout, "sessions are kept in \(redis.providerKey) (\(redis.endpoints.joined(separator: ", "))), not in the session "
-                        + "database: osfarm does not support moving this layout yet; nothing was changed")
+            result.fail(
+                .unsupportedLayout,
+                "sessions are kept in \(redis.providerKey) (\(redis.endpoints.joined(separator: ", "))), not in the session "
+                    + "database: osfarm does not support moving this layout yet; nothing was changed")
         }
         if platform.databases.count < DatabaseSection.allCases.count {
             result.fail(.sectionsMissing, "server.hsconf lacks database sections (found \(platform.databases.map(\.section.rawValue).joined(separator: ", ")))")
@@ -176,8 +187,9 @@ public struct Preflight: Sendable {
         }
         do {
             for target in targets.servers {
-                guard case let .databaseProbe(probe) = try await session.perform(
-                    .probeDatabase(DatabaseProbeArguments(address: target, timeoutSeconds: 5)), timeout: 30)
+                guard
+                    case let .databaseProbe(probe) = try await session.perform(
+                        .probeDatabase(DatabaseProbeArguments(address: target, timeoutSeconds: 5)), timeout: 30)
                 else { throw AgentSessionError.protocolViolation("probe-database answered without a probe result") }
                 if !probe.reachable {
                     result.fail(.newDatabaseUnreachable, "the new database \(target) is not reachable from this server (\(probe.message))")
@@ -219,8 +231,10 @@ public struct Preflight: Sendable {
                     guard let endpoint = servers[index].inspection?.databases.first(where: { $0.section == section }),
                         endpoint.server.lowercased() != majority
                     else { continue }
-                    servers[index].fail(.splitFarm, "its database sections point at different servers than the rest of the farm's: "
-                                        + "\(section.rawValue) \(endpoint.server), where the others have \(majority ?? "?")")
+                    servers[index].fail(
+                        .splitFarm,
+                        "its database sections point at different servers than the rest of the farm's: "
+                            + "\(section.rawValue) \(endpoint.server), where the others have \(majority ?? "?")")
                 }
             }
         }
@@ -235,11 +249,14 @@ public struct Preflight: Sendable {
         windowsAuthentication = inspected.contains { $0.1.databases.contains { $0.authentication == .windows } }
         checkAgreement(inspected)
         if let old = origin.platform?.server { checkReferences(to: old, inspected) }
-        let everywhere = inspected.count == servers.count && inspected.allSatisfy { _, platform in
-            targets.moving.allSatisfy { section, target in platform.databases.first { $0.section == section }?.isAt(target) ?? false }
-        }
+        let everywhere =
+            inspected.count == servers.count
+            && inspected.allSatisfy { _, platform in
+                targets.moving.allSatisfy { section, target in platform.databases.first { $0.section == section }?.isAt(target) ?? false }
+            }
         if everywhere && !options.force {
-            farmFindings.append(PreflightFinding(.nothingToDo, server: nil, "nothing to do: every server already names \(targets); rerun with --force to run the job anyway"))
+            farmFindings.append(
+                PreflightFinding(.nothingToDo, server: nil, "nothing to do: every server already names \(targets); rerun with --force to run the job anyway"))
         }
     }
 
@@ -247,16 +264,23 @@ public struct Preflight: Sendable {
     mutating func checkAgreement(_ inspected: [(String, PlatformInspection)]) {
         let versions = Dictionary(grouping: inspected, by: { $0.1.version })
         if versions.count > 1 {
-            farmFindings.append(PreflightFinding(.platformVersionMismatch, server: nil, "the servers run different platform versions ("
-                + versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.map(\.0).joined(separator: ", "))" }.joined(separator: "; ") + ")"))
+            farmFindings.append(
+                PreflightFinding(
+                    .platformVersionMismatch, server: nil,
+                    "the servers run different platform versions ("
+                        + versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.map(\.0).joined(separator: ", "))" }.joined(separator: "; ") + ")"))
         } else {
             platformVersion = versions.keys.first
         }
         let keys = Dictionary(grouping: inspected.filter { $0.1.privateKeySHA256 != nil }, by: { $0.1.privateKeySHA256 ?? "" })
         if keys.count > 1 {
-            farmFindings.append(PreflightFinding(.privateKeyMismatch, server: nil, "the servers do not share one private.key ("
-                + keys.sorted { $0.key < $1.key }.map { "SHA-256 \($0.key.prefix(12)): \($0.value.map(\.0).joined(separator: ", "))" }.joined(separator: "; ")
-                + "); copy the deployment controller's to every server first"))
+            farmFindings.append(
+                PreflightFinding(
+                    .privateKeyMismatch, server: nil,
+                    "the servers do not share one private.key ("
+                        + keys.sorted { $0.key < $1.key }.map { "SHA-256 \($0.key.prefix(12)): \($0.value.map(\.0).joined(separator: ", "))" }.joined(
+                            separator: "; ")
+                        + "); copy the deployment controller's to every server first"))
         }
     }
 
@@ -268,8 +292,10 @@ public struct Preflight: Sendable {
                 let named = DatabaseServerAddress(reference.server)?.host ?? reference.server
                 guard named.caseInsensitiveCompare(old.host) == .orderedSame else { continue }
                 guard let index = servers.firstIndex(where: { $0.server.name == name }) else { continue }
-                servers[index].fail(.oldServerReferenced, "\(reference.location)\(reference.keyword.map { " (\($0))" } ?? "") names the old server \(reference.server): "
-                                    + "the move assumes it hosts only the database; change that setting first")
+                servers[index].fail(
+                    .oldServerReferenced,
+                    "\(reference.location)\(reference.keyword.map { " (\($0))" } ?? "") names the old server \(reference.server): "
+                        + "the move assumes it hosts only the database; change that setting first")
             }
         }
     }
@@ -284,12 +310,15 @@ public struct Preflight: Sendable {
             table.add([result.server.name, result.server.role.rawValue, database, checks, result.status.rawValue])
         }
         var text = table.render()
-        let lines = servers.flatMap { result in
-            (result.error.map { ["\(result.server.name): \($0.description)"] } ?? []) + result.findings.map { "\(result.server.name): \($0.message)" }
-                + result.notes.map { "\(result.server.name): note: \($0)" }
-        } + farmFindings.map { "farm: \($0.message)" }
+        let lines =
+            servers.flatMap { result in
+                (result.error.map { ["\(result.server.name): \($0.description)"] } ?? []) + result.findings.map { "\(result.server.name): \($0.message)" }
+                    + result.notes.map { "\(result.server.name): note: \($0)" }
+            } + farmFindings.map { "farm: \($0.message)" }
         if !lines.isEmpty { text += "\n" + lines.joined(separator: "\n") + "\n" }
-        if passed { text += "\nmove: \(targets)" + (targets.moving.count < DatabaseSection.allCases.count ? " (the other sections stay where they are)" : "") + "\n" }
+        if passed {
+            text += "\nmove: \(targets)" + (targets.moving.count < DatabaseSection.allCases.count ? " (the other sections stay where they are)" : "") + "\n"
+        }
         text += "\npreflight \(passed ? "passed" : "FAILED")" + (from.map { ": the farm is on \($0)" } ?? "") + "\n"
         return text
     }
@@ -312,10 +341,13 @@ public struct Preflight: Sendable {
             var servers: [Server]
             var farmFindings: [PreflightFinding]
         }
-        let document = Document(passed: passed, from: from, targets: targets, servers: servers.map {
-            Server(name: $0.server.name, status: $0.status.rawValue, error: $0.error?.description, findings: $0.findings, notes: $0.notes,
-                   databases: $0.inspection?.databases)
-        }, farmFindings: farmFindings)
+        let document = Document(
+            passed: passed, from: from, targets: targets,
+            servers: servers.map {
+                Server(
+                    name: $0.server.name, status: $0.status.rawValue, error: $0.error?.description, findings: $0.findings, notes: $0.notes,
+                    databases: $0.inspection?.databases)
+            }, farmFindings: farmFindings)
         return String(decoding: try RunJournal.recordEncoder().encodePretty(document), as: UTF8.self) + "\n"
     }
 }

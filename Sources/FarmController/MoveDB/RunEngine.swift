@@ -76,9 +76,11 @@ public final class RunEngine: @unchecked Sendable {
     /// user@host of this controller, as the agents record who changes their server.
     private let controllerName = DatabaseMove.operatorName()
 
-    public init(runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
-                agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
-                adminPassword: Secret?, confirmRestore: (@Sendable (String) -> Bool)?) throws {
+    public init(
+        runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
+        agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
+        adminPassword: Secret?, confirmRestore: (@Sendable (String) -> Bool)?
+    ) throws {
         self.runbook = runbook
         self.record = record
         self.journal = journal
@@ -175,7 +177,8 @@ public final class RunEngine: @unchecked Sendable {
         let target = record.targets.platform?.server.description ?? "the new server"
         guard let confirmRestore else {
             log(entry(nil, "gate", .note, "waiting for the restore on \(target)"))
-            return .stopped("every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
+            return .stopped(
+                "every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
         }
         observer.note("every server is stopped. Back up the old database and restore it on \(target) now.")
         observer.suspend()
@@ -212,7 +215,9 @@ public final class RunEngine: @unchecked Sendable {
         let rollback = "osfarm rollback \(record.runID)"
         if !lost.isEmpty {
             let names = lost.keys.sorted()
-            return .lost("lost \(names.joined(separator: ", ")) during the run (\(names.map { "\($0): \(lost[$0] ?? "")" }.joined(separator: "; "))). Once \(names.count == 1 ? "it answers" : "they answer"): \(resume), or undo with \(rollback)")
+            return .lost(
+                "lost \(names.joined(separator: ", ")) during the run (\(names.map { "\($0): \(lost[$0] ?? "")" }.joined(separator: "; "))). Once \(names.count == 1 ? "it answers" : "they answer"): \(resume), or undo with \(rollback)"
+            )
         }
         if let reason = result.stopReason, failures.isEmpty {
             if phase.kind == .stop, !servers.contains(where: { server in phase.steps.contains { currentState.started(server.name, $0) } }) {
@@ -224,19 +229,22 @@ public final class RunEngine: @unchecked Sendable {
         guard !failures.isEmpty else { return nil }
         switch phase.kind {
         case .stop:
-            return .failed("could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
-                           + ". Resume with \(resume) once fixed, or start everything again with \(rollback)")
+            return .failed(
+                "could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
+                    + ". Resume with \(resume) once fixed, or start everything again with \(rollback)")
         case .gate:
             return .failed(result.failures.map(\.message).joined(separator: "; "))
         case .apply, .after:
             if phase.onFailure == .failRun {
                 let later = runbook.phases[(index + 1)...].contains { $0.servers == .frontEnds }
-                return .failed(result.failures.map { "\($0.server) failed: \($0.message)" }.joined(separator: "; ")
-                               + (later ? ". No front-end was touched" : "") + ". To undo: \(rollback)")
+                return .failed(
+                    result.failures.map { "\($0.server) failed: \($0.message)" }.joined(separator: "; ")
+                        + (later ? ". No front-end was touched" : "") + ". To undo: \(rollback)")
             }
-            return .failed("front-end failure\(failures.count == 1 ? "" : "s"): " + failures.joined(separator: "; ")
-                           + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
-                           + ". Resume with \(resume), or undo with \(rollback)")
+            return .failed(
+                "front-end failure\(failures.count == 1 ? "" : "s"): " + failures.joined(separator: "; ")
+                    + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
+                    + ". Resume with \(resume), or undo with \(rollback)")
         }
     }
 
@@ -245,7 +253,9 @@ public final class RunEngine: @unchecked Sendable {
         let state = currentState
         let apply = runbook.phases.filter { $0.kind == .apply }
         return servers.filter { server in
-            apply.flatMap { runbook.steps(of: $0, on: record.server(server.name), options: options) }.allSatisfy { state.status(server.name, $0.id) == .pending }
+            apply.flatMap { runbook.steps(of: $0, on: record.server(server.name), options: options) }.allSatisfy {
+                state.status(server.name, $0.id) == .pending
+            }
         }.map(\.name)
     }
 
@@ -272,7 +282,8 @@ public final class RunEngine: @unchecked Sendable {
             let result = await execute(phase, plan: plan, direction: .rollback, only: selected)
             let lost = lock.withLock { lostServers }
             if !lost.isEmpty {
-                outcome = .lost("lost \(lost.keys.sorted().joined(separator: ", ")) during the rollback; once it answers, run osfarm rollback \(record.runID) again")
+                outcome = .lost(
+                    "lost \(lost.keys.sorted().joined(separator: ", ")) during the rollback; once it answers, run osfarm rollback \(record.runID) again")
                 break
             }
             if let reason = result.stopReason {
@@ -280,8 +291,9 @@ public final class RunEngine: @unchecked Sendable {
                 break
             }
             if !result.failures.isEmpty {
-                outcome = .failed("rollback failed on " + result.failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ")
-                                  + ". Fix it, then run osfarm rollback \(record.runID) again")
+                outcome = .failed(
+                    "rollback failed on " + result.failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ")
+                        + ". Fix it, then run osfarm rollback \(record.runID) again")
                 if phase.onFailure != .finishPhaseThenFail { break }
             }
         }
@@ -303,14 +315,18 @@ public final class RunEngine: @unchecked Sendable {
         case notStarted(String)
     }
 
-    private func execute(_ phase: RunbookPhase, plan: @escaping (ServerEntry) -> [RunbookStep], direction: RunDirection,
-                         only: [ServerEntry]? = nil) async -> PhaseResult {
+    private func execute(
+        _ phase: RunbookPhase, plan: @escaping (ServerEntry) -> [RunbookStep], direction: RunDirection,
+        only: [ServerEntry]? = nil
+    ) async -> PhaseResult {
         let pending = (only ?? servers).filter { server in
             runbook.includes(phase, server.role) && plan(server).contains { !isDone(server.name, $0.id, direction) }
         }
         guard !pending.isEmpty else { return PhaseResult() }
         if phase.kind == .apply, direction == .forward {
-            observer.note("\(phase.title): \(pending.map(\.name).joined(separator: ", "))" + (pending.count > 1 ? ", \(phase.concurrency.limit(options, servers: pending.count)) at a time" : ""))
+            observer.note(
+                "\(phase.title): \(pending.map(\.name).joined(separator: ", "))"
+                    + (pending.count > 1 ? ", \(phase.concurrency.limit(options, servers: pending.count)) at a time" : ""))
         } else {
             observer.note("\(direction == .rollback ? "rollback, " : "")\(phase.title): \(pending.map(\.name).joined(separator: ", "))")
         }
@@ -472,7 +488,9 @@ public final class RunEngine: @unchecked Sendable {
     private func failureHook(_ context: StepContext, step: String) async {
         guard let argv = context.hooks.command(.onFailure) else { return }
         let result = await HookRunner.run(argv, call: HookStep.call(.onFailure, context, step: step), timeout: context.hooks.timeout)
-        let message = result.succeeded ? "on-failure hook ran: \(argv.joined(separator: " "))" : "on-failure " + HookStep.describe(argv, result, timeout: context.hooks.timeout)
+        let message =
+            result.succeeded
+            ? "on-failure hook ran: \(argv.joined(separator: " "))" : "on-failure " + HookStep.describe(argv, result, timeout: context.hooks.timeout)
         log(entry(context.server.name, "hook:on-failure", .note, message))
         observer.event(context.server.name, message)
     }
@@ -484,4 +502,3 @@ public final class RunEngine: @unchecked Sendable {
         return AgentSessionError.wrap(error).description
     }
 }
-

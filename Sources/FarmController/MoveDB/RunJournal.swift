@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a run is: written once when it starts (`run.json`, and the journal's first entry, which is
@@ -36,9 +36,11 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The farm uses Windows authentication (the Configuration Tool needs the admin password).
     public var windowsAuthentication: Bool
 
-    public init(runID: String, createdAt: Date, startedBy: String, inventoryPath: String, limit: String?, servers: [String],
-                roles: [String: ServerRole], targets: DatabaseTargets, origin: DatabaseTargets, from: String?, options: MoveOptions, partial: Bool,
-                windowsAuthentication: Bool) {
+    public init(
+        runID: String, createdAt: Date, startedBy: String, inventoryPath: String, limit: String?, servers: [String],
+        roles: [String: ServerRole], targets: DatabaseTargets, origin: DatabaseTargets, from: String?, options: MoveOptions, partial: Bool,
+        windowsAuthentication: Bool
+    ) {
         self.runID = runID
         self.createdAt = createdAt
         self.startedBy = startedBy
@@ -80,8 +82,10 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var record: RunRecord?
     public var recordSHA256: String?
 
-    public init(time: Date = Date(), server: String?, step: String, event: Event, message: String? = nil,
-                durationMilliseconds: Double? = nil, record: RunRecord? = nil, recordSHA256: String? = nil) {
+    public init(
+        time: Date = Date(), server: String?, step: String, event: Event, message: String? = nil,
+        durationMilliseconds: Double? = nil, record: RunRecord? = nil, recordSHA256: String? = nil
+    ) {
         self.time = time
         self.server = server
         self.step = step
@@ -283,8 +287,9 @@ struct CrashPoint {
 
     static let current: CrashPoint? = {
         let environment = ProcessInfo.processInfo.environment
-        let point = CrashPoint(afterEntry: environment["OSFARM_TEST_CRASH_AFTER_ENTRY"].flatMap { Int($0) },
-                               midEntry: environment["OSFARM_TEST_CRASH_MID_ENTRY"].flatMap { Int($0) })
+        let point = CrashPoint(
+            afterEntry: environment["OSFARM_TEST_CRASH_AFTER_ENTRY"].flatMap { Int($0) },
+            midEntry: environment["OSFARM_TEST_CRASH_MID_ENTRY"].flatMap { Int($0) })
         return point.afterEntry == nil && point.midEntry == nil ? nil : point
     }()
 
@@ -373,8 +378,10 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
         case let .unknownRun(id, directory): return "no run \"\(id)\" in \(directory) (see osfarm runs)"
         case let .damaged(path, reason): return "\(path): \(reason)"
         case let .emptyJournal(path):
-            return "\(path) is empty or lost its first entry: osfarm cannot tell what this run did, so it will not guess. Check the servers with 'osfarm services status' and 'osfarm check'"
-        case let .recordMismatch(path, detail): return "\(path): \(detail) (the journal's first entry is the run's record; run.json was changed after the run started)"
+            return
+                "\(path) is empty or lost its first entry: osfarm cannot tell what this run did, so it will not guess. Check the servers with 'osfarm services status' and 'osfarm check'"
+        case let .recordMismatch(path, detail):
+            return "\(path): \(detail) (the journal's first entry is the run's record; run.json was changed after the run started)"
         case let .journalWrite(path, reason): return "cannot write the journal \(path): \(reason)"
         }
     }

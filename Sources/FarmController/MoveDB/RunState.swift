@@ -132,7 +132,9 @@ public struct RunState: Sendable {
         let server = runServer.name
         let rollbackSteps = (steps[server] ?? [:]).filter { $0.key.hasPrefix(StepID.rollbackPrefix) }
         if !rollbackSteps.isEmpty {
-            if let failed = rollbackSteps.first(where: { $0.value == .failed }) { return "rollback failed at \(failed.key.dropFirst(StepID.rollbackPrefix.count))" }
+            if let failed = rollbackSteps.first(where: { $0.value == .failed }) {
+                return "rollback failed at \(failed.key.dropFirst(StepID.rollbackPrefix.count))"
+            }
             if rollbackSteps.values.contains(.running) || lifecycle == .rollingBack { return "rollback interrupted" }
             return "rolled back"
         }

@@ -64,8 +64,10 @@ public struct RunbookPhase: Sendable {
     public var budgeted: Bool
     public var steps: [StepID]
 
-    public init(kind: PhaseKind, title: String, servers: PhaseServers, concurrency: PhaseConcurrency, onFailure: PhaseFailurePolicy,
-                budgeted: Bool = false, steps: [StepID]) {
+    public init(
+        kind: PhaseKind, title: String, servers: PhaseServers, concurrency: PhaseConcurrency, onFailure: PhaseFailurePolicy,
+        budgeted: Bool = false, steps: [StepID]
+    ) {
         self.kind = kind
         self.title = title
         self.servers = servers
@@ -169,12 +171,14 @@ public struct RunbookStep: Sendable {
     /// Whether the step applies to a server (Apply Settings only on the deployment controller, when asked).
     public var appliesTo: @Sendable (RunServer, MoveOptions) -> Bool
 
-    public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
-                deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
-                requests: @escaping @Sendable (StepContext) throws(StepFailure) -> [AgentOperation],
-                judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
-                inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
-                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
+    public init(
+        id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
+        deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
+        requests: @escaping @Sendable (StepContext) throws(StepFailure) -> [AgentOperation],
+        judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
+        inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
+        appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }
+    ) {
         self.id = id
         self.summary = summary
         self.explain = explain ?? { _ in summary }
@@ -195,24 +199,30 @@ public struct RunbookStep: Sendable {
     }
 
     /// A step that runs on the jump host.
-    public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
-                deadline: @escaping @Sendable (MoveOptions) -> StepDeadline, local: @escaping @Sendable (StepContext) async throws(StepFailure) -> String,
-                inverse: [StepID] = [], whenStopping: StopBehaviour = .halt,
-                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
-        self.init(id: id, summary: summary, explain: explain, deadline: deadline, requests: { _ in [] },
-                  judge: { _, _ in "" }, inverse: inverse, whenStopping: whenStopping, appliesTo: appliesTo)
+    public init(
+        id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
+        deadline: @escaping @Sendable (MoveOptions) -> StepDeadline, local: @escaping @Sendable (StepContext) async throws(StepFailure) -> String,
+        inverse: [StepID] = [], whenStopping: StopBehaviour = .halt,
+        appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }
+    ) {
+        self.init(
+            id: id, summary: summary, explain: explain, deadline: deadline, requests: { _ in [] },
+            judge: { _, _ in "" }, inverse: inverse, whenStopping: whenStopping, appliesTo: appliesTo)
         self.local = local
     }
 
     /// A step that sends one request.
-    public init(id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
-                deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
-                request: @escaping @Sendable (StepContext) throws(StepFailure) -> AgentOperation,
-                judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
-                inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
-                appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }) {
-        self.init(id: id, summary: summary, explain: explain, deadline: deadline, requests: { context throws(StepFailure) in [try request(context)] },
-                  judge: judge, inverse: inverse, turn: turn, whenStopping: whenStopping, appliesTo: appliesTo)
+    public init(
+        id: StepID, summary: String, explain: (@Sendable (StepContext) -> String)? = nil,
+        deadline: @escaping @Sendable (MoveOptions) -> StepDeadline,
+        request: @escaping @Sendable (StepContext) throws(StepFailure) -> AgentOperation,
+        judge: @escaping @Sendable (ResultData, StepContext) throws(StepFailure) -> String,
+        inverse: [StepID] = [], turn: String? = nil, whenStopping: StopBehaviour = .halt,
+        appliesTo: @escaping @Sendable (RunServer, MoveOptions) -> Bool = { _, _ in true }
+    ) {
+        self.init(
+            id: id, summary: summary, explain: explain, deadline: deadline, requests: { context throws(StepFailure) in [try request(context)] },
+            judge: judge, inverse: inverse, turn: turn, whenStopping: whenStopping, appliesTo: appliesTo)
     }
 }
 

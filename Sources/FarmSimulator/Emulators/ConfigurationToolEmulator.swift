@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `ConfigurationTool.com` in console mode: the switches this job needs, case-insensitive, with
@@ -59,13 +59,17 @@ struct ConfigurationToolEmulator {
         }
         let names = requested.map(\.name)
         guard !requested.isEmpty else {
-            out("Usage: ConfigurationTool.com [/SetupInstall [<user> <pwd> [<user> <pwd>]]] [/UpgradeInstall [<pwd>]] [/RebuildSession <user> <pwd>] [/InstallServiceCenter] [/ApplySettingsFactory] [/GenerateTemplates]\r\n")
+            out(
+                "Usage: ConfigurationTool.com [/SetupInstall [<user> <pwd> [<user> <pwd>]]] [/UpgradeInstall [<pwd>]] [/RebuildSession <user> <pwd>] [/InstallServiceCenter] [/ApplySettingsFactory] [/GenerateTemplates]\r\n"
+            )
             return 1
         }
         for (name, given) in requested {
             guard let counts = Self.switches[name] else { return fail("Unknown option: \(name)", switches: names, out: out) }
             guard counts.contains(given.count) else {
-                return fail("Wrong number of arguments for \(name): expected \(counts.map(String.init).joined(separator: " or ")), got \(given.count)", switches: names, out: out)
+                return fail(
+                    "Wrong number of arguments for \(name): expected \(counts.map(String.init).joined(separator: " or ")), got \(given.count)", switches: names,
+                    out: out)
             }
         }
         for name in names where Self.standalone.contains(name) {
@@ -106,7 +110,10 @@ struct ConfigurationToolEmulator {
         }
         let given = requested.first { $0.name == "/withwindowsauthentication" }?.arguments.first ?? ""
         if let needing = requested.first(where: { Self.needIntegratedPassword.contains($0.name) }), given.isEmpty {
-            throw Failure(message: "The platform database uses Integrated Authentication: \(needing.name) needs the administrator password (/WithWindowsAuthentication <password>)")
+            throw Failure(
+                message:
+                    "The platform database uses Integrated Authentication: \(needing.name) needs the administrator password (/WithWindowsAuthentication <password>)"
+            )
         }
     }
 
@@ -159,7 +166,9 @@ struct ConfigurationToolEmulator {
             try restartServices(hsconf: hsconf)
             return
         }
-        let steps = ["Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings..."]
+        let steps = [
+            "Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings...",
+        ]
         let pause = state.delay(state.profile.configurationToolSeconds) / Double(max(1, steps.count + 1))
         SimulatedDelay.record("ConfigurationTool.com", seconds: pause * Double(steps.count + 1), serverDirectory: store.serverDirectory)
         for step in steps {
@@ -175,7 +184,8 @@ struct ConfigurationToolEmulator {
         }
         if names.contains("/installservicecenter") || names.contains("/scinstall") {
             guard state.service("W3SVC")?.state == .running else {
-                throw Failure(message: "Service Center installation failed: IIS is not running (World Wide Web Publishing Service is stopped). Start IIS and try again.")
+                throw Failure(
+                    message: "Service Center installation failed: IIS is not running (World Wide Web Publishing Service is stopped). Start IIS and try again.")
             }
             out("Installing Service Center...\r\n")
             log("Installing Service Center")
@@ -251,7 +261,8 @@ struct ConfigurationToolEmulator {
         let docs = local(install + #"\docs"#)
         try FileManager.default.createDirectory(atPath: docs, withIntermediateDirectories: true)
         for provider in ["SqlServer", "Oracle"] {
-            let template = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<EnvironmentConfiguration>\r\n  <PlatformDatabaseConfiguration ProviderKey=\"\(provider)\" />\r\n</EnvironmentConfiguration>\r\n"
+            let template =
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<EnvironmentConfiguration>\r\n  <PlatformDatabaseConfiguration ProviderKey=\"\(provider)\" />\r\n</EnvironmentConfiguration>\r\n"
             try template.write(toFile: docs + "/\(provider)_template.hsconf", atomically: true, encoding: .utf8)
         }
     }
@@ -265,8 +276,9 @@ struct ConfigurationToolEmulator {
 
     private func record(_ switches: [String], exitCode: Int32, message: String) throws {
         try store.update {
-            $0.lastConfigurationTool = ConfigurationToolRecord(switches: switches, exitCode: exitCode, message: message,
-                                                                finishedAt: Date().timeIntervalSince1970)
+            $0.lastConfigurationTool = ConfigurationToolRecord(
+                switches: switches, exitCode: exitCode, message: message,
+                finishedAt: Date().timeIntervalSince1970)
         }
     }
 
@@ -292,10 +304,11 @@ extension ConfigurationToolEmulator {
         let pidFile = serverDirectory + "/configuration-tool-helper.pid"
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         if let pid = try? Tool.spawn(binary, ["hold-pipe", "--seconds", String(seconds), "--pid-file", pidFile], stdout: 1, stderr: 2, ownGroup: false),
-            let handle = FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid") ?? {
-                FileManager.default.createFile(atPath: serverDirectory + "/helpers.pid", contents: nil)
-                return FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid")
-            }()
+            let handle = FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid")
+                ?? {
+                    FileManager.default.createFile(atPath: serverDirectory + "/helpers.pid", contents: nil)
+                    return FileHandle(forWritingAtPath: serverDirectory + "/helpers.pid")
+                }()
         {
             _ = try? handle.seekToEnd()
             try? handle.write(contentsOf: Data("\(pid)\n".utf8))

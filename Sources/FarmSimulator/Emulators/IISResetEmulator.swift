@@ -49,7 +49,9 @@ struct IISResetEmulator {
             }
             return 0
         default:
-            out("\r\nUsage:\r\niisreset.exe [computername]\r\n    /RESTART            Stop and then restart all Internet services.\r\n    /START              Start all Internet services.\r\n    /STOP               Stop all Internet services.\r\n    /STATUS             Display status of all Internet services.\r\n")
+            out(
+                "\r\nUsage:\r\niisreset.exe [computername]\r\n    /RESTART            Stop and then restart all Internet services.\r\n    /START              Start all Internet services.\r\n    /STOP               Stop all Internet services.\r\n    /STATUS             Display status of all Internet services.\r\n"
+            )
             return 1
         }
     }

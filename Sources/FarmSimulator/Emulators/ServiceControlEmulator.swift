@@ -86,8 +86,9 @@ struct ServiceControlEmulator {
                 state.services[index].pendingUntil = now + starting
                 SimulatedDelay.record("start \(service.name)", start: now, seconds: starting, serverDirectory: store.serverDirectory)
                 if FarmNetwork.servicePorts[service.name] != nil {
-                    SimulatedDelay.record("initialise \(service.name)", start: now + starting,
-                                          seconds: state.delay(state.profile.initialisationSeconds), serverDirectory: store.serverDirectory)
+                    SimulatedDelay.record(
+                        "initialise \(service.name)", start: now + starting,
+                        seconds: state.delay(state.profile.initialisationSeconds), serverDirectory: store.serverDirectory)
                 }
                 out(Self.statusBlock(state.services[index], extended: true, afterControl: true, text: text))
                 return (0, 0)
@@ -114,13 +115,17 @@ struct ServiceControlEmulator {
         case "getkeyname", "getdisplayname":
             return try store.update { state in
                 let byDisplay = command == "getkeyname"
-                guard let service = state.services.first(where: {
-                    (byDisplay ? $0.displayName : $0.name).caseInsensitiveCompare(name) == .orderedSame
-                }) else {
+                guard
+                    let service = state.services.first(where: {
+                        (byDisplay ? $0.displayName : $0.name).caseInsensitiveCompare(name) == .orderedSame
+                    })
+                else {
                     out(failure(byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName", 1060))
                     return 1060
                 }
-                out(ToolText.fill(text.success, byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName") + "\r\nName = \(byDisplay ? service.name : service.displayName)\r\n")
+                out(
+                    ToolText.fill(text.success, byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName")
+                        + "\r\nName = \(byDisplay ? service.name : service.displayName)\r\n")
                 return 0
             }
         default:
@@ -129,7 +134,9 @@ struct ServiceControlEmulator {
     }
 
     private func usage(_ out: (String) -> Void) -> Int32 {
-        out("DESCRIPTION:\r\n        SC is a command line program used for communicating with the\r\n        Service Control Manager and services.\r\nUSAGE:\r\n        sc <server> [command] [service name] <option1> <option2>...\r\n")
+        out(
+            "DESCRIPTION:\r\n        SC is a command line program used for communicating with the\r\n        Service Control Manager and services.\r\nUSAGE:\r\n        sc <server> [command] [service name] <option1> <option2>...\r\n"
+        )
         return 1639
     }
 

@@ -60,7 +60,9 @@ struct TaskKillEmulator {
             case 0: out("SUCCESS: The process with PID \(pid) has been terminated.\r\n")
             case 128: out("ERROR: The process \"\(pid)\" not found.\r\n")
             default:
-                out("ERROR: The process with PID \(pid) could not be terminated.\r\nReason: This process can only be terminated forcefully (with /F option).\r\n")
+                out(
+                    "ERROR: The process with PID \(pid) could not be terminated.\r\nReason: This process can only be terminated forcefully (with /F option).\r\n"
+                )
             }
             if result != 0 { code = result }
         }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Text as a Windows console program writes it to a pipe: in the OEM code page, not UTF-8.

@@ -58,8 +58,10 @@ struct ToolText: Sendable {
 
     static let english = ToolText(
         statusLabels: ["SERVICE_NAME", "TYPE", "STATE", "WIN32_EXIT_CODE", "SERVICE_EXIT_CODE", "CHECKPOINT", "WAIT_HINT", "PID", "FLAGS"],
-        configurationLabels: ["SERVICE_NAME", "TYPE", "START_TYPE", "ERROR_CONTROL", "BINARY_PATH_NAME", "LOAD_ORDER_GROUP", "TAG",
-                              "DISPLAY_NAME", "DEPENDENCIES", "SERVICE_START_NAME"],
+        configurationLabels: [
+            "SERVICE_NAME", "TYPE", "START_TYPE", "ERROR_CONTROL", "BINARY_PATH_NAME", "LOAD_ORDER_GROUP", "TAG",
+            "DISPLAY_NAME", "DEPENDENCIES", "SERVICE_START_NAME",
+        ],
         words: [:],
         failureHeader: "[SC] {0} FAILED {1}:",
         success: "[SC] {0} SUCCESS",
@@ -85,8 +87,10 @@ struct ToolText: Sendable {
 
     static let german = ToolText(
         statusLabels: ["DIENSTNAME", "TYP", "STATUS", "WIN32_EXITCODE", "DIENST_EXITCODE", "CHECKPOINT", "WARTE_HINWEIS", "PID", "FLAGS"],
-        configurationLabels: ["DIENSTNAME", "TYP", "STARTTYP", "FEHLERSTEUERUNG", "BINÄRPFAD_NAME", "LADEREIHENFOLGEGRUPPE", "TAG",
-                              "ANZEIGENAME", "ABHÄNGIGKEITEN", "DIENSTSTARTNAME"],
+        configurationLabels: [
+            "DIENSTNAME", "TYP", "STARTTYP", "FEHLERSTEUERUNG", "BINÄRPFAD_NAME", "LADEREIHENFOLGEGRUPPE", "TAG",
+            "ANZEIGENAME", "ABHÄNGIGKEITEN", "DIENSTSTARTNAME",
+        ],
         words: [:],
         failureHeader: "[SC] {0} FEHLER {1}:",
         success: "[SC] {0} ERFOLG",
@@ -111,10 +115,14 @@ struct ToolText: Sendable {
         notRecognized: "Der Befehl \"{0}\" ist entweder falsch geschrieben oder\r\nkonnte nicht gefunden werden.")
 
     static let french = ToolText(
-        statusLabels: ["NOM_SERVICE", "TYPE", "ÉTAT", "CODE_SORTIE_WIN32", "CODE_SORTIE_SERVICE", "POINT_CONTRÔLE", "INDICATION_ATTENTE",
-                       "ID_PROCESSUS", "INDICATEURS"],
-        configurationLabels: ["NOM_SERVICE", "TYPE", "TYPE_DÉMARRAGE", "CONTRÔLE_ERREURS", "NOM_CHEMIN_BINAIRE", "GROUPE_ORDRE_CHARGEMENT",
-                              "BALISE", "NOM_AFFICHAGE", "DÉPENDANCES", "NOM_DÉMARRAGE_SERVICE"],
+        statusLabels: [
+            "NOM_SERVICE", "TYPE", "ÉTAT", "CODE_SORTIE_WIN32", "CODE_SORTIE_SERVICE", "POINT_CONTRÔLE", "INDICATION_ATTENTE",
+            "ID_PROCESSUS", "INDICATEURS",
+        ],
+        configurationLabels: [
+            "NOM_SERVICE", "TYPE", "TYPE_DÉMARRAGE", "CONTRÔLE_ERREURS", "NOM_CHEMIN_BINAIRE", "GROUPE_ORDRE_CHARGEMENT",
+            "BALISE", "NOM_AFFICHAGE", "DÉPENDANCES", "NOM_DÉMARRAGE_SERVICE",
+        ],
         words: [:],
         failureHeader: "[SC] {0} échec(s) {1}",
         success: "[SC] {0} réussite(s)",
@@ -139,10 +147,14 @@ struct ToolText: Sendable {
         notRecognized: "'{0}' n’est pas reconnu en tant que commande interne\r\nou externe, un programme exécutable ou un fichier de commandes.")
 
     static let spanish = ToolText(
-        statusLabels: ["NOMBRE_SERVICIO", "TIPO", "ESTADO", "CÓD_SALIDA_WIN32", "CÓD_SALIDA_SERVICIO", "PUNTO_COMPROB.", "INDICACIÓN_INICIO",
-                       "PID", "MARCAS"],
-        configurationLabels: ["NOMBRE_SERVICIO", "TIPO", "TIPO_INICIO", "CONTROL_ERROR", "NOMBRE_RUTA_BINARIO", "GRUPO_ORDEN_CARGA",
-                              "ETIQUETA", "NOMBRE_MOSTRAR", "DEPENDENCIAS", "NOMBRE_INICIO_SERVICIO"],
+        statusLabels: [
+            "NOMBRE_SERVICIO", "TIPO", "ESTADO", "CÓD_SALIDA_WIN32", "CÓD_SALIDA_SERVICIO", "PUNTO_COMPROB.", "INDICACIÓN_INICIO",
+            "PID", "MARCAS",
+        ],
+        configurationLabels: [
+            "NOMBRE_SERVICIO", "TIPO", "TIPO_INICIO", "CONTROL_ERROR", "NOMBRE_RUTA_BINARIO", "GRUPO_ORDEN_CARGA",
+            "ETIQUETA", "NOMBRE_MOSTRAR", "DEPENDENCIAS", "NOMBRE_INICIO_SERVICIO",
+        ],
         words: [:],
         failureHeader: "[SC] {0} ERROR {1}:",
         success: "[SC] {0} CORRECTO",
@@ -167,10 +179,14 @@ struct ToolText: Sendable {
         notRecognized: "\"{0}\" no se reconoce como un comando interno o externo,\r\nprograma o archivo por lotes ejecutable.")
 
     static let portuguese = ToolText(
-        statusLabels: ["NOME_DO_SERVIÇO", "TIPO", "ESTADO", "CÓDIGO_DE_SAÍDA_WIN32", "CÓDIGO_DE_SAÍDA_DO_SERVIÇO", "PONTO_DE_VERIFICAÇÃO",
-                       "DICA_DE_ESPERA", "PID", "SINALIZADORES"],
-        configurationLabels: ["NOME_DO_SERVIÇO", "TIPO", "TIPO_DE_INÍCIO", "CONTROLE_DE_ERROS", "NOME_DO_CAMINHO_BINÁRIO",
-                              "GRUPO_DE_ORDEM_DE_CARGA", "MARCA", "NOME_DE_EXIBIÇÃO", "DEPENDÊNCIAS", "NOME_DE_INÍCIO_DO_SERVIÇO"],
+        statusLabels: [
+            "NOME_DO_SERVIÇO", "TIPO", "ESTADO", "CÓDIGO_DE_SAÍDA_WIN32", "CÓDIGO_DE_SAÍDA_DO_SERVIÇO", "PONTO_DE_VERIFICAÇÃO",
+            "DICA_DE_ESPERA", "PID", "SINALIZADORES",
+        ],
+        configurationLabels: [
+            "NOME_DO_SERVIÇO", "TIPO", "TIPO_DE_INÍCIO", "CONTROLE_DE_ERROS", "NOME_DO_CAMINHO_BINÁRIO",
+            "GRUPO_DE_ORDEM_DE_CARGA", "MARCA", "NOME_DE_EXIBIÇÃO", "DEPENDÊNCIAS", "NOME_DE_INÍCIO_DO_SERVIÇO",
+        ],
         words: [:],
         failureHeader: "[SC] {0} FALHA {1}:",
         success: "[SC] {0} ÊXITO",
@@ -198,8 +214,10 @@ struct ToolText: Sendable {
     /// BINARY_PATH_NAME (the only qc label seen translated, kept so; the others stay English).
     static let chinese = ToolText(
         statusLabels: english.statusLabels,
-        configurationLabels: ["SERVICE_NAME", "TYPE", "START_TYPE", "ERROR_CONTROL", "二进制路径名", "LOAD_ORDER_GROUP", "TAG",
-                              "DISPLAY_NAME", "DEPENDENCIES", "SERVICE_START_NAME"],
+        configurationLabels: [
+            "SERVICE_NAME", "TYPE", "START_TYPE", "ERROR_CONTROL", "二进制路径名", "LOAD_ORDER_GROUP", "TAG",
+            "DISPLAY_NAME", "DEPENDENCIES", "SERVICE_START_NAME",
+        ],
         words: [:],
         failureHeader: "[SC] {0} 失败 {1}:",
         success: "[SC] {0} 成功",

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the simulated Windows programs (the Configuration Tool) reach a SQL Server the way SqlClient
@@ -11,9 +11,11 @@ import Glibc
 enum SimulatedSQLClient {
     /// SqlClient's message when Browser gives no answer for a named instance (SQL Server docs,
     /// MSSQLSERVER_2 troubleshooting: "error: 26 - Error Locating Server/Instance Specified").
-    static let instanceNotFound = "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections. (provider: SQL Network Interfaces, error: 26 - Error Locating Server/Instance Specified)"
+    static let instanceNotFound =
+        "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections. (provider: SQL Network Interfaces, error: 26 - Error Locating Server/Instance Specified)"
     /// Its message when the TCP connection fails.
-    static let notAccessible = "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible."
+    static let notAccessible =
+        "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible."
 
     /// Connects to a server value from a simulated server; nil when it answers, else SqlClient's message.
     static func connectionProblem(_ server: String, serverDirectory: String, timeout: Double) -> String? {

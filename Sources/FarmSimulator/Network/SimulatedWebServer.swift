@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A simulated server's web server: HTTP.sys on port 80 of its address, IIS (W3SVC) behind it, and
@@ -75,9 +75,12 @@ struct SimulatedWebServer {
             if sent <= 0 { break }
             offset += sent
         }
-        log(LoggedRequest(time: ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-                                                            formatOptions: [.withInternetDateTime, .withFractionalSeconds]), method: request.method, path: request.target, client: client,
-                          status: response.status))
+        log(
+            LoggedRequest(
+                time: ISO8601DateFormatter.string(
+                    from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
+                    formatOptions: [.withInternetDateTime, .withFractionalSeconds]), method: request.method, path: request.target, client: client,
+                status: response.status))
     }
 
     func respond(to request: Request) -> Response {
@@ -86,36 +89,47 @@ struct SimulatedWebServer {
         let path = request.path.lowercased()
         if Self.applicationPaths.contains(path) {
             guard request.method == "GET" || request.method == "HEAD" else { return Self.iisStatus(405, "Method Not Allowed") }
-            return Response(status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=utf-8",
-                            body: "<!DOCTYPE html><html><head><title>osfarm</title></head><body><p>\(server.name) serves this page.</p></body></html>\r\n")
+            return Response(
+                status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=utf-8",
+                body: "<!DOCTYPE html><html><head><title>osfarm</title></head><body><p>\(server.name) serves this page.</p></body></html>\r\n")
         }
         guard path == Self.platformPath.lowercased() else { return Self.iisStatus(404, "Not Found") }
         guard request.method == "POST" else {
             // ASMX answers a GET with its service help page.
-            return Response(status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=utf-8",
-                            body: "<html><head><title>OutSystemsPlatform Web Service</title></head><body><p>GetPlatformInfo</p></body></html>\r\n")
+            return Response(
+                status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=utf-8",
+                body: "<html><head><title>OutSystemsPlatform Web Service</title></head><body><p>GetPlatformInfo</p></body></html>\r\n")
         }
         let action = (request.headers["soapaction"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
         guard action == Self.getPlatformInfoAction else {
-            return Self.fault("soap:Client", "System.Web.Services.Protocols.SoapException: Server did not recognize the value of HTTP Header SOAPAction: \(action).")
+            return Self.fault(
+                "soap:Client", "System.Web.Services.Protocols.SoapException: Server did not recognize the value of HTTP Header SOAPAction: \(action).")
         }
         let body = String(decoding: request.body, as: UTF8.self)
         guard body.contains("GetPlatformInfo"), body.contains("http://www.outsystems.com") else {
-            return Self.fault("soap:Client", "System.Web.Services.Protocols.SoapException: Server was unable to read request. ---> The request has no GetPlatformInfo element in http://www.outsystems.com.")
+            return Self.fault(
+                "soap:Client",
+                "System.Web.Services.Protocols.SoapException: Server was unable to read request. ---> The request has no GetPlatformInfo element in http://www.outsystems.com."
+            )
         }
         if let stopped = state.services.first(where: { ServiceKind.platformNames.contains($0.name) && $0.startType == .automatic && $0.state != .running }) {
             return Self.fault("soap:Server", "Server was unable to process request. ---> \(stopped.name) is not running.")
         }
         guard platformDatabaseAnswers() else {
-            return Self.fault("soap:Server", "Server was unable to process request. ---> A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections.")
+            return Self.fault(
+                "soap:Server",
+                "Server was unable to process request. ---> A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections."
+            )
         }
         let installer = state.registry.first { $0.key.hasSuffix(#"\OutSystems\Installer\Server"#) }?.value
         let platform = state.registry.first { $0.key.hasSuffix(#"\OutSystems\Platform Server"#) }?.value
         let version = installer?.first { $0.name == "Server" }?.data ?? ServerBuilder.platformVersion
         let serial = platform?.first { $0.name == "SerialNumber" }?.data ?? ""
-        return Response(status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/xml; charset=utf-8",
-                        body: Self.envelope("<GetPlatformInfoResponse xmlns=\"http://www.outsystems.com\"><Version>\(XMLText.escape(version))</Version>"
-                                            + "<Serial>\(XMLText.escape(serial))</Serial></GetPlatformInfoResponse>"))
+        return Response(
+            status: 200, reason: "OK", server: "Microsoft-IIS/10.0", contentType: "text/xml; charset=utf-8",
+            body: Self.envelope(
+                "<GetPlatformInfoResponse xmlns=\"http://www.outsystems.com\"><Version>\(XMLText.escape(version))</Version>"
+                    + "<Serial>\(XMLText.escape(serial))</Serial></GetPlatformInfoResponse>"))
     }
 
     /// Whether the platform database server.hsconf names answers from this server: the farm as it
@@ -138,13 +152,17 @@ struct SimulatedWebServer {
     }
 
     static func fault(_ code: String, _ text: String) -> Response {
-        Response(status: 500, reason: "Internal Server Error", server: "Microsoft-IIS/10.0", contentType: "text/xml; charset=utf-8",
-                 body: envelope("<soap:Fault><faultcode>\(code)</faultcode><faultstring>\(XMLText.escape(text))</faultstring><detail /></soap:Fault>"))
+        Response(
+            status: 500, reason: "Internal Server Error", server: "Microsoft-IIS/10.0", contentType: "text/xml; charset=utf-8",
+            body: envelope("<soap:Fault><faultcode>\(code)</faultcode><faultstring>\(XMLText.escape(text))</faultstring><detail /></soap:Fault>"))
     }
 
     static func iisStatus(_ status: Int, _ reason: String) -> Response {
-        Response(status: status, reason: reason, server: "Microsoft-IIS/10.0", contentType: "text/html",
-                 body: "<!DOCTYPE html><html><head><title>IIS 10.0 Detailed Error - \(status).0 - \(reason)</title></head><body><h3>HTTP Error \(status).0 - \(reason)</h3></body></html>\r\n")
+        Response(
+            status: status, reason: reason, server: "Microsoft-IIS/10.0", contentType: "text/html",
+            body:
+                "<!DOCTYPE html><html><head><title>IIS 10.0 Detailed Error - \(status).0 - \(reason)</title></head><body><h3>HTTP Error \(status).0 - \(reason)</h3></body></html>\r\n"
+        )
     }
 
     /// HTTP.sys's own answer for a URL no running site has registered.

@@ -75,8 +75,9 @@ public struct ServerBuilder {
         try write(hsconf(), install + #"\server.hsconf"#)
         try write(privateKey, install + #"\private.key"#)
         try write("", #"C:\Windows\Temp\ConfigurationTool.log"#)
-        try write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<configuration>\r\n  <configSections />\r\n</configuration>\r\n",
-                  #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)
+        try write(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<configuration>\r\n  <configSections />\r\n</configuration>\r\n",
+            #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#)
         try manager.createDirectory(atPath: local(#"C:\ProgramData\ssh"#), withIntermediateDirectories: true)
         try manager.createDirectory(atPath: local(#"C:\Users\Administrator"#), withIntermediateDirectories: true)
         // The shells exist as files (cmd.exe's quote rule asks whether a quoted name is an
@@ -98,8 +99,10 @@ public struct ServerBuilder {
         hostsFile += "\(address)\tlocalhost\r\n"
         for entry in hosts { hostsFile += "\(entry.address)\t\(entry.name)\r\n" }
         try write(hostsFile, WindowsHostsFile.path)
-        for program in [#"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#,
-                        #"C:\Windows\System32\taskkill.exe"#, install + #"\ConfigurationTool.com"#] {
+        for program in [
+            #"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#,
+            #"C:\Windows\System32\taskkill.exe"#, install + #"\ConfigurationTool.com"#,
+        ] {
             try manager.createDirectory(atPath: (local(program) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? manager.removeItem(atPath: local(program))
             try manager.createSymbolicLink(atPath: local(program), withDestinationPath: emulatorBinary)
@@ -110,8 +113,10 @@ public struct ServerBuilder {
     func initialState() -> ServerState {
         let now = Date().timeIntervalSince1970
         var nextPID = 1200 + Int.random(in: 0..<200) * 4
-        func service(_ name: String, display: String? = nil, type: Int = 0x10, binary: String, start: ServiceStartType,
-                     running: Bool? = nil) -> SimulatedService {
+        func service(
+            _ name: String, display: String? = nil, type: Int = 0x10, binary: String, start: ServiceStartType,
+            running: Bool? = nil
+        ) -> SimulatedService {
             let running = running ?? (start != .disabled)
             defer { if running { nextPID += 4 } }
             return SimulatedService(
@@ -125,15 +130,18 @@ public struct ServerBuilder {
             services.append(service("OutSystems Log Service", binary: install + #"\LogServer.exe"#, start: .automatic))
         }
         services += [
-            service("OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
-                    start: role == .deploymentController ? .automatic : frontEndControllerService, running: role == .deploymentController),
+            service(
+                "OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
+                start: role == .deploymentController ? .automatic : frontEndControllerService, running: role == .deploymentController),
             service("OutSystems Deployment Service", binary: install + #"\DeployService\DeployService.exe"#, start: .automatic),
             service("OutSystems Scheduler Service", binary: install + #"\Scheduler\Scheduler.exe"#, start: .automatic),
-            service("W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .automatic),
+            service(
+                "W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .automatic),
             service("WAS", display: "Windows Process Activation Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .manual),
         ]
         if role == .deploymentController {
-            services.append(service("RabbitMQ", binary: #""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, start: .automatic))
+            services.append(
+                service("RabbitMQ", binary: #""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, start: .automatic))
         }
         var registry: [String: [ServerState.RegistryValue]] = [
             #"HKEY_LOCAL_MACHINE\SOFTWARE\OutSystems\Installer\Server"#: [
@@ -167,18 +175,19 @@ public struct ServerBuilder {
         }
         if role == .deploymentController {
             registry[#"HKEY_LOCAL_MACHINE\SOFTWARE\Ericsson\Erlang\ErlSrv\1.1\RabbitMQ"#] = [
-                .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#),
+                .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#)
             ]
         }
         // Where Windows keeps the console code pages (read by nothing in osfarm; there for fidelity).
         registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Nls\CodePage"#] = [
-            .init(name: "OEMCP", type: "REG_SZ", data: String(language.oemCodePage)),
+            .init(name: "OEMCP", type: "REG_SZ", data: String(language.oemCodePage))
         ]
         if defaultShell != .commandPrompt {
             registry[DefaultShell.registryKey] = [.init(name: DefaultShell.registryValue, type: "REG_SZ", data: defaultShell.path)]
         }
-        return ServerState(name: name, role: role, address: address, profile: profile, services: services, registry: registry,
-                           faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID, language: language)
+        return ServerState(
+            name: name, role: role, address: address, profile: profile, services: services, registry: registry,
+            faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID, language: language)
     }
 
     /// A server.hsconf with every section of a SQL Server farm, comments, an escaped `&amp;` and
@@ -188,7 +197,8 @@ public struct ServerBuilder {
     func hsconf() -> String {
         let key = HsconfCipher.keyBytes(privateKeyFile: privateKey) ?? []
         func password(_ element: String, _ clear: String) -> String {
-            clearTextPasswords ? "<\(element)>\(XMLText.escape(clear))</\(element)>" : "<\(element) encrypted=\"true\">\(HsconfCipher.encrypt(clear, key: key))</\(element)>"
+            clearTextPasswords
+                ? "<\(element)>\(XMLText.escape(clear))</\(element)>" : "<\(element) encrypted=\"true\">\(HsconfCipher.encrypt(clear, key: key))</\(element)>"
         }
         // SQL Server sections name their server; Oracle ones their listener (server.hsconf reference).
         func location(_ server: String, naming: String, unicode: Bool = true) -> String {
@@ -197,10 +207,13 @@ public struct ServerBuilder {
                     + "<UsedAuthenticationMode>\(authenticationMode)</UsedAuthenticationMode>\r\n    <Server>\(server)</Server>"
             }
             let host = server.split(separator: ",").first.map(String.init) ?? server
-            return "<\(naming)>Service Name</\(naming)>\r\n    <Host>\(host)</Host>\r\n    <Port>\(SimulatedLayout.oraclePort)</Port>\r\n    <ServiceName>OUTSYS</ServiceName>"
+            return
+                "<\(naming)>Service Name</\(naming)>\r\n    <Host>\(host)</Host>\r\n    <Port>\(SimulatedLayout.oraclePort)</Port>\r\n    <ServiceName>OUTSYS</ServiceName>"
         }
         let provider = oracle ? "Oracle" : "SqlServer"
-        let redis = redisSessions ? """
+        let redis =
+            redisSessions
+            ? """
               <!-- Sessions in Redis (OutSystems 11.11+): the session database section is kept but unused. -->\r
               <InMemorySessionConfiguration ProviderKey="Redis">\r
                 <ConnectionString encrypted="false">redis.farm.test:6379,password=\(Self.redisPassword)</ConnectionString>\r

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// The simulator's own reading of server.hsconf, with a real XML parser (deliberately not the
@@ -53,12 +53,15 @@ public struct SimulatedHsconf {
                 throw Invalid(description: "server.hsconf has no \(section.elementName) section")
             }
             guard let location = databaseLocation(section), !location.isEmpty else {
-                throw Invalid(description: "\(section.elementName) has no \(providerKey(section.elementName)?.lowercased() == "oracle" ? "Host and Port" : "Server")")
+                throw Invalid(
+                    description: "\(section.elementName) has no \(providerKey(section.elementName)?.lowercased() == "oracle" ? "Host and Port" : "Server")")
             }
         }
         let platform = providerKey(DatabaseSection.platform.elementName)
         for section in [DatabaseSection.logging, .session] where providerKey(section.elementName) != platform {
-            throw Invalid(description: "\(section.elementName) uses provider \(providerKey(section.elementName) ?? "none"), not \(platform ?? "none") like the platform database")
+            throw Invalid(
+                description:
+                    "\(section.elementName) uses provider \(providerKey(section.elementName) ?? "none"), not \(platform ?? "none") like the platform database")
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A simulated server's state.json, changed only under an exclusive file lock so the emulated

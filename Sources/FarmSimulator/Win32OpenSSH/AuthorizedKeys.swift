@@ -19,8 +19,10 @@ struct AuthorizedKey: Equatable {
         options.last { $0.name.lowercased() == "command" }?.value ?? nil
     }
 
-    static let keyTypes = ["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-                           "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"]
+    static let keyTypes = [
+        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
+    ]
 
     enum ParseError: Error, Equatable, CustomStringConvertible {
         case missingEndQuote(option: String)

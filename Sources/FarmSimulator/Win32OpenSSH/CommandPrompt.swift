@@ -42,7 +42,8 @@ enum CommandPrompt {
         var keepQuotes = false
         if !strip && quoteCount == 2, let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close {
             let between = String(line[line.index(after: open)..<close])
-            keepQuotes = !between.contains(where: special.contains) && between.contains(where: { $0 == " " || $0 == "\t" })
+            keepQuotes =
+                !between.contains(where: special.contains) && between.contains(where: { $0 == " " || $0 == "\t" })
                 && system.localFile(between) != nil
         }
         if !keepQuotes && line.first == "\"" {

@@ -1,7 +1,7 @@
 import FarmProtocol
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A session on a simulated server run the way Win32-OpenSSH runs it
@@ -73,7 +73,8 @@ public enum OpenSSHSession {
     /// What the session does for `command` on the server: the shell's outcome.
     static func outcome(command: String, serverDirectory: String, state: ServerState) -> ShellOutcome {
         let system = WindowsSystem(serverDirectory: serverDirectory)
-        let shellPath = state.registry.first { $0.key.caseInsensitiveCompare(DefaultShell.registryKey) == .orderedSame }?.value
+        let shellPath =
+            state.registry.first { $0.key.caseInsensitiveCompare(DefaultShell.registryKey) == .orderedSame }?.value
             .first { $0.name.caseInsensitiveCompare(DefaultShell.registryValue) == .orderedSame }?.data ?? DefaultShell.commandPrompt.path
         let (isCommandPrompt, line) = shellCommandLine(shellPath: shellPath, command: command)
         if isCommandPrompt {
