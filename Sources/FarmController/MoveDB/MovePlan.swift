@@ -96,7 +96,7 @@ public struct MovePlan: Codable, Sendable {
     }
 
     /// What is left to do by hand in Service Center after a move (the restore procedure's last steps).
-    public static func manualSteps(from: String?, targets: DatabaseTargets, applied: Bool, controller: String?) -> [String] {
+    public static func manualSteps(from: String?, targets: DatabaseTargets, applied: Bool, controller: String?, runID: String? = nil) -> [String] {
         var steps: [String] = []
         if applied {
             steps.append(
@@ -109,6 +109,9 @@ public struct MovePlan: Codable, Sendable {
         }
         steps.append("If Service Center warns that modules must be republished, publish the current running version of that solution.")
         steps.append("Keep the old database server\(from.map { " (\($0))" } ?? "") online until the farm is verified on \(targets); only then decommission it.")
+        steps.append(
+            "Once the move is confirmed, remove this run's backups of server.hsconf and private.key (they hold secrets): osfarm backups prune \(runID ?? "RUN-ID") -i INVENTORY."
+        )
         return steps
     }
 

@@ -186,7 +186,7 @@ public struct MoveReport: Sendable {
             },
             manualSteps: MovePlan.manualSteps(
                 from: record.from, targets: record.targets, applied: record.options.applySettings,
-                controller: record.servers.first),
+                controller: record.servers.first, runID: record.runID),
             rollbackCommand: "osfarm rollback \(record.runID)",
             downtime: Downtime(farmSeconds: availability.farmDownSeconds, servers: availability.servers), wayOut: wayOut)
     }
@@ -235,7 +235,7 @@ public struct MoveReport: Sendable {
         text += "## Left to do by hand\n\n"
         for (index, step) in MovePlan.manualSteps(
             from: record.from, targets: record.targets, applied: record.options.applySettings,
-            controller: record.servers.first
+            controller: record.servers.first, runID: record.runID
         ).enumerated() {
             text += "\(index + 1). \(step)\n"
         }
