@@ -51,17 +51,7 @@ public enum FarmBackups {
     ) async -> [ServerResult] {
         await BoundedFanOut.map(servers, concurrency: concurrency) { server in
             var result = ServerResult(server: server, status: .ok, listing: nil, pruned: nil, error: nil)
-            do {
-                let session = try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)
-                do {
-                    try await body(session, &result)
-                } catch {
-                    await session.close()
-                    throw error
-                }
-                await session.close()
-            } catch {
-                let failure = AgentSessionError.wrap(error)
+            if let failure = await AgentSession.withSession(server, settings: settings, { try await body($0, &result) }) {
                 result.status = failure.isUnreachable ? .unreachable : .failed
                 result.error = failure
             }

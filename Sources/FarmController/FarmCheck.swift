@@ -93,3 +93,25 @@ public enum BoundedFanOut {
         }
     }
 }
+
+extension AgentSession {
+    /// Opens a session with `server`, runs `body` with it and closes it, whatever `body` does;
+    /// a failure anywhere comes back as the session error that says whether the server was reached.
+    static func withSession(
+        _ server: ServerEntry, settings: ConnectionSettings, _ body: (AgentSession) async throws -> Void
+    ) async -> AgentSessionError? {
+        do {
+            let session = try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)
+            do {
+                try await body(session)
+            } catch {
+                await session.close()
+                throw error
+            }
+            await session.close()
+            return nil
+        } catch {
+            return AgentSessionError.wrap(error)
+        }
+    }
+}

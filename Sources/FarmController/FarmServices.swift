@@ -32,20 +32,12 @@ public enum FarmServices {
             var result = ServerResult(
                 server: server, status: .ok, services: [], actions: [], skipped: [], error: nil,
                 elapsedMilliseconds: 0)
-            do {
-                let session = try await AgentSession.open(
-                    server, options: settings.options(for: server), timeout: settings.timeout)
-                do {
-                    try await drive(
-                        action, session: session, serviceTimeout: serviceTimeout, includeIIS: includeIIS,
-                        timeout: settings.timeout, into: &result, progress: progress)
-                } catch {
-                    await session.close()
-                    throw error
-                }
-                await session.close()
-            } catch {
-                let failure = AgentSessionError.wrap(error)
+            let failure = await AgentSession.withSession(server, settings: settings) { session in
+                try await drive(
+                    action, session: session, serviceTimeout: serviceTimeout, includeIIS: includeIIS,
+                    timeout: settings.timeout, into: &result, progress: progress)
+            }
+            if let failure {
                 result.status = failure.isUnreachable ? .unreachable : .failed
                 result.error = failure
             }

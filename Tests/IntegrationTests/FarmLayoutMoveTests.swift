@@ -33,14 +33,7 @@ final class FarmLayoutMoveTests: XCTestCase {
         for step in ["apply-settings", "wait-ready-after-settings", "platform-proof-after-settings"] {
             XCTAssertTrue(entries.contains { $0.server == "dc1" && $0.step == step && $0.event == .finished }, step)
         }
-        var everything = result.stdout + result.stderr + (try String(contentsOfFile: report, encoding: .utf8))
-        for file in try FileManager.default.subpathsOfDirectory(atPath: farm.stateDirectory) {
-            everything += (try? String(contentsOfFile: farm.stateDirectory + "/" + file, encoding: .utf8)) ?? ""
-        }
-        for server in farm.record.servers {
-            everything += try String(contentsOfFile: server.directory + "/ssh/sshd.log", encoding: .utf8)
-            everything += try String(contentsOfFile: try farm.file(#"C:\Windows\Temp\ConfigurationTool.log"#, on: server.name), encoding: .utf8)
-        }
+        let everything = result.stdout + result.stderr + (try String(contentsOfFile: report, encoding: .utf8)) + (try farm.everythingRecorded())
         XCTAssertTrue(everything.contains("settings applied to the factory") && everything.contains("debug"), "the records were read")
         XCTAssertFalse(everything.contains(secret), "the password leaked")
         XCTAssertFalse(result.stdout.contains("APPLY SETTINGS DID NOT RUN"), result.stdout)

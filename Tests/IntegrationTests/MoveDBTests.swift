@@ -272,14 +272,7 @@ final class MoveDBTests: XCTestCase {
         XCTAssertTrue(
             try farm.status().servers.allSatisfy { $0.lastConfigurationTool?.switches.first == "/upgradeinstall(1)" },
             "the password reached the Configuration Tool")
-        var everything = result.stdout + result.stderr + (try String(contentsOfFile: report, encoding: .utf8))
-        for file in try FileManager.default.subpathsOfDirectory(atPath: farm.stateDirectory) {
-            everything += (try? String(contentsOfFile: farm.stateDirectory + "/" + file, encoding: .utf8)) ?? ""
-        }
-        for server in farm.record.servers {
-            everything += try String(contentsOfFile: server.directory + "/ssh/sshd.log", encoding: .utf8)
-            everything += try String(contentsOfFile: try farm.file(#"C:\Windows\Temp\ConfigurationTool.log"#, on: server.name), encoding: .utf8)
-        }
+        let everything = result.stdout + result.stderr + (try String(contentsOfFile: report, encoding: .utf8)) + (try farm.everythingRecorded())
         XCTAssertTrue(everything.contains("osfarm.move-db/v1") && everything.contains("Configuration Tool finished successfully"))
         for clear in [secret, "Adm1n&Platform", "Adm1n&amp;Platform", "LogRunt1me", "S3ssion"] {
             XCTAssertFalse(everything.contains(clear), "\(clear) leaked")

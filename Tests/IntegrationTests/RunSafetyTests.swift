@@ -110,14 +110,7 @@ final class RunSafetyTests: XCTestCase {
     func testARolledBackRunIsNeitherResumedNorRolledBackAgain() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
-        var fault = FaultRequest()
-        fault.configurationToolFailure = "Service Center installation failed."
-        try farm.inject(fault, on: "fe1")
-        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 1)
-        var clear = FaultRequest()
-        clear.clear = true
-        try farm.inject(clear, on: "fe1")
-        let runID = try farm.lastRunID()
+        let runID = try farm.failedRun(at: "fe1")
         let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
         try assertOn(farm.oldDatabase, farm)
@@ -136,14 +129,7 @@ final class RunSafetyTests: XCTestCase {
     func testAnEditedRunRecordIsRefusedByResumeNamingTheFieldAndRollbackStillWorks() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
-        var fault = FaultRequest()
-        fault.configurationToolFailure = "Service Center installation failed."
-        try farm.inject(fault, on: "fe1")
-        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 1)
-        var clear = FaultRequest()
-        clear.clear = true
-        try farm.inject(clear, on: "fe1")
-        let runID = try farm.lastRunID()
+        let runID = try farm.failedRun(at: "fe1")
         let path = farm.stateDirectory + "/\(runID)/run.json"
         let original = try String(contentsOfFile: path, encoding: .utf8)
         let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)

@@ -90,6 +90,33 @@ final class TestFarm {
     }
 
     /// The farm as it really is (files and processes, not through the agent).
+    /// Everything a run leaves on record: the state folder's files, every sshd log and every
+    /// server's Configuration Tool log (where a leaked secret would show).
+    func everythingRecorded() throws -> String {
+        var everything = ""
+        for file in try FileManager.default.subpathsOfDirectory(atPath: stateDirectory) {
+            everything += (try? String(contentsOfFile: stateDirectory + "/" + file, encoding: .utf8)) ?? ""
+        }
+        for server in record.servers {
+            everything += try String(contentsOfFile: server.directory + "/ssh/sshd.log", encoding: .utf8)
+            everything += try String(contentsOfFile: try file(#"C:\Windows\Temp\ConfigurationTool.log"#, on: server.name), encoding: .utf8)
+        }
+        return everything
+    }
+
+    /// A run whose Configuration Tool fails on `server` (exit 1), the fault cleared after; its run id.
+    func failedRun(at server: String, _ extra: [String] = []) throws -> String {
+        var fault = FaultRequest()
+        fault.configurationToolFailure = "Service Center installation failed."
+        try inject(fault, on: server)
+        let result = try moveDB("run", ["--db-restored"] + extra)
+        var clear = FaultRequest()
+        clear.clear = true
+        try inject(clear, on: server)
+        guard result.status == 1 else { throw SimulatorError.noFarm(directory: "the run did not fail as it should: \(result.stdout)") }
+        return try lastRunID()
+    }
+
     func status() throws -> FarmStatus { try FarmStatus.read(directory: directory) }
 
     func store(_ name: String) throws -> StateStore { StateStore(serverDirectory: try simulated(name).directory) }
