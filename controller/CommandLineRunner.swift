@@ -16,21 +16,21 @@ enum CommandLineRunner {
             } else {
                 try command.run()
             }
-            exit(ExitStatus.success.rawValue)
+            ExitStatus.success.endProcess()
         } catch let status as OsfarmExit {
-            exit(status.status.rawValue)
+            status.status.endProcess()
         } catch {
             let code = root.exitCode(for: error)
             if code == .success {
                 print(root.fullMessage(for: error))
-                exit(0)
+                ExitStatus.success.endProcess()
             }
             var message = root.fullMessage(for: error)
             if let suggestion = SubcommandSuggestion.suggestion(for: Array(CommandLine.arguments.dropFirst()), root: root) {
                 message += "\n" + suggestion
             }
             FileHandle.standardError.write(Data((message + "\n").utf8))
-            exit(ExitStatus.usage.rawValue)
+            ExitStatus.usage.endProcess()
         }
     }
 }

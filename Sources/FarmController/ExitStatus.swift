@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// osfarm's exit codes, one meaning each.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Everything asked for was done on every selected server.
@@ -19,5 +23,18 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .stopped: return "stopped by the maintenance window or the operator"
         case .unreachable: return "some servers unreachable"
         }
+    }
+}
+
+extension ExitStatus {
+    /// Ends osfarm with this status once stdout and stderr are flushed, without the C library's
+    /// exit handlers. libssh2's libcrypto registers a cleanup that frees its locks at exit; an SSH
+    /// session thread still ending (its libcrypto thread state released as the thread goes) can
+    /// then take a freed lock and crash the process after its output, with a signal's exit code
+    /// in place of this one. Everything osfarm keeps (journal, debug.log, change record) is written
+    /// with plain system calls before this point, so nothing waits on those handlers.
+    public func endProcess() -> Never {
+        fflush(nil)  // every C stream: print's stdout buffer above all
+        _exit(rawValue)
     }
 }

@@ -82,6 +82,25 @@ public enum FaultInjection {
                 }
             }
             try LocalFarm.save(farm)
+            awaitNetwork(farm, labels: request.clear ? ["old", "new", "session", "logging"] : request.databaseDown + request.browserDown)
+        }
+    }
+
+    /// Returns once the simulated network answers as the record now says (osfarm-sim's network
+    /// process reads the record on its next tick), so what follows sees the fault; gives up after
+    /// 10 s, as when the farm's network is not running.
+    private static func awaitNetwork(_ farm: LocalFarmRecord, labels: [String]) {
+        let databases = labels.compactMap { farm.database($0) }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let settled = databases.allSatisfy { database in
+                guard Loopback.answers(address: database.address, port: database.port, timeout: 0.2) == database.up else { return false }
+                guard let instance = database.instance else { return true }
+                let browserAnswers = SimulatedSQLClient.browserPort(host: database.address, instance: instance, timeout: 0.2) != nil
+                return browserAnswers == (database.up && database.browserRuns)
+            }
+            if settled { return }
+            usleep(20_000)
         }
     }
 

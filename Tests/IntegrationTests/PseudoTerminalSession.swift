@@ -30,8 +30,17 @@ final class PseudoTerminalSession {
         posix_spawn_file_actions_addclose(&actions, master)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // A crash prints its backtrace and ends at once instead of waiting for a key on the terminal.
+        var environment: [UnsafeMutablePointer<CChar>?] = [strdup("SWIFT_BACKTRACE=enable=yes,interactive=no")]
+        var index = 0
+        while let entry = environ[index] {
+            if !String(cString: entry).hasPrefix("SWIFT_BACKTRACE=") { environment.append(strdup(entry)) }
+            index += 1
+        }
+        environment.append(nil)
+        defer { environment.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, program, &actions, nil, argv, environ)
+        let rc = posix_spawn(&child, program, &actions, nil, argv, environment)
         posix_spawn_file_actions_destroy(&actions)
         close(slave)
         guard rc == 0 else { throw Timeout(description: "cannot start \(program)") }

@@ -174,7 +174,7 @@ public final class OperatorInterrupt: @unchecked Sendable {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
-                if isRequested { exit(ExitStatus.stopped.rawValue) }
+                if isRequested { ExitStatus.stopped.endProcess() }
                 request(name)
                 notify(name)
             }
