@@ -2,7 +2,8 @@
 """make bench: osfarm against the tools operators would use instead (Ansible, Debian's pssh,
 parallel-ssh from PyPI) and against plain OpenSSH, on farms of real sshd servers simulated by
 osfarm-sim. bench/run.sh installs the peers, then runs this file; bench/README.md explains every
-column of the table it prints and writes to bench/results/.
+column of the table it prints and writes to bench/results/. Part 4 (downtime) measures osfarm alone:
+the farm's downtime on the realistic profile against its bound (issue 11, item 8).
 
 Standard library only. Every figure is taken from outside the tool: wall time from a monotonic
 clock around the whole process, controller CPU (user + system) and peak RSS from the kernel's
@@ -297,7 +298,7 @@ class Bench:
         self.env = base_env(self.work)
         self.port = args.port
         self.rows = []          # the table
-        self.raw = {"fanout": {}, "job": {}, "job_cost": {}}
+        self.raw = {"fanout": {}, "job": {}, "job_cost": {}, "downtime": {}}
         self.failed_logs = []
         self.started = datetime.datetime.now().astimezone()
 
@@ -452,6 +453,63 @@ class Bench:
                 self.rows.append(self.row(f"whole job cost (instant, --parallel {self.args.parallel})", n, tool, rs,
                                           results.get("osfarm-job"), n, job=True))
 
+    # ---------------------------------------------------------------- downtime against its bound
+
+    def downtime(self):
+        """Issue 11, item 8: the farm's downtime measured against its bound, on the realistic profile,
+        one fresh farm per run, Apply Settings left out (--no-apply-settings: it runs after the last
+        front-end and is not part of the bound)."""
+        args = self.args
+        for front_ends in args.downtime_front_ends:
+            runs = []
+            for r in range(args.downtime_runs):
+                label = f"downtime-{front_ends}-{r}"
+                farm = Farm(self.work, front_ends + 1, self.next_port(), simulated=True, profile=args.downtime_profile).up()
+                if args.downtime_slowdown != 1:
+                    for server in farm.record["servers"]:
+                        subprocess.run([self.work.tool("osfarm-sim"), "fault", "--dir", farm.dir, "--server", server["name"],
+                                        "--slowdown", str(args.downtime_slowdown)], check=True, stdout=subprocess.DEVNULL)
+                new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
+                                        check=True, capture_output=True, text=True).stdout.strip()
+                runs_dir = os.path.join(farm.dir, "runs")
+                argv = [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
+                        "--db-restored", "--state-dir", runs_dir, "--parallel", str(args.downtime_parallel), "--no-apply-settings"]
+                result = self.run_tool("osfarm-job", argv, farm, farm.servers, label, args.job_timeout)
+                status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                with open(result.log, "a") as handle:
+                    handle.write(status.stdout)
+                verified = status.returncode == 0 and result.exit_code == 0
+                figures = downtime_figures(farm, runs_dir, result.started) if verified else None
+                self.keep_downtime_files(farm, runs_dir, label)
+                if figures is None:
+                    self.failed_logs.append(result.log)
+                record = {"wall": result.wall, "exit_code": result.exit_code, "verified": verified, "log": os.path.basename(result.log),
+                          "connections": result.connections, "sessions": result.sessions, "figures": figures}
+                runs.append(record)
+                if figures:
+                    log(f"downtime 1 DC + {front_ends} FE run {r + 1}/{args.downtime_runs}: measured {figures['measured']:.1f} s, "
+                        f"bound {figures['bound']:.1f} s ({figures['measured'] / figures['bound']:.3f}×), wall {result.wall:.1f} s")
+                else:
+                    log(f"downtime 1 DC + {front_ends} FE run {r + 1}/{args.downtime_runs}: NOT COUNTED (exit {result.exit_code}"
+                        + ("" if verified else "; farm status not on the new DB or run failed") + ")")
+                farm.down()
+            self.raw["downtime"][str(front_ends)] = {"profile": args.downtime_profile, "parallel": args.downtime_parallel,
+                                                     "slowdown": args.downtime_slowdown, "runs": runs}
+
+    def keep_downtime_files(self, farm, runs_dir, label):
+        """The run's journal and every server's delays.jsonl, kept in bench/results/downtime-DATE/
+        (the farm is removed): what lies between measured and bound can be traced afterwards."""
+        folder = os.path.join(self.work.logs, "downtime", label)
+        os.makedirs(folder, exist_ok=True)
+        journal = journal_path(runs_dir)
+        if journal and os.path.exists(journal):
+            shutil.copy(journal, os.path.join(folder, "journal.jsonl"))
+        for server in farm.record["servers"]:
+            delays = os.path.join(server["directory"], "delays.jsonl")
+            if os.path.exists(delays):
+                shutil.copy(delays, os.path.join(folder, f"{server['name']}.delays.jsonl"))
+
     # ---------------------------------------------------------------- the table
 
     def row(self, kind, n, tool, results, osfarm_results, servers, job=False):
@@ -573,6 +631,119 @@ def union_length(spans):
     if current_end is not None:
         total += current_end - current_start
     return total
+
+
+# -------------------------------------------------------------------- downtime against its bound
+
+APPLY_STEPS = ("backup", "repoint", "start-iis", "configuration-tool", "start-services", "wait-ready", "verify", "platform-proof")
+# A front-end's apply after its Configuration Tool run: start, readiness, and the two checks (the
+# hooks, if any, come after platform-proof and are not part of the downtime).
+TAIL_STEPS = ("start-services", "wait-ready", "verify", "platform-proof")
+DOWNTIME_GOAL = 1.10
+
+
+def journal_path(runs_dir):
+    try:
+        return os.path.join(runs_dir, sorted(os.listdir(runs_dir))[-1], "journal.jsonl")
+    except (OSError, IndexError):
+        return None
+
+
+def journal_seconds(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def downtime_figures(farm, runs_dir, started):
+    """The farm's downtime against its bound (issue 11, item 8), from osfarm's journal and the
+    simulator's own record of the durations it imposed.
+
+    measured: from the deployment controller's `backup` started to the last front-end's `verify`
+      or `platform-proof` finished (whichever ends later), both from the journal.
+    bound: the deployment controller's apply (its `backup` started to its last apply step
+      finished), plus the front-ends' Configuration Tool runs one after the other (the simulated
+      durations each server records in delays.jsonl; the journal's when a server recorded none),
+      plus the last front-end's start-services, wait-ready, verify and platform-proof (journal).
+    between: measured - bound, split exactly into what lies on the path and not in the bound:
+      lead_in (the deployment controller done → the first Configuration Tool run starts: the
+      front-ends' phase starting, the first front-end's backup, repoint, start-iis), ct_overhead
+      (the Configuration Tool steps' journal durations - their simulated durations: the agent
+      starting the tool, its database checks, its exit), handoffs (one run ends → the next starts),
+      after_last_ct (the last run ends → measured end, less the last front-end's tail steps: the
+      gaps between those steps, and the wait when the last to finish was not the last to run the tool)."""
+    path = journal_path(runs_dir)
+    try:
+        with open(path) as handle:
+            entries = [json.loads(line) for line in handle if line.strip()]
+    except (OSError, TypeError, ValueError):
+        return None
+    opened, spans = {}, {}
+    for entry in entries:
+        server, step = entry.get("server"), entry.get("step")
+        if not server or step not in APPLY_STEPS:
+            continue
+        at = journal_seconds(entry["time"])
+        if entry.get("event") == "started":
+            opened[(server, step)] = at
+        elif entry.get("event") == "finished" and (server, step) in opened:
+            begin = opened.pop((server, step))
+            spans[(server, step)] = {"start": begin, "end": at, "seconds": at - begin}
+    controller = next((s["name"] for s in farm.record["servers"] if s["role"] == "deployment-controller"), None)
+    front_ends = [s["name"] for s in farm.record["servers"] if s["name"] != controller]
+    if (controller, "backup") not in spans or not front_ends:
+        return None
+    dc_start = spans[(controller, "backup")]["start"]
+    dc_end = max(span["end"] for (server, _), span in spans.items() if server == controller)
+    fe_end = {}
+    for name in front_ends:
+        ends = [spans[(name, step)]["end"] for step in ("verify", "platform-proof") if (name, step) in spans]
+        if not ends or (name, "configuration-tool") not in spans:
+            return None
+        fe_end[name] = max(ends)
+    last = max(fe_end, key=fe_end.get)
+    end = fe_end[last]
+
+    simulated = {}
+    by_name = {s["name"]: s for s in farm.record["servers"]}
+    for name in front_ends:
+        try:
+            with open(os.path.join(by_name[name]["directory"], "delays.jsonl")) as handle:
+                delays = [json.loads(line) for line in handle if line.strip()]
+        except (OSError, ValueError):
+            delays = []
+        runs = [d["seconds"] for d in delays if d.get("what") == "ConfigurationTool.com" and d["start"] >= started - 1]
+        if runs:
+            simulated[name] = sum(runs)
+    tool = {name: spans[(name, "configuration-tool")]["seconds"] for name in front_ends}
+    ct_in_turn = sum(simulated.get(name, tool[name]) for name in front_ends)
+    tail = {step: spans[(last, step)]["seconds"] for step in TAIL_STEPS if (last, step) in spans}
+    dc_apply = dc_end - dc_start
+    bound = dc_apply + ct_in_turn + sum(tail.values())
+    measured = end - dc_start
+
+    order = sorted(front_ends, key=lambda name: spans[(name, "configuration-tool")]["start"])
+    cts = [spans[(name, "configuration-tool")] for name in order]
+    first = order[0]
+    handoffs = [cts[i + 1]["start"] - cts[i]["end"] for i in range(len(cts) - 1)]
+    # A hand-off is late when the next front-end was not ready for its turn (its start-iis ended after the turn came free).
+    late = [max(0.0, spans[(order[i + 1], "start-iis")]["end"] - cts[i]["end"]) for i in range(len(cts) - 1)
+            if (order[i + 1], "start-iis") in spans]
+    between = {
+        "lead_in": cts[0]["start"] - dc_end,
+        "ct_overhead": sum(tool.values()) - ct_in_turn,
+        "handoffs": sum(handoffs),
+        "after_last_ct": end - cts[-1]["end"] - sum(tail.values()),
+    }
+    lead_in_detail = {"front_ends_phase_start": spans[(first, "backup")]["start"] - dc_end if (first, "backup") in spans else None}
+    for step in ("backup", "repoint", "start-iis"):
+        if (first, step) in spans:
+            lead_in_detail[step] = spans[(first, step)]["seconds"]
+    if (first, "start-iis") in spans:
+        lead_in_detail["wait_for_turn"] = cts[0]["start"] - spans[(first, "start-iis")]["end"]
+    dc_steps = {step: spans[(controller, step)]["seconds"] for step in APPLY_STEPS if (controller, step) in spans}
+    return {"measured": measured, "bound": bound, "dc_apply": dc_apply, "dc_steps": dc_steps,
+            "ct_in_turn": ct_in_turn, "ct_simulated": simulated, "ct_journal": tool, "ct_journal_total": sum(tool.values()),
+            "ct_order": order, "last_front_end": last, "tail": tail, "between": between, "lead_in_detail": lead_in_detail,
+            "handoffs": handoffs, "late_handoffs": late, "controller": controller}
 
 
 # -------------------------------------------------------------------- report
@@ -725,7 +896,68 @@ def enrich(rows, raw):
     return rows
 
 
-def markdown(bench, rows, info):
+def downtime_counted(raw):
+    """Per size: (front-ends, its record, the runs counted), in size order."""
+    out = []
+    for key, record in sorted(raw.get("downtime", {}).items(), key=lambda item: int(item[0])):
+        out.append((int(key), record, [r for r in record["runs"] if r.get("verified") and r.get("figures")]))
+    return out
+
+
+def downtime_table(raw):
+    sizes = downtime_counted(raw)
+    if not sizes:
+        return []
+    lines = ["Downtime against its bound (osfarm move-db run --no-apply-settings; bench/README.md, part 4):", "",
+             "| servers | profile, --parallel | runs | measured s | bound s | measured / bound | bound = DC apply + Configuration Tool runs in turn + last FE's start to platform-proof | between bound and measured | wall s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for front_ends, record, good in sizes:
+        setting = record["profile"] + (f" × {record['slowdown']:g}" if record.get("slowdown", 1) != 1 else "") + f", {record['parallel']}"
+        failed = len(record["runs"]) - len(good)
+        note = f"; {failed} run(s) not counted" if failed else ""
+        if not good:
+            lines.append(f"| 1 DC + {front_ends} FE | {setting} | 0{note} | – | – | – | – | – | – |")
+            continue
+
+        def med(get):
+            return statistics.median(get(r["figures"]) for r in good)
+        measured, bound = med(lambda f: f["measured"]), med(lambda f: f["bound"])
+        ratio = med(lambda f: f["measured"] / f["bound"])
+        parts = (f"{med(lambda f: f['dc_apply']):.1f} + {med(lambda f: f['ct_in_turn']):.1f} ({front_ends} runs, simulated) + "
+                 f"{med(lambda f: sum(f['tail'].values())):.1f}")
+        b = {k: med(lambda f, k=k: f["between"][k]) for k in ("lead_in", "ct_overhead", "handoffs", "after_last_ct")}
+        lead = good[0]["figures"]["lead_in_detail"]
+        lead_text = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in lead.items() if v is not None)
+        late = max((max(r["figures"]["late_handoffs"], default=0) for r in good), default=0)
+        between = (f"{measured - bound:+.1f} s: lead-in {b['lead_in']:.1f} (DC done → first FE's Configuration Tool; first run: {lead_text}), "
+                   f"Configuration Tool steps over their simulated time {b['ct_overhead']:.1f}, hand-offs between runs {b['handoffs']:.1f}"
+                   + (f" (a front-end not ready for its turn: up to {late:.1f})" if late > 0.05 else " (every front-end ready for its turn)")
+                   + f", after the last run {b['after_last_ct']:.1f}")
+        walls = [r["wall"] for r in good]
+        lines.append(f"| 1 DC + {front_ends} FE | {setting} | {len(good)}{note} | {measured:.1f} | {bound:.1f} | {ratio:.3f} | {parts} | {between} "
+                     f"| {statistics.median(walls):.1f} |")
+    return lines + [""]
+
+
+def downtime_goals(raw):
+    lines = []
+    for front_ends, record, good in downtime_counted(raw):
+        name = (f"downtime 1 DC + {front_ends} FE, {record['profile']}"
+                + (f" × {record['slowdown']:g}" if record.get("slowdown", 1) != 1 else "")
+                + f", --parallel {record['parallel']}: measured within 10% of the bound")
+        if not good:
+            lines.append(f"- FAIL: {name} (no run counted: {len(record['runs'])} failed)")
+            continue
+        ratios = [r["figures"]["measured"] / r["figures"]["bound"] for r in good]
+        ratio = statistics.median(ratios)
+        measured = statistics.median(r["figures"]["measured"] for r in good)
+        bound = statistics.median(r["figures"]["bound"] for r in good)
+        lines.append(f"- {'PASS' if ratio <= DOWNTIME_GOAL else 'FAIL'}: {name} (measured {measured:.1f} s, bound {bound:.1f} s, "
+                     f"{ratio:.3f}×" + (f", median of {len(good)} runs, highest {max(ratios):.3f}×" if len(good) > 1 else "") + ")")
+    return lines
+
+
+def markdown(bench, rows, info, raw=None):
     head = ["job", "servers", "tool", "runs", "wall median s (min–max)", "× osfarm", "controller CPU ms/server",
             "peak RSS MiB", "SSH conn./server", "sessions/server", "notes"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
@@ -761,7 +993,10 @@ def markdown(bench, rows, info):
             "Versions: " + "; ".join(f"{k} {v}" for k, v in info["versions"].items()) + ".",
             f"Binaries: {info['bin']}. Runs interleaved tool by tool; '× osfarm' is the median of the same-round "
             "ratios tool / osfarm (above 1: osfarm is faster). See bench/README.md for every column.", ""]
-    return "\n".join(text + lines + ["", "Goals:", ""] + goals(rows)) + "\n"
+    if not rows:
+        lines = ["(no fan-out, whole-job or cost runs: skipped)"]
+    raw = raw or {}
+    return "\n".join(text + lines + [""] + downtime_table(raw) + ["Goals:", ""] + goals(rows) + downtime_goals(raw)) + "\n"
 
 
 def main():
@@ -779,7 +1014,14 @@ def main():
     parser.add_argument("--job-cost-sizes", default="4,16,64,128", help="whole-job cost sizes (osfarm, instant)")
     parser.add_argument("--job-cost-playbook", type=int, default=4,
                         help="also run the playbook for the cost at sizes up to this (0: never)")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: fanout, job, cost")
+    parser.add_argument("--downtime-front-ends", default="3,7",
+                        help="downtime against its bound: farms of 1 DC + N front-ends, comma list (default 3,7)")
+    parser.add_argument("--downtime-profile", default="realistic", help="the simulation profile of the downtime part")
+    parser.add_argument("--downtime-parallel", type=int, default=3, help="osfarm --parallel in the downtime part")
+    parser.add_argument("--downtime-runs", type=int, default=1, help="runs per size in the downtime part")
+    parser.add_argument("--downtime-slowdown", type=float, default=1,
+                        help="scale every simulated duration of the downtime part by this factor (osfarm-sim fault --slowdown; 1: as the profile says)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: fanout, job, cost, downtime")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "2400")),
                         help="farms use ports from this one up")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for one fan-out run")
@@ -791,7 +1033,7 @@ def main():
     if args.render:
         with open(args.render) as handle:
             saved = json.load(handle)
-        print(markdown(None, enrich(saved["rows"], saved["raw"]), saved["info"]))
+        print(markdown(None, enrich(saved["rows"], saved["raw"]), saved["info"], saved["raw"]))
         return
     args.sizes = parse_sizes(args.sizes)
     args.runs = parse_runs(args.runs, args.sizes)
@@ -802,7 +1044,12 @@ def main():
     else:
         args.job_runs = {p: int(args.job_runs) for p in args.job_profiles}
     args.job_cost_sizes = parse_sizes(args.job_cost_sizes)
-    skip = set(args.skip.split(","))
+    args.downtime_front_ends = parse_sizes(args.downtime_front_ends)
+    if args.downtime_slowdown <= 0:
+        parser.error("--downtime-slowdown must be above 0")
+    skip = set(args.skip.split(",")) - {""}
+    if skip - {"fanout", "job", "cost", "downtime"}:
+        parser.error(f"--skip takes fanout, job, cost, downtime, not {','.join(sorted(skip - {'fanout', 'job', 'cost', 'downtime'}))}")
 
     bench = Bench(args)
 
@@ -830,6 +1077,8 @@ def main():
             bench.job()
         if "cost" not in skip:
             bench.job_cost()
+        if "downtime" not in skip:
+            bench.downtime()
     except KeyboardInterrupt:
         log("interrupted: reporting what was measured")
     finally:
@@ -838,7 +1087,8 @@ def main():
         info = {"date": bench.started.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(),
                 "load": " ".join(load) + f"; highest 1-minute load average during the bench {peak_load[0]:.1f}; took {minutes:.0f} min",
                 "versions": versions(bench), "bin": args.bin}
-        report = markdown(bench, enrich(bench.rows, json.loads(json.dumps(bench.raw, default=str))), info)
+        raw = json.loads(json.dumps(bench.raw, default=str))
+        report = markdown(bench, enrich(bench.rows, raw), info, raw)
         os.makedirs(args.out, exist_ok=True)
         stamp = bench.started.strftime("%Y%m%d-%H%M%S")
         path = os.path.join(args.out, f"bench-{stamp}.md")
@@ -847,6 +1097,9 @@ def main():
         shutil.copyfile(path, os.path.join(args.out, "latest.md"))
         with open(os.path.join(args.out, f"bench-{stamp}.json"), "w") as handle:
             json.dump({"info": info, "rows": bench.rows, "raw": bench.raw}, handle, indent=1, default=str)
+        downtime_files = os.path.join(bench.work.logs, "downtime")
+        if os.path.isdir(downtime_files):
+            shutil.copytree(downtime_files, os.path.join(args.out, f"downtime-{stamp}"))
         if bench.failed_logs:
             keep = os.path.join(args.out, f"failed-{stamp}")
             os.makedirs(keep, exist_ok=True)
