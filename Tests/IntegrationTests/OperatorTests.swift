@@ -104,9 +104,11 @@ final class OperatorTests: XCTestCase {
         try farm.inject(clear, on: "fe1")
         XCTAssertEqual(try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory]).status, 0)
 
-        let deadline = ISO8601DateFormatter().string(from: Date().addingTimeInterval(4))
+        // The window ends while the controller's Configuration Tool waits for machine.config: 15 s
+        // leave room for the preflight and the stop phase on a loaded machine, the lock outlasts them.
+        let deadline = ISO8601DateFormatter().string(from: Date().addingTimeInterval(15))
         var slow = FaultRequest()
-        slow.lockMachineConfigSeconds = 8
+        slow.lockMachineConfigSeconds = 20
         try farm.inject(slow, on: "dc1")
         let windowed = try run(farm, ["--yes", "--db-restored", "--deadline", deadline, "--server-budget", "1"])
         let (stopped, output) = try windowed.finish(timeout: 90)
