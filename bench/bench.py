@@ -390,7 +390,8 @@ class Bench:
         parallel = str(self.args.parallel)
         if tool == "osfarm-job":
             return [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
-                    "--db-restored", "--state-dir", os.path.join(farm.dir, "runs"), "--parallel", parallel]
+                    "--db-restored", "--state-dir", os.path.join(farm.dir, "runs"), "--parallel", parallel,
+                    "--no-apply-settings"]
         return [self.venv("ansible-playbook"), "-i", farm.inventory("ansible", key="bench"), "-f", str(farm.servers),
                 PLAYBOOK, "-e", f"apply_parallel={parallel}", "-e", f"run_id={run_id}"]
 
