@@ -107,6 +107,30 @@ final class RunSafetyTests: XCTestCase {
         try assertOn(farm.newDatabase, farm)
     }
 
+    func testASecondSIGTERMQuitsAtOnceNamesTheWayOutAndResumeFinishes() throws {
+        let farm = try TestFarm(frontEnds: 1, profile: .fast)
+        defer { farm.shutdown() }
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 20
+        try farm.inject(slow, on: "fe1")
+        let run = try BackgroundRun(farm)
+        let runID = try run.waitFor(farm) { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started }
+        kill(run.process.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 1)  // two signals at once would reach the handler as one
+        kill(run.process.processIdentifier, SIGTERM)
+        let (status, output) = run.finish()
+        XCTAssertEqual(status, 3, output)
+        XCTAssertTrue(output.contains("SIGTERM again: quitting at once"), output)
+        XCTAssertTrue(
+            output.contains("osfarm runs show \(runID)") && output.contains("osfarm resume \(runID)") && output.contains("osfarm rollback \(runID)"), output)
+        let entries = try farm.journal(runID)
+        XCTAssertFalse(entries.contains { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished }, "the step was cut off")
+
+        let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        try assertOn(farm.newDatabase, farm)
+    }
+
     func testARolledBackRunIsNeitherResumedNorRolledBackAgain() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }

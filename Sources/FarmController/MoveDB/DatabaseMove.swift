@@ -354,7 +354,8 @@ struct ActiveRun {
     let interaction: RunInteraction
 
     private func engine(_ observer: any RunObserver) throws -> RunEngine {
-        try RunEngine(
+        interaction.interrupt.runStarted(record.runID)
+        return try RunEngine(
             runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
             interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,
             confirmRestore: interaction.confirmRestore)

@@ -155,6 +155,7 @@ public final class LiveView: RunObserver, @unchecked Sendable {
 public final class OperatorInterrupt: @unchecked Sendable {
     private let lock = NSLock()
     private var requested: String?
+    private var runID: String?
     private var sources: [DispatchSourceSignal] = []
 
     public init() {}
@@ -168,13 +169,30 @@ public final class OperatorInterrupt: @unchecked Sendable {
         lock.withLock { if requested == nil { requested = reason } }
     }
 
+    /// The run a second signal leaves behind, once its journal exists.
+    public func runStarted(_ runID: String) {
+        lock.withLock { self.runID = runID }
+    }
+
+    /// What a second signal prints as it quits: steps in flight are cut off, and the journal
+    /// knows what finished.
+    func quitMessage(_ signal: String) -> String {
+        guard let runID = lock.withLock({ runID }) else { return "\nosfarm: \(signal) again: quitting at once; nothing was changed\n" }
+        return "\nosfarm: \(signal) again: quitting at once; steps in flight may be cut off on their servers. "
+            + "`osfarm runs show \(runID)` shows where each server is; `osfarm resume \(runID)` carries on "
+            + "from the journal, `osfarm rollback \(runID)` puts the servers back\n"
+    }
+
     /// Installs the SIGINT and SIGTERM handlers; `notify` is told on the first.
     public func install(notify: @escaping @Sendable (String) -> Void) {
         for (signalNumber, name) in [(SIGINT, "Ctrl-C (SIGINT)"), (SIGTERM, "SIGTERM")] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
-                if isRequested { ExitStatus.stopped.endProcess() }
+                if isRequested {
+                    FileHandle.standardError.write(Data(quitMessage(name).utf8))
+                    ExitStatus.stopped.endProcess()
+                }
                 request(name)
                 notify(name)
             }
