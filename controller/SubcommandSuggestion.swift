@@ -17,8 +17,7 @@ enum SubcommandSuggestion {
                 path.append(match.0)
                 continue
             }
-            // A word the default subcommand takes (a run id after `runs`) is not a typo.
-            if command.configuration.defaultSubcommand != nil { return nil }
+            // Under a default subcommand the word may be its argument; only a near miss is taken for a typo.
             let nearest = names.map { ($0.0, distance($0.0, word)) }.min { $0.1 < $1.1 }
             guard let nearest, nearest.1 <= max(2, word.count / 3) else { return nil }
             return "Did you mean '\((path + [nearest.0]).joined(separator: " "))'?"

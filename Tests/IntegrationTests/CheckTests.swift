@@ -77,4 +77,20 @@ final class CheckTests: XCTestCase {
         XCTAssertTrue(noInventory.stderr.contains("missing.yaml: no such file"), noInventory.stderr)
         XCTAssertEqual(try osfarm(["check"]).status, 2, "a missing required option is a usage error")
     }
+
+    func testAMistypedSubcommandOrOptionGetsTheNearestName() throws {
+        for (arguments, suggestion) in [
+            (["chekc"], "Did you mean 'osfarm check'?"),
+            (["move-db", "rnu"], "Did you mean 'osfarm move-db run'?"),
+            (["runs", "shwo", "20261127-010203-abcd"], "Did you mean 'osfarm runs show'?"),
+            (["move-db", "run", "-i", "farm.yaml", "--to", "sql2", "--yess"], "Did you mean '--yes'?"),
+        ] {
+            let result = try osfarm(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertTrue(result.stderr.contains(suggestion), "\(arguments): \(result.stderr)")
+        }
+        // A run id after `runs` (its default subcommand's place) is not taken for a typo.
+        let runID = try osfarm(["runs", "20261127-010203-abcd"])
+        XCTAssertFalse(runID.stderr.contains("Did you mean"), runID.stderr)
+    }
 }
