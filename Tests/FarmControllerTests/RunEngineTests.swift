@@ -200,7 +200,8 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(entries[firstRestore].server, "dc1")
         XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" && $0.servicesRunning })
         XCTAssertEqual(RunState(entries: try journal.entries()).lifecycle, .rolledBack)
-        XCTAssertFalse(RunLifecycle.rolledBack.allowsResume || RunLifecycle.rolledBack.allowsRollback)
+        XCTAssertNotEqual(RunLifecycle.rolledBack.admits(.resume, runID: "r"), .allowed)
+        XCTAssertNotEqual(RunLifecycle.rolledBack.admits(.rollback, runID: "r"), .allowed)
     }
 
     func testARollbackThatStoppedIsCarriedOnWithoutRepeatingItsDoneSteps() async throws {

@@ -95,7 +95,7 @@ public struct WayOut: Codable, Sendable {
         guard !down.isEmpty else { return nil }
         servers = down.map { Server(name: $0.name, state: $0.condition.rawValue, downSeconds: $0.downSeconds) }
         resume =
-            state.lifecycle.allowsResume
+            state.lifecycle.admits(.resume, runID: record.runID) == .allowed
             ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
             : nil
         rollback = "osfarm rollback \(record.runID)"

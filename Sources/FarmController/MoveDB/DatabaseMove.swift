@@ -216,14 +216,12 @@ public struct DatabaseMove: Sendable {
         let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
         var record = run.record
         let state = RunState(entries: entries)
-        if state.lifecycle == .completed {
+        switch state.lifecycle.admits(.resume, runID: runID) {
+        case .allowed: break
+        case let .nothingToDo(reason):
             let report = MoveReport(record: record, entries: entries, outcome: .completed)
-            return Result(status: .success, text: "run \(runID) is already complete\n" + report.summary(), report: report, runDirectory: journal.directory)
-        }
-        guard state.lifecycle.allowsResume else {
-            throw UsageProblem(
-                "run \(runID) is \(state.lifecycle.rawValue): resuming it would repoint servers that were put back on the old database. Start a new run (osfarm move-db run) instead"
-            )
+            return Result(status: .success, text: reason + "\n" + report.summary(), report: report, runDirectory: journal.directory)
+        case let .refused(reason): throw UsageProblem(reason)
         }
         if let problem = record.options.problems().first {
             throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
@@ -258,9 +256,7 @@ public struct DatabaseMove: Sendable {
         let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
         if let warning = run.warning { interaction.makeObserver([]).note("osfarm: \(warning); the rollback uses the journal's record") }
         let state = RunState(entries: run.entries)
-        guard state.lifecycle.allowsRollback else {
-            throw UsageProblem("run \(runID) is already rolled back; a second rollback would mean a second outage for nothing")
-        }
+        if case let .refused(reason) = state.lifecycle.admits(.rollback, runID: runID) { throw UsageProblem(reason) }
         var record = stored
         if let problem = record.options.problems().first {
             interaction.makeObserver([]).note("run \(runID): \(problem); the rollback uses the default instead")

@@ -17,17 +17,6 @@ public enum RunLifecycle: String, Codable, Sendable, CaseIterable {
     case rollingBack = "rolling-back"
     case rolledBack = "rolled-back"
 
-    /// Whether `resume` may carry the run on from here.
-    public var allowsResume: Bool {
-        switch self {
-        case .planned, .stopping, .atGate, .applying, .failed, .stopped: return true
-        case .completed, .rollingBack, .rolledBack: return false
-        }
-    }
-
-    /// Whether `rollback` may start (or continue) from here.
-    public var allowsRollback: Bool { self != .rolledBack }
-
     /// True while a step may be running (the run did not record an end): another process may hold it.
     public var isOpen: Bool {
         switch self {
