@@ -48,12 +48,13 @@ public final class FarmNetwork {
                 missingSince = since
                 if Date().timeIntervalSince(since) > 2 { exit(0) }
             }
-            // Answer probes until the next tick is due (a probe must not speed the ticks up).
-            while true {
-                let left = Int32((0.05 - Date().timeIntervalSince(tickStarted)) * 1000)
-                guard left > 0 else { break }
-                serveListeners(milliseconds: left)
-            }
+            // Answer probes until the next tick is due (a probe must not speed the ticks up), and at
+            // least once per tick: on a big farm on a loaded machine a tick can outlast its 50 ms, and
+            // the listeners must not starve then (a web request went unanswered for minutes at 64
+            // servers, a database's accept queue filled at 128).
+            repeat {
+                serveListeners(milliseconds: max(0, Int32((0.05 - Date().timeIntervalSince(tickStarted)) * 1000)))
+            } while Date().timeIntervalSince(tickStarted) < 0.05
         }
     }
 
