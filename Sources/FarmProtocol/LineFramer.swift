@@ -37,7 +37,7 @@ public struct LineFramer: Sendable {
                     discardedCount = 0
                 } else {
                     if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-                    items.append(.line(pending))
+                    items.append(.line(Self.rightSizedCopy(of: pending)))
                     pending.removeAll(keepingCapacity: true)
                 }
                 continue
@@ -54,6 +54,16 @@ public struct LineFramer: Sendable {
             }
         }
         return items
+    }
+
+    /// A copy whose buffer holds just the line. Handing out `pending` itself shares its buffer,
+    /// and the `removeAll(keepingCapacity:)` after it then allocates a fresh one as large as the
+    /// longest line so far, for every line: heartbeats queued behind a `--parallel` slot each held
+    /// kilobytes that way. (`Array(pending)` would share the buffer too.)
+    private static func rightSizedCopy(of bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: bytes)
+        }
     }
 
     /// At end of input: the unterminated rest, if any.

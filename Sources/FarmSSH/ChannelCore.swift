@@ -28,7 +28,9 @@ final class ChannelCore: @unchecked Sendable {
     private let stderrLock = NSLock()
     private var stderrTail: [UInt8] = []
     private var stderrTotal = 0
-    private var buffer = [CChar](repeating: 0, count: 32 * 1024)
+    /// One read's worth. Kept small: every server's channel has one for the whole run (128 of
+    /// them at 32 KiB were 4 MiB of the controller's peak), and the pump reads in rounds anyway.
+    private var buffer = [CChar](repeating: 0, count: 8 * 1024)
 
     init(channel: OpaquePointer) { self.channel = channel }
 

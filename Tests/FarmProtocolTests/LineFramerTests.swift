@@ -17,6 +17,21 @@ final class LineFramerTests: XCTestCase {
         XCTAssertEqual(items, [.oversize(byteCount: 13), .line(Array("ok".utf8))])
     }
 
+    /// A controller holds the heartbeats of a server queued behind `--parallel` until its turn:
+    /// each must cost its own few bytes, not the size of the longest answer seen before it.
+    func testAShortLineAfterALongOneHoldsOnlyItsOwnBytes() {
+        var framer = LineFramer(maxLineBytes: 100_000)
+        let long = [UInt8](repeating: 0x61, count: 20_000) + Array("\n".utf8)
+        _ = framer.feed(long)
+        var held: [[UInt8]] = []
+        for item in framer.feed(Array("ok\nhb\n".utf8)) {
+            guard case let .line(bytes) = item else { return XCTFail("expected lines, got \(item)") }
+            held.append(bytes)
+        }
+        XCTAssertEqual(held, [Array("ok".utf8), Array("hb".utf8)])
+        for line in held { XCTAssertLessThan(line.capacity, 1024, "a 2-byte line holds a buffer of \(line.capacity) bytes") }
+    }
+
     func testALineOfExactlyTheLimitPasses() {
         var framer = LineFramer(maxLineBytes: 4)
         XCTAssertEqual(framer.feed(Array("abcd\n".utf8)), [.line(Array("abcd".utf8))])
