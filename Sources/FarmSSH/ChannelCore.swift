@@ -29,8 +29,13 @@ final class ChannelCore: @unchecked Sendable {
     private var stderrTail: [UInt8] = []
     private var stderrTotal = 0
     /// One read's worth. Kept small: every server's channel has one for the whole run (128 of
-    /// them at 32 KiB were 4 MiB of the controller's peak), and the pump reads in rounds anyway.
-    private var buffer = [CChar](repeating: 0, count: 8 * 1024)
+    /// them at 32 KiB were 4 MiB of the controller's peak); the pump reads it in rounds.
+    private var buffer = [CChar](repeating: 0, count: ChannelCore.readBytes)
+    private static let readBytes = 8 * 1024
+    /// What one pump reads of each stream at most, in `readBytes` rounds, before its caller
+    /// checks the deadline again. At least a channel window's worth of stderr, so the stderr an
+    /// agent wrote before its answer has been counted when the answer is read.
+    private static let roundsPerPump = (2 * 1024 * 1024) / readBytes  // LIBSSH2_CHANNEL_WINDOW_DEFAULT
 
     init(channel: OpaquePointer) { self.channel = channel }
 
@@ -62,7 +67,7 @@ final class ChannelCore: @unchecked Sendable {
         var progressed = false
         // stderr first, every time: it is never allowed to hold the window.
         var stderrRounds = 0
-        while stderrRounds < 32 {
+        while stderrRounds < Self.roundsPerPump {
             stderrRounds += 1
             let n = buffer.withUnsafeMutableBufferPointer { osfarm_channel_read_stderr(channel, $0.baseAddress, $0.count) }
             if n > 0 {
@@ -75,7 +80,7 @@ final class ChannelCore: @unchecked Sendable {
         }
         if readStdout && !stdoutEnded {
             var rounds = 0
-            while rounds < 32 && bufferedBytes < Self.idleBufferLimit {
+            while rounds < Self.roundsPerPump && bufferedBytes < Self.idleBufferLimit {
                 rounds += 1
                 let n = buffer.withUnsafeMutableBufferPointer { osfarm_channel_read_stdout(channel, $0.baseAddress, $0.count) }
                 if n > 0 {
