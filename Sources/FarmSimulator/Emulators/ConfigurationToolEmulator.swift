@@ -150,7 +150,9 @@ struct ConfigurationToolEmulator {
             guard !checked.contains(server.lowercased()) else { continue }
             checked.insert(server.lowercased())
             if !names.contains("/applysettingsfactory") { out("Checking connection to database server \(server)...\r\n") }
-            if let problem = SimulatedSQLClient.connectionProblem(server, serverDirectory: serverDirectory, timeout: 3) {
+            // SqlClient's default Connect Timeout, 15 s (SqlConnection.ConnectionTimeout; SOURCES.md):
+            // a refused connection fails at once, one that hangs waits as long as on Windows.
+            if let problem = SimulatedSQLClient.connectionProblem(server, serverDirectory: serverDirectory, timeout: 15) {
                 throw Failure(message: "Error connecting to database server '\(server)': \(problem)")
             }
         }
