@@ -69,8 +69,7 @@ final class SessionCore: @unchecked Sendable {
         let preference = known + LibSSH2.supportedHostKeyTypes.filter { !known.contains($0) }
         _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, preference.joined(separator: ","))
 
-        let handshake = Deadline.after(seconds: timeouts.handshake)
-        try retry("SSH handshake with \(name)", timeouts.handshake, handshake) { libssh2_session_handshake(session, self.socket) }
+        try handshake(session, seconds: timeouts.handshake)
         phase.done("SSH handshake")
         let key = try presentedHostKey()
         hostKey = key
@@ -94,7 +93,7 @@ final class SessionCore: @unchecked Sendable {
         guard let session = osfarm_session_init() else { throw SSHError.handshakeFailed("cannot create a libssh2 session") }
         self.session = session
         libssh2_session_set_blocking(session, 0)
-        try retry("SSH handshake with \(name)", timeouts.handshake, .after(seconds: timeouts.handshake)) { libssh2_session_handshake(session, self.socket) }
+        try handshake(session, seconds: timeouts.handshake)
         return try presentedHostKey()
     }
 
@@ -153,6 +152,17 @@ final class SessionCore: @unchecked Sendable {
         } catch {
             throw SSHError.knownHosts(error)
         }
+    }
+
+    /// The key exchange, to its end or its deadline. A server that drops the connection during it
+    /// is lost (unreachable), and a failed exchange says libssh2's reason: neither is reported
+    /// as the host key it never got to present.
+    private func handshake(_ session: OpaquePointer, seconds: Double) throws {
+        let rc = try retry("SSH handshake with \(name)", seconds, .after(seconds: seconds)) { libssh2_session_handshake(session, self.socket) }
+        guard rc != 0 else { return }
+        let error = failure("SSH handshake with \(name)")
+        if case .connectionLost = error { throw error }
+        throw SSHError.handshakeFailed(lastError())
     }
 
     private func presentedHostKey() throws -> HostKey {

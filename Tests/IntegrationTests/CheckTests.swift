@@ -52,6 +52,35 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(CheckReport(checks).exitStatus, .unreachable)
     }
 
+    /// A server that goes away while the check waits on it (its sshd and everything under it
+    /// die) is reported unreachable when the connection drops, not at the deadline, and the
+    /// others are still checked.
+    func testAServerLostDuringTheCheckIsUnreachableAtOnceWhileTheOthersSucceed() async throws {
+        let farm = try TestFarm(frontEnds: 2)
+        defer { farm.shutdown() }
+        let lost = try farm.simulated("fe1").sshdPID
+        ProcessTree.signalTree(lost, SIGSTOP)
+        let timeout = 30.0
+        let servers = try farm.inventory().servers, settings = farm.settings(timeout: timeout)
+        let started = Date()
+        let check = Task { await FarmCheck.run(servers, settings: settings) }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // SIGKILL while stopped: a SIGTERM would let sshd accept the waiting connection first.
+        ProcessTree.signalTree(lost, SIGKILL)
+        ProcessTree.terminate(lost, grace: 0)
+        let checks = await check.value
+        let total = Date().timeIntervalSince(started)
+        XCTAssertEqual(checks.map(\.status), [.ok, .unreachable, .ok])
+        let error = try XCTUnwrap(checks[1].error)
+        if case .unreachable(.timedOut) = error { XCTFail("waited for the deadline: \(error)") }
+        XCTAssertTrue(error.description.contains("connection to the server lost: SSH handshake with"), error.description)
+        XCTAssertLessThan(total, 10, "ended by the dropped connection, not the \(timeout) s deadline")
+        XCTAssertEqual(CheckReport(checks).exitStatus, .unreachable)
+        let table = CheckReport(checks).table()
+        XCTAssertTrue(table.contains("fe1: \(error.description)"), table)
+        XCTAssertTrue(table.contains("3 servers: 2 ok, 0 failed, 1 unreachable"), table)
+    }
+
     func testExitCodesSayWhatHappened() throws {
         // fe1 forces the agent's path unquoted: cmd.exe runs C:\Program, which is not there.
         let farm = try TestFarm(frontEnds: 1) { specs in specs[1].forcedCommand = .command(#"C:\Program Files\osfarm\osfarm-agent.exe serve"#) }
