@@ -122,6 +122,14 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
         self.inMemorySession = inMemorySession
         self.roleEvidence = roleEvidence
     }
+
+    /// The section as server.hsconf has it; nil when it has none.
+    public func database(_ section: DatabaseSection) -> DatabaseEndpoint? { databases.first { $0.section == section } }
+
+    /// True when every section that moves already names its target.
+    public func isAt(_ targets: DatabaseTargets) -> Bool {
+        targets.moving.allSatisfy { section, target in database(section)?.isAt(target) ?? false }
+    }
 }
 
 // MARK: server.hsconf backup and repoint

@@ -229,37 +229,12 @@ public final class FarmNetwork {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// A non-blocking socket of `type` bound to address:port, or nil.
-    private static func bound(_ type: __socket_type, address: String, port: Int) -> Int32? {
-        let fd = socket(AF_INET, Int32(type.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
-            close(fd)
-            return nil
-        }
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
-    }
-
     static func bindUDP(address: String, port: Int) -> Int32? {
-        bound(SOCK_DGRAM, address: address, port: port)
+        Loopback.boundSocket(SOCK_DGRAM, address: address, port: port)
     }
 
     static func listen(address: String, port: Int) -> Int32? {
-        guard let fd = bound(SOCK_STREAM, address: address, port: port) else { return nil }
+        guard let fd = Loopback.boundSocket(SOCK_STREAM, address: address, port: port) else { return nil }
         guard Glibc.listen(fd, 128) == 0 else {
             close(fd)
             return nil

@@ -33,17 +33,35 @@ public enum Loopback {
 
     /// True when nothing listens on address:port (a bind succeeds).
     public static func isFree(address: String, port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard let fd = boundSocket(SOCK_STREAM, address: address, port: port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A non-blocking, close-on-exec socket of `type` bound to address:port (SO_REUSEADDR), or nil.
+    static func boundSocket(_ type: __socket_type, address: String, port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
+        guard fd >= 0 else { return nil }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        guard withSocketAddress(address, port: port, { bind(fd, $0, $1) }) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// `call` (bind, connect) with address:port as an IPv4 socket address; nil when `address` is
+    /// not a dotted IPv4 address.
+    static func withSocketAddress(_ address: String, port: Int, _ call: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32? {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else { return false }
+        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else { return nil }
         return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
     }
 
@@ -53,13 +71,7 @@ public enum Loopback {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else { return false }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        guard let rc = withSocketAddress(address, port: port, { connect(fd, $0, $1) }) else { return false }
         if rc == 0 { return true }
         guard errno == EINPROGRESS else { return false }
         var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)

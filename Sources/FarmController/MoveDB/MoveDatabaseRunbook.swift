@@ -196,7 +196,7 @@ enum MoveDatabaseSteps {
                 throw StepFailure("cannot read the server's configuration")
             }
             for (section, target) in context.targets.moving {
-                guard let endpoint = platform.databases.first(where: { $0.section == section }) else {
+                guard let endpoint = platform.database(section) else {
                     throw StepFailure("server.hsconf has no \(section.rawValue) section")
                 }
                 guard endpoint.isAt(target) else {

@@ -176,13 +176,13 @@ public struct Preflight: Sendable {
         guard let platform = result.inspection else { return }
         if let expected = options.expectFrom {
             for (section, target) in targets.moving {
-                guard let database = platform.databases.first(where: { $0.section == section }) else { continue }
+                guard let database = platform.database(section) else { continue }
                 if !(database.address?.sameServer(as: expected) ?? false) && !database.isAt(target) {
                     result.fail(.expectFrom, "\(section.rawValue) points at \(database.server), not \(expected) (--expect-from)")
                 }
             }
         }
-        if targets.moving.allSatisfy({ section, target in platform.databases.first { $0.section == section }?.isAt(target) ?? false }) {
+        if platform.isAt(targets) {
             result.notes.append("already points at \(targets)")
         }
         do {
@@ -215,7 +215,7 @@ public struct Preflight: Sendable {
         for section in DatabaseSection.allCases {
             var values: [String: [String]] = [:]
             for (name, platform) in inspected {
-                guard let endpoint = platform.databases.first(where: { $0.section == section }) else { continue }
+                guard let endpoint = platform.database(section) else { continue }
                 if let target = provisional[section], endpoint.isAt(target) { continue }  // moved already (a partial run)
                 values[endpoint.server.lowercased(), default: []].append(name)
             }
@@ -228,7 +228,7 @@ public struct Preflight: Sendable {
                 farmFindings.append(PreflightFinding(.splitFarm, server: nil, message + "; resolve it first, or rerun with --force"))
                 let majority = values.max { $0.value.count < $1.value.count }?.key
                 for index in servers.indices {
-                    guard let endpoint = servers[index].inspection?.databases.first(where: { $0.section == section }),
+                    guard let endpoint = servers[index].inspection?.database(section),
                         endpoint.server.lowercased() != majority
                     else { continue }
                     servers[index].fail(
@@ -240,7 +240,7 @@ public struct Preflight: Sendable {
         }
         // Where each section is now, and where it goes.
         for section in DatabaseSection.allCases {
-            let endpoints = inspected.compactMap { $0.1.databases.first { $0.section == section } }
+            let endpoints = inspected.compactMap { $0.1.database(section) }
             let before = endpoints.first { endpoint in !(provisional[section].map(endpoint.isAt) ?? false) } ?? endpoints.first
             if let before, let address = before.address { origin[section] = DatabaseTarget(server: address, catalog: before.catalog) }
         }
@@ -251,9 +251,7 @@ public struct Preflight: Sendable {
         if let old = origin.platform?.server { checkReferences(to: old, inspected) }
         let everywhere =
             inspected.count == servers.count
-            && inspected.allSatisfy { _, platform in
-                targets.moving.allSatisfy { section, target in platform.databases.first { $0.section == section }?.isAt(target) ?? false }
-            }
+            && inspected.allSatisfy { _, platform in platform.isAt(targets) }
         if everywhere && !options.force {
             farmFindings.append(
                 PreflightFinding(.nothingToDo, server: nil, "nothing to do: every server already names \(targets); rerun with --force to run the job anyway"))

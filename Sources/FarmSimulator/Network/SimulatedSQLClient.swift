@@ -37,14 +37,7 @@ enum SimulatedSQLClient {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(SimulatedSQLBrowser.port).bigEndian)
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
+        guard Loopback.withSocketAddress(host, port: SimulatedSQLBrowser.port, { connect(fd, $0, $1) }) == 0 else { return nil }
         let request: [UInt8] = [0x04] + Array(instance.utf8) + [0x00]
         guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return nil }
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
