@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 
 /// A simulated server whose configuration has drifted from the rest of the farm, in the ways a

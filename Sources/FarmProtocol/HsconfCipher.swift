@@ -1,9 +1,8 @@
-import FarmProtocol
 import Foundation
 
-/// The shape of server.hsconf's encrypted values: `$2$`, a 24-character base64 IV, base64 cipher
-/// text, keyed by private.key. The simulator's cipher is a SHA-256 keystream, not OutSystems' AES:
-/// the agent never decrypts, so only the format has to be real.
+/// server.hsconf's encrypted values (`$2$`, a 24-character base64 IV, base64 cipher text, keyed by
+/// private.key), shared so that the agent reads what the simulator writes.
+/// Until issue 18 this is a stand-in: a SHA-256 keystream, not OutSystems' scheme.
 public enum HsconfCipher {
     public static func encrypt(_ plain: String, key: [UInt8]) -> String {
         let iv = (0..<16).map { _ in UInt8.random(in: 0...255) }
