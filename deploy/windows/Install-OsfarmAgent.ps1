@@ -16,7 +16,8 @@
        HKLM\SOFTWARE\OpenSSH DefaultShell names another), and cmd.exe cuts an unquoted path at its
        first space: the path is quoted inside the command. With PowerShell as the DefaultShell the
        command is & "C:\Program Files\osfarm\osfarm-agent.exe" serve instead.
-       The file gets the ACL OpenSSH requires (Administrators and SYSTEM only).
+       The file gets the ACL OpenSSH requires (Administrators and SYSTEM only), named by their
+       well-known SIDs so that it works on a localized Windows too.
     4. Opens TCP 22 for sshd to the jump host's address only, and disables the rule the OpenSSH
        capability adds (OpenSSH-Server-In-TCP), which opens it to every address.
 
@@ -117,15 +118,19 @@ if ($existing.Count -ne 1 -or $existing[0] -ne $entry) {
         Set-Content -LiteralPath $authorizedKeys -Value ($kept + $entry) -Encoding ascii
     }
 }
-# OpenSSH ignores this file unless only Administrators and SYSTEM can touch it.
+# OpenSSH ignores this file unless only Administrators and SYSTEM can touch it. Both are named by
+# their well-known SIDs (S-1-5-32-544, S-1-5-18): their names are translated on a localized Windows
+# ("Administratoren"), where icacls /grant Administrators:F fails and a comparison with
+# BUILTIN\Administrators never matches (MicrosoftDocs/windowsserverdocs issue 6185 and PR 7392;
+# PowerShell/Win32-OpenSSH issue 1757). icacls takes a SID written *S-1-5-32-544.
 if (Test-Path -LiteralPath $authorizedKeys) {
     $acl = Get-Acl -LiteralPath $authorizedKeys
-    $owners = @($acl.Access | ForEach-Object { $_.IdentityReference.Value } | Sort-Object -Unique)
-    $allowed = @('BUILTIN\Administrators', 'NT AUTHORITY\SYSTEM')
-    if ($acl.AreAccessRulesProtected -eq $false -or @($owners | Where-Object { $allowed -notcontains $_ }).Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess($authorizedKeys, 'Restrict the ACL to Administrators and SYSTEM')) {
-            icacls.exe $authorizedKeys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null
-            if ($LASTEXITCODE -ne 0) { throw "icacls failed on $authorizedKeys" }
+    $allowed = @('S-1-5-32-544', 'S-1-5-18')
+    $holders = @($acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier]) | ForEach-Object { $_.IdentityReference.Value } | Sort-Object -Unique)
+    if ($acl.AreAccessRulesProtected -eq $false -or @($holders | Where-Object { $allowed -notcontains $_ }).Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess($authorizedKeys, 'Restrict the ACL to Administrators and SYSTEM (by SID)')) {
+            icacls.exe $authorizedKeys /inheritance:r /grant '*S-1-5-32-544:F' /grant '*S-1-5-18:F' | Out-Null
+            if ($LASTEXITCODE -ne 0) { throw "icacls failed on $authorizedKeys (exit $LASTEXITCODE)" }
         }
     }
 }
