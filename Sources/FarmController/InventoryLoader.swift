@@ -69,13 +69,14 @@ public enum InventoryLoader {
         guard text.utf8.count <= maxBytes else {
             throw InventoryError(path: path, line: nil, field: nil, problem: "is \(text.utf8.count) bytes; an inventory is at most \(maxBytes) bytes")
         }
-        // Before Yams sees the text: an alias can stand for an exponential amount of data, and Yams
-        // takes exponential time over one used in a mapping key.
-        if let alias = YAMLAliasScan.firstAlias(in: text) {
-            throw InventoryError(
-                path: path, line: alias.line, field: nil,
-                problem: "uses the YAML alias *\(alias.name.prefix(64)); an inventory may not use aliases (one can stand for an "
-                    + "exponential amount of data). Write the value out, or quote it if the '*' is meant literally")
+        // Before Yams composes the text: an alias can stand for an exponential amount of data, and
+        // Yams takes exponential time over one used in a mapping key.
+        do {
+            try YAMLAliasExpansion.check(text)
+        } catch let refusal as YAMLAliasExpansion.Refusal {
+            throw InventoryError(path: path, line: refusal.line, field: nil, problem: refusal.problem)
+        } catch {
+            throw reader.yamlError(error)
         }
         let root: Node
         do {
