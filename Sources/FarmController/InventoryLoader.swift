@@ -41,7 +41,7 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 public enum InventoryLoader {
     static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks"]
     static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks"]
-    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout"])
+    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env"])
     public static let defaultAgentCommand = "osfarm-agent serve"
 
     /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
@@ -231,6 +231,14 @@ private struct NodeReader {
                         throw fail(value, "\(field).timeout", "must be a number of seconds from 1 to 3600")
                     }
                     hooks.timeout = seconds
+                    continue
+                }
+                if key == "pass-env" {
+                    let names = try stringList(value, field: "\(field).pass-env")
+                    if let bad = names.first(where: { !EnvironmentVariableName.isValid($0) }) {
+                        throw fail(value, "\(field).pass-env", "\"\(bad)\" is not an environment variable name")
+                    }
+                    hooks.passEnvironment = names
                     continue
                 }
                 var argv = try stringList(value, field: "\(field).\(key)")
