@@ -9,6 +9,10 @@ enum CommandLineRunner {
         // --debug/--verbose (DiagnosticOptions) set what reaches stderr; a run's debug.log gets everything.
         let arguments = CommandLine.arguments.dropFirst()
         Diagnostics.bootstrap(stderrLevel: arguments.contains("--debug") ? .debug : arguments.contains("--verbose") ? .info : .warning)
+        if let missing = SubcommandSuggestion.missingSubcommand(for: Array(arguments), root: root) {
+            FileHandle.standardError.write(Data("osfarm: \(missing)\n".utf8))
+            ExitStatus.usage.endProcess()
+        }
         do {
             var command = try root.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -25,6 +25,28 @@ enum SubcommandSuggestion {
         return nil
     }
 
+    /// "osfarm move-db needs a subcommand: plan, preflight or run" with what each does, when the
+    /// arguments stop at a command that only groups others (and ask for no help); nil otherwise.
+    static func missingSubcommand(for arguments: [String], root: any ParsableCommand.Type) -> String? {
+        guard !arguments.contains(where: { ["-h", "--help", "help", "--version"].contains($0) }) else { return nil }
+        var command: any ParsableCommand.Type = root
+        var path = [root.configuration.commandName ?? "osfarm"]
+        for word in arguments {
+            guard !word.hasPrefix("-") else { return nil }
+            let match = command.configuration.subcommands.first { ($0.configuration.commandName ?? String(describing: $0).lowercased()) == word }
+            guard let match else { return nil }
+            command = match
+            path.append(word)
+        }
+        let subcommands = command.configuration.subcommands
+        guard path.count > 1, !subcommands.isEmpty, command.configuration.defaultSubcommand == nil else { return nil }
+        let names = subcommands.map { $0.configuration.commandName ?? String(describing: $0).lowercased() }
+        let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " or " + names.last!
+        var text = "\(path.joined(separator: " ")) needs a subcommand: \(list)"
+        for (name, subcommand) in zip(names, subcommands) { text += "\n  \(name): \(subcommand.configuration.abstract)" }
+        return text + "\nSee '\(path.joined(separator: " ")) SUBCOMMAND --help' for its options."
+    }
+
     /// Levenshtein distance.
     static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)

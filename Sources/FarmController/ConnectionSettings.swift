@@ -51,6 +51,7 @@ public struct ConnectionSettings: Sendable {
         for servers: [ServerEntry], variable: String = defaultPassphraseVariable,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
+        KnownSecrets.register(variable: variable)
         let keys = Set(servers.compactMap(\.identity)).sorted()
         for path in keys where passphrases[path] == nil {
             let key = try ClientKeyFile.inspect(path: path)
@@ -62,6 +63,7 @@ public struct ConnectionSettings: Sendable {
             } else {
                 throw SSHError.keyFile(path: path, reason: "is protected by a passphrase: set \(variable) or run on a terminal to be asked")
             }
+            KnownSecrets.register(passphrases[path])
         }
     }
 }

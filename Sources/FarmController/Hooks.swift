@@ -19,10 +19,13 @@ public struct ServerHooks: Codable, Sendable, Equatable {
 
     public var commands: [String: [String]]
     public var timeout: Double
+    /// `pass-env`: secret variables (`KnownSecrets`) the hooks may see all the same, by name.
+    public var passEnvironment: [String]?
 
-    public init(commands: [HookEvent: [String]] = [:], timeout: Double = ServerHooks.defaultTimeout) {
+    public init(commands: [HookEvent: [String]] = [:], timeout: Double = ServerHooks.defaultTimeout, passEnvironment: [String]? = nil) {
         self.commands = Dictionary(uniqueKeysWithValues: commands.map { ($0.key.rawValue, $0.value) })
         self.timeout = timeout
+        self.passEnvironment = passEnvironment
     }
 
     public func command(_ event: HookEvent) -> [String]? { commands[event.rawValue] }
@@ -39,6 +42,8 @@ public struct HookCall: Sendable {
     public var runID: String
     /// The step the run is at (for on-failure: the step that failed).
     public var step: String
+    /// Secret variables the inventory passes to this hook by name.
+    public var passEnvironment: [String] = []
 
     var environment: [String: String] {
         [
@@ -49,7 +54,9 @@ public struct HookCall: Sendable {
 }
 
 /// Runs one hook: its argv with the call in the environment, ended (with its whole process group)
-/// at its deadline. Waits without holding a thread of the cooperative pool.
+/// at its deadline. Waits without holding a thread of the cooperative pool. The hook inherits
+/// osfarm's environment less its secret variables (`KnownSecrets`), and what it printed comes back
+/// with every known secret masked, before the journal, the screen or a change record sees it.
 public enum HookRunner {
     public struct Result: Sendable {
         public var exitStatus: Int32?
@@ -64,7 +71,7 @@ public enum HookRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = Array(argv.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(call.environment) { _, hook in hook }
+        process.environment = environment(for: call)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -90,7 +97,13 @@ public enum HookRunner {
         }
         output.fileHandleForReading.readabilityHandler = nil
         collected.append(output.fileHandleForReading.readDataToEndOfFileIfAvailable())
-        return Result(exitStatus: finished ? process.terminationStatus : nil, timedOut: !finished, outputTail: collected.lines(8))
+        return Result(exitStatus: finished ? process.terminationStatus : nil, timedOut: !finished, outputTail: collected.lines(8) { KnownSecrets.mask($0) })
+    }
+
+    /// osfarm's environment without the secret variables the call does not pass, and the call's facts.
+    static func environment(for call: HookCall, inherited: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        let dropped = KnownSecrets.variables.subtracting(call.passEnvironment)
+        return inherited.filter { !dropped.contains($0.key) }.merging(call.environment) { _, hook in hook }
     }
 }
 
@@ -132,8 +145,9 @@ private final class OutputTail: @unchecked Sendable {
         }
     }
 
-    func lines(_ count: Int) -> [String] {
-        lock.withLock { String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).suffix(count).map(String.init) }
+    func lines(_ count: Int, masking mask: (String) -> String) -> [String] {
+        let text = lock.withLock { String(decoding: data, as: UTF8.self) }
+        return mask(text).split(whereSeparator: \.isNewline).suffix(count).map(String.init)
     }
 }
 

@@ -41,7 +41,7 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 public enum InventoryLoader {
     static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks"]
     static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks"]
-    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout"])
+    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env"])
     public static let defaultAgentCommand = "osfarm-agent serve"
 
     /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
@@ -69,13 +69,14 @@ public enum InventoryLoader {
         guard text.utf8.count <= maxBytes else {
             throw InventoryError(path: path, line: nil, field: nil, problem: "is \(text.utf8.count) bytes; an inventory is at most \(maxBytes) bytes")
         }
-        // Before Yams sees the text: an alias can stand for an exponential amount of data, and Yams
-        // takes exponential time over one used in a mapping key.
-        if let alias = YAMLAliasScan.firstAlias(in: text) {
-            throw InventoryError(
-                path: path, line: alias.line, field: nil,
-                problem: "uses the YAML alias *\(alias.name.prefix(64)); an inventory may not use aliases (one can stand for an "
-                    + "exponential amount of data). Write the value out, or quote it if the '*' is meant literally")
+        // Before Yams composes the text: an alias can stand for an exponential amount of data, and
+        // Yams takes exponential time over one used in a mapping key.
+        do {
+            try YAMLAliasExpansion.check(text)
+        } catch let refusal as YAMLAliasExpansion.Refusal {
+            throw InventoryError(path: path, line: refusal.line, field: nil, problem: refusal.problem)
+        } catch {
+            throw reader.yamlError(error)
         }
         let root: Node
         do {
@@ -230,6 +231,14 @@ private struct NodeReader {
                         throw fail(value, "\(field).timeout", "must be a number of seconds from 1 to 3600")
                     }
                     hooks.timeout = seconds
+                    continue
+                }
+                if key == "pass-env" {
+                    let names = try stringList(value, field: "\(field).pass-env")
+                    if let bad = names.first(where: { !EnvironmentVariableName.isValid($0) }) {
+                        throw fail(value, "\(field).pass-env", "\"\(bad)\" is not an environment variable name")
+                    }
+                    hooks.passEnvironment = names
                     continue
                 }
                 var argv = try stringList(value, field: "\(field).\(key)")

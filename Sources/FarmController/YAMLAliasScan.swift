@@ -3,27 +3,33 @@
 /// An alias repeats the node its anchor names without copying the text, so a few lines of
 /// anchors that each repeat the one before ("billion laughs") stand for an exponential amount of
 /// data. Yams builds such a document cheaply, but compares mapping keys by hashing them whole:
-/// one alias bomb used as a key (a complex key) takes exponential time. An inventory has no use
-/// for aliases, so the loader refuses every one, naming its line, before Yams sees the text.
+/// one alias bomb used as a key (a complex key) takes exponential time. So before Yams sees the
+/// text, `YAMLAliasExpansion` measures what the aliases found here stand for.
 ///
 /// This is a scanner, not a parser: it follows quoted scalars, comments, block scalars and flow
 /// collections well enough to find every `*` that starts a node. When unsure it errs towards
-/// reporting an alias (a `*` at the start of a plain continuation line, say), which the operator
-/// fixes by quoting the value; it never lets one through.
+/// reporting an alias (a `*` at the start of a plain continuation line, say), which the
+/// expansion check then finds inside a longer scalar and counts as text; it never lets one through.
 enum YAMLAliasScan {
     struct Alias: Equatable {
         /// 1-based, as in YAML error marks.
         var line: Int
+        /// The UTF-8 offset of its `*` in the text.
+        var offset: Int
+        /// The name as libyaml reads it: letters, digits, `_` and `-` (scanner.c, yaml_parser_scan_anchor).
         var name: String
     }
 
-    static func firstAlias(in text: String) -> Alias? {
+    static func aliases(in text: String) -> [Alias] {
+        var found: [Alias] = []
+        var lineStart = 0
         var inSingle = false, inDouble = false
         var flowDepth = 0
         var blockScalarParentIndent: Int?
         var nodeStart = true
         for (index, rawLine) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = Array(rawLine)
+            defer { lineStart += line.count + 1 }
             let indent = line.prefix { $0 == UInt8(ascii: " ") }.count
             let blank = line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
             if let parent = blockScalarParentIndent {
@@ -72,8 +78,11 @@ enum YAMLAliasScan {
                 if nodeStart {
                     switch c {
                     case UInt8(ascii: "*"):
-                        let name = line[(i + 1)...].prefix { !isBlank($0) && !flowIndicators.contains($0) }
-                        return Alias(line: index + 1, name: String(decoding: name, as: UTF8.self))
+                        let name = line[(i + 1)...].prefix(while: isAnchorCharacter)
+                        found.append(Alias(line: index + 1, offset: lineStart + i, name: String(decoding: name, as: UTF8.self)))
+                        i += 1 + name.count
+                        nodeStart = false
+                        continue
                     case UInt8(ascii: "&"), UInt8(ascii: "!"):
                         // An anchor or a tag: the node itself comes after it.
                         while i < line.count && !isBlank(line[i]) { i += 1 }
@@ -123,10 +132,13 @@ enum YAMLAliasScan {
                 i += 1
             }
         }
-        return nil
+        return found
     }
 
-    private static let flowIndicators: Set<UInt8> = Set(",[]{}".utf8)
+    private static func isAnchorCharacter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
 
     private static func isBlank(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")

@@ -8,10 +8,16 @@ import Foundation
 /// and never ask Browser. A default instance without a port is on 1433.
 ///
 /// The rules it checks, and where they come from:
-/// - the shape `server[\instance][,port]`: the `Data Source`/`Server` keyword of
-///   SqlConnection.ConnectionString (Microsoft docs), which is what the hsconf `Server` holds;
+/// - the shape `[protocol:]server[\instance][,port]`: the `Data Source`/`Server` keyword of
+///   SqlConnection.ConnectionString (Microsoft docs), which is what the hsconf `Server` holds.
+///   SqlClient reads it so (dotnet/SqlClient, `SNI/SNIProxy.cs`, class `DataSource`): the text
+///   before the first colon is a protocol only when it is `tcp`, `np` or `admin` ("None of the
+///   supported protocols were found. This may be a IPv6 address"); the rest is split at `\` and `,`,
+///   so `::1`, `::1,1433` and `[::1],1433` name a host and a port. osfarm refuses the protocol
+///   prefixes (and `lpc:`, which the native SNI also takes): the hsconf holds a plain server;
 /// - host names: letters, digits, `-`, `.` (RFC 1123 §2.1, at most 255 characters), and `_`, which
-///   Windows DNS and NetBIOS names accept; IPv4 literals fit the same rule; IPv6 literals in brackets;
+///   Windows DNS and NetBIOS names accept; IPv4 literals fit the same rule; IPv6 literals (RFC 4291
+///   §2.2 text forms, an embedded IPv4 tail included), bare or in brackets;
 /// - instance names: at most 16 characters, a letter first, then letters, digits, `$` or `_`; no
 ///   spaces, `\ , : ; ' & - @` (SQL Server docs, "Instance Configuration" in the installation wizard);
 /// - ports: a decimal number 1–65535 (a TCP port), one at most.
@@ -35,6 +41,7 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
         case emptyHost
         case hostTooLong(Int)
         case invalidHostCharacter(Character)
+        case notAnIPv6Literal(String)
         case moreThanOnePort
         case emptyPort
         case portNotANumber(String)
@@ -55,6 +62,7 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
             case .emptyHost: return "the host is empty"
             case let .hostTooLong(count): return "the host has \(count) characters; a host name has at most \(DatabaseServerAddress.maximumHostLength)"
             case let .invalidHostCharacter(character): return "the host contains \"\(character)\", which a host name cannot hold"
+            case let .notAnIPv6Literal(text): return "the host \"\(text)\" has a colon but is not an IPv6 address (eight groups of hex digits, one :: at most)"
             case .moreThanOnePort: return "it gives more than one port (more than one comma)"
             case .emptyPort: return "the port after the comma is empty"
             case let .portNotANumber(text): return "the port \"\(text)\" is not a number"
@@ -77,6 +85,10 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
         self.instance = instance
         self.port = port
     }
+
+    /// The protocol prefixes SqlClient reads before a colon (`lpc` from the native SNI); any other
+    /// text before a colon is part of an IPv6 literal.
+    static let protocolPrefixes: Set<String> = ["tcp", "np", "lpc", "admin"]
 
     /// Parses a server value strictly; the error says what is wrong with it.
     public init(parsing value: String) throws(Problem) {
@@ -106,7 +118,9 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
             rest = slashParts[0]
         }
         let host = String(rest)
-        if let colon = host.firstIndex(of: ":"), !host.hasPrefix("["), host[..<colon].allSatisfy(\.isLetter), !host[..<colon].isEmpty {
+        if let colon = host.firstIndex(of: ":"), !host.hasPrefix("["),
+            Self.protocolPrefixes.contains(host[..<colon].lowercased())
+        {
             throw .protocolPrefix(String(host[..<colon]))
         }
         try self.init(host: host, instance: instance, port: port)
@@ -124,6 +138,11 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
         if let instance { text += "\\" + instance }
         if let port { text += ",\(port)" }
         return text
+    }
+
+    /// The host as a socket API takes it: an IPv6 literal without its brackets.
+    public var networkHost: String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
     /// The port to connect to when no Browser is needed: the given one, or 1433 for a default
@@ -144,17 +163,45 @@ public struct DatabaseServerAddress: Sendable, Hashable, CustomStringConvertible
         guard !host.isEmpty else { throw .emptyHost }
         guard host.count <= maximumHostLength else { throw .hostTooLong(host.count) }
         if host.hasPrefix("[") {
-            // An IPv6 literal, as SqlClient takes it: hex digits, colons and dots in brackets.
+            // An IPv6 literal in brackets, as in a URL (RFC 3986 §3.2.2); SqlClient passes it on whole.
             guard host.hasSuffix("]"), host.count > 2 else { throw .invalidHostCharacter("[") }
-            if let bad = host.dropFirst().dropLast().first(where: { !($0.isHexDigit || $0 == ":" || $0 == ".") }) {
-                throw .invalidHostCharacter(bad)
-            }
+            try checkIPv6(host.dropFirst().dropLast())
+            return
+        }
+        if host.contains(":") {
+            try checkIPv6(Substring(host))
             return
         }
         if host == "(local)" { return }
         if let bad = host.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_")) }) {
             throw .invalidHostCharacter(bad)
         }
+    }
+
+    /// An IPv6 address in one of RFC 4291 §2.2's text forms: eight groups of 1–4 hex digits, one
+    /// `::` standing for one or more zero groups, the last 32 bits optionally in dotted IPv4.
+    private static func checkIPv6(_ text: Substring) throws(Problem) {
+        if let bad = text.first(where: { !($0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".")) }) { throw .invalidHostCharacter(bad) }
+        guard text.contains(":") else { throw .notAnIPv6Literal(String(text)) }
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { throw .notAnIPv6Literal(String(text)) }
+        func groups(_ part: String) -> [Substring] { part.isEmpty ? [] : part.split(separator: ":", omittingEmptySubsequences: false) }
+        let all = halves.flatMap(groups)
+        var count = 0
+        for (index, group) in all.enumerated() {
+            if group.contains(".") {
+                // Dotted IPv4, only as the last 32 bits.
+                let octets = group.split(separator: ".", omittingEmptySubsequences: false)
+                guard index == all.count - 1, octets.count == 4,
+                    octets.allSatisfy({ $0.count >= 1 && $0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } && Int($0)! <= 255 })
+                else { throw .notAnIPv6Literal(String(text)) }
+                count += 2
+            } else {
+                guard (1...4).contains(group.count) else { throw .notAnIPv6Literal(String(text)) }
+                count += 1
+            }
+        }
+        guard halves.count == 2 ? count < 8 : count == 8 else { throw .notAnIPv6Literal(String(text)) }
     }
 
     private static func checkInstance(_ name: String) throws(Problem) {

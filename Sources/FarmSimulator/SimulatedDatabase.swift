@@ -86,7 +86,7 @@ extension LocalFarmRecord {
     /// (Browser off, instance unknown or hidden, or the instance down).
     public func endpoint(of server: String, resolve: (String) -> String) -> (address: String, port: Int)? {
         guard let address = DatabaseServerAddress(server) else { return nil }
-        let host = resolve(address.host)
+        let host = resolve(address.networkHost)
         if let port = address.portWithoutBrowser { return (host, port) }
         guard let instance = address.instance,
             let database = allDatabases.first(where: {

@@ -71,6 +71,47 @@ final class HookTests: XCTestCase {
         XCTAssertTrue(try journal.entries().contains { $0.server == "fe1" && $0.step == "hook:on-failure" && $0.event == .note })
     }
 
+    /// Issue 21: a hook inherited the --admin-password-env variable, and what it echoed reached the
+    /// journal, the screen and the change record unmasked.
+    func testHooksSeeNoSecretVariableUnlessPassedByNameAndWhatTheyPrintIsMasked() async throws {
+        let variable = "OSFARM_TEST_HOOK_ADMIN_PASSWORD"
+        setenv(variable, "Pa55-From-Env", 1)
+        setenv(ConnectionSettings.defaultPassphraseVariable, "Key-Phrase-9", 1)
+        defer {
+            unsetenv(variable)
+            unsetenv(ConnectionSettings.defaultPassphraseVariable)
+        }
+        let path = folder + "/echo-secrets"
+        try """
+        #!/bin/sh
+        echo "typed Pa55-Typed-Secret and Pa55-From-Env"
+        echo "sees [${\(variable)}] [${\(ConnectionSettings.defaultPassphraseVariable)}] [$OSFARM_SERVER]"
+        exit $1
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+
+        var farm = ScriptedFarm(frontEnds: 2)
+        farm.options.adminPasswordVariable = variable
+        farm.servers[1].hooks = ServerHooks(commands: [.beforeStop: [path, "0"]], timeout: 10)
+        farm.servers[2].hooks = ServerHooks(commands: [.beforeStop: [path, "3"]], timeout: 10, passEnvironment: [variable])
+        let journal = farm.newJournal()
+        let engine = try RunEngine(
+            record: farm.record, journal: journal, servers: farm.servers, agents: farm.agents, observer: SilentObserver(),
+            interrupt: OperatorInterrupt(), clock: farm.clock, adminPassword: Secret("Pa55-Typed-Secret"), confirmRestore: nil)
+        let outcome = try await engine.run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        let entries = try journal.entries()
+        let fe1 = entries.first { $0.server == "fe1" && $0.step == "hook:before-stop" && $0.event == .finished }?.message ?? ""
+        XCTAssertTrue(fe1.hasSuffix("(sees [] [] [fe1])"), "fe1's hook saw neither secret variable: \(fe1)")
+        XCTAssertTrue(
+            message.contains("hook \(path) exited 3: typed <redacted> and <redacted> | sees [<redacted>] [] [fe2]"),
+            "fe2's inventory passes the variable by name; it is still masked in what it prints: \(message)")
+        let written = String(decoding: try JSONEncoder().encode(entries), as: UTF8.self) + message
+        for secret in ["Pa55-From-Env", "Pa55-Typed-Secret", "Key-Phrase-9"] {
+            XCTAssertFalse(written.contains(secret), secret)
+        }
+    }
+
     func testAHookThatDoesNotEndIsEndedAtItsDeadline() async throws {
         var farm = ScriptedFarm(frontEnds: 1)
         farm.servers[1].hooks = ServerHooks(commands: [.beforeStop: [try hook(sleep: 30)]], timeout: 1)
@@ -89,6 +130,7 @@ final class HookTests: XCTestCase {
             before-stop: [./drain, disable]
             on-failure: [/usr/local/bin/page]
             timeout: 20
+            pass-env: [LB_TOKEN]
         servers:
           - name: dc1
             host: 10.0.0.10
@@ -104,6 +146,7 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(inventory.servers[1].hooks.command(.beforeStop), ["/opt/lb/drain", "fe1"])
         XCTAssertEqual(inventory.servers[1].hooks.command(.onFailure), ["/usr/local/bin/page"])
         XCTAssertEqual(inventory.servers[1].hooks.timeout, 20)
+        XCTAssertEqual(inventory.servers[1].hooks.passEnvironment, ["LB_TOKEN"])
         try "servers:\n  - name: dc1\n    host: h\n    role: deployment-controller\n    hooks:\n      before-stp: [x]\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try InventoryLoader.load(path: path)) { error in

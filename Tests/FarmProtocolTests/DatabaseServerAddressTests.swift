@@ -34,6 +34,33 @@ final class DatabaseServerAddressTests: XCTestCase {
         XCTAssertEqual(try parse("db_01.example").host, "db_01.example")
     }
 
+    /// SqlClient's data source grammar (dotnet/SqlClient SNIProxy.cs, class DataSource): a colon
+    /// starts a protocol only after tcp, np or admin; otherwise the host is an IPv6 literal.
+    func testIPv6LiteralsBareOrBracketedWithAPortOrAnInstance() throws {
+        let loopback = try parse("::1")
+        XCTAssertEqual(loopback.host, "::1")
+        XCTAssertEqual(loopback.networkHost, "::1")
+        XCTAssertEqual(loopback.portWithoutBrowser, 1433)
+        let withPort = try parse("::1,1433")
+        XCTAssertEqual(withPort.host, "::1")
+        XCTAssertEqual(withPort.port, 1433)
+        XCTAssertEqual(withPort.description, "::1,1433")
+        let bracketed = try parse("[::1],51433")
+        XCTAssertEqual(bracketed.networkHost, "::1", "a socket takes it without brackets")
+        XCTAssertEqual(bracketed.port, 51433)
+        XCTAssertEqual(try parse("2001:db8::8:800:200c:417a\\INST").instance, "INST")
+        XCTAssertEqual(try parse("abc::1").host, "abc::1", "hex letters before a colon are an address, not a protocol")
+        XCTAssertEqual(try parse("::ffff:10.0.0.5,1433").host, "::ffff:10.0.0.5")
+        XCTAssertEqual(try parse("1:2:3:4:5:6:7:8").host, "1:2:3:4:5:6:7:8")
+        XCTAssertEqual(try parse("[fe80::1]").host, "[fe80::1]")
+        for bad in [":::1", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3", "12345::1", "::1.2.3", "::256.1.1.1", "[::g]", "fe80::1%eth0"] {
+            XCTAssertNil(DatabaseServerAddress(bad), bad)
+        }
+        XCTAssertEqual(problem("1::2::3"), "the host \"1::2::3\" has a colon but is not an IPv6 address (eight groups of hex digits, one :: at most)")
+        XCTAssertEqual(problem("NP:sqlnew"), "the protocol prefix \"NP:\" is not supported; give host, host\\INSTANCE or host,port")
+        XCTAssertEqual(problem("admin:sqlnew"), "the protocol prefix \"admin:\" is not supported; give host, host\\INSTANCE or host,port")
+    }
+
     func testTheCanonicalDescriptionNamesThePortOnlyWhenGiven() throws {
         for text in ["sqlnew", "sqlnew\\INST", "sqlnew,1433", "sqlnew\\INST,50000", "10.0.0.5,1434"] {
             XCTAssertEqual(try parse(text).description, text)

@@ -118,6 +118,11 @@ final class CheckTests: XCTestCase {
             XCTAssertEqual(result.status, 2, "\(arguments)")
             XCTAssertTrue(result.stderr.contains(suggestion), "\(arguments): \(result.stderr)")
         }
+        // A command that only groups others names them (issue 21: it printed only "See 'osfarm move-db --help'").
+        let group = try osfarm(["move-db"])
+        XCTAssertEqual(group.status, 2)
+        XCTAssertTrue(group.stderr.contains("osfarm move-db needs a subcommand: plan, preflight or run\n  plan: Print what run would do"), group.stderr)
+        XCTAssertTrue(group.stderr.contains("\n  preflight: Read-only checks") && group.stderr.contains("\n  run: Preflight, then"), group.stderr)
         // A run id after `runs` (its default subcommand's place) is not taken for a typo.
         let runID = try osfarm(["runs", "20261127-010203-abcd"])
         XCTAssertFalse(runID.stderr.contains("Did you mean"), runID.stderr)

@@ -10,7 +10,7 @@ struct DatabaseProber {
     func probe(_ arguments: DatabaseProbeArguments) -> DatabaseProbeResult {
         let started = Date()
         let address = arguments.address
-        let target = environment.resolve(address.host)
+        let target = environment.resolve(address.networkHost)
         func result(
             port: Int?, source: DatabasePortSource?, reachable: Bool, failure: DatabaseProbeFailure?, message: String,
             instances: [String]? = nil

@@ -6,7 +6,7 @@ enum HookStep {
     static func call(_ event: HookEvent, _ context: StepContext, step: String) -> HookCall {
         HookCall(
             event: event, server: context.server.name, address: context.server.address, host: context.server.host,
-            runID: context.record.runID, step: step)
+            runID: context.record.runID, step: step, passEnvironment: context.hooks.passEnvironment ?? [])
     }
 
     static func run(_ event: HookEvent, _ context: StepContext) async throws(StepFailure) -> String {

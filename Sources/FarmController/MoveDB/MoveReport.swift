@@ -1,5 +1,8 @@
 import FarmProtocol
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The outcome of a run for people (summary table, Markdown change record) and for automation
 /// (one JSON document). Built from the run's record and journal only, so it never holds a secret.
@@ -245,29 +248,74 @@ public struct MoveReport: Sendable {
     }
 }
 
-/// The runs under a state directory, newest first.
+/// The runs under a state directory, newest first: every run folder, a damaged one too, with its
+/// damage said (a run whose files cannot be read may still be down, or still hold backups).
 public enum RunCatalog {
     public struct Entry: Codable, Sendable {
         public var runID: String
-        public var startedAt: Date
-        public var startedBy: String
-        public var to: String
+        public var startedAt: Date?
+        public var startedBy: String?
+        public var to: String?
         public var from: String?
+        /// The run's lifecycle, or "damaged" when its journal cannot be read.
         public var state: String
-        public var moved: Int
-        public var servers: Int
+        public var moved: Int?
+        public var servers: Int?
+        /// What is wrong with the run's folder; nil when nothing is.
+        public var damage: String?
     }
 
     public static func list(stateDirectory: String) -> [Entry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
-        return names.compactMap { name -> Entry? in
-            guard let (_, record, entries) = try? RunJournal.open(runID: name, stateDirectory: stateDirectory, forWriting: false) else { return nil }
-            let report = MoveReport(record: record, entries: entries, outcome: .completed)
+        return names.filter { !$0.hasPrefix(".") }.compactMap { entry(name: $0, stateDirectory: stateDirectory) }
+            .sorted { ($0.startedAt ?? .distantPast, $0.runID) > ($1.startedAt ?? .distantPast, $1.runID) }
+    }
+
+    private static func entry(name: String, stateDirectory: String) -> Entry? {
+        let directory = stateDirectory + "/" + name
+        var status = stat()
+        guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let modified = Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec))
+        func damaged(_ damage: String) -> Entry {
+            Entry(runID: name, startedAt: modified, state: "damaged", damage: damage)
+        }
+        guard access(directory, R_OK | X_OK) == 0 else { return damaged("its folder cannot be read: \(String(cString: strerror(errno)))") }
+        if let damage = journalDamage(directory) { return damaged(damage) }
+        do {
+            let opened = try RunJournal.open(runID: name, stateDirectory: stateDirectory, forWriting: false, strictRecord: false)
+            let record = opened.record
+            let report = MoveReport(record: record, entries: opened.entries, outcome: .completed)
             return Entry(
                 runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
                 from: record.from, state: report.state.lifecycle.rawValue,
-                moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count)
-        }.sorted { $0.startedAt > $1.startedAt }
+                moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count,
+                damage: opened.warning)
+        } catch RunError.unknownRun {
+            return damaged("holds neither run.json nor journal.jsonl")
+        } catch {
+            return damaged("\(error)")
+        }
+    }
+
+    /// What is wrong with the journal file itself, before it is read: not a file, or a link to nothing.
+    private static func journalDamage(_ directory: String) -> String? {
+        let path = directory + "/journal.jsonl"
+        var status = stat()
+        guard lstat(path, &status) == 0 else {
+            return FileManager.default.fileExists(atPath: directory + "/run.json") ? "journal.jsonl is missing; run.json is there" : nil
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "journal.jsonl is a folder, not a journal"
+        case S_IFLNK:
+            var target = stat()
+            guard stat(path, &target) == 0 else {
+                let destination = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                return "journal.jsonl is a link to \(destination), which does not exist"
+            }
+            return target.st_mode & S_IFMT == S_IFREG ? nil : "journal.jsonl is a link to something that is not a file"
+        default: return "journal.jsonl is not a regular file"
+        }
     }
 
     public static func text(_ runs: [Entry]) -> String {
@@ -275,9 +323,14 @@ public enum RunCatalog {
         var table = TextTable(headers: ["RUN", "STARTED", "FROM", "TO", "MOVED", "STATE"])
         let formatter = ISO8601DateFormatter()
         for run in runs {
-            table.add([run.runID, formatter.string(from: run.startedAt), run.from ?? "?", run.to, "\(run.moved)/\(run.servers)", run.state])
+            table.add([
+                run.runID, run.startedBy == nil ? "?" : run.startedAt.map(formatter.string) ?? "?", run.from ?? "?", run.to ?? "?",
+                run.servers.map { "\(run.moved ?? 0)/\($0)" } ?? "?", run.state,
+            ])
         }
-        return table.render()
+        var text = table.render()
+        for run in runs { if let damage = run.damage { text += "\(run.runID): \(damage)\n" } }
+        return text
     }
 
     public static func json(_ runs: [Entry]) throws -> String {

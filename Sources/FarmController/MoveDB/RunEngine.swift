@@ -92,6 +92,9 @@ public final class RunEngine: @unchecked Sendable {
         self.adminPassword = adminPassword
         self.confirmRestore = confirmRestore
         self.state = RunState(entries: try journal.entries())
+        // Kept from the run's hooks' environment and masked in what they print.
+        KnownSecrets.register(variable: record.options.adminPasswordVariable)
+        KnownSecrets.register(adminPassword)
     }
 
     public var currentState: RunState { lock.withLock { state } }

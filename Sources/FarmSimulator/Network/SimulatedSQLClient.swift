@@ -20,7 +20,7 @@ enum SimulatedSQLClient {
     /// Connects to a server value from a simulated server; nil when it answers, else SqlClient's message.
     static func connectionProblem(_ server: String, serverDirectory: String, timeout: Double) -> String? {
         guard let address = DatabaseServerAddress(server) else { return "Invalid database server name '\(server)'" }
-        let host = DatabaseProbe.resolve(address.host, serverDirectory: serverDirectory)
+        let host = DatabaseProbe.resolve(address.networkHost, serverDirectory: serverDirectory)
         let port: Int
         if let known = address.portWithoutBrowser {
             port = known
