@@ -40,7 +40,7 @@ extension Osfarm {
             static let configuration = CommandConfiguration(
                 abstract: "Remove one run's backups from every selected server.",
                 discussion:
-                    "After this, rollback of that run is no longer possible on those servers, so only a run whose journal shows it completed or rolled back is pruned; --force prunes one this jump host has no journal of. A server without a backup of the run has nothing to do."
+                    "After this, rollback of that run is no longer possible on those servers, so only a run whose journal shows it completed or rolled back is pruned; --force prunes one this jump host has no journal of, never one whose journal here shows it still needs its way back. A server without a backup of the run has nothing to do."
             )
 
             @Argument(help: ArgumentHelp("The run whose backups to remove (as 'osfarm runs' and 'osfarm backups list' show it).", valueName: "run"))
@@ -48,7 +48,7 @@ extension Osfarm {
             @OptionGroup var connection: ConnectionOptions
             @Option(help: "How many servers at once (\(Bounds.concurrency.rangeDescription)).") var concurrency: Int = FarmCheck.defaultConcurrency
             @Option(help: "Where runs are journaled (the run must be completed or rolled back there).") var stateDir: String?
-            @Flag(help: "Prune even without a journal here showing the run finished (you know it is).") var force = false
+            @Flag(help: "Prune a run this jump host has no journal of (you know it is finished); never one whose journal here is unfinished.") var force = false
 
             func validate() throws {
                 guard BackupArguments.isValidRunID(runID) else {
@@ -58,12 +58,10 @@ extension Osfarm {
             }
 
             func run() async throws {
-                if !force {
-                    do {
-                        try FarmBackups.checkPrunable(runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory())
-                    } catch let error as UsageProblem {
-                        throw failUsage(error)
-                    }
+                do {
+                    try FarmBackups.checkPrunable(runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), force: force)
+                } catch let error as UsageProblem {
+                    throw failUsage(error)
                 }
                 let (_, servers, settings) = try connection.prepare()
                 let results = await FarmBackups.prune(runID: runID, servers, settings: settings, concurrency: concurrency)

@@ -22,7 +22,7 @@ public final class RequestLoop: @unchecked Sendable {
 
     private let hello: () -> Hello
     private let perform: Performer
-    private let readChunk: ChunkReader
+    private let input: SessionInput
     private let writeLine: LineWriter
     private let log: AgentLog
     private let heartbeatSeconds: Double
@@ -49,7 +49,7 @@ public final class RequestLoop: @unchecked Sendable {
     ) {
         self.hello = hello
         self.perform = perform
-        self.readChunk = readChunk
+        self.input = SessionInput(readChunk)
         self.writeLine = writeLine
         self.log = log
         self.heartbeatSeconds = heartbeatSeconds
@@ -63,7 +63,8 @@ public final class RequestLoop: @unchecked Sendable {
         var greeting = hello()
         greeting.heartbeatSeconds = heartbeatSeconds
         try send(.hello(greeting))
-        while let chunk = readChunk() {
+        input.start()
+        while let chunk = input.next() {
             for item in framer.feed(chunk) {
                 guard try serve(item) else { return }
             }
@@ -104,7 +105,9 @@ public final class RequestLoop: @unchecked Sendable {
             }
             let outcome: Outcome
             if let changes, request.operation.kind.changesServer {
-                outcome = changes.perform(request, say: { progress(ProgressEvent(step: operation, message: $0)) }) { perform(request.operation, progress) }
+                outcome = changes.perform(request, say: { progress(ProgressEvent(step: operation, message: $0)) }, inputEnded: { [input] in input.hasEnded }) {
+                    perform(request.operation, progress)
+                }
             } else {
                 outcome = perform(request.operation, progress)
             }

@@ -33,34 +33,60 @@ struct ServerClaim {
     private var localPath: String { environment.localPath(Self.path) }
 
     /// Claims the server for `holder`'s run, waiting up to `wait` seconds for an agent of the same
-    /// run to let go. `tick` is called while it waits (so the caller can say so).
-    func acquire(runID: String, controller: String, wait: Double, tick: (Holder) -> Void) throws(AgentError) -> Acquired {
+    /// run to let go. `tick` is called while it waits (so the caller can say so). Once it has
+    /// waited, `sessionEnded` is asked before each try and before it returns: an agent whose
+    /// controller is gone (an orphan) gives up, and a claim it took meanwhile is let go, so it
+    /// never acts on a server another run may have brought back since.
+    func acquire(
+        runID: String, controller: String, wait: Double, sessionEnded: () -> Bool = { false }, tick: (Holder) -> Void
+    ) throws(AgentError) -> Acquired {
         let mine = Holder(runID: runID, controller: controller, processID: processID, since: Date())
         let giveUp = Date().addingTimeInterval(wait)
-        while true {
-            if try create(mine) { return .claimed }
-            guard let current = read() else {
-                // A claim file that cannot be read was cut off mid-write by a crash: stale.
-                try replace(with: mine)
-                return .claimed
-            }
-            if current.processID == processID { return .claimed }
-            if !Self.isAlive(current.processID) {
-                try replace(with: mine)
-                return .tookOver(current)
-            }
-            guard current.runID == runID else {
-                throw AgentError(
-                    .serverBusy,
-                    "run \(current.runID) from \(current.controller) is changing this server (agent process \(current.processID), since \(Self.format(current.since))); one run at a time. Finish it with 'osfarm resume \(current.runID)' or undo it with 'osfarm rollback \(current.runID)' on that jump host"
-                )
-            }
-            guard Date() < giveUp else {
-                throw AgentError(.timedOut, "an earlier agent of run \(runID) (process \(current.processID)) still holds the server after \(Int(wait)) s")
-            }
-            tick(current)
-            Thread.sleep(forTimeInterval: 0.2)
+        var waited = false
+        func orphaned() -> AgentError {
+            AgentError(
+                .operationFailed,
+                "the session ended while this agent waited for the claim of run \(runID): its controller is gone, so it gave up and changed nothing")
         }
+        while true {
+            if waited, sessionEnded() { throw orphaned() }
+            let acquired = try attempt(mine, runID: runID, wait: wait, giveUp: giveUp)
+            if let acquired {
+                if waited, sessionEnded() {
+                    release()
+                    throw orphaned()
+                }
+                return acquired
+            }
+            tick(read() ?? mine)
+            Thread.sleep(forTimeInterval: 0.2)
+            waited = true
+        }
+    }
+
+    /// One try at the claim: what was acquired, or nil to wait and try again.
+    private func attempt(_ mine: Holder, runID: String, wait: Double, giveUp: Date) throws(AgentError) -> Acquired? {
+        if try create(mine) { return .claimed }
+        guard let current = read() else {
+            // A claim file that cannot be read was cut off mid-write by a crash: stale.
+            try replace(with: mine)
+            return .claimed
+        }
+        if current.processID == processID { return .claimed }
+        if !Self.isAlive(current.processID) {
+            try replace(with: mine)
+            return .tookOver(current)
+        }
+        guard current.runID == runID else {
+            throw AgentError(
+                .serverBusy,
+                "run \(current.runID) from \(current.controller) is changing this server (agent process \(current.processID), since \(Self.format(current.since))); one run at a time. Finish it with 'osfarm resume \(current.runID)' or undo it with 'osfarm rollback \(current.runID)' on that jump host"
+            )
+        }
+        guard Date() < giveUp else {
+            throw AgentError(.timedOut, "an earlier agent of run \(runID) (process \(current.processID)) still holds the server after \(Int(wait)) s")
+        }
+        return nil
     }
 
     /// Lets go of the claim if it is this process's.

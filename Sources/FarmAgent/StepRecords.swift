@@ -71,18 +71,22 @@ public final class ChangeGuard {
     private let records: StepRecords
     private var claimedFor: String?
 
-    init(environment: HostEnvironment, processID: Int32) {
+    public init(environment: HostEnvironment, processID: Int32) {
         claim = ServerClaim(environment: environment, processID: processID)
         records = StepRecords(environment: environment)
     }
 
-    func perform(_ request: Request, say: (String) -> Void, run: () -> Outcome) -> Outcome {
+    /// `inputEnded` says whether the session's input has ended (its controller is gone): a wait
+    /// for the claim gives up then, and nothing is done.
+    func perform(_ request: Request, say: (String) -> Void, inputEnded: () -> Bool = { false }, run: () -> Outcome) -> Outcome {
         let context = request.context ?? Self.unattributed
         let operation = request.operation.kind
         if claimedFor == nil {
             do {
                 var lastTick = Date.distantPast
-                let acquired = try claim.acquire(runID: context.runID, controller: context.controller, wait: context.waitSeconds) { holder in
+                let acquired = try claim.acquire(
+                    runID: context.runID, controller: context.controller, wait: context.waitSeconds, sessionEnded: inputEnded
+                ) { holder in
                     guard Date().timeIntervalSince(lastTick) >= 5 else { return }
                     lastTick = Date()
                     say("waiting for the earlier agent of run \(holder.runID) (process \(holder.processID)) to finish its step")

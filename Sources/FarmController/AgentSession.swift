@@ -120,9 +120,21 @@ public final class AgentSession: @unchecked Sendable {
             while true {
                 let quiet = Deadline.after(seconds: silence)
                 let byEnd = end <= quiet
-                let item = try await channel.readLine(
-                    deadline: byEnd ? end : quiet, seconds: byEnd ? whole : silence,
-                    phase: byEnd ? wholePhase : "waiting for the agent's answer to \(operation.name)")
+                let stderrBefore = channel.stderr.totalBytes
+                let item: LineFramer.Item?
+                do {
+                    item = try await channel.readLine(
+                        deadline: byEnd ? end : quiet, seconds: byEnd ? whole : silence,
+                        phase: byEnd ? wholePhase : "waiting for the agent's answer to \(operation.name)")
+                } catch SSHError.timedOut where !byEnd {
+                    // Silence, not the request's whole deadline. An agent that sends heartbeats
+                    // would have sent several by now: when not a byte came (not even on stderr),
+                    // the server stopped answering; an agent that talks but never answers failed.
+                    guard let heartbeat = hello.heartbeatSeconds, heartbeat > 0, silence > heartbeat,
+                        channel.stderr.totalBytes == stderrBefore
+                    else { throw SSHError.timedOut(phase: "waiting for the agent's answer to \(operation.name)", seconds: silence) }
+                    throw AgentSessionError.stoppedAnswering(request: request, seconds: silence, heartbeatSeconds: heartbeat)
+                }
                 guard let item else {
                     throw AgentSessionError.endedWithoutResult(request: request, exit: await Self.describeExit(channel), stderrTail: channel.stderr.tail)
                 }
@@ -161,7 +173,7 @@ public final class AgentSession: @unchecked Sendable {
     /// What a request gets once the session is broken: the same kind of error, naming this request.
     private static func refusal(_ broken: AgentSessionError, request: String) -> AgentSessionError {
         switch broken {
-        case .connectionLost, .unreachable:
+        case .connectionLost, .unreachable, .stoppedAnswering:
             return broken
         case let .endedWithoutResult(_, exit, tail), let .endedBeforeHello(exit, tail):
             return .endedWithoutResult(request: request, exit: exit, stderrTail: tail)

@@ -10,6 +10,11 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
     /// The server stopped answering once connected (its socket failed or closed, or it left the
     /// SSH keepalives unanswered): like `unreachable`, not a failure of the agent.
     case connectionLost(SSHError)
+    /// Nothing at all came from the server for `seconds` while a request waited for its answer:
+    /// no answer, no progress, not the heartbeat the agent sends every few seconds while it works,
+    /// not a byte of stderr. The connection may still be open, but the server stopped answering
+    /// (frozen, or its agent hung): like `connectionLost`, not an answer with a failure.
+    case stoppedAnswering(request: String, seconds: Double, heartbeatSeconds: Double)
     /// The agent speaks another major protocol version.
     case versionMismatch(agent: ProtocolVersion, agentVersion: String)
     /// The agent's output ended before it said hello.
@@ -26,6 +31,9 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
         switch self {
         case let .unreachable(error), let .ssh(error), let .connectionLost(error):
             return error.description
+        case let .stoppedAnswering(request, seconds, heartbeat):
+            return
+                "the server stopped answering: nothing came for \(Saturating.seconds(seconds)) s while waiting for the answer to \(request), not even the agent's heartbeat (every \(Saturating.seconds(heartbeat)) s); the connection is open but the server or its agent is frozen"
         case let .versionMismatch(agent, version):
             return "agent \(version) speaks protocol \(agent); this osfarm speaks \(ProtocolVersion.current). Update the agent (osfarm agent push)"
         case let .endedBeforeHello(exit, tail):
@@ -43,7 +51,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
     /// as opposed to failing while it answered (exit code 4 rather than 1).
     public var isUnreachable: Bool {
         switch self {
-        case .unreachable, .connectionLost: return true
+        case .unreachable, .connectionLost, .stoppedAnswering: return true
         default: return false
         }
     }
@@ -59,7 +67,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
     /// connection: a run reports it as unreachable (exit 4).
     public var isServerLost: Bool {
         switch self {
-        case .unreachable, .connectionLost: return true
+        case .unreachable, .connectionLost, .stoppedAnswering: return true
         case let .ssh(error):
             switch error {
             case .disconnected, .channelFailed: return true
@@ -82,6 +90,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
             case .connectionLost: return "connection_lost"
             }
         case .connectionLost: return "connection_lost"
+        case .stoppedAnswering: return "stopped_answering"
         case .versionMismatch: return "version_mismatch"
         case .endedBeforeHello, .endedWithoutResult: return "agent_ended"
         case .protocolViolation: return "protocol_violation"

@@ -7,6 +7,9 @@ public enum AgentErrorCode: String, Codable, Sendable, CaseIterable {
     case unknownOperation = "unknown_operation"
     /// The request line was longer than `WireCodec.maxLineBytes`.
     case oversizeRequest = "oversize_request"
+    /// The request's envelope is out of its bounds: an `id` or `op` longer than
+    /// `RequestEchoBounds` allows (an answer echoes them, and must fit in one line).
+    case invalidRequest = "invalid_request"
     /// The operation's arguments are missing or wrong.
     case invalidArguments = "invalid_arguments"
     /// The request was made for another major protocol version.

@@ -53,3 +53,23 @@ extension AgentOperation {
         if let bounded = arguments as? any BoundedArguments { try bounded.checkBounds() }
     }
 }
+
+/// Bounds on what every answer echoes from its request: the request `id` and the `op` name. A
+/// request within the line limit could otherwise carry an id of nearly 1 MiB, and the answer that
+/// echoes it (even an `oversize_result` error) would not fit in one line. Checked by
+/// `WireCodec.decodeRequest`, before anything else is read: an id over its bound is refused
+/// without being echoed.
+public enum RequestEchoBounds {
+    public static let maxIDBytes = 256
+    public static let maxOperationBytes = 64
+
+    static func idProblem(_ id: String) -> AgentError? {
+        guard id.utf8.count > maxIDBytes else { return nil }
+        return AgentError(.invalidRequest, "the request's \"id\" is \(id.utf8.count) bytes, over the \(maxIDBytes)-byte limit")
+    }
+
+    static func operationProblem(_ op: String) -> AgentError? {
+        guard op.utf8.count > maxOperationBytes else { return nil }
+        return AgentError(.invalidRequest, "the request's \"op\" is \(op.utf8.count) bytes, over the \(maxOperationBytes)-byte limit")
+    }
+}

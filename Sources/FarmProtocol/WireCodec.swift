@@ -53,6 +53,7 @@ public enum WireCodec {
         guard let id = object["id"] as? String, !id.isEmpty else {
             throw RequestRejection(requestID: nil, error: AgentError(.malformedRequest, "the request has no string \"id\""))
         }
+        if let problem = RequestEchoBounds.idProblem(id) { throw RequestRejection(requestID: nil, error: problem) }
         guard let major = object["v"] as? Int else {
             throw RequestRejection(requestID: id, error: AgentError(.malformedRequest, "the request has no protocol version \"v\""))
         }
@@ -64,6 +65,7 @@ public enum WireCodec {
         guard let op = object["op"] as? String else {
             throw RequestRejection(requestID: id, error: AgentError(.malformedRequest, "the request has no string \"op\""))
         }
+        if let problem = RequestEchoBounds.operationProblem(op) { throw RequestRejection(requestID: id, error: problem) }
         let args = object["args"]
         func required<T: Decodable>(_ type: T.Type) throws -> T {
             guard let value = try decodeArguments(T.self, args, op: op) else { throw AgentError(.invalidArguments, "\"args\" is missing") }

@@ -55,6 +55,68 @@ final class RequestLoopTests: XCTestCase {
         guard case .result("after", .ok(.pong)) = messages[5] else { return XCTFail("the agent stopped serving: \(messages[5])") }
     }
 
+    /// An id or op name of nearly 1 MiB fits in a request line, but no answer echoing it would fit
+    /// in one: refused as an invalid request (the id not echoed), and the session goes on.
+    func testAnIDOrOperationTooLongToEchoIsRefusedAndServingGoesOn() throws {
+        let long = String(repeating: "i", count: WireCodec.maxLineBytes - 100)
+        var input = Array(#"{"id":"\#(long)","op":"ping","v":1}"#.utf8) + [10]
+        input += Array(#"{"id":"o","op":"\#(long)","v":1}"#.utf8) + [10]
+        input += try line(Request(id: String(repeating: "k", count: RequestEchoBounds.maxIDBytes), operation: .ping(PingArguments())))
+        input += try line(Request(id: "after", operation: .ping(PingArguments())))
+        let messages = try serve(input, chunkSize: 64 * 1024)
+        XCTAssertEqual(messages.count, 5, "\(messages.map { "\($0)".prefix(200) })")
+        XCTAssertEqual(
+            messages[1],
+            .result(requestID: nil, .failure(AgentError(.invalidRequest, "the request's \"id\" is \(long.utf8.count) bytes, over the 256-byte limit"))))
+        XCTAssertEqual(
+            messages[2],
+            .result(requestID: "o", .failure(AgentError(.invalidRequest, "the request's \"op\" is \(long.utf8.count) bytes, over the 64-byte limit"))))
+        guard case .result(_, .ok(.pong)) = messages[3] else { return XCTFail("an id at the limit is served: \(messages[3])") }
+        guard case .result("after", .ok(.pong)) = messages[4] else { return XCTFail("the agent stopped serving: \(messages[4])") }
+    }
+
+    /// An orphaned agent (its controller killed while it waited for the claim of the same run) must
+    /// not act when the earlier agent lets go: its input has ended, so it gives up and changes nothing.
+    func testAnAgentWaitingForTheClaimWhoseInputEndsNeverRunsTheStep() throws {
+        let root = NSTemporaryDirectory() + "osfarm-orphan-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let environment = HostEnvironment(root: root, localAddress: "127.0.0.1")
+        let claim = environment.localPath(#"C:\ProgramData\osfarm\claim.json"#)
+        try FileManager.default.createDirectory(atPath: (claim as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // Run A's agent (a live process: this test's parent) holds the claim and lets go 0.6 s later.
+        let holder = #"{"runID":"run-1","controller":"ops@jump-a","processID":\#(getppid()),"since":"2026-12-05T08:00:00Z"}"#
+        try holder.write(toFile: claim, atomically: true, encoding: .utf8)
+        let letGo = DispatchWorkItem { try? FileManager.default.removeItem(atPath: claim) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.6, execute: letGo)
+
+        let context = RequestContext(runID: "run-1", step: "rollback:stop-iis", controller: "ops@jump-b", waitSeconds: 30)
+        let request = Request(id: "1", operation: .stopIIS(ServiceControlArguments(serviceTimeoutSeconds: 60)), context: context)
+        var chunks = [try line(request)]  // then end of input: the controller is gone
+        var ran = false
+        var output: [UInt8] = []
+        let facts = self.facts
+        let loop = RequestLoop(
+            hello: { Hello(host: facts) },
+            perform: { _, _ in
+                ran = true
+                return .ok(.pong(Pong(agentTimeMilliseconds: 0)))
+            },
+            readChunk: { chunks.isEmpty ? nil : chunks.removeFirst() }, writeLine: { output += $0 }, log: AgentLog(write: { _ in }),
+            changes: ChangeGuard(environment: environment, processID: 999_999))
+        try loop.run()
+        letGo.wait()
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertFalse(ran, "the orphaned agent ran the step")
+        var framer = LineFramer()
+        let messages = try framer.feed(output).map {
+            guard case let .line(bytes) = $0 else { throw WireError.oversizeLine(byteCount: 0) }
+            return try WireCodec.decodeAgentMessage(bytes)
+        }
+        guard case let .result("1", .failure(error))? = messages.last else { return XCTFail("\(messages)") }
+        XCTAssertTrue(error.message.hasPrefix("the session ended while this agent waited for the claim of run run-1"), error.message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: claim), "it holds no claim")
+    }
+
     func testAnotherMajorVersionEndsTheSessionWithAClearError() throws {
         var input = Array(#"{"id":"v","op":"ping","v":2}"#.utf8) + [10]
         input += try line(Request(id: "never", operation: .ping(PingArguments())))

@@ -171,17 +171,70 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(message.contains("lost fe2"), message)
     }
 
+    func testAFrozenServerIsLostNotAFailedStep() async throws {
+        let farm = ScriptedFarm()
+        farm.agents["fe1"]!.failures[.backupConfiguration] = [.stoppedAnswering(request: "backup-configuration (request 9)", seconds: 15, heartbeatSeconds: 5)]
+        let outcome = try await farm.engine(farm.newJournal()).run()
+        guard case let .lost(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(outcome.exitStatus, .unreachable, "exit 4, as for a server that cannot be reached")
+        XCTAssertTrue(message.hasPrefix("lost fe1 during the run (fe1: the server stopped answering"), message)
+        XCTAssertTrue(message.contains("osfarm resume run-1") && message.contains("osfarm rollback run-1"), message)
+    }
+
     func testAJournalThatCannotBeWrittenStopsTheRunAndSaysSo() async throws {
         let farm = ScriptedFarm()
         let journal = farm.newJournal(failFrom: 12)
-        let outcome = try await farm.engine(journal).run()
-        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
-        XCTAssertTrue(message.contains("the journal could not be written"), message)
+        let observer = SilentObserver()
+        let outcome = try await farm.engine(journal, observer: observer).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(outcome.exitStatus, .stopped, "resumable: exit 3")
+        XCTAssertTrue(message.contains("the journal could not be written (cannot write the journal /state/run-1/journal.jsonl"), message)
         XCTAssertFalse(message.contains("operator"), message)
+        XCTAssertTrue(
+            observer.notes.contains { $0.hasPrefix("osfarm: cannot write the journal /state/run-1/journal.jsonl: No space left on device") },
+            "a line says the journal could not be written, and where: \(observer.notes)")
         let started = farm.agents.values.map(\.calls.count).reduce(0, +)
         XCTAssertEqual(
             started, try journal.entries().filter { $0.event == .started && $0.server != nil }.count,
             "no step ran without its journal entry")
+    }
+
+    /// The state directory fills at each journal write of the stop phase in turn: the run stops
+    /// at once (exit 3, saying so), and once there is room again both `resume` and `rollback`
+    /// finish from what it left.
+    func testAJournalThatFillsAtAnyWriteOfTheStopPhaseLeavesARunThatResumesAndRollsBack() async throws {
+        let reference = ScriptedFarm()
+        let full = reference.newJournal()
+        _ = try await reference.engine(full).run()
+        let entries = try full.entries()
+        let first = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.stop.rawValue })
+        let gate = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.gate.rawValue })
+        XCTAssertGreaterThan(gate - first, 16, "the phase's own entry and every server's stop steps")
+        for failing in first...gate {
+            for way in ["resume", "rollback"] {
+                let farm = ScriptedFarm()
+                let journal = farm.newJournal(failFrom: failing)
+                let outcome = try await farm.engine(journal).run()
+                XCTAssertEqual(outcome.exitStatus, .stopped, "write \(failing): \(outcome)")
+                XCTAssertTrue(outcome.message.contains("the journal could not be written"), "write \(failing): \(outcome.message)")
+                journal.makeRoom()
+                let ended: RunOutcome
+                if way == "resume" {
+                    ended = try await farm.engine(journal).run()
+                } else {
+                    ended = try await farm.engine(journal).rollback(of: farm.servers).0
+                }
+                XCTAssertEqual(ended, .completed, "\(way) after a full journal at write \(failing)")
+                let database = way == "resume" ? "sqlnew" : "sqlold"
+                for agent in farm.agents.values {
+                    XCTAssertTrue(
+                        agent.database == database && agent.servicesRunning && agent.iisRunning,
+                        "\(way) after write \(failing): \(agent.name) on \(agent.database), services \(agent.servicesRunning), IIS \(agent.iisRunning)")
+                }
+                let lifecycle = RunState(entries: try journal.entries()).lifecycle
+                XCTAssertEqual(lifecycle, way == "resume" ? .completed : .rolledBack, "\(way) after write \(failing)")
+            }
+        }
     }
 
     func testRollbackRunsTheInversesLatestFirstEveryServerStoppedFirstTheControllerBeforeFrontEnds() async throws {
@@ -221,6 +274,26 @@ final class RunEngineTests: XCTestCase {
         let again = try journal.entries().dropFirst(count).filter { $0.event == .started && doneBefore.contains("\($0.server ?? "")/\($0.step)") }
         XCTAssertEqual(again.map(\.step), [])
         XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" && $0.servicesRunning })
+    }
+
+    func testARollbackChecksEveryBackupBeforeItStopsAnything() async throws {
+        let farm = ScriptedFarm()
+        let journal = farm.newJournal()
+        farm.agents["fe2"]!.failures[.runConfigurationTool] = [.agentFailed(operation: "run-configuration-tool", AgentError(.operationFailed, "SC failed"))]
+        let run = try await farm.engine(journal).run()
+        XCTAssertEqual(run.exitStatus, .someFailed)
+        farm.agents["fe1"]!.pruneBackups()
+        let before = farm.agents.mapValues(\.calls.count)
+        let (outcome, _) = try await farm.engine(journal).rollback(of: farm.servers)
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.hasPrefix("rollback refused, nothing was stopped: fe1: no backup of run run-1"), message)
+        XCTAssertTrue(message.contains("osfarm resume run-1") && message.contains("osfarm move-db run -i /farm.yaml --to sqlold"), message)
+        for (name, agent) in farm.agents {
+            // fe3's apply never began: it has nothing to restore.
+            XCTAssertEqual(agent.calls.dropFirst(before[name]!), name == "fe3" ? [] : [.listBackups], "\(name) was only asked for its backups")
+        }
+        XCTAssertTrue(["dc1", "fe1"].allSatisfy { farm.agents[$0]!.servicesRunning && farm.agents[$0]!.iisRunning }, "the moved servers still serve")
+        XCTAssertNotEqual(RunState(entries: try journal.entries()).lifecycle, .rollingBack, "the rollback never started")
     }
 
     func testAStepAddedToTheTableAppearsInPlanRunAndRollback() async throws {

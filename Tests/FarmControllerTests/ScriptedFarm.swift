@@ -47,6 +47,7 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
     private(set) var servicesRunning = true
     private(set) var iisRunning = true
     private var backup: String?
+    private var backupRunID: String?
     private var configurationToolsRunning = 0
     private(set) var overlappingConfigurationTools = 0
 
@@ -78,6 +79,9 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
         await clock.sleep(seconds: durations[kind] ?? 1)
         if kind == .runConfigurationTool { lock.withLock { configurationToolsRunning -= 1 } }
         if let failure { throw failure }
+        if kind == .restoreConfiguration, lock.withLock({ backup == nil }) {
+            throw .agentFailed(operation: kind.rawValue, AgentError(.notFound, "no backup in C:\\ProgramData\\osfarm\\backups"))
+        }
         return lock.withLock { answer(operation) }
     }
 
@@ -90,7 +94,7 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
             if case .startServices = operation { servicesRunning = true }
             return .services(operation: operation.kind, ServiceReport(services: []))
         case let .backupConfiguration(arguments):
-            if backup == nil { backup = database }
+            if backup == nil { (backup, backupRunID) = (database, arguments.runID) }
             return .backup(operation: .backupConfiguration, BackupRecord(runID: arguments.runID, directory: "C:\\backup", files: []))
         case let .restoreConfiguration(arguments):
             if let backup { database = backup }
@@ -102,6 +106,9 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
                 RepointResult(
                     changes: before == database ? [] : [SettingChange(section: .platform, element: "Server", from: before, to: database)],
                     sha256Before: "a", sha256After: "b"))
+        case .listBackups:
+            let runs = backupRunID.map { [BackupRunInfo(runID: $0, directory: "C:\\backup\\" + $0, files: [], complete: true)] } ?? []
+            return .backupListing(BackupListing(root: "C:\\ProgramData\\osfarm\\backups", runs: runs))
         case .runConfigurationTool:
             return .configurationTool(ConfigurationToolRun(exitCode: 0, durationMilliseconds: 1000, outputTail: [], logTail: []))
         case .waitForReadiness:
@@ -139,6 +146,8 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
 
     func setServices(_ running: Bool) { lock.withLock { servicesRunning = running } }
     func setDatabase(_ server: String) { lock.withLock { database = server } }
+    /// `osfarm backups prune` on this server.
+    func pruneBackups() { lock.withLock { (backup, backupRunID) = (nil, nil) } }
 }
 
 /// A farm of scripted agents with a run record, for the engine's unit tests.

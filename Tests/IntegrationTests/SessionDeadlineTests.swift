@@ -16,9 +16,10 @@ final class SessionDeadlineTests: XCTestCase {
         let progress = #"{"event":{"message":"still working","step":"hold"},"id":"1","type":"progress"}"#
         let script = """
             #!/bin/sh
-            '\(TestFarm.binary("osfarm-agent"))' serve < /dev/null | head -n 1
+            '\(TestFarm.binary("osfarm-agent"))' serve < /dev/null | head -n 1 | sed 's/"heartbeatSeconds":[0-9.]*/"heartbeatSeconds":1/'
             head -n 1 > /dev/null
             case "$1" in
+              silent) exec cat > /dev/null ;;
               endless-line) exec tr '\\000' x < /dev/zero ;;
               endless-stderr) exec cat /dev/zero >&2 ;;
               progress-flood) exec yes '\(progress)' ;;
@@ -88,6 +89,21 @@ final class SessionDeadlineTests: XCTestCase {
         guard case let .ssh(.timedOut(phase, seconds)) = error else { return XCTFail("\(error)") }
         XCTAssertEqual(seconds, 3)
         XCTAssertTrue(phase.contains("waiting for the agent's answer to ping"), phase)
+        XCTAssertGreaterThanOrEqual(elapsed, 2.9)
+        XCTAssertLessThan(elapsed, 5)
+    }
+
+    /// A server frozen with its connection open: not one byte for three of its heartbeats. It
+    /// stopped answering (exit 4 in a run), which is not an agent that answered with a failure.
+    func testAnAgentThatFallsSilentIsAServerThatStoppedAnsweringNotAFailedStep() async throws {
+        let (error, elapsed) = try await cut("silent", timeout: 3, overall: 60)
+        guard case let .stoppedAnswering(request, seconds, heartbeat) = error else { return XCTFail("\(error)") }
+        XCTAssertEqual(request, "ping (request 1)")
+        XCTAssertEqual(seconds, 3)
+        XCTAssertEqual(heartbeat, 1)
+        XCTAssertTrue(error.isServerLost && error.isUnreachable, "exit code 4 territory")
+        XCTAssertEqual(error.code, "stopped_answering")
+        XCTAssertTrue(error.description.hasPrefix("the server stopped answering"), error.description)
         XCTAssertGreaterThanOrEqual(elapsed, 2.9)
         XCTAssertLessThan(elapsed, 5)
     }

@@ -195,9 +195,16 @@ public struct DatabaseMove: Sendable {
         let journal: RunJournal
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)
+        } catch {
+            await Self.closeAll(sessions)
+            throw error
+        }
+        do {
             try journal.append(
                 JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
         } catch {
+            // Nothing was touched: a run that could not be journaled leaves no folder behind.
+            try? FileManager.default.removeItem(atPath: journal.directory)
             await Self.closeAll(sessions)
             throw error
         }

@@ -18,10 +18,19 @@ public final class FarmLock: @unchecked Sendable {
     }
 
     private let descriptor: Int32
+    private let path: String
 
-    private init(descriptor: Int32) { self.descriptor = descriptor }
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
 
-    deinit { close(descriptor) }
+    /// Lets go: the file is removed while still locked (a waiting process that opened it then
+    /// finds it gone and opens a new one), so a finished or refused run leaves no lock file behind.
+    deinit {
+        unlink(path)
+        close(descriptor)
+    }
 
     /// The farm's name for its lock: the SHA-256 of its servers' sorted addresses.
     static func key(_ servers: [ServerEntry]) -> String {
@@ -36,8 +45,31 @@ public final class FarmLock: @unchecked Sendable {
             throw UsageProblem("cannot create \(folder): \(error.localizedDescription)")
         }
         let path = folder + "/" + key(servers) + ".lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw UsageProblem("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let descriptor = try lockedFile(path)
+        let holder = Holder(runID: runID, processID: getpid(), command: command, since: Date())
+        if let data = try? RunJournal.recordEncoder().encode(holder) {
+            _ = ftruncate(descriptor, 0)
+            _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        }
+        return FarmLock(descriptor: descriptor, path: path)
+    }
+
+    /// Opens the lock file and takes its lock; refuses when another process holds it. A file its
+    /// holder removed while this process waited to lock it is not the lock any more: open again.
+    private static func lockedFile(_ path: String) throws -> Int32 {
+        while true {
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw UsageProblem("cannot open \(path): \(String(cString: strerror(errno)))") }
+            try refuseIfHeld(descriptor, path)
+            var opened = stat(), named = stat()
+            if fstat(descriptor, &opened) == 0, stat(path, &named) == 0, opened.st_ino == named.st_ino, opened.st_dev == named.st_dev {
+                return descriptor
+            }
+            close(descriptor)
+        }
+    }
+
+    private static func refuseIfHeld(_ descriptor: Int32, _ path: String) throws {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { try? RunJournal.recordDecoder().decode(Holder.self, from: $0) }
             close(descriptor)
@@ -48,11 +80,5 @@ public final class FarmLock: @unchecked Sendable {
                 "\(who) is driving this farm from this jump host; one run per farm at a time. Wait for it, or stop it (Ctrl-C or SIGTERM) and then resume or roll back that run"
             )
         }
-        let holder = Holder(runID: runID, processID: getpid(), command: command, since: Date())
-        if let data = try? RunJournal.recordEncoder().encode(holder) {
-            _ = ftruncate(descriptor, 0)
-            _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        }
-        return FarmLock(descriptor: descriptor)
     }
 }

@@ -50,15 +50,21 @@ extension RunLifecycle {
 extension FarmBackups {
     /// Refuses to prune a run whose journal here does not show it finished (completed or rolled
     /// back), or that this jump host has no journal of: its backups may still be its way back.
-    public static func checkPrunable(runID: String, stateDirectory: String) throws {
+    /// `force` prunes a run this jump host has no readable journal of; it never overrides a journal
+    /// that shows the run still needs its way back.
+    public static func checkPrunable(runID: String, stateDirectory: String, force: Bool = false) throws {
         let entries: [JournalEntry]
         do {
             entries = try RunJournal.open(runID: runID, stateDirectory: stateDirectory, forWriting: false, strictRecord: false).entries
         } catch let error as RunError {
+            if force { return }
             throw UsageProblem(
                 "\(error); osfarm cannot tell whether run \(runID) is finished, and its backups may be its way back. Give the run's --state-dir, or --force if you know it is finished"
             )
         }
-        if case let .refused(reason) = RunState(entries: entries).lifecycle.admits(.pruneBackups, runID: runID) { throw UsageProblem(reason) }
+        if case let .refused(reason) = RunState(entries: entries).lifecycle.admits(.pruneBackups, runID: runID) {
+            throw UsageProblem(
+                force ? reason.replacingOccurrences(of: ", or pass --force", with: "") + " (--force does not override a journal that shows it)" : reason)
+        }
     }
 }

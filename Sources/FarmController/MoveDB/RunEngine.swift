@@ -134,9 +134,13 @@ public final class RunEngine: @unchecked Sendable {
         return nil
     }
 
-    /// The outcome for a stop: a journal failure is a failure, anything else a resumable stop.
+    /// The outcome for a stop. Every stop is resumable (exit 3), a journal that could not be
+    /// written too: the journal holds every entry up to the failed one (a failed write is cut
+    /// back), so once there is room again `resume` and `rollback` both carry on from it. Its
+    /// reason names the journal's file and what to free.
     private func stopped(_ reason: String) -> RunOutcome {
-        lock.withLock { journalFailure } != nil ? .failed(reason) : .stopped(reason)
+        guard lock.withLock({ journalFailure }) != nil else { return .stopped(reason) }
+        return .stopped(reason + ". Make room for the journal first: both write to it")
     }
 
     // MARK: Forward
@@ -144,7 +148,7 @@ public final class RunEngine: @unchecked Sendable {
     /// Runs (or carries on) the move; returns how it ended.
     public func run() async -> RunOutcome {
         guard log(entry(nil, "run", .started, "osfarm \(OsfarmVersion.current)")) else {
-            return .failed("the journal could not be written; nothing was started")
+            return .stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started")
         }
         let outcome = await forward()
         finishRun(outcome, step: "run")
@@ -274,8 +278,13 @@ public final class RunEngine: @unchecked Sendable {
         for server in selected {
             plans[server.name] = runbook.rollbackSteps(on: record.server(server.name), options: options) { state.started(server.name, $0) }
         }
+        if let refusal = await missingBackups(plans, selected) {
+            log(entry(nil, "rollback", .note, refusal.message))
+            observer.finish()
+            return (refusal, plans)
+        }
         guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
-            return (.failed("the journal could not be written; nothing was started"), plans)
+            return (.stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started"), plans)
         }
         var outcome: RunOutcome = .completed
         for (index, phase) in runbook.phases.enumerated() {
@@ -302,6 +311,48 @@ public final class RunEngine: @unchecked Sendable {
         }
         finishRun(outcome, step: "rollback")
         return (outcome, plans)
+    }
+
+    /// Every server whose rollback restores its backup must still have it, checked before anything
+    /// stops: a rollback that found a backup gone half-way would leave that server down with no way
+    /// back. nil when all are there; otherwise the refusal, naming what is missing and what to do.
+    private func missingBackups(_ plans: [String: [StepID]], _ selected: [ServerEntry]) async -> RunOutcome? {
+        let needing = selected.filter { server in
+            (plans[server.name] ?? []).contains(.restore) && !currentState.isDoneInRollback(server.name, .restore)
+        }
+        var missing: [String] = [], lost: [String] = []
+        await withTaskGroup(of: (String, String?, Bool).self) { group in
+            for server in needing {
+                group.addTask { [self] in
+                    guard let agent = agents[server.name] else { return (server.name, "no session", true) }
+                    let deadline = StepDeadline(total: options.timeout * 3).request(
+                        heartbeatSeconds: agent.heartbeatSeconds, connectionTimeout: options.timeout)
+                    do {
+                        let data = try await agent.perform(
+                            .listBackups(BackupListArguments(maxRuns: Bounds.backupRunsListed.range.upperBound)), context: nil, deadline: deadline
+                        ) { _ in }
+                        guard case let .backupListing(listing) = data else { return (server.name, "the agent answered without a listing", false) }
+                        if listing.runs.contains(where: { $0.runID == record.runID && $0.complete }) || listing.omittedRuns > 0 {
+                            return (server.name, nil, false)
+                        }
+                        return (server.name, "no backup of run \(record.runID) in \(listing.root)", false)
+                    } catch {
+                        let failure = AgentSessionError.wrap(error)
+                        return (server.name, "cannot list its backups: \(failure.description)", failure.isServerLost)
+                    }
+                }
+            }
+            for await (name, problem, isLost) in group {
+                guard let problem else { continue }
+                (isLost ? { lost.append($0) } : { missing.append($0) })("\(name): \(problem)")
+            }
+        }
+        guard !missing.isEmpty || !lost.isEmpty else { return nil }
+        let problems = (missing + lost).sorted().joined(separator: "; ")
+        let text =
+            "rollback refused, nothing was stopped: \(problems). Without its backup a server's server.hsconf cannot be put back. "
+            + "Finish the move instead (osfarm resume \(record.runID)), or move the farm back with a new run: osfarm move-db run -i \(record.inventoryPath) --to \(record.from ?? "THE-OLD-SERVER")"
+        return lost.isEmpty ? .failed(text) : .lost(text)
     }
 
     // MARK: A phase
@@ -396,7 +447,13 @@ public final class RunEngine: @unchecked Sendable {
                     return ranAny ? .halted(reason) : .notStarted(reason)
                 }
             }
-            if let error = await runStep(step, on: server, direction: direction) { return .failed(error) }
+            if let error = await runStep(step, on: server, direction: direction) {
+                // A step whose start could not be journaled never ran: the run stops, it did not fail.
+                if let (reason, _) = stopReason(), lock.withLock({ journalFailure != nil }), error == Self.notJournaled(step, direction) {
+                    return ranAny ? .halted(reason) : .notStarted(reason)
+                }
+                return .failed(error)
+            }
             ranAny = true
         }
         if phase.budgeted && direction == .forward && ranAny {
@@ -429,7 +486,7 @@ public final class RunEngine: @unchecked Sendable {
         defer { if let turn { Task { await turn.release() } } }
         let context = StepContext(server: server, record: record, direction: direction, adminPassword: adminPassword)
         observer.step(server.name, name)
-        guard log(entry(server.name, name, .started)) else { return "\(name) not started: the journal could not be written" }
+        guard log(entry(server.name, name, .started)) else { return Self.notJournaled(step, direction) }
         let started = clock.now()
         func elapsed() -> Double { clock.now().timeIntervalSince(started) * 1000 }
         do {
@@ -456,6 +513,10 @@ public final class RunEngine: @unchecked Sendable {
             await failureHook(context, step: name)
             return "\(name) failed: \(failure)"
         }
+    }
+
+    private static func notJournaled(_ step: RunbookStep, _ direction: RunDirection) -> String {
+        "\(direction == .forward ? step.id.rawValue : step.id.journalNameInRollback) not started: the journal could not be written"
     }
 
     /// The step's agent requests, each judged; the journal's line. A step with `retryFor` is asked

@@ -130,16 +130,24 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
         guard isRunID(record.runID) else { throw RunError.unknownRun(record.runID, stateDirectory) }
         let directory = stateDirectory + "/" + record.runID
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw RunError.damaged(directory, "cannot create the run's folder: \(error.localizedDescription)")
+            throw RunError.damaged(stateDirectory, "cannot create the state folder: \(error.localizedDescription)")
         }
-        let journal = RunJournal(directory: directory)
-        let data = try recordEncoder().encode(record)
-        try journal.writePrivate(data, to: directory + "/run.json")
-        try journal.openJournal()
-        try journal.append(JournalEntry(server: nil, step: "run", event: .created, record: record, recordSHA256: SHA256.hex(data)))
-        return journal
+        guard mkdir(directory, 0o700) == 0 else { throw RunError.damaged(directory, "cannot create the run's folder: \(String(cString: strerror(errno)))") }
+        // A run that could not be journaled never started: it leaves no folder behind (a full disk
+        // refused it; `runs list` must not show it, and the next run has nothing to clean up).
+        do {
+            let journal = RunJournal(directory: directory)
+            let data = try recordEncoder().encode(record)
+            try journal.writePrivate(data, to: directory + "/run.json")
+            try journal.openJournal()
+            try journal.append(JournalEntry(server: nil, step: "run", event: .created, record: record, recordSHA256: SHA256.hex(data)))
+            return journal
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
     }
 
     /// Opens an existing run to read it and (`forWriting`) go on appending. The record is the
@@ -318,12 +326,15 @@ public final class MemoryJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ entry: JournalEntry) throws {
         try lock.withLock {
-            if let failFrom, stored.count >= failFrom { throw RunError.journalWrite("memory", "No space left on device") }
+            if let failFrom, stored.count >= failFrom { throw RunError.journalWrite("/state/run-1/journal.jsonl", "No space left on device") }
             stored.append(entry)
         }
     }
 
     public func entries() throws -> [JournalEntry] { lock.withLock { stored } }
+
+    /// Room again (the operator freed space): appends succeed from now on.
+    public func makeRoom() { lock.withLock { failFrom = nil } }
 }
 
 /// run.json against the record in the journal's first entry, which is what counts.
