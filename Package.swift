@@ -32,8 +32,12 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         // The messages controller and agent share. Foundation and swift-crypto only (both build on
-        // Windows): the agent builds on Windows.
-        .target(name: "FarmProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Windows): the agent builds on Windows. CryptoExtras (swift-crypto's own product, over the
+        // same BoringSSL) is for AES-CBC: server.hsconf's encrypted values use it, and Crypto has no CBC.
+        .target(
+            name: "FarmProtocol",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")]
+        ),
         // The libssh2 client: connect, known_hosts, auth, exec channels, deadlines.
         .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol", .product(name: "Logging", package: "swift-log")]),
         // The agent's request loop and server operations. Foundation, swift-crypto and swift-log only.

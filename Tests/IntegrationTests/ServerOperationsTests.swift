@@ -160,6 +160,7 @@ final class ServerOperationsTests: XCTestCase {
         let original = try Data(contentsOf: URL(fileURLWithPath: hsconf))
         let originalText = String(decoding: original, as: UTF8.self)
         XCTAssertTrue(originalText.contains("<!--") && originalText.contains("&amp;") && originalText.contains("encrypted=\"true\">$2$"))
+        XCTAssertEqual(try decryptedPassword("RuntimePassword", in: originalText, farm, "fe1"), "Run<time>Pass", "the farm's private.key reads it")
 
         let session = try await farm.session("fe1")
         guard case let .backup(_, backup) = try await perform(session, .backupConfiguration(BackupArguments(runID: "run-1"))) else { return XCTFail() }
@@ -220,6 +221,7 @@ final class ServerOperationsTests: XCTestCase {
         let encrypted = try String(contentsOfFile: hsconf, encoding: .utf8)
         XCTAssertFalse(encrypted.contains("Adm1n"), "clear-text passwords are encrypted in place")
         XCTAssertTrue(encrypted.contains("<AdminPassword encrypted=\"true\">$2$"))
+        XCTAssertEqual(try decryptedPassword("AdminPassword", in: encrypted, farm, "dc1"), "Adm1n&Platform", "the tool encrypts as the platform does")
 
         // Point at a database that does not answer.
         let nowhere = DatabaseTarget(server: try DatabaseServerAddress(parsing: "127.0.0.1,9"))
@@ -309,5 +311,14 @@ final class ServerOperationsTests: XCTestCase {
         farm.shutdown()
         XCTAssertTrue(pids.allSatisfy { !ProcessTree.isAlive($0) }, "processes left: \(pids.filter(ProcessTree.isAlive))")
         XCTAssertFalse(FileManager.default.fileExists(atPath: farm.directory))
+    }
+
+    /// An encrypted password element of a server.hsconf, decrypted with that server's private.key.
+    private func decryptedPassword(_ element: String, in hsconf: String, _ farm: TestFarm, _ server: String) throws -> String? {
+        let open = "<\(element) encrypted=\"true\">"
+        let start = try XCTUnwrap(hsconf.range(of: open)).upperBound
+        let value = String(hsconf[start...].prefix { $0 != "<" })
+        let keyFile = try String(contentsOfFile: try farm.file(ServerBuilder.installDirectory + #"\private.key"#, on: server), encoding: .utf8)
+        return HsconfCipher.decrypt(value, key: try XCTUnwrap(HsconfCipher.keyBytes(privateKeyFile: keyFile)))
     }
 }
