@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build test demo bench clean format
+.PHONY: all deps build test soak demo bench clean format
 
 # Rewrites the Swift sources in the project's style (.swift-format); make test lints against it.
 format:
@@ -26,7 +26,19 @@ test: deps
 	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
 	scripts/generate-docs.sh $(BIN)/osfarm .build/docs
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip SoakTests
+
+# What only load shows: the *SoakTests classes, repeated on a loaded machine (SOAK_ROUNDS rounds,
+# SOAK_FARMS farms at once on the same cores, with stress-ng on every core when it is installed).
+# Not part of make test.
+SOAK_ROUNDS ?= 20
+SOAK_FARMS ?= 4
+soak: deps
+	$(SWIFT) build --build-tests
+	@if command -v stress-ng >/dev/null; then stress-ng --cpu 0 --cpu-load 60 --timeout 3600 --quiet & echo $$! > .build/soak-stress.pid; fi; \
+	OSFARM_SOAK_ROUNDS=$(SOAK_ROUNDS) OSFARM_SOAK_FARMS=$(SOAK_FARMS) $(SWIFT) test --skip-build --filter SoakTests; status=$$?; \
+	if [ -f .build/soak-stress.pid ]; then kill $$(cat .build/soak-stress.pid) 2>/dev/null; rm -f .build/soak-stress.pid; fi; \
+	exit $$status
 
 demo: build
 	BIN=$(BIN) scripts/demo.sh

@@ -120,7 +120,7 @@ public final class AgentSession: @unchecked Sendable {
             while true {
                 let quiet = Deadline.after(seconds: silence)
                 let byEnd = end <= quiet
-                let stderrBefore = channel.stderr.totalBytes
+                let stderrBefore = channel.stderrBytes
                 let item: LineFramer.Item?
                 do {
                     item = try await channel.readLine(
@@ -131,7 +131,7 @@ public final class AgentSession: @unchecked Sendable {
                     // would have sent several by now: when not a byte came (not even on stderr),
                     // the server stopped answering; an agent that talks but never answers failed.
                     guard let heartbeat = hello.heartbeatSeconds, heartbeat > 0, silence > heartbeat,
-                        channel.stderr.totalBytes == stderrBefore
+                        channel.stderrBytes == stderrBefore
                     else { throw SSHError.timedOut(phase: "waiting for the agent's answer to \(operation.name)", seconds: silence) }
                     throw AgentSessionError.stoppedAnswering(request: request, seconds: silence, heartbeatSeconds: heartbeat)
                 }

@@ -45,6 +45,13 @@ final class ChannelCore: @unchecked Sendable {
         return (String(decoding: stderrTail, as: UTF8.self), stderrTotal)
     }
 
+    /// How many stderr bytes came so far (without decoding the tail).
+    var stderrTotalBytes: Int {
+        stderrLock.lock()
+        defer { stderrLock.unlock() }
+        return stderrTotal
+    }
+
     func popItem() -> LineFramer.Item? {
         guard itemHead < items.count else { return nil }
         let item = items[itemHead]

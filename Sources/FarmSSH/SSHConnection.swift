@@ -185,6 +185,9 @@ public final class ExecChannel: @unchecked Sendable {
         return Exit(status: info.status, signal: info.signal)
     }
 
+    /// How many bytes of stderr came so far.
+    public var stderrBytes: Int { channel.stderrTotalBytes }
+
     /// The last 64 KiB of the command's stderr and the total byte count.
     public var stderr: (tail: String, totalBytes: Int) {
         let snapshot = channel.stderrSnapshot

@@ -140,6 +140,11 @@ final class BackupTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("run \(runID) is failed: its backups are its way back"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("osfarm rollback \(runID)"), refused.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: backups), "nothing was pruned")
+        // --force is for a run this jump host has no journal of, never one whose journal needs its backups.
+        let forced = try osfarm(["backups", "prune", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory, "--force"])
+        XCTAssertEqual(forced.status, 2, forced.stdout)
+        XCTAssertTrue(forced.stderr.contains("--force does not override a journal that shows it"), forced.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: backups), "nothing was pruned")
 
         XCTAssertEqual(try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory]).status, 0)
         let pruned = try osfarm(["backups", "prune", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory])

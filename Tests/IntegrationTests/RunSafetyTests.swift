@@ -196,6 +196,27 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
     }
 
+    /// The state directory fills in the middle of the stop phase (every journal write from the
+    /// seventh on fails as ENOSPC, in that process only): the run stops at once with exit 3 and a
+    /// line naming the journal; once there is room again, resume finishes the move.
+    func testAJournalThatFillsDuringTheStopPhaseExits3AndResumeFinishes() throws {
+        let farm = try TestFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        var environment = ProcessInfo.processInfo.environment
+        // Writes 1-4: created, preflight, run, phase:stop; 5 and 6 start both servers' stop-iis.
+        environment["OSFARM_TEST_JOURNAL_FULL_FROM_ENTRY"] = "7"
+        let full = try farm.moveDB("run", ["--db-restored"], environment: environment)
+        let output = full.stdout + full.stderr
+        XCTAssertEqual(full.status, 3, output)
+        let runID = try farm.lastRunID()
+        XCTAssertTrue(output.contains("cannot write the journal \(farm.stateDirectory)/\(runID)/journal.jsonl: No space left on device"), output)
+        XCTAssertTrue(output.contains("osfarm resume \(runID)") && output.contains("osfarm rollback \(runID)"), output)
+        XCTAssertFalse(try farm.status().servers.contains { $0.database == farm.newDatabase }, "nothing was repointed")
+        let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        try assertOn(farm.newDatabase, farm)
+    }
+
     func testAServerLostMidRunEndsWithExit4() throws {
         let farm = try TestFarm(frontEnds: 2, profile: .fast)
         defer { farm.shutdown() }

@@ -209,6 +209,7 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
         let line = try Self.recordEncoder().encode(entry) + Data("\n".utf8)
         try lock.withLock {
             appended += 1
+            if CrashPoint.current?.isFull(at: appended) == true { throw RunError.journalWrite(journalPath, String(cString: strerror(ENOSPC))) }
             CrashPoint.current?.before(entry: appended, line: line, descriptor: descriptor)
             let before = lseek(descriptor, 0, SEEK_END)
             let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -285,21 +286,26 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
     }
 }
 
-/// A test hook for the crash-point sweep: `OSFARM_TEST_CRASH_AFTER_ENTRY=N` ends the process
+/// Test hooks for the crash-point sweep and a full disk: `OSFARM_TEST_CRASH_AFTER_ENTRY=N` ends the process
 /// (as SIGKILL would, with no clean-up) right after this process's Nth journal entry is on disk;
 /// `OSFARM_TEST_CRASH_MID_ENTRY=N` writes half of the Nth line first, as a crash in the middle of
-/// a write leaves it. Unset, it does nothing.
+/// a write leaves it; `OSFARM_TEST_JOURNAL_FULL_FROM_ENTRY=N` fails the Nth write and every later
+/// one as a full disk does (ENOSPC), for this process only. Unset, it does nothing.
 struct CrashPoint {
     var afterEntry: Int?
     var midEntry: Int?
+    var fullFromEntry: Int?
 
     static let current: CrashPoint? = {
         let environment = ProcessInfo.processInfo.environment
         let point = CrashPoint(
             afterEntry: environment["OSFARM_TEST_CRASH_AFTER_ENTRY"].flatMap { Int($0) },
-            midEntry: environment["OSFARM_TEST_CRASH_MID_ENTRY"].flatMap { Int($0) })
-        return point.afterEntry == nil && point.midEntry == nil ? nil : point
+            midEntry: environment["OSFARM_TEST_CRASH_MID_ENTRY"].flatMap { Int($0) },
+            fullFromEntry: environment["OSFARM_TEST_JOURNAL_FULL_FROM_ENTRY"].flatMap { Int($0) })
+        return point.afterEntry == nil && point.midEntry == nil && point.fullFromEntry == nil ? nil : point
     }()
+
+    func isFull(at entry: Int) -> Bool { fullFromEntry.map { entry >= $0 } ?? false }
 
     func before(entry: Int, line: Data, descriptor: Int32) {
         guard entry == midEntry else { return }
