@@ -108,6 +108,29 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" })
     }
 
+    /// Issue 21: a run whose every change another run's claim refused touched nothing: it says who
+    /// holds the farm, and names no way out of a state it did not cause.
+    func testARunRefusedByAnotherRunsClaimSaysWhoHoldsTheFarmAndNamesNoWayOut() async throws {
+        let farm = ScriptedFarm(frontEnds: 1)
+        let busy = "run 20261201-010101-aaaa from ops@jump2 is changing this server (agent process 42); one run at a time"
+        for agent in farm.agents.values {
+            agent.failures[.stopIIS] = [.agentFailed(operation: "stop-iis", AgentError(.serverBusy, busy))]
+        }
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(
+            message,
+            "another run holds this farm: \(busy) (refused on dc1, fe1). Run run-1 changed nothing: no server was stopped, there is nothing to resume or roll back"
+        )
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.servicesRunning && $0.iisRunning })
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: outcome)
+        XCTAssertNil(report.wayOut, "nothing is down because of this run")
+        let summary = report.summary()
+        XCTAssertFalse(summary.contains("Not serving now") || summary.contains("osfarm resume run-1"), summary)
+        XCTAssertEqual(report.availability.notServing.map(\.name), [])
+    }
+
     func testTheRunWaitsForTheWindowToOpen() async throws {
         var farm = ScriptedFarm()
         let opens = farm.clock.now().addingTimeInterval(3600)

@@ -45,7 +45,9 @@ public struct Availability: Sendable {
 
     private static func server(_ name: String, state: RunState, now: Date) -> Server {
         let started = state.startedAt[name] ?? [:], ended = state.endedAt[name] ?? [:]
-        guard let down = started[StepID.stopIIS.rawValue] ?? started[StepID.stopServices.rawValue] else {
+        // A stop the agent refused (another run's claim) did not stop anything.
+        func stopped(_ step: StepID) -> Date? { state.started(name, step) ? started[step.rawValue] : nil }
+        guard let down = stopped(.stopIIS) ?? stopped(.stopServices) else {
             return Server(name: name, condition: .serving, downSince: nil, servingSince: nil, downSeconds: 0)
         }
         let verified = state.isDone(name, .verify) ? ended[StepID.verify.rawValue] : nil
