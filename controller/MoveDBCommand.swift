@@ -209,16 +209,37 @@ extension Osfarm {
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Flag(help: "The database restore is done (when the run stopped at the gate).") var dbRestored = false
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
+        @Option(help: "A new maintenance window START/END for the rest of the run (one the window ended needs it).") var window: String?
+        @Option(help: "A new time after which nothing new starts (ISO 8601 or HH:MM), instead of the run's window.") var deadline: String?
+        @Flag(help: "Carry the run on without a maintenance window.") var noWindow = false
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
 
+        func validate() throws {
+            guard [window != nil, deadline != nil, noWindow].filter({ $0 }).count <= 1 else {
+                throw ValidationError("use one of --window, --deadline and --no-window")
+            }
+        }
+
+        /// The window the rest of the run keeps to.
+        func resumeWindow() throws -> DatabaseMove.ResumeWindow {
+            do {
+                if let window { return .replace(try MaintenanceWindow.parse(window)) }
+                if let deadline { return .replace(MaintenanceWindow(start: nil, end: try MaintenanceWindow.parseInstant(deadline, option: "--deadline"))) }
+            } catch {
+                throw failUsage(error)
+            }
+            return noWindow ? .none : .keep
+        }
+
         func run() async throws {
             let result: DatabaseMove.Result
+            let window = try resumeWindow()
             do {
                 result = try await DatabaseMove.resume(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
-                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv,
+                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window,
                     interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
             } catch let error as UsageProblem {
                 throw failUsage(error)

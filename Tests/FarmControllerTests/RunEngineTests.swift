@@ -108,6 +108,25 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" })
     }
 
+    /// Issue 21: the way out names `--window`, `--deadline` or `--no-window` for a run the window ended.
+    func testAWindowStopNamesANewWindowInItsWayOut() async throws {
+        var farm = ScriptedFarm(frontEnds: 1)
+        farm.options.window = MaintenanceWindow(start: nil, end: farm.clock.now().addingTimeInterval(100))
+        farm.options.serverBudget = 600
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("Resume with osfarm resume run-1 --window START/END (or --deadline TIME, or --no-window)"), message)
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: outcome, now: farm.clock.now())
+        XCTAssertEqual(report.wayOut?.resume, "osfarm resume run-1 --window START/END (or --deadline TIME, or --no-window)")
+        // A stop by the operator keeps the plain resume.
+        let other = ScriptedFarm(frontEnds: 1)
+        let interrupt = OperatorInterrupt()
+        other.agents["fe1"]!.onCall = { if $0 == .stopServices { interrupt.request("SIGTERM") } }
+        let stopped = try await other.engine(other.newJournal(), interrupt: interrupt).run()
+        XCTAssertTrue(stopped.message.contains("Resume with osfarm resume run-1, or undo"), stopped.message)
+    }
+
     /// Issue 21: a run whose every change another run's claim refused touched nothing: it says who
     /// holds the farm, and names no way out of a state it did not cause.
     func testARunRefusedByAnotherRunsClaimSaysWhoHoldsTheFarmAndNamesNoWayOut() async throws {

@@ -238,8 +238,21 @@ final class MoveDBTests: XCTestCase {
         XCTAssertTrue(truth["fe1"]?.allRunning ?? false)
         XCTAssertEqual(truth["fe2"]?.database, farm.oldDatabase, "untouched")
         XCTAssertEqual(truth["fe3"]?.database, farm.oldDatabase, "untouched")
-        let states = try farm.journal(try farm.lastRunID())
+        let runID = try farm.lastRunID()
+        let states = try farm.journal(runID)
         XCTAssertFalse(states.contains { $0.server == "fe2" && $0.step == "backup" })
+        XCTAssertTrue(result.stdout.contains("osfarm resume \(runID) --window START/END (or --deadline TIME, or --no-window)"), result.stdout)
+
+        // Issue 21: a plain resume keeps the ended window and stops at once, saying so; a resume
+        // without a window (or with a new one) carries the run on.
+        let kept = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(kept.status, 3, kept.stdout + kept.stderr)
+        XCTAssertTrue(kept.stdout.contains("osfarm resume \(runID) --window START/END"), kept.stdout)
+        XCTAssertEqual(try farm.status().servers.first { $0.name == "fe2" }?.database, farm.oldDatabase, "the kept window started nothing")
+        let resumed = try osfarm(["resume", runID, "--no-window", "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase && $0.allRunning })
+        XCTAssertTrue(try farm.journal(runID).contains { $0.step == "resume" && $0.message?.hasSuffix("; no window") == true })
     }
 
     func testALimitThatWouldSplitTheFarmIsRefusedUnlessAllowed() throws {

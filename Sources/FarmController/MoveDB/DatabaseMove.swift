@@ -214,10 +214,17 @@ public struct DatabaseMove: Sendable {
         return await activeRun.forward(note: "run \(record.runID): journal in \(journal.directory)")
     }
 
+    /// The window a resume runs in: the run's own, a new one, or none.
+    public enum ResumeWindow: Sendable, Equatable {
+        case keep
+        case replace(MaintenanceWindow)
+        case none
+    }
+
     /// Carries on a stopped or crashed run from its journal.
     public static func resume(
         runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
-        databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction
+        databaseRestored: Bool, adminPasswordVariable: String?, window: ResumeWindow = .keep, interaction: RunInteraction
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
         let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
@@ -245,7 +252,17 @@ public struct DatabaseMove: Sendable {
                 status: failures.values.contains { $0.isUnreachable } ? .unreachable : .someFailed,
                 text: "cannot resume \(runID): not every server answers\n" + lines.joined(separator: "\n") + "\n")
         }
-        try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())"))
+        let windowNote: String
+        switch window {
+        case .keep: windowNote = ""
+        case let .replace(new):
+            record.options.window = new
+            windowNote = "; window now \(new)"
+        case .none:
+            record.options.window = nil
+            windowNote = "; no window"
+        }
+        try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())\(windowNote)"))
         let activeRun = ActiveRun(
             record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
             adminPassword: password, interaction: interaction)

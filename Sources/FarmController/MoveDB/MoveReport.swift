@@ -25,7 +25,7 @@ public struct MoveReport: Sendable {
         self.outcome = outcome
         self.runbook = runbook
         availability = Availability(record: record, state: state, now: now)
-        wayOut = WayOut(record: record, state: state, availability: availability)
+        wayOut = WayOut(record: record, state: state, availability: availability, now: now)
     }
 
     private var headline: String {

@@ -233,7 +233,9 @@ public final class RunEngine: @unchecked Sendable {
                 return stopped(reason + "; nothing was stopped")
             }
             let left = notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))"
-            return stopped(reason + left + ". Resume with \(resume), or undo with \(rollback)")
+            // The journaled window would stop a plain resume at once: it needs a new one.
+            let resumeNow = MaintenanceWindow.isWindowReason(reason) ? resume + " " + MaintenanceWindow.resumeOptions : resume
+            return stopped(reason + left + ". Resume with \(resumeNow), or undo with \(rollback)")
         }
         guard !failures.isEmpty else { return nil }
         if let refusal = refusalOfARunThatChangedNothing(result) { return .failed(refusal) }
