@@ -212,6 +212,8 @@ extension Osfarm {
         @Option(help: "A new maintenance window START/END for the rest of the run (one the window ended needs it).") var window: String?
         @Option(help: "A new time after which nothing new starts (ISO 8601 or HH:MM), instead of the run's window.") var deadline: String?
         @Flag(help: "Carry the run on without a maintenance window.") var noWindow = false
+        @Flag(help: "End a platform service's process when it is still stopping at its deadline (what a stuck service's failure asks for).")
+        var killStuckServices = false
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
@@ -239,7 +241,7 @@ extension Osfarm {
             do {
                 result = try await DatabaseMove.resume(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
-                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window,
+                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window, killStuckServices: killStuckServices,
                     interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
             } catch let error as UsageProblem {
                 throw failUsage(error)
@@ -257,6 +259,7 @@ extension Osfarm {
         @Option(help: "Which of the run's servers.") var limit: String?
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
+        @Flag(help: "End a platform service's process when it is still stopping at its deadline.") var killStuckServices = false
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
@@ -269,7 +272,7 @@ extension Osfarm {
                 interaction.adminPassword = { try Terminal.adminPassword(variable: variable ?? $0) }
                 result = try await DatabaseMove.rollback(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
-                    interaction: interaction)
+                    killStuckServices: killStuckServices, interaction: interaction)
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {

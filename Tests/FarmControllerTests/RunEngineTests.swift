@@ -150,6 +150,36 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(report.availability.notServing.map(\.name), [])
     }
 
+    /// Issue 21: the remedy for a stuck service is the same run resumed with --kill-stuck-services
+    /// (a new run left this one failed and resumable), and the process it ends is on the record.
+    func testAStuckServiceNamesResumeWithKillStuckServicesAndTheEndedProcessIsJournaled() async throws {
+        var farm = ScriptedFarm(frontEnds: 1)
+        let scheduler = "OutSystems Scheduler Service"
+        farm.agents["fe1"]!.stuckService = scheduler
+        farm.agents["fe1"]!.failures[.stopServices] = [
+            .agentFailed(
+                operation: "stop-services",
+                AgentError(
+                    .timedOut, "\(scheduler) is still STOP_PENDING after 2 s; its process is PID 4242. To end it, carry the run on with --kill-stuck-services"))
+        ]
+        let journal = farm.newJournal()
+        let failed = try await farm.engine(journal).run()
+        guard case let .failed(message) = failed else { return XCTFail("\(failed)") }
+        XCTAssertTrue(message.contains("Resume with osfarm resume run-1 --kill-stuck-services, or start everything again"), message)
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: failed)
+        XCTAssertEqual(report.wayOut?.resume, "osfarm resume run-1 --kill-stuck-services")
+
+        farm.options.killStuckServices = true
+        let resumed = try await farm.engine(journal).run()
+        XCTAssertEqual(resumed, .completed)
+        let ended = "ended the stuck process of \(scheduler) (PID 4242); \(scheduler) stopped"
+        let entry = try journal.entries().first { $0.server == "fe1" && $0.step == "stop-services" && $0.event == .finished }
+        XCTAssertEqual(entry?.message, "platform services stopped; " + ended)
+        let done = MoveReport(record: farm.record, entries: try journal.entries(), outcome: resumed)
+        XCTAssertTrue(done.details().contains("  \(ended)\n"), done.details())
+        XCTAssertTrue(done.markdown().contains("Forced: \(ended)"))
+    }
+
     func testTheRunWaitsForTheWindowToOpen() async throws {
         var farm = ScriptedFarm()
         let opens = farm.clock.now().addingTimeInterval(3600)

@@ -102,6 +102,8 @@ public struct WayOut: Codable, Sendable {
         resume =
             state.lifecycle.admits(.resume, runID: record.runID) == .allowed
             ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
+                + (state.messages.values.contains { $0.contains(MoveOptions.killStuckServicesOption) }
+                    ? " " + MoveOptions.killStuckServicesOption : "")
                 + (windowOver ? " " + MaintenanceWindow.resumeOptions : "")
             : nil
         rollback = "osfarm rollback \(record.runID)"

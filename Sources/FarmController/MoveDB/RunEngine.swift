@@ -241,9 +241,12 @@ public final class RunEngine: @unchecked Sendable {
         if let refusal = refusalOfARunThatChangedNothing(result) { return .failed(refusal) }
         switch phase.kind {
         case .stop:
+            // A service stuck stopping: the same run carries on once its process may be ended.
+            let stuck = failures.contains { $0.contains(MoveOptions.killStuckServicesOption) }
             return .failed(
                 "could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
-                    + ". Resume with \(resume) once fixed, or start everything again with \(rollback)")
+                    + ". Resume with \(stuck ? resume + " " + MoveOptions.killStuckServicesOption : resume + " once fixed")"
+                    + ", or start everything again with \(rollback)")
         case .gate:
             return .failed(result.failures.map(\.message).joined(separator: "; "))
         case .apply, .after:
@@ -323,7 +326,9 @@ public final class RunEngine: @unchecked Sendable {
             if !result.failures.isEmpty {
                 outcome = .failed(
                     "rollback failed on " + result.failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ")
-                        + ". Fix it, then run osfarm rollback \(record.runID) again")
+                        + ". Fix it, then run osfarm rollback \(record.runID)"
+                        + (result.failures.contains { $0.message.contains(MoveOptions.killStuckServicesOption) }
+                            ? " " + MoveOptions.killStuckServicesOption : "") + " again")
                 if phase.onFailure != .finishPhaseThenFail { break }
             }
         }
