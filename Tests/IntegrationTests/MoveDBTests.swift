@@ -110,6 +110,30 @@ final class MoveDBTests: XCTestCase {
         fixed.hostsEntries = ["sql-new.farm.test": farm.record.newDatabase!.address]
         try farm.inject(fixed, on: "fe2")
 
+        // Issue 21: a comment in fe2's server.hsconf holds a Windows-1252 byte while the file
+        // declares utf-8. The Configuration Tool cannot read it, so the run is refused before
+        // anything stops (it used to repoint servers first); inspect names the line and position,
+        // and the simulated tool stops at the same place.
+        let fe2Hsconf = try farm.file(#"C:\Program Files\OutSystems\Platform Server\server.hsconf"#, on: "fe2")
+        let fe2Original = try Data(contentsOf: URL(fileURLWithPath: fe2Hsconf))
+        var legacy = FaultRequest()
+        legacy.drift.legacyByteInComment = true
+        try farm.inject(legacy, on: "fe2")
+        let line = try XCTUnwrap(Array(try Data(contentsOf: URL(fileURLWithPath: fe2Hsconf))).split(separator: 0x0A).firstIndex { $0.contains(0xE9) }) + 1
+        let before = try farm.status().json()
+        result = try farm.moveDB("run", ["--db-restored"])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(
+            result.stdout.contains(
+                "fe2: the Configuration Tool cannot read C:\\Program Files\\OutSystems\\Platform Server\\server.hsconf: line \(line), position 9: "
+                    + "byte 0xE9 is not UTF-8, the encoding its XML declaration names (utf-8)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("nothing was changed"), result.stdout)
+        XCTAssertEqual(try farm.status().json(), before, "nothing was stopped or repointed")
+        let tool = try farm.emulate(#"C:\Program Files\OutSystems\Platform Server\ConfigurationTool.com"#, ["/UpgradeInstall"], on: "fe2")
+        XCTAssertNotEqual(tool.status, 0)
+        XCTAssertTrue((tool.stdout + tool.stderr).contains("Invalid character in the given encoding. Line \(line), position 9."), tool.stdout + tool.stderr)
+        try fe2Original.write(to: URL(fileURLWithPath: fe2Hsconf))
+
         // fe1's Deployment Controller service is enabled while CompilerServerHostname names dc1: it
         // reads as a deployment controller by its services, and preflight names both facts.
         try farm.store("fe1").update { state in
