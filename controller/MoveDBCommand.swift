@@ -187,7 +187,10 @@ extension Osfarm.MoveDB {
             }
             let move = try prepareMove(connection, target, run, output, connects: true)
             var interaction = Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)")
-            if !yes { interaction.confirmStart = Terminal.startConfirmation }
+            if !yes {
+                let interrupt = interaction.interrupt
+                interaction.confirmStart = { summary in interrupt.asking(.watched) { Terminal.startConfirmation(summary, interrupt: interrupt) } }
+            }
             let result: DatabaseMove.Result
             do {
                 result = try await move.run(interaction)
@@ -206,16 +209,39 @@ extension Osfarm {
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Flag(help: "The database restore is done (when the run stopped at the gate).") var dbRestored = false
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
+        @Option(help: "A new maintenance window START/END for the rest of the run (one the window ended needs it).") var window: String?
+        @Option(help: "A new time after which nothing new starts (ISO 8601 or HH:MM), instead of the run's window.") var deadline: String?
+        @Flag(help: "Carry the run on without a maintenance window.") var noWindow = false
+        @Flag(help: "End a platform service's process when it is still stopping at its deadline (what a stuck service's failure asks for).")
+        var killStuckServices = false
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
 
+        func validate() throws {
+            guard [window != nil, deadline != nil, noWindow].filter({ $0 }).count <= 1 else {
+                throw ValidationError("use one of --window, --deadline and --no-window")
+            }
+        }
+
+        /// The window the rest of the run keeps to.
+        func resumeWindow() throws -> DatabaseMove.ResumeWindow {
+            do {
+                if let window { return .replace(try MaintenanceWindow.parse(window)) }
+                if let deadline { return .replace(MaintenanceWindow(start: nil, end: try MaintenanceWindow.parseInstant(deadline, option: "--deadline"))) }
+            } catch {
+                throw failUsage(error)
+            }
+            return noWindow ? .none : .keep
+        }
+
         func run() async throws {
             let result: DatabaseMove.Result
+            let window = try resumeWindow()
             do {
                 result = try await DatabaseMove.resume(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
-                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv,
+                    databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window, killStuckServices: killStuckServices,
                     interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
             } catch let error as UsageProblem {
                 throw failUsage(error)
@@ -233,6 +259,7 @@ extension Osfarm {
         @Option(help: "Which of the run's servers.") var limit: String?
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
+        @Flag(help: "End a platform service's process when it is still stopping at its deadline.") var killStuckServices = false
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
@@ -245,7 +272,7 @@ extension Osfarm {
                 interaction.adminPassword = { try Terminal.adminPassword(variable: variable ?? $0) }
                 result = try await DatabaseMove.rollback(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
-                    interaction: interaction)
+                    killStuckServices: killStuckServices, interaction: interaction)
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {
@@ -301,34 +328,56 @@ enum Terminal {
         let interrupt = OperatorInterrupt()
         interrupt.install { signal in FileHandle.standardError.write(Data("\nosfarm: \(signal): \(message)\n".utf8)) }
         return RunInteraction(
-            makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(),
-            adminPassword: { try adminPassword(variable: $0) })
+            makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(interrupt: interrupt),
+            adminPassword: { variable in try interrupt.asking(.blocking) { try adminPassword(variable: variable) } })
+    }
+
+    /// One line typed on the terminal; nil at its end or once Ctrl-C asked to stop (checked ten
+    /// times a second, so a Ctrl-C ends the question without waiting for Enter).
+    static func answer(interrupt: OperatorInterrupt) -> String? {
+        var bytes: [UInt8] = []
+        while !interrupt.isRequested {
+            var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 100)
+            if ready < 0 && errno != EINTR { return nil }
+            guard ready > 0 else { continue }
+            var byte: UInt8 = 0
+            guard read(STDIN_FILENO, &byte, 1) == 1 else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        return nil
     }
 
     /// Shows what the run is about to do and asks for the deployment controller's name.
-    @Sendable static func startConfirmation(_ summary: StartSummary) -> Bool {
+    static func startConfirmation(_ summary: StartSummary, interrupt: OperatorInterrupt) -> Bool {
         FileHandle.standardError.write(Data(summary.text.utf8))
         FileHandle.standardError.write(Data("Type the deployment controller's name (\(summary.controller)) to go on, anything else stops: ".utf8))
-        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces), answer == summary.controller else {
-            FileHandle.standardError.write(Data("not confirmed; nothing was changed\n".utf8))
+        guard let answer = answer(interrupt: interrupt)?.trimmingCharacters(in: .whitespaces), answer == summary.controller else {
+            let why = interrupt.reason.map { "\n\($0) at the prompt: " } ?? ""
+            FileHandle.standardError.write(Data("\(why)not confirmed; nothing was changed\n".utf8))
             return false
         }
         return true
     }
 
     /// Asks the operator to type the new server's name once the restore is done.
-    static func restoreConfirmation() -> (@Sendable (String) -> Bool)? {
+    static func restoreConfirmation(interrupt: OperatorInterrupt) -> (@Sendable (String) -> Bool)? {
         guard interactive else { return nil }
         return { target in
-            for _ in 0..<3 {
-                FileHandle.standardError.write(Data("Type \(target) when the database is restored there (or 'stop' to stop here): ".utf8))
-                guard let answer = readLine()?.trimmingCharacters(in: .whitespaces) else { return false }
-                if answer == target { return true }
-                if answer.lowercased() == "stop" { return false }
-                FileHandle.standardError.write(Data("that is not \(target)\n".utf8))
-            }
-            return false
+            interrupt.asking(.watched) { restoreConfirmation(target, interrupt: interrupt) }
         }
+    }
+
+    private static func restoreConfirmation(_ target: String, interrupt: OperatorInterrupt) -> Bool {
+        for _ in 0..<3 {
+            FileHandle.standardError.write(Data("Type \(target) when the database is restored there (or 'stop' to stop here): ".utf8))
+            guard let answer = answer(interrupt: interrupt)?.trimmingCharacters(in: .whitespaces) else { return false }
+            if answer == target { return true }
+            if answer.lowercased() == "stop" { return false }
+            FileHandle.standardError.write(Data("that is not \(target)\n".utf8))
+        }
+        return false
     }
 
     /// The Windows-authentication admin password: from the named variable, else asked on the terminal.

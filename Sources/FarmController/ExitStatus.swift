@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+    @preconcurrency import Glibc
 #endif
 
 /// osfarm's exit codes, one meaning each.
@@ -33,8 +33,12 @@ extension ExitStatus {
     /// then take a freed lock and crash the process after its output, with a signal's exit code
     /// in place of this one. Everything osfarm keeps (journal, debug.log, change record) is written
     /// with plain system calls before this point, so nothing waits on those handlers.
+    ///
+    /// Only stdout and stderr are flushed: `fflush(NULL)` would also wait for stdin's lock, which a
+    /// prompt's read holds while it blocks, so a Ctrl-C at a prompt would wait for Enter.
     public func endProcess() -> Never {
-        fflush(nil)  // every C stream: print's stdout buffer above all
+        fflush(stdout)  // print's buffer above all
+        fflush(stderr)
         _exit(rawValue)
     }
 }

@@ -100,12 +100,15 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     public var inMemorySession: InMemorySessionStorage?
     /// The two facts the role is read from, and whether they agree.
     public var roleEvidence: RoleEvidence?
+    /// Why the Configuration Tool cannot read server.hsconf (a byte invalid in its declared
+    /// encoding, with its line and position); nil when it can.
+    public var hsconfUnreadable: String?
 
     public init(
         version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
         databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
         privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
-        inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil
+        inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil, hsconfUnreadable: String? = nil
     ) {
         self.version = version
         self.installDirectory = installDirectory
@@ -121,6 +124,7 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
         self.databaseProviders = databaseProviders
         self.inMemorySession = inMemorySession
         self.roleEvidence = roleEvidence
+        self.hsconfUnreadable = hsconfUnreadable
     }
 
     /// The section as server.hsconf has it; nil when it has none.

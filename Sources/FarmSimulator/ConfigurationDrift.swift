@@ -17,6 +17,9 @@ public struct ConfigurationDrift: Sendable, Equatable {
     public var cacheServiceHost: String?
     /// ServiceConfiguration/CompilerServerHostname.
     public var compilerServerHostname: String?
+    /// A comment holding `é` as one Windows-1252 byte (0xE9), as an editor that saved the file in
+    /// the system's legacy code page leaves it, while the declaration still says utf-8.
+    public var legacyByteInComment = false
 
     public init() {}
 
@@ -44,7 +47,12 @@ public struct ConfigurationDrift: Sendable, Equatable {
         if let host = compilerServerHostname {
             text = try Self.setting(text, section: "ServiceConfiguration", element: "CompilerServerHostname") { _ in XMLText.escape(host) }
         }
-        try text.write(toFile: hsconfPath, atomically: true, encoding: .utf8)
+        var bytes = Array(text.utf8)
+        if legacyByteInComment, let root = text.range(of: "<EnvironmentConfiguration>") {
+            let at = text.utf8.distance(from: text.utf8.startIndex, to: root.upperBound.samePosition(in: text.utf8) ?? text.utf8.endIndex)
+            bytes.insert(contentsOf: Array("\r\n  <!-- r".utf8) + [0xE9] + Array("sum: moved by ops -->".utf8), at: at)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: hsconfPath), options: .atomic)
         if newPrivateKey {
             try HsconfCipher.newPrivateKey().write(
                 toFile: ServerBuilder.localPath(install + #"\private.key"#, serverDirectory: serverDirectory),

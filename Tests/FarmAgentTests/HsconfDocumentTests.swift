@@ -28,6 +28,32 @@ final class HsconfDocumentTests: XCTestCase {
 
         """
 
+    /// Issue 21: a comment saved in Windows-1252 ("é" as the one byte 0xE9) in a file that declares
+    /// utf-8, which .NET's XML reader, and so the Configuration Tool, cannot read.
+    func testAByteInvalidInTheDeclaredEncodingIsFoundWithItsLineAndPosition() {
+        let utf8 = Array(Self.sample.utf8)
+        XCTAssertNil(HsconfEncoding.problem(in: utf8))
+        XCTAssertNil(HsconfEncoding.problem(in: Array("<?xml version=\"1.0\"?>\r\n<!-- résumé, ünïcödé, 日本 😀 -->\r\n<E/>".utf8)))
+        var legacy = utf8
+        let comment = Array("<!-- <Platform".utf8)
+        let at = (0...(legacy.count - comment.count)).first { Array(legacy[$0..<$0 + comment.count]) == comment }!
+        legacy.replaceSubrange(at + 5..<at + 5, with: Array("r".utf8) + [0xE9] + Array("sum ".utf8))
+        XCTAssertEqual(
+            HsconfEncoding.problem(in: legacy),
+            "line 2, position 7: byte 0xE9 is not UTF-8, the encoding its XML declaration names (utf-8); "
+                + "the Configuration Tool stops there (\"Invalid character in the given encoding\")")
+        // The same byte in a file that declares Windows-1252 is "é": nothing to say.
+        let declared = Array("<?xml version=\"1.0\" encoding=\"Windows-1252\"?>\r\n<!-- r".utf8) + [0xE9] + Array("sum -->".utf8)
+        XCTAssertNil(HsconfEncoding.problem(in: declared))
+        // No declaration reads as UTF-8; a byte order mark is UTF-8 whatever the declaration says.
+        XCTAssertTrue(HsconfEncoding.problem(in: Array("<E>".utf8) + [0xC3] + Array("</E>".utf8))?.hasPrefix("line 1, position 4: byte 0xC3") ?? false)
+        XCTAssertNotNil(HsconfEncoding.problem(in: [0xEF, 0xBB, 0xBF] + Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><E>".utf8) + [0xE9]))
+        // Ill-formed sequences: overlong, a surrogate, past U+10FFFF, cut short at the end.
+        for bad: [UInt8] in [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] {
+            XCTAssertNotNil(HsconfEncoding.problem(in: Array("<E>".utf8) + bad), "\(bad)")
+        }
+    }
+
     func testReadsEndpointsOutsideComments() throws {
         let document = try HsconfDocument(text: Self.sample)
         XCTAssertEqual(

@@ -108,6 +108,78 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" })
     }
 
+    /// Issue 21: the way out names `--window`, `--deadline` or `--no-window` for a run the window ended.
+    func testAWindowStopNamesANewWindowInItsWayOut() async throws {
+        var farm = ScriptedFarm(frontEnds: 1)
+        farm.options.window = MaintenanceWindow(start: nil, end: farm.clock.now().addingTimeInterval(100))
+        farm.options.serverBudget = 600
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .stopped(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("Resume with osfarm resume run-1 --window START/END (or --deadline TIME, or --no-window)"), message)
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: outcome, now: farm.clock.now())
+        XCTAssertEqual(report.wayOut?.resume, "osfarm resume run-1 --window START/END (or --deadline TIME, or --no-window)")
+        // A stop by the operator keeps the plain resume.
+        let other = ScriptedFarm(frontEnds: 1)
+        let interrupt = OperatorInterrupt()
+        other.agents["fe1"]!.onCall = { if $0 == .stopServices { interrupt.request("SIGTERM") } }
+        let stopped = try await other.engine(other.newJournal(), interrupt: interrupt).run()
+        XCTAssertTrue(stopped.message.contains("Resume with osfarm resume run-1, or undo"), stopped.message)
+    }
+
+    /// Issue 21: a run whose every change another run's claim refused touched nothing: it says who
+    /// holds the farm, and names no way out of a state it did not cause.
+    func testARunRefusedByAnotherRunsClaimSaysWhoHoldsTheFarmAndNamesNoWayOut() async throws {
+        let farm = ScriptedFarm(frontEnds: 1)
+        let busy = "run 20261201-010101-aaaa from ops@jump2 is changing this server (agent process 42); one run at a time"
+        for agent in farm.agents.values {
+            agent.failures[.stopIIS] = [.agentFailed(operation: "stop-iis", AgentError(.serverBusy, busy))]
+        }
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(
+            message,
+            "another run holds this farm: \(busy) (refused on dc1, fe1). Run run-1 changed nothing: no server was stopped, there is nothing to resume or roll back"
+        )
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.servicesRunning && $0.iisRunning })
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: outcome)
+        XCTAssertNil(report.wayOut, "nothing is down because of this run")
+        let summary = report.summary()
+        XCTAssertFalse(summary.contains("Not serving now") || summary.contains("osfarm resume run-1"), summary)
+        XCTAssertEqual(report.availability.notServing.map(\.name), [])
+    }
+
+    /// Issue 21: the remedy for a stuck service is the same run resumed with --kill-stuck-services
+    /// (a new run left this one failed and resumable), and the process it ends is on the record.
+    func testAStuckServiceNamesResumeWithKillStuckServicesAndTheEndedProcessIsJournaled() async throws {
+        var farm = ScriptedFarm(frontEnds: 1)
+        let scheduler = "OutSystems Scheduler Service"
+        farm.agents["fe1"]!.stuckService = scheduler
+        farm.agents["fe1"]!.failures[.stopServices] = [
+            .agentFailed(
+                operation: "stop-services",
+                AgentError(
+                    .timedOut, "\(scheduler) is still STOP_PENDING after 2 s; its process is PID 4242. To end it, carry the run on with --kill-stuck-services"))
+        ]
+        let journal = farm.newJournal()
+        let failed = try await farm.engine(journal).run()
+        guard case let .failed(message) = failed else { return XCTFail("\(failed)") }
+        XCTAssertTrue(message.contains("Resume with osfarm resume run-1 --kill-stuck-services, or start everything again"), message)
+        let report = MoveReport(record: farm.record, entries: try journal.entries(), outcome: failed)
+        XCTAssertEqual(report.wayOut?.resume, "osfarm resume run-1 --kill-stuck-services")
+
+        farm.options.killStuckServices = true
+        let resumed = try await farm.engine(journal).run()
+        XCTAssertEqual(resumed, .completed)
+        let ended = "ended the stuck process of \(scheduler) (PID 4242); \(scheduler) stopped"
+        let entry = try journal.entries().first { $0.server == "fe1" && $0.step == "stop-services" && $0.event == .finished }
+        XCTAssertEqual(entry?.message, "platform services stopped; " + ended)
+        let done = MoveReport(record: farm.record, entries: try journal.entries(), outcome: resumed)
+        XCTAssertTrue(done.details().contains("  \(ended)\n"), done.details())
+        XCTAssertTrue(done.markdown().contains("Forced: \(ended)"))
+    }
+
     func testTheRunWaitsForTheWindowToOpen() async throws {
         var farm = ScriptedFarm()
         let opens = farm.clock.now().addingTimeInterval(3600)

@@ -50,6 +50,8 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
     private var backupRunID: String?
     private var configurationToolsRunning = 0
     private(set) var overlappingConfigurationTools = 0
+    /// A platform service stuck stopping: a stop with killStuckServices ends its process and says so.
+    var stuckService: String?
 
     init(name: String, clock: VirtualClock, database: String) {
         self.name = name
@@ -87,6 +89,10 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
 
     private func answer(_ operation: AgentOperation) -> ResultData {
         switch operation {
+        case let .stopServices(arguments) where arguments.killStuckServices && stuckService != nil:
+            servicesRunning = false
+            let name = stuckService ?? ""
+            return .services(operation: .stopServices, ServiceReport(services: [], actions: ["ended the stuck process of \(name) (PID 4242); \(name) stopped"]))
         case .stopIIS, .startIIS, .stopServices, .startServices, .serviceStatus:
             if case .stopIIS = operation { iisRunning = false }
             if case .startIIS = operation { iisRunning = true }

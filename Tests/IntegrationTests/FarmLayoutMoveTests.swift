@@ -196,11 +196,20 @@ final class FarmLayoutMoveTests: XCTestCase {
         try farm.inject(stuck, on: "fe1")
         let refused = try farm.moveDB("run", ["--db-restored", "--service-timeout", "2"])
         XCTAssertEqual(refused.status, 1, refused.stdout)
-        XCTAssertTrue(refused.stdout.contains("--kill-stuck-services") && refused.stdout.contains("PID"), refused.stdout)
-        // A new run that may end the stuck process (the first one stopped the farm and ended there).
-        let result = try farm.moveDB("run", ["--db-restored", "--service-timeout", "2", "--kill-stuck-services"])
+        XCTAssertTrue(refused.stdout.contains("PID"), refused.stdout)
+        // Issue 21: the remedy is the same run carried on, not a new run that leaves this one failed.
+        let runID = try farm.lastRunID()
+        XCTAssertTrue(refused.stdout.contains("osfarm resume \(runID) --kill-stuck-services"), refused.stdout)
+        let result = try osfarm(["resume", runID, "--kill-stuck-services", "--state-dir", farm.stateDirectory])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(try farm.lastRunID(), runID, "no new run")
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase && $0.allRunning })
+        // The ended process is on the record: the journal, and so runs show and the change record.
+        let ended = try farm.journal(runID).first { $0.server == "fe1" && $0.step == "stop-services" && $0.event == .finished }
+        XCTAssertTrue(ended?.message?.contains("ended the stuck process of OutSystems Scheduler Service (PID") ?? false, "\(String(describing: ended))")
+        let record = farm.directory + "/stuck-record.md"
+        XCTAssertEqual(try osfarm(["runs", "show", runID, "--report", record, "--state-dir", farm.stateDirectory]).status, 0)
+        XCTAssertTrue(try String(contentsOfFile: record, encoding: .utf8).contains("ended the stuck process of OutSystems Scheduler Service"))
     }
 
     func testAPlatformThatDoesNotAnswerAsExpectedStopsTheRunOnThatServer() throws {

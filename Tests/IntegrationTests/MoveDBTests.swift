@@ -110,6 +110,30 @@ final class MoveDBTests: XCTestCase {
         fixed.hostsEntries = ["sql-new.farm.test": farm.record.newDatabase!.address]
         try farm.inject(fixed, on: "fe2")
 
+        // Issue 21: a comment in fe2's server.hsconf holds a Windows-1252 byte while the file
+        // declares utf-8. The Configuration Tool cannot read it, so the run is refused before
+        // anything stops (it used to repoint servers first); inspect names the line and position,
+        // and the simulated tool stops at the same place.
+        let fe2Hsconf = try farm.file(#"C:\Program Files\OutSystems\Platform Server\server.hsconf"#, on: "fe2")
+        let fe2Original = try Data(contentsOf: URL(fileURLWithPath: fe2Hsconf))
+        var legacy = FaultRequest()
+        legacy.drift.legacyByteInComment = true
+        try farm.inject(legacy, on: "fe2")
+        let line = try XCTUnwrap(Array(try Data(contentsOf: URL(fileURLWithPath: fe2Hsconf))).split(separator: 0x0A).firstIndex { $0.contains(0xE9) }) + 1
+        let before = try farm.status().json()
+        result = try farm.moveDB("run", ["--db-restored"])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(
+            result.stdout.contains(
+                "fe2: the Configuration Tool cannot read C:\\Program Files\\OutSystems\\Platform Server\\server.hsconf: line \(line), position 9: "
+                    + "byte 0xE9 is not UTF-8, the encoding its XML declaration names (utf-8)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("nothing was changed"), result.stdout)
+        XCTAssertEqual(try farm.status().json(), before, "nothing was stopped or repointed")
+        let tool = try farm.emulate(#"C:\Program Files\OutSystems\Platform Server\ConfigurationTool.com"#, ["/UpgradeInstall"], on: "fe2")
+        XCTAssertNotEqual(tool.status, 0)
+        XCTAssertTrue((tool.stdout + tool.stderr).contains("Invalid character in the given encoding. Line \(line), position 9."), tool.stdout + tool.stderr)
+        try fe2Original.write(to: URL(fileURLWithPath: fe2Hsconf))
+
         // fe1's Deployment Controller service is enabled while CompilerServerHostname names dc1: it
         // reads as a deployment controller by its services, and preflight names both facts.
         try farm.store("fe1").update { state in
@@ -238,8 +262,21 @@ final class MoveDBTests: XCTestCase {
         XCTAssertTrue(truth["fe1"]?.allRunning ?? false)
         XCTAssertEqual(truth["fe2"]?.database, farm.oldDatabase, "untouched")
         XCTAssertEqual(truth["fe3"]?.database, farm.oldDatabase, "untouched")
-        let states = try farm.journal(try farm.lastRunID())
+        let runID = try farm.lastRunID()
+        let states = try farm.journal(runID)
         XCTAssertFalse(states.contains { $0.server == "fe2" && $0.step == "backup" })
+        XCTAssertTrue(result.stdout.contains("osfarm resume \(runID) --window START/END (or --deadline TIME, or --no-window)"), result.stdout)
+
+        // Issue 21: a plain resume keeps the ended window and stops at once, saying so; a resume
+        // without a window (or with a new one) carries the run on.
+        let kept = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(kept.status, 3, kept.stdout + kept.stderr)
+        XCTAssertTrue(kept.stdout.contains("osfarm resume \(runID) --window START/END"), kept.stdout)
+        XCTAssertEqual(try farm.status().servers.first { $0.name == "fe2" }?.database, farm.oldDatabase, "the kept window started nothing")
+        let resumed = try osfarm(["resume", runID, "--no-window", "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase && $0.allRunning })
+        XCTAssertTrue(try farm.journal(runID).contains { $0.step == "resume" && $0.message?.hasSuffix("; no window") == true })
     }
 
     func testALimitThatWouldSplitTheFarmIsRefusedUnlessAllowed() throws {

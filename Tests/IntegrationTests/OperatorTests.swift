@@ -31,11 +31,23 @@ final class OperatorTests: XCTestCase {
         let (declined, said) = try wrong.finish()
         XCTAssertEqual(declined, 3, said)
         XCTAssertTrue(said.contains("not confirmed; nothing was changed"), said)
+
+        // Ctrl-C at the prompt ends osfarm at once (issue 21: it printed "stopping after the steps in
+        // flight" and waited for Enter, holding the farm's lock).
+        let interrupted = try run(farm, ["--db-restored"])
+        _ = try interrupted.read(until: "to go on")
+        let asked = Date()
+        interrupted.signal(SIGINT)
+        let (quit, quitSaid) = try interrupted.finish(timeout: 10)
+        XCTAssertEqual(quit, 3, quitSaid)
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 5, "without Enter")
+        XCTAssertTrue(quitSaid.contains("Ctrl-C (SIGINT) at the prompt: not confirmed; nothing was changed"), quitSaid)
+        XCTAssertFalse(quitSaid.contains("stopping after the steps in flight"), quitSaid)
         XCTAssertEqual(try farm.status().json(), before, "nothing was stopped")
         let runs = (try? FileManager.default.contentsOfDirectory(atPath: farm.stateDirectory)) ?? []
         XCTAssertEqual(runs.filter { !$0.hasPrefix(".") }, [], "no run was created")
 
-        // The right name: the run goes on.
+        // The right name: the run goes on (so no lock was left behind either).
         let right = try run(farm, ["--db-restored"])
         _ = try right.read(until: "to go on")
         right.write("dc1\n")

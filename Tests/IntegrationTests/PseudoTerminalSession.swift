@@ -65,6 +65,12 @@ final class PseudoTerminalSession {
         return text
     }
 
+    /// Sends a signal, as the terminal sends SIGINT for Ctrl-C (the program is not in the
+    /// terminal's session, so a typed ^C would reach nobody).
+    func signal(_ number: Int32) {
+        kill(pid, number)
+    }
+
     func write(_ text: String) {
         _ = text.withCString { Glibc.write(master, $0, strlen($0)) }
     }

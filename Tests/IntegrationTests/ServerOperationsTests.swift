@@ -107,7 +107,7 @@ final class ServerOperationsTests: XCTestCase {
         XCTAssertEqual(
             error.message,
             "OutSystems Scheduler Service is still STOP_PENDING after 1 s (waiting for STOPPED); "
-                + "its process is PID \(pid) (Scheduler.exe). To end it, run again with --kill-stuck-services")
+                + "its process is PID \(pid) (Scheduler.exe). To end it, carry the run on with --kill-stuck-services")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
         await session.close()
     }

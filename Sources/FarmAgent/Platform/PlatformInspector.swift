@@ -11,7 +11,8 @@ struct PlatformInspector {
     func inspect() throws(AgentError) -> PlatformInspection {
         let installation = try Installation.locate(runner: runner)
         let report = try services.status()
-        let document = try hsconf(installation)
+        let bytes = try files.read(installation.hsconf)
+        let document = try hsconf(installation, bytes: bytes)
         let compilerServerHostname = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
         let own = HostNames.read(runner: runner, environment: environment)
         let evidence = RoleReading.evidence(
@@ -27,7 +28,8 @@ struct PlatformInspector {
             backupFreeBytes: files.freeBytes(near: #"C:\ProgramData"#),
             privateKeySHA256: (try? files.read(installation.privateKey)).map { SHA256.hex($0) },
             serverReferences: findings.serverReferences(), databaseProviders: findings.databaseProviders(),
-            inMemorySession: findings.inMemorySession(), roleEvidence: evidence)
+            inMemorySession: findings.inMemorySession(), roleEvidence: evidence,
+            hsconfUnreadable: HsconfEncoding.problem(in: Array(bytes)))
     }
 
     /// Whether server.hsconf's CompilerServerHostname names this server; false when it cannot be read.
@@ -51,9 +53,9 @@ struct PlatformInspector {
         return port
     }
 
-    private func hsconf(_ installation: Installation) throws(AgentError) -> HsconfDocument {
+    private func hsconf(_ installation: Installation, bytes: Data? = nil) throws(AgentError) -> HsconfDocument {
         do {
-            return try HsconfDocument(text: String(decoding: try files.read(installation.hsconf), as: UTF8.self))
+            return try HsconfDocument(text: String(decoding: try bytes ?? files.read(installation.hsconf), as: UTF8.self))
         } catch let error as AgentError {
             throw error
         } catch {

@@ -29,7 +29,7 @@ struct StuckServiceKiller {
         guard now.state == .stopPending, let pid = now.processID, pid > 0 else { throw timedOut }
         let process = "PID \(pid)" + (imageName(of: name).map { " (\($0))" } ?? "")
         guard kill else {
-            throw AgentError(.timedOut, "\(timedOut.message); its process is \(process). To end it, run again with --kill-stuck-services")
+            throw AgentError(.timedOut, "\(timedOut.message); its process is \(process). To end it, carry the run on with --kill-stuck-services")
         }
         progress("\(name) is still STOP_PENDING after \(Int(timeout.rounded())) s; ending its process \(process)")
         let result = try runner.run(Self.taskKill, ["/PID", String(pid), "/F"], timeout: 30)

@@ -45,7 +45,9 @@ public struct Availability: Sendable {
 
     private static func server(_ name: String, state: RunState, now: Date) -> Server {
         let started = state.startedAt[name] ?? [:], ended = state.endedAt[name] ?? [:]
-        guard let down = started[StepID.stopIIS.rawValue] ?? started[StepID.stopServices.rawValue] else {
+        // A stop the agent refused (another run's claim) did not stop anything.
+        func stopped(_ step: StepID) -> Date? { state.started(name, step) ? started[step.rawValue] : nil }
+        guard let down = stopped(.stopIIS) ?? stopped(.stopServices) else {
             return Server(name: name, condition: .serving, downSince: nil, servingSince: nil, downSeconds: 0)
         }
         let verified = state.isDone(name, .verify) ? ended[StepID.verify.rawValue] : nil
@@ -90,13 +92,19 @@ public struct WayOut: Codable, Sendable {
     public var rollback: String
 
     /// Nil when every server serves.
-    public init?(record: RunRecord, state: RunState, availability: Availability) {
+    public init?(record: RunRecord, state: RunState, availability: Availability, now: Date = Date()) {
         let down = availability.notServing
         guard !down.isEmpty else { return nil }
         servers = down.map { Server(name: $0.name, state: $0.condition.rawValue, downSeconds: $0.downSeconds) }
+        // A run the window ended keeps its window: resuming it needs a new one, or none.
+        let windowOver =
+            record.options.window?.hasEnded(at: now) == true || state.outcome.map(MaintenanceWindow.isWindowReason) == true
         resume =
             state.lifecycle.admits(.resume, runID: record.runID) == .allowed
             ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
+                + (state.messages.values.contains { $0.contains(MoveOptions.killStuckServicesOption) }
+                    ? " " + MoveOptions.killStuckServicesOption : "")
+                + (windowOver ? " " + MaintenanceWindow.resumeOptions : "")
             : nil
         rollback = "osfarm rollback \(record.runID)"
     }
@@ -114,7 +122,7 @@ public struct WayOut: Codable, Sendable {
         func command(_ text: String) -> String { "  " + text.padding(toLength: commandWidth, withPad: " ", startingAt: 0) + "  " }
         if let resume {
             let restored =
-                resume.hasSuffix("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
+                resume.contains("--db-restored") ? " once the database is restored on \(record.targets.platform?.server.description ?? "the new server")" : ""
             lines.append(command(resume) + "carry the move on\(restored) (every server onto \(record.targets))")
         }
         lines.append(command(rollback) + "put every touched server back on \(record.from ?? "the old database") and start it")

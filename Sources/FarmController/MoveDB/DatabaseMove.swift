@@ -214,10 +214,18 @@ public struct DatabaseMove: Sendable {
         return await activeRun.forward(note: "run \(record.runID): journal in \(journal.directory)")
     }
 
+    /// The window a resume runs in: the run's own, a new one, or none.
+    public enum ResumeWindow: Sendable, Equatable {
+        case keep
+        case replace(MaintenanceWindow)
+        case none
+    }
+
     /// Carries on a stopped or crashed run from its journal.
     public static func resume(
         runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
-        databaseRestored: Bool, adminPasswordVariable: String?, interaction: RunInteraction
+        databaseRestored: Bool, adminPasswordVariable: String?, window: ResumeWindow = .keep, killStuckServices: Bool = false,
+        interaction: RunInteraction
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
         let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
@@ -234,6 +242,7 @@ public struct DatabaseMove: Sendable {
             throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
         }
         if databaseRestored { record.options.databaseRestored = true }
+        if killStuckServices { record.options.killStuckServices = true }
         if let adminPasswordVariable { record.options.adminPasswordVariable = adminPasswordVariable }
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
@@ -245,7 +254,18 @@ public struct DatabaseMove: Sendable {
                 status: failures.values.contains { $0.isUnreachable } ? .unreachable : .someFailed,
                 text: "cannot resume \(runID): not every server answers\n" + lines.joined(separator: "\n") + "\n")
         }
-        try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())"))
+        let windowNote: String
+        switch window {
+        case .keep: windowNote = ""
+        case let .replace(new):
+            record.options.window = new
+            windowNote = "; window now \(new)"
+        case .none:
+            record.options.window = nil
+            windowNote = "; no window"
+        }
+        let killNote = killStuckServices ? "; \(MoveOptions.killStuckServicesOption)" : ""
+        try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())\(windowNote)\(killNote)"))
         let activeRun = ActiveRun(
             record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
             adminPassword: password, interaction: interaction)
@@ -257,7 +277,7 @@ public struct DatabaseMove: Sendable {
     /// part-way is carried on by the same command; a finished one is not run twice.
     public static func rollback(
         runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
-        interaction: RunInteraction
+        killStuckServices: Bool = false, interaction: RunInteraction
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback", strictRecord: false)
         let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
@@ -269,6 +289,7 @@ public struct DatabaseMove: Sendable {
             interaction.makeObserver([]).note("run \(runID): \(problem); the rollback uses the default instead")
             record.options = record.options.withDefaultsForProblems()
         }
+        if killStuckServices { record.options.killStuckServices = true }
         let servers: [ServerEntry]
         do {
             servers = try TargetSelector(limit).select(from: all)

@@ -157,6 +157,16 @@ public final class OperatorInterrupt: @unchecked Sendable {
     private var requested: String?
     private var runID: String?
     private var sources: [DispatchSourceSignal] = []
+    /// Set while osfarm waits for the operator's answer at a prompt.
+    private var prompt: Prompt?
+
+    /// How a prompt ends on Ctrl-C: its own read notices the request (`watched`), or, for a read
+    /// that cannot be watched (getpass), osfarm ends at once, which it may only before any run
+    /// of this process has started.
+    public enum Prompt: Sendable {
+        case watched
+        case blocking
+    }
 
     public init() {}
 
@@ -167,6 +177,17 @@ public final class OperatorInterrupt: @unchecked Sendable {
 
     public func request(_ reason: String = "the operator") {
         lock.withLock { if requested == nil { requested = reason } }
+    }
+
+    /// Runs `body` (a question to the operator) with Ctrl-C ending the question rather than
+    /// asking the steps in flight to stop: a prompt has none.
+    public func asking<T>(_ kind: Prompt, _ body: () throws -> T) rethrows -> T {
+        let outer = lock.withLock { () -> Prompt? in
+            defer { prompt = kind }
+            return prompt
+        }
+        defer { lock.withLock { prompt = outer } }
+        return try body()
     }
 
     /// The run a second signal leaves behind, once its journal exists.
@@ -189,6 +210,16 @@ public final class OperatorInterrupt: @unchecked Sendable {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
+                let (asked, run) = lock.withLock { (prompt, runID) }
+                if let asked {
+                    request(name)
+                    // A watched prompt sees the request and answers "stop" itself.
+                    if asked == .blocking && run == nil {
+                        FileHandle.standardError.write(Data("\nosfarm: \(name) at the prompt: quitting; nothing was changed\n".utf8))
+                        ExitStatus.stopped.endProcess()
+                    }
+                    return
+                }
                 if isRequested {
                     FileHandle.standardError.write(Data(quitMessage(name).utf8))
                     ExitStatus.stopped.endProcess()

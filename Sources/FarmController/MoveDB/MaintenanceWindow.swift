@@ -64,6 +64,12 @@ public struct MaintenanceWindow: Codable, Sendable, Equatable, CustomStringConve
             matchingPolicy: .nextTime)
     }
 
+    /// What a resume of a run the window stopped needs: a new window, or none.
+    public static let resumeOptions = "--window START/END (or --deadline TIME, or --no-window)"
+
+    /// Whether a stop reason is the window's (its end, or too little of it left).
+    static func isWindowReason(_ reason: String) -> Bool { reason.contains("maintenance window") }
+
     /// Seconds left before the end (nil: no end).
     public func remaining(at now: Date = Date()) -> Double? { end.map { $0.timeIntervalSince(now) } }
 

@@ -94,7 +94,13 @@ enum MoveDatabaseSteps {
 
     static let stopServices = RunbookStep(
         id: .stopServices, summary: "stop the platform services", deadline: serviceDeadline,
-        request: { .stopServices(services($0)) }, judge: { _, _ in "platform services stopped" },
+        request: { .stopServices(services($0)) },
+        judge: { data, _ in
+            // A process --kill-stuck-services ended is said in the journal, and so in runs show and the change record.
+            guard case let .services(_, report) = data else { return "platform services stopped" }
+            let ended = report.actions.filter { $0.hasPrefix("ended the stuck process") }
+            return (["platform services stopped"] + ended).joined(separator: "; ")
+        },
         inverse: [.startServices, .waitReady])
 
     static let probeDatabase = RunbookStep(

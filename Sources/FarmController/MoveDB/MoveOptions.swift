@@ -21,6 +21,8 @@ public struct MoveOptions: Codable, Sendable, Equatable {
     /// End the process of a platform service still STOP_PENDING at its deadline (its PID from the
     /// service query), instead of failing the stop.
     public var killStuckServices = false
+    /// What a stuck service's failure says (the agent's words), and the option that resumes past it.
+    public static let killStuckServicesOption = "--kill-stuck-services"
     public var window: MaintenanceWindow?
     /// Seconds one server's apply is expected to take; nil: learn from the servers done so far.
     public var serverBudget: Double?

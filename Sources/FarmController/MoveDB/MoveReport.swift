@@ -25,7 +25,7 @@ public struct MoveReport: Sendable {
         self.outcome = outcome
         self.runbook = runbook
         availability = Availability(record: record, state: state, now: now)
-        wayOut = WayOut(record: record, state: state, availability: availability)
+        wayOut = WayOut(record: record, state: state, availability: availability, now: now)
     }
 
     private var headline: String {
@@ -69,6 +69,7 @@ public struct MoveReport: Sendable {
                 table.add(["  " + step.name, status.rawValue, state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"])
             }
             text += table.render()
+            for action in forcedActions(server) { text += "  \(action)\n" }
             if let message = state.messages[server] { text += "  error: \(message)\n" }
         }
         return text
@@ -85,6 +86,16 @@ public struct MoveReport: Sendable {
         record.partial
             ? "PARTIAL RUN: only \(record.servers.joined(separator: ", ")) were selected (--limit \(record.limit ?? "")); the rest of the farm stays on \(record.from ?? "the old database")."
             : nil
+    }
+
+    /// What a step did beyond its plan, from the journal: a stuck service's process it ended
+    /// (--kill-stuck-services).
+    func forcedActions(_ server: String) -> [String] {
+        let marker = "ended the stuck process"
+        return entries.filter { $0.server == server && $0.event == .finished }.compactMap(\.message).flatMap { message in
+            // "…; ended the stuck process of X (PID n); X stopped", one such part per process.
+            message.components(separatedBy: marker).dropFirst().map { marker + $0.replacingOccurrences(of: #";\s*$"#, with: "", options: .regularExpression) }
+        }
     }
 
     func summary(of server: String) -> String {
@@ -232,6 +243,7 @@ public struct MoveReport: Sendable {
                 let duration = state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"
                 text += "| \(step.summary) | \(state.status(server, step.name).rawValue) | \(duration) |\n"
             }
+            for action in forcedActions(server) { text += "\nForced: \(action)\n" }
             if let message = state.messages[server] { text += "\nError: \(message)\n" }
             text += "\n"
         }

@@ -11,7 +11,7 @@ public struct PreflightFinding: Codable, Sendable, Equatable {
         case lowBackupSpace = "low-backup-space", newDatabaseUnreachable = "new-database-unreachable", splitFarm = "split-farm"
         case platformVersionMismatch = "platform-version-mismatch", privateKeyMismatch = "private-key-mismatch"
         case oldServerReferenced = "old-server-referenced", compilerHostnameLocalhost = "compiler-hostname-localhost"
-        case nothingToDo = "nothing-to-do"
+        case nothingToDo = "nothing-to-do", hsconfUnreadable = "hsconf-unreadable"
     }
 
     public var code: Code
@@ -112,6 +112,12 @@ public struct Preflight: Sendable {
             result.inspection = platform
             checkRole(&result, platform)
             checkLayout(&result, platform)
+            if let problem = platform.hsconfUnreadable {
+                result.fail(
+                    .hsconfUnreadable,
+                    "the Configuration Tool cannot read \(platform.installDirectory)\\server.hsconf: \(problem). "
+                        + "Fix that byte (or save the file in the encoding it declares) before the move; nothing was changed")
+            }
             if !platform.configurationToolPresent {
                 result.fail(.configurationToolMissing, "ConfigurationTool.com is missing in \(platform.installDirectory)")
             }

@@ -71,6 +71,8 @@ public final class RunEngine: @unchecked Sendable {
     private var state: RunState
     private var journalFailure: String?
     private var lostServers: [String: String] = [:]
+    /// Servers whose agent refused a step because another run holds the server: what it said.
+    private var refusedServers: [String: String] = [:]
     private var observedApplySeconds: [Double] = []
     private var turns: [String: AsyncTurn] = [:]
     /// user@host of this controller, as the agents record who changes their server.
@@ -231,14 +233,20 @@ public final class RunEngine: @unchecked Sendable {
                 return stopped(reason + "; nothing was stopped")
             }
             let left = notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))"
-            return stopped(reason + left + ". Resume with \(resume), or undo with \(rollback)")
+            // The journaled window would stop a plain resume at once: it needs a new one.
+            let resumeNow = MaintenanceWindow.isWindowReason(reason) ? resume + " " + MaintenanceWindow.resumeOptions : resume
+            return stopped(reason + left + ". Resume with \(resumeNow), or undo with \(rollback)")
         }
         guard !failures.isEmpty else { return nil }
+        if let refusal = refusalOfARunThatChangedNothing(result) { return .failed(refusal) }
         switch phase.kind {
         case .stop:
+            // A service stuck stopping: the same run carries on once its process may be ended.
+            let stuck = failures.contains { $0.contains(MoveOptions.killStuckServicesOption) }
             return .failed(
                 "could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
-                    + ". Resume with \(resume) once fixed, or start everything again with \(rollback)")
+                    + ". Resume with \(stuck ? resume + " " + MoveOptions.killStuckServicesOption : resume + " once fixed")"
+                    + ", or start everything again with \(rollback)")
         case .gate:
             return .failed(result.failures.map(\.message).joined(separator: "; "))
         case .apply, .after:
@@ -253,6 +261,19 @@ public final class RunEngine: @unchecked Sendable {
                     + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
                     + ". Resume with \(resume), or undo with \(rollback)")
         }
+    }
+
+    /// When every failure is another run's claim and no step of this run did anything: which run
+    /// holds the farm, and that this one changed nothing (so it has no way out to name).
+    private func refusalOfARunThatChangedNothing(_ result: PhaseResult) -> String? {
+        let refused = lock.withLock { refusedServers }
+        guard !refused.isEmpty, result.failures.allSatisfy({ refused[$0.server] != nil }),
+            currentState.steps.values.allSatisfy({ $0.values.allSatisfy { $0 == .skipped } })
+        else { return nil }
+        let names = refused.keys.sorted()
+        let said = Set(refused.values).sorted()
+        return "another run holds this farm: " + said.joined(separator: "; ") + " (refused on \(names.joined(separator: ", ")))"
+            + ". Run \(record.runID) changed nothing: no server was stopped, there is nothing to resume or roll back"
     }
 
     /// Servers whose apply has not begun.
@@ -305,7 +326,9 @@ public final class RunEngine: @unchecked Sendable {
             if !result.failures.isEmpty {
                 outcome = .failed(
                     "rollback failed on " + result.failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ")
-                        + ". Fix it, then run osfarm rollback \(record.runID) again")
+                        + ". Fix it, then run osfarm rollback \(record.runID)"
+                        + (result.failures.contains { $0.message.contains(MoveOptions.killStuckServicesOption) }
+                            ? " " + MoveOptions.killStuckServicesOption : "") + " again")
                 if phase.onFailure != .finishPhaseThenFail { break }
             }
         }
@@ -506,6 +529,14 @@ public final class RunEngine: @unchecked Sendable {
             let failure = Self.describe(error)
             if case let error as AgentSessionError = error, error.isServerLost {
                 lock.withLock { lostServers[server.name] = failure }
+            }
+            if case let .agentFailed(_, agentError) = error as? AgentSessionError, agentError.code == .serverBusy {
+                // Another run's claim: the agent did nothing, so the step is journaled as not run.
+                lock.withLock { refusedServers[server.name] = agentError.message }
+                log(entry(server.name, name, .skipped, "refused: \(failure)", duration: elapsed()))
+                observer.event(server.name, "REFUSED: \(failure)")
+                observer.stepEnded(server.name)
+                return "\(name) refused: \(failure)"
             }
             log(entry(server.name, name, .failed, failure, duration: elapsed()))
             observer.event(server.name, "FAILED: \(failure)")

@@ -129,9 +129,10 @@ struct ConfigurationToolEmulator {
             return
         }
         let hsconfPath = local(install + #"\server.hsconf"#)
-        guard let text = try? String(contentsOfFile: hsconfPath, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: hsconfPath) else {
             throw Failure(message: "Could not find \(install)\\server.hsconf")
         }
+        guard let text = String(data: data, encoding: .utf8) else { throw Failure(message: Self.invalidCharacter(in: Array(data))) }
         let hsconf: SimulatedHsconf
         do {
             hsconf = try SimulatedHsconf(text: text)
@@ -298,6 +299,17 @@ struct ConfigurationToolEmulator {
 }
 
 extension ConfigurationToolEmulator {
+    /// .NET's XML reader on a file declared utf-8 holding a byte that is not UTF-8: its decoder
+    /// throws and the reader stops with this XmlException (SOURCES.md, "server.hsconf's encoding").
+    /// The line is the byte's; the position counts the characters before it on that line, here
+    /// taken as one per byte up to the first that is not ASCII.
+    static func invalidCharacter(in bytes: [UInt8]) -> String {
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        let index = lines.firstIndex { String(bytes: $0, encoding: .utf8) == nil } ?? 0
+        let position = lines.isEmpty ? 1 : lines[index].prefix { $0 < 0x80 }.count + 1
+        return "Invalid character in the given encoding. Line \(index + 1), position \(position)."
+    }
+
     /// The injected fault: a helper started with the tool's output (so it holds the pipe) in the
     /// tool's process group, then the tool itself waiting as long (a run that hangs). The helper
     /// writes its pid to `configuration-tool-helper.pid` and `helpers.pid` (for farm down).
