@@ -229,10 +229,7 @@ enum MoveDatabaseSteps {
                     "Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))"
                 )
             }
-            if let expected = context.record.platformVersion, expected != version {
-                throw StepFailure("Service Center on \(context.server.name) answered version \(version), not \(expected)")
-            }
-            return "Service Center answers: platform \(version)"
+            return try PlatformVersion.proof(answered: version, expected: context.record.platformVersion, server: context.server.name)
         },
         whenStopping: .finish
     )
