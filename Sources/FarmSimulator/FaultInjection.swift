@@ -19,6 +19,8 @@ public struct FaultRequest: Sendable {
     public var browserDown: [String] = []
     /// Configuration this server alone has (another version, private.key, server names in hsconf).
     public var drift = ConfigurationDrift()
+    /// What sshd starts a session with (issue 19): DefaultShell values, a profile, AutoRun.
+    public var shell = ShellSetup()
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
     public var clear = false
@@ -43,6 +45,7 @@ public enum FaultInjection {
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
         }
         if !request.drift.isEmpty { try request.drift.apply(serverDirectory: server.directory, store: store) }
+        if !request.shell.isEmpty { try request.shell.apply(serverDirectory: server.directory, store: store) }
         if !request.hostsEntries.isEmpty {
             let path = ServerBuilder.localPath(WindowsHostsFile.path, serverDirectory: server.directory)
             var lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\r\n").filter { line in
