@@ -35,13 +35,15 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 ///           after-verify: [./hooks/haproxy-drain, enable]
 ///           on-failure: [/usr/local/bin/page-oncall]
 ///           timeout: 30                      # seconds each hook may take (default 60)
+///           rejoin: after-settings           # when after-verify runs: once /ApplySettingsFactory
+///                                            # ran (default), or after-verify: once verified
 ///
 /// Unknown fields are errors (a typo must not silently fall back to a default). Relative paths are
 /// taken from the inventory's folder; `~` is the home folder.
 public enum InventoryLoader {
     static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks"]
     static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks"]
-    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env"])
+    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env", "rejoin"])
     public static let defaultAgentCommand = "osfarm-agent serve"
 
     /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
@@ -239,6 +241,16 @@ private struct NodeReader {
                         throw fail(value, "\(field).pass-env", "\"\(bad)\" is not an environment variable name")
                     }
                     hooks.passEnvironment = names
+                    continue
+                }
+                if key == "rejoin" {
+                    guard case .scalar = value, let point = (try? string(value, field: "\(field).rejoin")).flatMap(RejoinPoint.init(rawValue:)) else {
+                        throw fail(
+                            value, "\(field).rejoin",
+                            "must be after-settings (back behind the load balancer once settings are applied) or after-verify (as soon as the server is verified)"
+                        )
+                    }
+                    hooks.rejoin = point
                     continue
                 }
                 var argv = try stringList(value, field: "\(field).\(key)")
