@@ -36,6 +36,8 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Set DefaultShellEscapeArguments (a DWORD).") var shellEscapeArguments: Int?
     @Option(help: "Write this text to $PSHOME\\profile.ps1 (empty removes it).") var powerShellProfile: String?
     @Option(help: "Set cmd.exe's HKLM Command Processor AutoRun (empty removes it).") var autoRun: String?
+    @Option(help: "Give IIS's site a binding with this host name: other Host headers get 404 (empty removes it).") var iisHostBinding: String?
+    @Flag(help: "Redirect every HTTP request to HTTPS.") var forceHttps = false
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -59,6 +61,8 @@ struct Fault: AsyncParsableCommand {
         request.shell.escapeArguments = shellEscapeArguments
         request.shell.powerShellProfile = powerShellProfile
         request.shell.autoRun = autoRun
+        request.iisHostBinding = iisHostBinding
+        if forceHttps { request.forceHTTPS = true }
         request.clear = clear
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)

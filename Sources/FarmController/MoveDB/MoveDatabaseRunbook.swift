@@ -226,7 +226,12 @@ enum MoveDatabaseSteps {
             "Service Center on the server answers GetPlatformInfo" + (context.record.platformVersion.map { " with version \($0)" } ?? "")
         },
         deadline: { StepDeadline(total: $0.timeout * 6) },
-        request: { context in .getPlatformInfo(PlatformInfoArguments(timeoutSeconds: min(30, context.options.timeout * 3))) },
+        request: { context in
+            .getPlatformInfo(
+                PlatformInfoArguments(
+                    timeoutSeconds: min(30, context.options.timeout * 3), hostHeader: context.server.serviceCenter?.host,
+                    port: context.server.serviceCenter?.port))
+        },
         judge: { data, context throws(StepFailure) in
             guard case let .platformInfo(report) = data else { throw unexpected(data) }
             guard report.answered, let version = report.version else {
