@@ -52,9 +52,11 @@ public struct ServerOperations: Sendable {
             return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
             do {
-                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect()))
+                return .inspection(
+                    ServerInspection(host: facts(), platform: try inspector.inspect(), sessionShell: SessionShellReading.read(runner: runner)))
             } catch {
-                return .inspection(ServerInspection(host: facts(), platformProblem: error.message))
+                return .inspection(
+                    ServerInspection(host: facts(), platformProblem: error.message, sessionShell: SessionShellReading.read(runner: runner)))
             }
         case .shutdown:
             return .shutdown

@@ -66,23 +66,41 @@ public final class AgentSession: @unchecked Sendable {
         }
         do {
             let channel = try await connection.exec(server.agentCommand)
-            let hello = try await readHello(channel, timeout: timeout)
+            let (hello, preamble) = try await readHello(channel, timeout: timeout)
             guard hello.protocolVersion.isCompatible(with: .current) else {
                 throw AgentSessionError.versionMismatch(agent: hello.protocolVersion, agentVersion: hello.agentVersion)
             }
-            return AgentSession(server: server, connection: connection, channel: channel, hello: hello, timeout: timeout)
+            let session = AgentSession(server: server, connection: connection, channel: channel, hello: hello, timeout: timeout)
+            if !preamble.lines.isEmpty {
+                session.logger.debug(
+                    "the shell printed \(preamble.byteCount) bytes before the agent's hello, skipped: \(preamble.lines.joined(separator: " | "))")
+            }
+            return session
         } catch {
             await connection.close()
             throw AgentSessionError.wrap(error)
         }
     }
 
-    private static func readHello(_ channel: ExecChannel, timeout: Double) async throws -> Hello {
+    /// Reads up to the agent's hello, skipping what the server's shell printed before it
+    /// (`ShellPreamble`) within the hello's deadline.
+    private static func readHello(_ channel: ExecChannel, timeout: Double) async throws -> (Hello, ShellPreamble) {
         let deadline = Deadline.after(seconds: timeout)
-        guard let item = try await channel.readLine(deadline: deadline, seconds: timeout, phase: "waiting for the agent's hello") else {
-            throw AgentSessionError.endedBeforeHello(exit: await describeExit(channel), stderrTail: channel.stderr.tail)
+        var preamble = ShellPreamble()
+        while true {
+            let item: LineFramer.Item?
+            do {
+                item = try await channel.readLine(deadline: deadline, seconds: timeout, phase: "waiting for the agent's hello")
+            } catch SSHError.timedOut(let phase, let seconds) where !preamble.lines.isEmpty {
+                throw preamble.failure(ended: "no hello within \(Int(seconds.rounded())) s (\(phase))")
+            }
+            guard let item else {
+                let exit = await describeExit(channel)
+                if !preamble.lines.isEmpty { throw preamble.failure(ended: "the output ended (\(exit))") }
+                throw AgentSessionError.endedBeforeHello(exit: exit, stderrTail: channel.stderr.tail)
+            }
+            if let hello = try preamble.read(item) { return (hello, preamble) }
         }
-        return try AgentReplyReader.hello(from: item)
     }
 
     /// Sends one request and waits for its result, passing progress events on.

@@ -19,6 +19,10 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
     case versionMismatch(agent: ProtocolVersion, agentVersion: String)
     /// The agent's output ended before it said hello.
     case endedBeforeHello(exit: String, stderrTail: String)
+    /// The shell printed something other than the agent's hello first, more than
+    /// `ShellPreamble.byteLimit` or with no hello after it (`ended` says how it ended: the
+    /// output's end, or the hello's deadline; nil when the limit was passed).
+    case shellOutputBeforeHello(printed: String, byteCount: Int, ended: String?)
     /// The agent's output ended while a request waited for its result. Whatever the exit status
     /// says (libssh2 1.10 reports 0 when none arrived), the request did not succeed.
     case endedWithoutResult(request: String, exit: String, stderrTail: String)
@@ -38,6 +42,9 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
             return "agent \(version) speaks protocol \(agent); this osfarm speaks \(ProtocolVersion.current). Update the agent (osfarm agent push)"
         case let .endedBeforeHello(exit, tail):
             return "agent ended before saying hello (\(exit))" + Self.tail(tail)
+        case let .shellOutputBeforeHello(printed, count, ended):
+            let how = ended.map { "then \($0), without the agent's hello" } ?? "more than the \(ShellPreamble.byteLimit / 1024) KiB osfarm skips"
+            return "the server's shell printed \(count) bytes before the agent's hello (\(how)): \"\(printed)\". \(ShellPreamble.sources)"
         case let .endedWithoutResult(request, exit, tail):
             return "agent ended without a result for \(request) (\(exit))" + Self.tail(tail)
         case let .protocolViolation(detail):
@@ -73,7 +80,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
             case .disconnected, .channelFailed: return true
             default: return false
             }
-        case .versionMismatch, .endedBeforeHello, .endedWithoutResult, .protocolViolation, .agentFailed: return false
+        case .versionMismatch, .endedBeforeHello, .shellOutputBeforeHello, .endedWithoutResult, .protocolViolation, .agentFailed: return false
         }
     }
 
@@ -93,6 +100,7 @@ public enum AgentSessionError: Error, Sendable, Equatable, CustomStringConvertib
         case .stoppedAnswering: return "stopped_answering"
         case .versionMismatch: return "version_mismatch"
         case .endedBeforeHello, .endedWithoutResult: return "agent_ended"
+        case .shellOutputBeforeHello: return "shell_output"
         case .protocolViolation: return "protocol_violation"
         case let .agentFailed(_, error): return error.code.rawValue
         }

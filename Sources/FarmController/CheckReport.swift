@@ -29,6 +29,15 @@ public struct CheckReport: Sendable {
             ])
         }
         var text = table.render()
+        // The shell sshd starts the agent with, and what in its settings changes the forced command.
+        let shells = checks.compactMap { check in check.inspection?.sessionShell.map { (check.server.name, $0) } }
+        if !shells.isEmpty {
+            text += "\n"
+            for (name, shell) in shells {
+                text += "\(name): shell \(shell.summary)\n"
+                for concern in shell.concerns { text += "\(name): warning: \(concern)\n" }
+            }
+        }
         let problems = checks.filter { $0.error != nil }
         if !problems.isEmpty {
             text += "\n"

@@ -11,6 +11,22 @@ public enum HookEvent: String, Codable, Sendable, CaseIterable {
     case onFailure = "on-failure"
 }
 
+/// When a front-end drained by `before-stop` goes back behind the load balancer (its `after-verify`
+/// hook): once `/ApplySettingsFactory` has run on the deployment controller (the default), or as
+/// soon as the server itself is verified.
+///
+/// OutSystems' documentation: runtime settings reach a module only when they are applied
+/// ("Applying runtime settings regenerates the applications configuration artifacts and deploy
+/// them next to the application binary files"; until then the environment shows pending settings
+/// and modules a warning), and the restore-to-another-server procedure applies settings to all
+/// modules only after every server is configured, republishing if warned (docs-product
+/// `src/deploying-apps/apply-configurations.md`; docs-support `restore-database.md`). Nothing
+/// there says modules serve correctly before that, so the default waits for it.
+public enum RejoinPoint: String, Codable, Sendable, CaseIterable {
+    case afterSettings = "after-settings"
+    case afterVerify = "after-verify"
+}
+
 /// A server's hooks, from the inventory (`defaults.hooks`, then the server's own): each an argv
 /// (never a shell string) run on the jump host with a deadline.
 public struct ServerHooks: Codable, Sendable, Equatable {
@@ -21,12 +37,22 @@ public struct ServerHooks: Codable, Sendable, Equatable {
     public var timeout: Double
     /// `pass-env`: secret variables (`KnownSecrets`) the hooks may see all the same, by name.
     public var passEnvironment: [String]?
+    /// `hooks.rejoin` in the inventory. nil only in the records of runs made before the choice
+    /// existed, which put servers back right after their verify.
+    public var rejoin: RejoinPoint?
 
-    public init(commands: [HookEvent: [String]] = [:], timeout: Double = ServerHooks.defaultTimeout, passEnvironment: [String]? = nil) {
+    public init(
+        commands: [HookEvent: [String]] = [:], timeout: Double = ServerHooks.defaultTimeout, passEnvironment: [String]? = nil,
+        rejoin: RejoinPoint = .afterSettings
+    ) {
         self.commands = Dictionary(uniqueKeysWithValues: commands.map { ($0.key.rawValue, $0.value) })
         self.timeout = timeout
         self.passEnvironment = passEnvironment
+        self.rejoin = rejoin
     }
+
+    /// When the `after-verify` hook runs.
+    public var rejoinPoint: RejoinPoint { rejoin ?? .afterVerify }
 
     public func command(_ event: HookEvent) -> [String]? { commands[event.rawValue] }
     public var isEmpty: Bool { commands.isEmpty }

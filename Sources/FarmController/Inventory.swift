@@ -31,11 +31,15 @@ public struct ServerEntry: Sendable, Equatable {
     public var line: Int
     /// What runs on the jump host around this server's steps (load balancer, notifications).
     public var hooks: ServerHooks
+    /// How the agent reaches Service Center on the server (`service-center`): nil, SetupTools' way.
+    public var serviceCenter: ServiceCenterAccess?
 
     public init(
         name: String, host: String, port: Int = 22, user: String, identity: String?, role: ServerRole, tags: [String] = [],
-        agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0, hooks: ServerHooks = ServerHooks()
+        agentCommand: String = InventoryLoader.defaultAgentCommand, line: Int = 0, hooks: ServerHooks = ServerHooks(),
+        serviceCenter: ServiceCenterAccess? = nil
     ) {
+        self.serviceCenter = serviceCenter
         self.name = name
         self.host = host
         self.port = port
@@ -52,4 +56,18 @@ public struct ServerEntry: Sendable, Equatable {
 
     /// `host:port` as shown to operators.
     public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The inventory's `service-center`: the host name and port an IIS binding needs for Service
+/// Center on this server. The agent always connects to the server's own loopback address (as
+/// OutSystems.SetupTools calls `127.0.0.1`); these only change the `Host` header and the port.
+/// `scheme: https` is refused: the agent's HTTP client is plain sockets and has no TLS.
+public struct ServiceCenterAccess: Sendable, Equatable {
+    public var host: String?
+    public var port: Int?
+
+    public init(host: String? = nil, port: Int? = nil) {
+        self.host = host
+        self.port = port
+    }
 }

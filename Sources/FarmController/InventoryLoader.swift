@@ -35,13 +35,18 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 ///           after-verify: [./hooks/haproxy-drain, enable]
 ///           on-failure: [/usr/local/bin/page-oncall]
 ///           timeout: 30                      # seconds each hook may take (default 60)
+///           rejoin: after-settings           # when after-verify runs: once /ApplySettingsFactory
+///                                            # ran (default), or after-verify: once verified
+///         service-center:                    # optional: how the agent calls Service Center here
+///           host: osfarm.example.com         # the Host header an IIS binding needs (default 127.0.0.1)
+///           port: 8080                       # default: server.hsconf's ApplicationServerPort
 ///
 /// Unknown fields are errors (a typo must not silently fall back to a default). Relative paths are
 /// taken from the inventory's folder; `~` is the home folder.
 public enum InventoryLoader {
-    static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks"]
-    static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks"]
-    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env"])
+    static let serverFields: Set<String> = ["name", "host", "port", "user", "identity", "role", "tags", "agent", "hooks", "service-center"]
+    static let defaultFields: Set<String> = ["port", "user", "identity", "role", "tags", "agent", "known_hosts", "hooks", "service-center"]
+    static let hookFields = Set(HookEvent.allCases.map(\.rawValue) + ["timeout", "pass-env", "rejoin"])
     public static let defaultAgentCommand = "osfarm-agent serve"
 
     /// The largest inventory read (a farm of a thousand servers is about 100 KiB).
@@ -156,10 +161,11 @@ public enum InventoryLoader {
                 throw InventoryError(path: path, line: value("agent")?.node.mark?.line, field: value("agent")?.field, problem: "must not be empty")
             }
             let hooks = try reader.hooks(defaults: defaults["hooks"], own: fields["hooks"], prefix: prefix, folder: folder)
+            let serviceCenter = try value("service-center").map { try reader.serviceCenter($0.node, field: $0.field) }
             servers.append(
                 ServerEntry(
                     name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
-                    agentCommand: agent, line: line, hooks: hooks))
+                    agentCommand: agent, line: line, hooks: hooks, serviceCenter: serviceCenter))
         }
         return Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
     }
@@ -219,6 +225,29 @@ private struct NodeReader {
         return values
     }
 
+    /// `service-center: {scheme: http, host: NAME, port: N}`: how the agent calls Service Center.
+    func serviceCenter(_ node: Node, field: String) throws(InventoryError) -> ServiceCenterAccess {
+        let fields = try mapping(node, field: field, allowed: ["scheme", "host", "port"])
+        var access = ServiceCenterAccess()
+        if let scheme = fields["scheme"] {
+            let text = try string(scheme, field: "\(field).scheme")
+            guard text == "http" else {
+                throw fail(
+                    scheme, "\(field).scheme",
+                    text == "https"
+                        ? "https is not supported: osfarm's agent calls Service Center over plain HTTP only (it has no TLS client); use a plain HTTP binding on the server or leave the proof to the operator"
+                        : "must be http")
+            }
+        }
+        if let host = fields["host"] {
+            let text = try string(host, field: "\(field).host")
+            guard PlatformInfoArguments.isHostName(text) else { throw fail(host, "\(field).host", "must be a host name, as an IIS binding has it") }
+            access.host = text
+        }
+        if let port = fields["port"] { access.port = try self.port(port, field: "\(field).port") }
+        return access
+    }
+
     /// The server's hooks: the defaults' ones, each replaced by the server's own of the same name.
     func hooks(defaults: Node?, own: Node?, prefix: String, folder: String) throws(InventoryError) -> ServerHooks {
         var hooks = ServerHooks()
@@ -239,6 +268,16 @@ private struct NodeReader {
                         throw fail(value, "\(field).pass-env", "\"\(bad)\" is not an environment variable name")
                     }
                     hooks.passEnvironment = names
+                    continue
+                }
+                if key == "rejoin" {
+                    guard case .scalar = value, let point = (try? string(value, field: "\(field).rejoin")).flatMap(RejoinPoint.init(rawValue:)) else {
+                        throw fail(
+                            value, "\(field).rejoin",
+                            "must be after-settings (back behind the load balancer once settings are applied) or after-verify (as soon as the server is verified)"
+                        )
+                    }
+                    hooks.rejoin = point
                     continue
                 }
                 var argv = try stringList(value, field: "\(field).\(key)")

@@ -33,6 +33,15 @@ extension ReadinessArguments: BoundedArguments {
     public func checkBounds() throws(AgentError) { try Bounds.readinessTimeoutSeconds.check(timeoutSeconds) }
 }
 
+extension PlatformInfoArguments: BoundedArguments {
+    public func checkBounds() throws(AgentError) {
+        if let port { try Bounds.port.check(port) }
+        if let hostHeader, !Self.isHostName(hostHeader) {
+            throw AgentError(.invalidArguments, "hostHeader \"\(hostHeader.prefix(60))\" is not a host name")
+        }
+    }
+}
+
 extension AgentUpdateBegin: BoundedArguments {
     public func checkBounds() throws(AgentError) { try Bounds.agentBinaryBytes.check(size) }
 }

@@ -80,11 +80,15 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     public var platform: PlatformInspection?
     /// Why `platform` is missing or incomplete.
     public var platformProblem: String?
+    /// The shell sshd starts the agent with (`HKLM\SOFTWARE\OpenSSH`); nil from an agent that does
+    /// not read it.
+    public var sessionShell: SessionShell?
 
     public init(
         host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-        platform: PlatformInspection? = nil, platformProblem: String? = nil
+        platform: PlatformInspection? = nil, platformProblem: String? = nil, sessionShell: SessionShell? = nil
     ) {
+        self.sessionShell = sessionShell
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion

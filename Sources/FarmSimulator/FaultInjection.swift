@@ -19,6 +19,12 @@ public struct FaultRequest: Sendable {
     public var browserDown: [String] = []
     /// Configuration this server alone has (another version, private.key, server names in hsconf).
     public var drift = ConfigurationDrift()
+    /// What sshd starts a session with (issue 19): DefaultShell values, a profile, AutoRun.
+    public var shell = ShellSetup()
+    /// IIS answers only this host name (empty: any again).
+    public var iisHostBinding: String?
+    /// Redirect every request to HTTPS.
+    public var forceHTTPS: Bool?
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
     public var clear = false
@@ -41,8 +47,11 @@ public enum FaultInjection {
             if let failure = request.configurationToolFailure { state.faults.configurationToolFailure = failure }
             if let seconds = request.configurationToolOrphanSeconds { state.faults.configurationToolOrphanSeconds = seconds }
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
+            if let binding = request.iisHostBinding { state.faults.iisHostBinding = binding.isEmpty ? nil : binding }
+            if let force = request.forceHTTPS { state.faults.forceHTTPS = force }
         }
         if !request.drift.isEmpty { try request.drift.apply(serverDirectory: server.directory, store: store) }
+        if !request.shell.isEmpty { try request.shell.apply(serverDirectory: server.directory, store: store) }
         if !request.hostsEntries.isEmpty {
             let path = ServerBuilder.localPath(WindowsHostsFile.path, serverDirectory: server.directory)
             var lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\r\n").filter { line in

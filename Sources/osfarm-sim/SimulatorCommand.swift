@@ -30,6 +30,14 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Add Failover Partner=NAME to the platform section's RuntimeAdvancedSettings.") var failoverPartner: String?
     @Option(help: "Set CacheInvalidationConfiguration/ServiceHost.") var cacheServiceHost: String?
     @Option(help: "Set ServiceConfiguration/CompilerServerHostname (e.g. localhost).") var compilerServerHostname: String?
+    @Option(help: "Set HKLM\\SOFTWARE\\OpenSSH DefaultShell (a path; empty removes it).") var defaultShell: String?
+    @Option(help: "Set DefaultShellCommandOption (empty removes it).") var shellCommandOption: String?
+    @Option(help: "Set DefaultShellArguments (empty removes it).") var shellArguments: String?
+    @Option(help: "Set DefaultShellEscapeArguments (a DWORD).") var shellEscapeArguments: Int?
+    @Option(help: "Write this text to $PSHOME\\profile.ps1 (empty removes it).") var powerShellProfile: String?
+    @Option(help: "Set cmd.exe's HKLM Command Processor AutoRun (empty removes it).") var autoRun: String?
+    @Option(help: "Give IIS's site a binding with this host name: other Host headers get 404 (empty removes it).") var iisHostBinding: String?
+    @Flag(help: "Redirect every HTTP request to HTTPS.") var forceHttps = false
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -47,6 +55,14 @@ struct Fault: AsyncParsableCommand {
         request.drift.failoverPartner = failoverPartner
         request.drift.cacheServiceHost = cacheServiceHost
         request.drift.compilerServerHostname = compilerServerHostname
+        request.shell.defaultShell = defaultShell
+        request.shell.commandOption = shellCommandOption
+        request.shell.arguments = shellArguments
+        request.shell.escapeArguments = shellEscapeArguments
+        request.shell.powerShellProfile = powerShellProfile
+        request.shell.autoRun = autoRun
+        request.iisHostBinding = iisHostBinding
+        if forceHttps { request.forceHTTPS = true }
         request.clear = clear
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)

@@ -9,7 +9,7 @@ final class ToolOutputParserTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/windows")
 
-    static let languages = ["en-US", "de-DE", "fr-FR", "es-ES", "pt-BR", "zh-CN", "qps-ploc"]
+    static let languages = ["en-US", "de-DE", "fr-FR", "es-ES", "pt-BR", "zh-CN", "ja-JP", "qps-ploc"]
 
     /// A fixture as the agent reads it: bytes decoded from the language's code page.
     static func fixture(_ name: String, language: String = "en-US") throws -> String {

@@ -41,21 +41,52 @@ final class HookTests: XCTestCase {
         let journal = farm.newJournal()
         let outcome = try await farm.engine(journal).run()
         XCTAssertEqual(outcome, .completed)
-        XCTAssertEqual(calls, ["before-stop fe1 10.0.0.11 run-1 hook:before-stop disable", "after-verify fe1 10.0.0.11 run-1 hook:after-verify enable"])
-        let entries = try journal.entries().filter { $0.server == "fe1" && $0.event == .finished }.map(\.step)
+        XCTAssertEqual(
+            calls, ["before-stop fe1 10.0.0.11 run-1 hook:before-stop disable", "after-verify fe1 10.0.0.11 run-1 hook:after-verify enable"])
+        let finished = try journal.entries().filter { $0.event == .finished }
+        let entries = finished.filter { $0.server == "fe1" }.map(\.step)
         XCTAssertEqual(entries.first, "hook:before-stop", "drained before anything stops")
-        XCTAssertEqual(entries.last, "hook:after-verify", "back only once verified")
+        XCTAssertEqual(entries.last, "hook:after-verify-after-settings", "back only at the end")
+        // The default (hooks.rejoin: after-settings): back only once /ApplySettingsFactory ran on the controller.
+        let applied = try XCTUnwrap(finished.firstIndex { $0.server == "dc1" && $0.step == "apply-settings" })
+        let back = try XCTUnwrap(finished.firstIndex { $0.server == "fe1" && $0.step == "hook:after-verify-after-settings" })
+        XCTAssertLessThan(applied, back)
         XCTAssertFalse(try journal.entries().contains { $0.server == "fe2" && $0.step.hasPrefix("hook:") }, "fe2 has no hooks")
 
         let inventory = Inventory(path: "/farm.yaml", knownHostsPath: "/known_hosts", servers: farm.servers)
         let plan = MovePlan.make(inventory: inventory, selected: farm.servers, targets: farm.record.targets, options: farm.options).text()
         XCTAssertTrue(plan.contains("before-stop hook on the jump host: \(script) disable"), plan)
+        XCTAssertTrue(plan.contains("back behind the load balancer, once settings are applied (fe1"), plan)
+        XCTAssertTrue(plan.contains("(hooks.rejoin: after-settings, the default)"), plan)
 
         let (rolledBack, plans) = try await farm.engine(journal).rollback(of: farm.servers)
         XCTAssertEqual(rolledBack, .completed)
         XCTAssertEqual(plans["fe1"]?.first, .beforeStopHook, "drained before the rollback stops it")
-        XCTAssertEqual(plans["fe1"]?.last, .afterVerifyHook, "back in rotation last")
+        XCTAssertEqual(plans["fe1"]?.last, .rejoinHook, "back in rotation last")
         XCTAssertEqual(calls.count, 4)
+    }
+
+    /// `hooks.rejoin: after-verify`: the other choice, each front-end back as soon as it is verified.
+    func testRejoinAfterVerifyPutsEachServerBackOnceVerified() async throws {
+        var farm = ScriptedFarm(frontEnds: 2)
+        let script = try hook()
+        farm.servers[1].hooks = ServerHooks(
+            commands: [.beforeStop: [script, "disable"], .afterVerify: [script, "enable"]], timeout: 10, rejoin: .afterVerify)
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        XCTAssertEqual(outcome, .completed)
+        let finished = try journal.entries().filter { $0.event == .finished }
+        let fe1 = finished.filter { $0.server == "fe1" }.map(\.step)
+        XCTAssertEqual(Array(fe1.suffix(2)), ["platform-proof", "hook:after-verify"], "right after its own proof")
+        let back = try XCTUnwrap(finished.firstIndex { $0.server == "fe1" && $0.step == "hook:after-verify" })
+        let applied = try XCTUnwrap(finished.firstIndex { $0.server == "dc1" && $0.step == "apply-settings" })
+        XCTAssertLessThan(back, applied)
+        XCTAssertFalse(finished.contains { $0.step == "hook:after-verify-after-settings" })
+        let inventory = Inventory(path: "/farm.yaml", knownHostsPath: "/known_hosts", servers: farm.servers)
+        let plan = MovePlan.make(inventory: inventory, selected: farm.servers, targets: farm.record.targets, options: farm.options).text()
+        XCTAssertTrue(plan.contains("enable, as soon as this server is verified (hooks.rejoin: after-verify)"), plan)
+        let (_, plans) = try await farm.engine(journal).rollback(of: farm.servers)
+        XCTAssertEqual(plans["fe1"]?.last, .afterVerifyHook, "back in rotation last")
     }
 
     func testAFailingBeforeStopHookStopsTheRunForThatServerAndOnFailureRuns() async throws {
@@ -140,8 +171,11 @@ final class HookTests: XCTestCase {
             role: front-end
             hooks:
               before-stop: [/opt/lb/drain, fe1]
+              rejoin: after-verify
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let inventory = try InventoryLoader.load(path: path)
+        XCTAssertEqual(inventory.servers[0].hooks.rejoinPoint, .afterSettings, "the default")
+        XCTAssertEqual(inventory.servers[1].hooks.rejoinPoint, .afterVerify)
         XCTAssertEqual(inventory.servers[0].hooks.command(.beforeStop), [folder + "/drain", "disable"])
         XCTAssertEqual(inventory.servers[1].hooks.command(.beforeStop), ["/opt/lb/drain", "fe1"])
         XCTAssertEqual(inventory.servers[1].hooks.command(.onFailure), ["/usr/local/bin/page"])
@@ -151,6 +185,11 @@ final class HookTests: XCTestCase {
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try InventoryLoader.load(path: path)) { error in
             XCTAssertTrue("\(error)".contains("servers[0].hooks.before-stp: unknown field"), "\(error)")
+        }
+        try "servers:\n  - name: dc1\n    host: h\n    role: deployment-controller\n    hooks:\n      rejoin: later\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try InventoryLoader.load(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("servers[0].hooks.rejoin: must be after-settings"), "\(error)")
         }
     }
 }

@@ -110,6 +110,24 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertTrue(broken?.problem.hasPrefix("not valid YAML") ?? false, "\(String(describing: broken))")
     }
 
+    /// `service-center`: the host name and port an IIS binding needs; HTTPS is refused, named.
+    func testServiceCenterAccessIsReadAndHTTPSIsRefused() throws {
+        let inventory = try load(
+            """
+            defaults:
+              service-center: {port: 8080}
+            servers:
+              - {name: dc1, host: 10.0.0.10, role: deployment-controller, service-center: {scheme: http, host: osfarm.example.com, port: 8081}}
+              - {name: fe1, host: 10.0.0.11, role: front-end}
+            """)
+        XCTAssertEqual(inventory.servers[0].serviceCenter, ServiceCenterAccess(host: "osfarm.example.com", port: 8081))
+        XCTAssertEqual(inventory.servers[1].serviceCenter, ServiceCenterAccess(port: 8080))
+        let https = error("servers:\n  - {name: dc1, host: h, role: deployment-controller, service-center: {scheme: https}}\n")
+        XCTAssertTrue("\(https.map { "\($0)" } ?? "")".contains("servers[0].service-center.scheme: https is not supported"), "\(String(describing: https))")
+        let bad = error("servers:\n  - {name: dc1, host: h, role: deployment-controller, service-center: {host: \"a b\"}}\n")
+        XCTAssertTrue("\(bad.map { "\($0)" } ?? "")".contains("service-center.host: must be a host name"), "\(String(describing: bad))")
+    }
+
     func testMissingFileIsAClearError() {
         XCTAssertThrowsError(try InventoryLoader.load(path: "/nonexistent/inv.yaml")) {
             XCTAssertEqual("\($0)", "/nonexistent/inv.yaml: no such file")

@@ -80,6 +80,11 @@ final class EmulatorFixtureTests: XCTestCase {
         XCTAssertTrue(
             chinese.starts(with: Data("[SC] EnumQueryServicesStatus:OpenService ".utf8) + Data([0xCA, 0xA7, 0xB0, 0xDC])),
             "失败 is CA A7 B0 DC in code page 936")
+        let japanese = try Data(contentsOf: Self.fixtures.appendingPathComponent("ja-JP/sc-query-1060.txt"))
+        XCTAssertTrue(
+            japanese.starts(with: Data("[SC] EnumQueryServicesStatus:OpenService ".utf8) + Data([0x8E, 0xB8, 0x94, 0x73])),
+            "失敗 is 8E B8 94 73 in code page 932 (Shift-JIS), its last byte an ASCII 's'")
+        XCTAssertNil(String(data: japanese, encoding: .utf8), "a Japanese sc.exe does not print UTF-8")
     }
 
     private func serviceControlFixtures(_ language: DisplayLanguage) throws {

@@ -6,7 +6,8 @@ import XCTest
 
 /// A real HAProxy (Debian's) in front of the simulated front-ends' web servers, traffic through it
 /// all along a move, and the shipped hook (deploy/jumphost/hooks/haproxy-server) draining each
-/// front-end before osfarm stops it and putting it back once verified.
+/// front-end before osfarm stops it and putting it back once settings are applied (the default
+/// `hooks.rejoin: after-settings`: OutSystems applies runtime settings to the modules only then).
 final class LoadBalancerHookTests: XCTestCase {
     static let hook = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("deploy/jumphost/hooks/haproxy-server").path
@@ -55,7 +56,7 @@ final class LoadBalancerHookTests: XCTestCase {
         }
     }
 
-    func testEachFrontEndIsDrainedBeforeItStopsAndTakesNoTrafficUntilVerified() throws {
+    func testEachFrontEndIsDrainedBeforeItStopsAndTakesNoTrafficUntilSettingsAreApplied() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy") else {
             return XCTFail("haproxy is not installed: make test installs it (scripts/install-deps.sh)")
         }
@@ -109,6 +110,10 @@ final class LoadBalancerHookTests: XCTestCase {
         try inventory.write(toFile: hooked, atomically: true, encoding: .utf8)
         let plan = try osfarm(["move-db", "plan", "-i", hooked, "--to", farm.newDatabase])
         XCTAssertTrue(plan.stdout.contains("before-stop hook on the jump host: \(Self.hook) disable outsystems"), plan.stdout)
+        XCTAssertTrue(
+            plan.stdout.contains(
+                "after-verify hook on the jump host: \(Self.hook) enable outsystems, once the after-steps (ConfigurationTool.com /ApplySettingsFactory) are done (hooks.rejoin: after-settings, the default)"
+            ), plan.stdout)
 
         let traffic = Traffic(port: port)
         usleep(500_000)
@@ -125,15 +130,18 @@ final class LoadBalancerHookTests: XCTestCase {
         XCTAssertGreaterThan(traffic.answered, 20, "traffic went through HAProxy")
 
         let entries = try farm.journal(try farm.lastRunID())
+        let applied = try XCTUnwrap(entries.first { $0.server == "dc1" && $0.step == "apply-settings" && $0.event == .finished }?.time)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for frontEnd in frontEnds {
             let drained = try XCTUnwrap(entries.first { $0.server == frontEnd.name && $0.step == "hook:before-stop" && $0.event == .finished }?.time)
             let stopped = try XCTUnwrap(entries.first { $0.server == frontEnd.name && $0.step == "stop-iis" && $0.event == .started }?.time)
-            let back = try XCTUnwrap(entries.first { $0.server == frontEnd.name && $0.step == "hook:after-verify" && $0.event == .started }?.time)
+            let back = try XCTUnwrap(
+                entries.first { $0.server == frontEnd.name && $0.step == "hook:after-verify-after-settings" && $0.event == .started }?.time)
             let verified = try XCTUnwrap(entries.first { $0.server == frontEnd.name && $0.step == "verify" && $0.event == .finished }?.time)
             XCTAssertLessThanOrEqual(drained, stopped, "\(frontEnd.name): drained before it stopped")
             XCTAssertGreaterThanOrEqual(back, verified, "\(frontEnd.name): back only once verified")
+            XCTAssertGreaterThanOrEqual(back, applied, "\(frontEnd.name): back only once /ApplySettingsFactory ran on dc1")
             let requests = SimulatedWebServer.requests(serverDirectory: frontEnd.directory).filter { $0.path == "/osfarm-probe" }
             let times = requests.compactMap { formatter.date(from: $0.time) ?? ISO8601DateFormatter().date(from: $0.time) }
             XCTAssertEqual(times.count, requests.count, "the web server's log times are readable")

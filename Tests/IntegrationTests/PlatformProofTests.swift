@@ -57,7 +57,7 @@ final class PlatformProofTests: XCTestCase {
         XCTAssertEqual(answered.serial, "SIM-FE1-0001")
         // Port 80 unless this machine holds it (then the simulator's ApplicationServerPort says which).
         let port = farm.record.webPort == 80 ? "" : ":\(farm.record.webPort)"
-        XCTAssertEqual(answered.url, "http://localhost\(port)/ServiceCenter/OutSystemsPlatform.asmx")
+        XCTAssertEqual(answered.url, "http://127.0.0.1\(port)/ServiceCenter/OutSystemsPlatform.asmx")
         // The request reached fe1's own web server (localhost is the server itself), and no other.
         let logged = try XCTUnwrap(SimulatedWebServer.requests(serverDirectory: fe1.directory).last)
         XCTAssertEqual(logged.method, "POST")
@@ -120,6 +120,53 @@ final class PlatformProofTests: XCTestCase {
         ProcessTree.signalTree(network, SIGCONT)
         await fe.close()
         await dc.close()
+    }
+
+    /// As SetupTools does, the agent calls 127.0.0.1 (the server itself), not localhost, which can
+    /// resolve to ::1 first; an IIS binding with a host name needs the inventory's
+    /// service-center.host; a farm that enforces HTTPS is named as such (issue 19, point 5).
+    func testServiceCenterOnLoopbackWithAHostNamedBindingAndBehindAnHTTPSRedirect() async throws {
+        let farm = try TestFarm(frontEnds: 0, profile: .fast)
+        defer { farm.shutdown() }
+        let dc1 = try farm.simulated("dc1")
+        let session = try await farm.session("dc1")
+        func call(_ arguments: PlatformInfoArguments) async throws -> PlatformInfoReport {
+            guard case let .platformInfo(report) = try await session.answer(.getPlatformInfo(arguments)).data else {
+                throw AgentError(.internalError, "no platform info")
+            }
+            return report
+        }
+        var ipv6 = FaultRequest()
+        ipv6.hostsEntries["localhost"] = "::1"
+        try farm.inject(ipv6, on: "dc1")
+        let loopback = try await call(PlatformInfoArguments(timeoutSeconds: 10))
+        XCTAssertTrue(loopback.answered, "localhost is ::1 here, 127.0.0.1 is not: \(loopback)")
+        let port = farm.record.webPort == 80 ? "" : ":\(farm.record.webPort)"
+        XCTAssertEqual(loopback.url, "http://127.0.0.1\(port)/ServiceCenter/OutSystemsPlatform.asmx")
+
+        var binding = FaultRequest()
+        binding.iisHostBinding = "osfarm-dc1.example.com"
+        try farm.inject(binding, on: "dc1")
+        let unbound = try await call(PlatformInfoArguments(timeoutSeconds: 10))
+        XCTAssertEqual(unbound.httpStatus, 404)
+        XCTAssertTrue(unbound.reason?.hasSuffix("set service-center.host in the inventory") ?? false, "\(unbound)")
+        let bound = try await call(PlatformInfoArguments(timeoutSeconds: 10, hostHeader: "osfarm-dc1.example.com"))
+        XCTAssertTrue(bound.answered, "\(bound)")
+        // Ground truth: the server's own log (written just after it answers).
+        let logged = Date().addingTimeInterval(5)
+        while SimulatedWebServer.requests(serverDirectory: dc1.directory).last?.status != 200 && Date() < logged { usleep(20_000) }
+        XCTAssertEqual(SimulatedWebServer.requests(serverDirectory: dc1.directory).suffix(2).map(\.status), [404, 200])
+
+        var https = FaultRequest()
+        https.forceHTTPS = true
+        try farm.inject(https, on: "dc1")
+        let redirected = try await call(PlatformInfoArguments(timeoutSeconds: 10, hostHeader: "osfarm-dc1.example.com"))
+        XCTAssertEqual(redirected.httpStatus, 302)
+        XCTAssertTrue(
+            redirected.reason?.contains(
+                "Service Center redirects to https://osfarm-dc1.example.com/ServiceCenter/OutSystemsPlatform.asmx; the farm enforces HTTPS") ?? false,
+            "\(redirected)")
+        await session.close()
     }
 
     func testEveryRequestIsLoggedAndTheApplicationPageFollowsIIS() async throws {

@@ -96,9 +96,30 @@ $keyBody = ($keyLine -split ' ')[1]
 # unquoted "C:\Program Files\..." at the space, so the path is quoted; PowerShell would print a
 # quoted path, so it runs it with its call operator. (PowerShell/Win32-OpenSSH issues #524 and
 # #1164; openssh-portable contrib/win32/win32compat/w32-doexec.c.)
-$shellSetting = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\OpenSSH' -Name DefaultShell -ErrorAction SilentlyContinue
-$defaultShell = if ($null -ne $shellSetting) { [string]$shellSetting.DefaultShell } else { '' }
-$forcedCommand = if ($defaultShell -match 'powershell') { '& "{0}" serve' -f $agentPath } else { '"{0}" serve' -f $agentPath }
+# The other values sshd reads with DefaultShell (pwd.c) change the forced command's line:
+# DefaultShellCommandOption replaces /c (cmd.exe) or -c (the rest), and a shell that is neither
+# cmd.exe nor PowerShell gets the command quoted another way (w32-doexec.c). The script refuses
+# those rather than change a machine-wide setting other sessions may rely on, and says which.
+# DefaultShellArguments only applies to sessions without a command, so never to this one.
+$openSSH = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\OpenSSH' -ErrorAction SilentlyContinue
+function Get-OpenSSHValue([string] $Name) {
+    if ($null -ne $openSSH -and @($openSSH.PSObject.Properties.Name) -contains $Name) { return [string]$openSSH.$Name }
+    return ''
+}
+$defaultShell = Get-OpenSSHValue 'DefaultShell'
+$shellOption = Get-OpenSSHValue 'DefaultShellCommandOption'
+$shellIsCmd = ($defaultShell -eq '') -or ($defaultShell -match 'system32\\cmd')
+$shellIsPowerShell = (-not $shellIsCmd) -and ($defaultShell -match 'powershell')
+if (-not $shellIsCmd -and -not $shellIsPowerShell) {
+    throw "HKLM:\SOFTWARE\OpenSSH DefaultShell is '$defaultShell', neither cmd.exe nor PowerShell; the forced command is written for those two. Point DefaultShell at cmd.exe or powershell.exe, or remove it."
+}
+if ($defaultShell -ne '' -and $shellOption -ne '') {
+    $expectedOptions = if ($shellIsCmd) { @('/c', '/d /c') } else { @('-c', '-command') }
+    if ($expectedOptions -notcontains $shellOption.ToLowerInvariant()) {
+        throw "HKLM:\SOFTWARE\OpenSSH DefaultShellCommandOption is '$shellOption'; sshd puts it in place of $($expectedOptions[0]) before the forced command, which then does not start the agent as written. Remove it (Remove-ItemProperty -LiteralPath HKLM:\SOFTWARE\OpenSSH -Name DefaultShellCommandOption) or set it to $($expectedOptions[0])."
+    }
+}
+$forcedCommand = if ($shellIsPowerShell) { '& "{0}" serve' -f $agentPath } else { '"{0}" serve' -f $agentPath }
 # Inside the authorized_keys option every quote is written \".
 $entry = 'command="{0}",restrict {1}' -f ($forcedCommand -replace '"', '\"'), $keyLine
 $sshFolder = Join-Path $env:ProgramData 'ssh'

@@ -12,10 +12,16 @@ import Foundation
 /// `GetPlatformInfo` element in `http://www.outsystems.com`, and a `GetPlatformInfoResponse` of
 /// `Version` and `Serial` (a Service Center WSDL captured in sac-outsystems/wiremock-test,
 /// defaults/responses/service_center_outsystems_platform.xml). This client sends that request.
+///
+/// SetupTools' default host is `127.0.0.1` (`Get-OSPlatformVersion -ServiceCenterHost`), not
+/// `localhost`, which a server may resolve to `::1` first; the agent connects to the server's own
+/// loopback address (`HostEnvironment.localAddress`) and sends `Host: 127.0.0.1`, or the host name
+/// and port an IIS binding needs (the inventory's `service-center`). Plain HTTP only: a farm that
+/// redirects to HTTPS gets an answer that says so rather than a guess.
 struct PlatformInfoClient {
     let environment: HostEnvironment
 
-    static let host = "localhost"
+    static let host = "127.0.0.1"
     static let path = "/ServiceCenter/OutSystemsPlatform.asmx"
     static let soapAction = "\"http://ServiceCenter/OutSystemsPlatform/GetPlatformInfo\""
     static let namespace = "http://www.outsystems.com"
@@ -29,7 +35,9 @@ struct PlatformInfoClient {
     /// (`ServerConfiguration/ApplicationServerPort`, 80 by default).
     func call(_ arguments: PlatformInfoArguments, port: Int) -> PlatformInfoReport {
         let started = Date()
-        let url = "http://\(Self.host)\(port == 80 ? "" : ":\(port)")\(Self.path)"
+        let port = arguments.port ?? port
+        let hostHeader = arguments.hostHeader ?? Self.host
+        let url = "http://\(hostHeader)\(port == 80 ? "" : ":\(port)")\(Self.path)"
         func report(
             version: String? = nil, serial: String? = nil, status: Int? = nil, failure: PlatformInfoFailure? = nil,
             reason: String? = nil
@@ -41,7 +49,7 @@ struct PlatformInfoClient {
         let response: HTTPResponse
         do {
             response = try HTTPClient.request(
-                method: "POST", path: Self.path, hostHeader: Self.host, address: environment.resolve(Self.host), port: port,
+                method: "POST", path: Self.path, hostHeader: hostHeader, address: environment.localAddress, port: port,
                 headers: [("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", Self.soapAction)],
                 body: Array(Self.envelope.utf8), deadline: started.addingTimeInterval(arguments.timeoutSeconds))
         } catch .socket(.timedOut) {
@@ -56,8 +64,19 @@ struct PlatformInfoClient {
         if let fault = Self.element("faultstring", in: body) {
             return report(status: response.status, failure: .soapFault, reason: "Service Center answered with a SOAP fault: \(fault)")
         }
+        if [301, 302, 303, 307, 308].contains(response.status) {
+            let location = response.header("Location") ?? "no Location"
+            return report(
+                status: response.status, failure: .httpError,
+                reason: "HTTP \(response.status) \(response.reason)\(server): Service Center redirects to \(location)"
+                    + (location.lowercased().hasPrefix("https:")
+                        ? "; the farm enforces HTTPS, and osfarm's agent calls Service Center over plain HTTP only" : ""))
+        }
         guard response.status == 200 else {
-            return report(status: response.status, failure: .httpError, reason: "HTTP \(response.status) \(response.reason)\(server)")
+            let hint =
+                response.status == 404 && arguments.hostHeader == nil && (response.header("Server") ?? "").hasPrefix("Microsoft-IIS")
+                ? "; an IIS binding with a host name answers only that name: set service-center.host in the inventory" : ""
+            return report(status: response.status, failure: .httpError, reason: "HTTP \(response.status) \(response.reason)\(server)\(hint)")
         }
         guard body.contains("GetPlatformInfoResponse"), let version = Self.element("Version", in: body), !version.isEmpty else {
             return report(

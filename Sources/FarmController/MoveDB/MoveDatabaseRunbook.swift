@@ -23,6 +23,8 @@ extension StepID {
     /// The server's hooks on the jump host (a load balancer drains it first, takes it back last).
     public static let beforeStopHook: StepID = "hook:before-stop"
     public static let afterVerifyHook: StepID = "hook:after-verify"
+    /// The same hook, run once the after-steps are done (`hooks.rejoin: after-settings`, the default).
+    public static let rejoinHook: StepID = "hook:after-verify-after-settings"
 }
 
 extension Runbook {
@@ -49,6 +51,9 @@ extension Runbook {
             RunbookPhase(
                 kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
                 steps: [.applySettings, .readyAfterSettings, .proofAfterSettings]),
+            RunbookPhase(
+                kind: .after, title: "back behind the load balancer, once settings are applied", servers: .all, concurrency: .all,
+                onFailure: .finishPhaseThenFail, steps: [.rejoinHook]),
         ],
         steps: MoveDatabaseSteps.all)
 
@@ -64,7 +69,7 @@ enum MoveDatabaseSteps {
     static var all: [RunbookStep] {
         [
             beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
-            platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, restore,
+            platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, rejoinHook, restore,
         ]
     }
 
@@ -221,7 +226,12 @@ enum MoveDatabaseSteps {
             "Service Center on the server answers GetPlatformInfo" + (context.record.platformVersion.map { " with version \($0)" } ?? "")
         },
         deadline: { StepDeadline(total: $0.timeout * 6) },
-        request: { context in .getPlatformInfo(PlatformInfoArguments(timeoutSeconds: min(30, context.options.timeout * 3))) },
+        request: { context in
+            .getPlatformInfo(
+                PlatformInfoArguments(
+                    timeoutSeconds: min(30, context.options.timeout * 3), hostHeader: context.server.serviceCenter?.host,
+                    port: context.server.serviceCenter?.port))
+        },
         judge: { data, context throws(StepFailure) in
             guard case let .platformInfo(report) = data else { throw unexpected(data) }
             guard report.answered, let version = report.version else {
@@ -229,10 +239,7 @@ enum MoveDatabaseSteps {
                     "Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))"
                 )
             }
-            if let expected = context.record.platformVersion, expected != version {
-                throw StepFailure("Service Center on \(context.server.name) answered version \(version), not \(expected)")
-            }
-            return "Service Center answers: platform \(version)"
+            return try PlatformVersion.proof(answered: version, expected: context.record.platformVersion, server: context.server.name)
         },
         whenStopping: .finish
     )
@@ -270,19 +277,31 @@ enum MoveDatabaseSteps {
     )
     .retrying { $0.readinessTimeout }
 
-    /// Drains the server before it stops; a rollback puts it back in rotation last.
-    static let beforeStopHook = hook(.beforeStop, id: .beforeStopHook, inverse: [.afterVerifyHook], whenStopping: .halt)
-    /// Puts the server back once verified; a rollback drains it again first.
-    static let afterVerifyHook = hook(.afterVerify, id: .afterVerifyHook, inverse: [.beforeStopHook], whenStopping: .finish)
+    /// Drains the server before it stops; a rollback puts it back in rotation last (whichever of
+    /// the two put-back steps the server's `hooks.rejoin` uses).
+    static let beforeStopHook = hook(.beforeStop, id: .beforeStopHook, inverse: [.afterVerifyHook, .rejoinHook], whenStopping: .halt)
+    /// Puts the server back once verified (`hooks.rejoin: after-verify`); a rollback drains it again first.
+    static let afterVerifyHook = hook(
+        .afterVerify, id: .afterVerifyHook, inverse: [.beforeStopHook], whenStopping: .finish, rejoin: .afterVerify,
+        when: "as soon as this server is verified (hooks.rejoin: after-verify)")
+    /// Puts the server back once /ApplySettingsFactory has run on the deployment controller
+    /// (`hooks.rejoin: after-settings`, the default; `RejoinPoint` says why).
+    static let rejoinHook = hook(
+        .afterVerify, id: .rejoinHook, inverse: [.beforeStopHook], whenStopping: .finish, rejoin: .afterSettings,
+        when: "once the after-steps (ConfigurationTool.com /ApplySettingsFactory) are done (hooks.rejoin: after-settings, the default)")
 
-    private static func hook(_ event: HookEvent, id: StepID, inverse: [StepID], whenStopping: StopBehaviour) -> RunbookStep {
+    private static func hook(
+        _ event: HookEvent, id: StepID, inverse: [StepID], whenStopping: StopBehaviour, rejoin: RejoinPoint? = nil, when: String? = nil
+    ) -> RunbookStep {
         RunbookStep(
-            id: id, summary: "\(event.rawValue) hook on the jump host",
-            explain: { context in "\(event.rawValue) hook on the jump host: " + (context.hooks.command(event)?.joined(separator: " ") ?? "none") },
+            id: id, summary: "\(event.rawValue) hook on the jump host" + (when.map { ", \($0)" } ?? ""),
+            explain: { context in
+                "\(event.rawValue) hook on the jump host: " + (context.hooks.command(event)?.joined(separator: " ") ?? "none") + (when.map { ", \($0)" } ?? "")
+            },
             deadline: { _ in StepDeadline(total: ServerHooks.timeoutRange.upperBound) },
             local: { context throws(StepFailure) in try await HookStep.run(event, context) },
             inverse: inverse, whenStopping: whenStopping,
-            appliesTo: { server, _ in server.hooks.command(event) != nil })
+            appliesTo: { server, _ in server.hooks.command(event) != nil && (rejoin == nil || server.hooks.rejoinPoint == rejoin) })
     }
 
     static let restore = RunbookStep(

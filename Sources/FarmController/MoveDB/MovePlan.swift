@@ -63,7 +63,12 @@ public struct MovePlan: Codable, Sendable {
             from: options.expectFrom?.description, options: options, partial: false,
             windowsAuthentication: options.adminPasswordVariable != nil)
         record.hooks = Dictionary(ordered.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) }, uniquingKeysWith: { first, _ in first })
-        let phases = runbook.phases.map { phase in
+        // A phase of hooks alone that no server has (the load balancer's put-back) is left out.
+        let shown = runbook.phases.filter { phase in
+            !phase.steps.allSatisfy { $0.rawValue.hasPrefix("hook:") }
+                || ordered.contains { !runbook.steps(of: phase, on: RunServer(name: $0.name, role: $0.role, hooks: $0.hooks), options: options).isEmpty }
+        }
+        let phases = shown.map { phase in
             Phase(
                 kind: phase.kind, title: phase.title, concurrency: describe(phase.concurrency, options),
                 servers: ordered.compactMap { server in

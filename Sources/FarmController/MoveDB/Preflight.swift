@@ -264,9 +264,16 @@ public struct Preflight: Sendable {
         }
     }
 
-    /// One platform version and one private.key on every server (the article's farm).
+    /// One platform version and one private.key on every server (the article's farm). Versions are
+    /// compared as `[System.Version]`s (`PlatformVersion`), as OutSystems.SetupTools compares them;
+    /// text that is not a version is compared as text.
     mutating func checkAgreement(_ inspected: [(String, PlatformInspection)]) {
-        let versions = Dictionary(grouping: inspected, by: { $0.1.version })
+        let versions = Dictionary(
+            grouping: inspected, by: { PlatformVersion($0.1.version)?.components.map(String.init).joined(separator: ".") ?? $0.1.version }
+        )
+        .reduce(into: [String: [(String, PlatformInspection)]]()) { grouped, entry in
+            grouped[entry.value[0].1.version] = entry.value
+        }
         if versions.count > 1 {
             farmFindings.append(
                 PreflightFinding(

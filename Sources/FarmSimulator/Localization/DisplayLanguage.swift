@@ -10,6 +10,7 @@ public enum DisplayLanguage: String, Codable, CaseIterable, Sendable {
     case spanish = "es-ES"
     case portuguese = "pt-BR"
     case chinese = "zh-CN"
+    case japanese = "ja-JP"
     /// Windows' base pseudo-locale: every label and message rewritten, for testing.
     case pseudo = "qps-ploc"
 
@@ -19,7 +20,12 @@ public enum DisplayLanguage: String, Codable, CaseIterable, Sendable {
         case .english: return 437
         case .german, .french, .spanish, .portuguese: return 850
         case .chinese: return 936
-        // Not found in a public source for qps-ploc; 852 holds every letter the rewrite uses.
+        // Shift-JIS (Microsoft: "OEM code page 932 is used for Japanese Kanji"; Code Page
+        // Bitfields: "932 Japanese, Shift-JIS").
+        case .japanese: return 932
+        // No public source gives qps-ploc's OEM code page. Chosen: 852 (Latin 2), which holds
+        // every look-alike letter the rewrite uses and is none of the other languages' pages, so
+        // a decoder that assumed 437 or 850 would misread it (SOURCES.md, "The pseudo-locale").
         case .pseudo: return 852
         }
     }

@@ -43,6 +43,7 @@ struct ToolText: Sendable {
         case .spanish: return spanish
         case .portuguese: return portuguese
         case .chinese: return chinese
+        case .japanese: return japanese
         case .pseudo: return english.rewritten
         }
     }
@@ -240,6 +241,34 @@ struct ToolText: Sendable {
         iisRunning: "正在运行",
         iisStopped2: "已停止",
         notRecognized: "'{0}' 不是内部或外部命令，也不是可运行的程序\r\n或批处理文件。")
+
+    /// ja-JP, printed in code page 932 (Shift-JIS). Like zh-CN, the `sc` labels stay English;
+    /// cmd.exe's message is from a public paste (SOURCES.md), the rest the simulator's own.
+    static let japanese = ToolText(
+        statusLabels: english.statusLabels,
+        configurationLabels: english.configurationLabels,
+        words: [:],
+        failureHeader: "[SC] {0} 失敗 {1}:",
+        success: "[SC] {0} 成功",
+        messages: [
+            1053: "サービスが開始要求または制御要求に適切な時間内に応答しませんでした。",
+            1056: "サービスのインスタンスは既に実行されています。",
+            1058: "無効にされているか、または有効なデバイスが関連付けられていないため、このサービスを開始できません。",
+            1060: "指定されたサービスはインストールされたサービスとして存在しません。",
+            1061: "現在サービスは制御メッセージを受け付けることができません。",
+            1062: "サービスは開始されていません。",
+        ],
+        defaultValueName: "(既定)",
+        registryNotFound: "エラー: 指定されたレジストリ キーまたは値が見つかりませんでした。",
+        registrySyntax: "エラー: 無効な構文です。\r\n使用法については、\"REG /?\" と入力してください。",
+        iisAttemptingStop: "停止を試みています...",
+        iisStopped: "インターネット サービスは正常に停止されました",
+        iisAttemptingStart: "開始を試みています...",
+        iisStarted: "インターネット サービスは正常に開始されました",
+        iisStatus: "{0} ( {1} ) の状態: {2}",
+        iisRunning: "実行中",
+        iisStopped2: "停止",
+        notRecognized: "'{0}' は、内部コマンドまたは外部コマンド、\r\n操作可能なプログラムまたはバッチ ファイルとして認識されていません。")
 
     /// Every label, word and message rewritten as the pseudo-locale does.
     var rewritten: ToolText {

@@ -18,6 +18,8 @@ import Foundation
 ///   instance-specific error…", SQL Server docs MSSQLSERVER_2). A SOAPAction other than the
 ///   operation's gets ASMX's "Server did not recognize the value of HTTP Header SOAPAction".
 /// - every request is appended to the server's `http.log` (time, method, path, client, status).
+/// - faults (issue 19): a site binding with a host name answers IIS's 404 to any other Host header;
+///   a farm that enforces HTTPS answers every plain HTTP request with a 302 to `https://`.
 struct SimulatedWebServer {
     static let logName = "http.log"
     static let platformPath = "/ServiceCenter/OutSystemsPlatform.asmx"
@@ -53,6 +55,7 @@ struct SimulatedWebServer {
         var server: String
         var contentType: String
         var body: String
+        var location: String? = nil
     }
 
     /// Reads one request from `fd`, answers it, logs it and closes the connection.
@@ -65,6 +68,7 @@ struct SimulatedWebServer {
         let response = respond(to: request)
         var head = "HTTP/1.1 \(response.status) \(response.reason)\r\nContent-Type: \(response.contentType)\r\n"
         head += "Server: \(response.server)\r\nDate: \(Self.httpDate())\r\n"
+        if let location = response.location { head += "Location: \(location)\r\n" }
         if response.server.hasPrefix("Microsoft-IIS") { head += "X-AspNet-Version: 4.0.30319\r\nX-Powered-By: ASP.NET\r\n" }
         let body = Array(response.body.utf8)
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
@@ -86,6 +90,16 @@ struct SimulatedWebServer {
     func respond(to request: Request) -> Response {
         let store = StateStore(serverDirectory: server.directory)
         guard let state = try? store.read(), state.service("W3SVC")?.state == .running else { return Self.httpSysNotFound }
+        let host = String((request.headers["host"] ?? "").split(separator: ":").first ?? "")
+        if state.faults.forceHTTPS {
+            return Response(
+                status: 302, reason: "Found", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=UTF-8",
+                body: "<head><title>Document Moved</title></head><body><h1>Object Moved</h1></body>\r\n",
+                location: "https://\(host)\(request.target)")
+        }
+        if let binding = state.faults.iisHostBinding, binding.caseInsensitiveCompare(host) != .orderedSame {
+            return Self.iisStatus(404, "Not Found")
+        }
         let path = request.path.lowercased()
         if Self.applicationPaths.contains(path) {
             guard request.method == "GET" || request.method == "HEAD" else { return Self.iisStatus(405, "Method Not Allowed") }

@@ -31,6 +31,11 @@ public struct InjectedFaults: Codable, Sendable, Equatable {
     /// When set, the Configuration Tool starts a helper that keeps its output open for this many
     /// seconds and then waits that long itself (a tool whose child outlives the agent's deadline).
     public var configurationToolOrphanSeconds: Double?
+    /// IIS serves the sites only for this host name (a binding with a host name): any other Host
+    /// header gets IIS's 404 (issue 19).
+    public var iisHostBinding: String?
+    /// Every request is redirected to HTTPS (a farm that enforces it).
+    public var forceHTTPS = false
 
     public init() {}
 }

@@ -9,7 +9,9 @@ import Foundation
 /// - the command is the key's forced `command="…"` from
 ///   `C:\ProgramData\ssh\administrators_authorized_keys`, else the one the client asked for;
 /// - it goes to the DefaultShell (`pwd.c`: `HKLM\SOFTWARE\OpenSSH` `DefaultShell`, else
-///   `%SystemRoot%\System32\cmd.exe`), whose path is lower-cased and quoted;
+///   `%SystemRoot%\System32\cmd.exe`), whose path is lower-cased and quoted, with the switch and
+///   escaping the other `DefaultShell*` values choose (`ShellSettings`);
+/// - the shell prints what its profiles or AutoRun print first (`ShellStartup`);
 /// - for cmd.exe the whole command line is `"<shell>" /c "<command>"`, built as one string;
 /// - for PowerShell it is `"<shell>" -c <command>` with the command escaped as one argument
 ///   (`misc.c`, `build_commandline_string`: quoted when it has a space, `"` becomes `\"`, and
@@ -34,15 +36,6 @@ public enum OpenSSHSession {
             case let .cannotStart(program, reason): return "cannot start \(program): \(reason)"
             }
         }
-    }
-
-    /// The command line each shell is started with for a command (w32-doexec.c).
-    static func shellCommandLine(shellPath: String, command: String) -> (isCommandPrompt: Bool, line: String) {
-        let shell = shellPath.lowercased()
-        if shell.contains("system32\\cmd") {
-            return (true, "\"\(shell)\" /c \"\(command)\"")
-        }
-        return (false, "\"\(shell)\" -c \(escapedArgument(command))")
     }
 
     /// `build_commandline_string`'s escaping of one argument: quotes added when it holds a space
@@ -70,17 +63,24 @@ public enum OpenSSHSession {
         return result + (addQuotes ? "\"" : "")
     }
 
-    /// What the session does for `command` on the server: the shell's outcome.
-    static func outcome(command: String, serverDirectory: String, state: ServerState) -> ShellOutcome {
+    /// What the session does for `command` on the server: what the shell printed on its own
+    /// first (`ShellStartup`), and the shell's outcome.
+    static func outcome(command: String, serverDirectory: String, state: ServerState) -> (startup: String, ShellOutcome) {
         let system = WindowsSystem(serverDirectory: serverDirectory)
-        let shellPath =
-            state.registry.first { $0.key.caseInsensitiveCompare(DefaultShell.registryKey) == .orderedSame }?.value
-            .first { $0.name.caseInsensitiveCompare(DefaultShell.registryValue) == .orderedSame }?.data ?? DefaultShell.commandPrompt.path
-        let (isCommandPrompt, line) = shellCommandLine(shellPath: shellPath, command: command)
-        if isCommandPrompt {
-            return CommandPrompt.run(commandLine: line, system: system, text: ToolText.of(state.language))
+        let settings = ShellSettings.read(state)
+        let line = settings.commandLine(for: command)
+        let startup = ShellStartup.output(settings: settings, commandLine: line, system: system, state: state)
+        switch settings.kind {
+        case .commandPrompt:
+            return (startup, CommandPrompt.run(commandLine: line, system: system, text: ToolText.of(state.language)))
+        case .powerShell:
+            return (startup, PowerShellHost.run(commandLine: line, system: system))
+        case .shellHost, .bash, .cygwin, .other:
+            return (
+                startup,
+                .finished(stdout: "", stderr: "osfarm-sim: the DefaultShell \(settings.path) is not simulated (only cmd.exe and PowerShell)\r\n", exitCode: 1)
+            )
         }
-        return PowerShellHost.run(commandLine: line, system: system)
     }
 
     /// The forced command of the key that logged in (nil when its line forces none). Win32-OpenSSH
@@ -111,7 +111,9 @@ public enum OpenSSHSession {
                 FileHandle.standardError.write(Data("osfarm-sim: interactive shell sessions are not simulated; send a command\r\n".utf8))
                 return 1
             }
-            switch outcome(command: command, serverDirectory: serverDirectory, state: state) {
+            let (startup, shellOutcome) = outcome(command: command, serverDirectory: serverDirectory, state: state)
+            if !startup.isEmpty { FileHandle.standardOutput.write(OEMEncoding.encode(startup, codePage: state.language.oemCodePage)) }
+            switch shellOutcome {
             case let .finished(stdout, stderr, exitCode):
                 FileHandle.standardOutput.write(OEMEncoding.encode(stdout, codePage: state.language.oemCodePage))
                 FileHandle.standardError.write(OEMEncoding.encode(stderr, codePage: state.language.oemCodePage))
