@@ -30,6 +30,16 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Add Failover Partner=NAME to the platform section's RuntimeAdvancedSettings.") var failoverPartner: String?
     @Option(help: "Set CacheInvalidationConfiguration/ServiceHost.") var cacheServiceHost: String?
     @Option(help: "Set ServiceConfiguration/CompilerServerHostname (e.g. localhost).") var compilerServerHostname: String?
+    @Option(
+        help: ArgumentHelp(
+            "Break a login on the database --login-database names (farm-wide): KIND=USER, KIND one of "
+                + LoginFault.allCases.map(\.rawValue).joined(separator: ", ") + " (repeatable).", valueName: "kind=user"))
+    var loginFault: [String] = []
+    @Option(help: "The DBA's fix for a login on --login-database: carried over with its SID and password, enabled, its user mapped (repeatable).")
+    var loginFix: [String] = []
+    @Option(help: "The database the login faults and fixes apply to: old, new, session or logging.") var loginDatabase = "new"
+    @Option(help: "Whether the server's SSH sessions have network credentials (true: a password logon or delegation).")
+    var sessionCredentials: Bool?
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -48,6 +58,16 @@ struct Fault: AsyncParsableCommand {
         request.drift.cacheServiceHost = cacheServiceHost
         request.drift.compilerServerHostname = compilerServerHostname
         request.clear = clear
+        request.loginDatabase = loginDatabase
+        request.loginFixes = loginFix
+        request.sessionNetworkCredentials = sessionCredentials
+        for entry in loginFault {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]) else {
+                throw ValidationError("--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
+            }
+            request.loginFaults.append((fault, parts[1]))
+        }
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--hosts-entry takes NAME=ADDRESS, not \(entry)") }

@@ -31,6 +31,9 @@ public struct InjectedFaults: Codable, Sendable, Equatable {
     /// When set, the Configuration Tool starts a helper that keeps its output open for this many
     /// seconds and then waits that long itself (a tool whose child outlives the agent's deadline).
     public var configurationToolOrphanSeconds: Double?
+    /// Sessions on this server have network credentials (stands for a password logon or Kerberos
+    /// delegation; nil: a key-authenticated Win32-OpenSSH session has none).
+    public var sessionNetworkCredentials: Bool?
 
     public init() {}
 }
