@@ -75,6 +75,13 @@ public struct SimulatedSecurity: Codable, Sendable, Equatable {
                     enabled: true, defaultDatabase: user.catalog, viewAnyDefinition: user.name.hasPrefix("OSADMIN")))
             catalogs[user.catalog, default: []].append(User(name: user.name, sid: sid, roles: user.roles))
         }
+        if windowsAuthentication, let admin = logins.first {
+            // On integrated authentication the Configuration Tool's Grant Permissions gives the
+            // admin Windows account its user in every catalog (the session and log ones too).
+            for (name, users) in catalogs where !users.contains(where: { $0.sid == admin.sid }) {
+                catalogs[name]?.append(User(name: admin.name, sid: admin.sid, roles: ["db_owner"]))
+            }
+        }
         return SimulatedSecurity(logins: logins, catalogs: catalogs.sorted { $0.key < $1.key }.map { Catalog(name: $0.key, users: $0.value) })
     }
 

@@ -40,62 +40,68 @@ final class LoginCheckTests: XCTestCase {
         XCTAssertTrue(journal.contains { $0.step == "wait-ready" && $0.event == .failed }, "\(journal.map { "\($0.step) \($0.event)" })")
     }
 
-    /// The failure matrix. Each cell: preflight (restore done) refuses with the finding and stops
-    /// nothing; the run stops at the gate with every server.hsconf unchanged byte for byte; after the
-    /// DBA's fix, resume finishes the move. The farm moves back and forth between the two databases,
-    /// the fault always on the target.
+    /// The failure matrix, in two batches of three cells on one farm (the faults of a batch together,
+    /// each on another user, the platform's admin logins left working to tell the causes apart).
+    /// Each cell: preflight (restore done) refuses with its finding and stops nothing; the run stops
+    /// at the gate naming it, with every server.hsconf unchanged byte for byte; after its DBA fix the
+    /// gate no longer names it, and once the batch is fixed, resume finishes the move. The second
+    /// batch moves the farm back, the faults on the old server.
     func testEveryRefusedLoginIsFoundAtPreflightStoppedAtTheGateAndResumedAfterTheFix() throws {
         let farm = try TestFarm(frontEnds: 0)
         defer { farm.shutdown() }
-        let cells: [(LoginFault, String, LoginFindingKind, Int)] = [
-            (.missing, "OSRUNTIME", .loginMissing, 18456),
-            (.orphaned, "OSADMIN", .orphanedUser, 4060),
-            (.disabled, "OSRUNTIME", .disabled, 18456),
-            (.password, "OSSTATE", .loginFailed, 18456),
-            (.password, "OSRUNTIME_LOG", .wrongPassword, 18456),
-            (.permission, "OSRUNTIME", .permission, 229),
+        typealias Cell = (fault: LoginFault, user: String, kind: LoginFindingKind, number: Int)
+        let batches: [(label: String, target: String, cells: [Cell])] = [
+            (
+                "new", farm.newDatabase,
+                [(.missing, "OSRUNTIME", .loginMissing, 18456), (.password, "OSRUNTIME_LOG", .wrongPassword, 18456), (.password, "OSSTATE", .loginFailed, 18456)]
+            ),
+            (
+                "old", farm.oldDatabase,
+                [(.disabled, "OSRUNTIME", .disabled, 18456), (.orphaned, "OSRUNTIME_LOG", .orphanedUser, 4060), (.permission, "OSSTATE", .permission, 229)]
+            ),
         ]
-        var onNew = false
-        for (fault, user, kind, number) in cells {
-            let label = onNew ? "old" : "new"
-            let target = onNew ? farm.oldDatabase : farm.newDatabase
-            let cell = "\(fault.rawValue) \(user)"
-            try loginFault(farm, fault, user: user, on: label)
+        func names(_ text: String, _ cell: Cell) -> Bool { text.contains(" \(cell.user) on ") && text.contains(": \(cell.kind.rawValue) (") }
+        for batch in batches {
+            for cell in batch.cells { try loginFault(farm, cell.fault, user: cell.user, on: batch.label) }
             let before = try farm.configurationFiles()
 
-            let preflight = try move(farm, "preflight", to: target, ["--db-restored", "--json"])
-            XCTAssertEqual(preflight.status, 1, "\(cell): \(preflight.stdout)")
+            let preflight = try move(farm, "preflight", to: batch.target, ["--db-restored", "--json"])
+            XCTAssertEqual(preflight.status, 1, preflight.stdout)
             let findings = (try decode(preflight.stdout)["servers"] as? [[String: Any]])?.first?["findings"] as? [[String: Any]] ?? []
             let refused = findings.filter { $0["code"] as? String == "login-refused" }.compactMap { $0["message"] as? String }
-            XCTAssertEqual(refused.count, 1, "\(cell): \(findings)")
-            XCTAssertTrue(
-                refused.first?.contains("\(user) on ") == true && refused.first?.contains(": \(kind.rawValue) (SQL Server error \(number))") == true,
-                "\(cell): \(refused)")
-            XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "\(cell): preflight stopped something")
+            XCTAssertEqual(refused.count, batch.cells.count, "\(findings)")
+            for cell in batch.cells {
+                XCTAssertTrue(
+                    refused.contains { $0.contains(" \(cell.user) on ") && $0.contains(": \(cell.kind.rawValue) (SQL Server error \(cell.number))") },
+                    "\(cell): \(refused)")
+            }
+            XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "preflight stopped something")
 
             // The window: every server stops, the DBA restores, the gate checks the logins.
-            let run = try move(farm, "run", to: target, ["--no-apply-settings"])
-            XCTAssertEqual(run.status, 3, "\(cell): stops at the restore gate: \(run.stdout)")
+            let run = try move(farm, "run", to: batch.target, ["--no-apply-settings"])
+            XCTAssertEqual(run.status, 3, "stops at the restore gate: \(run.stdout)")
             let runID = try farm.lastRunID()
-            let gate = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory, "--db-restored"])
-            XCTAssertEqual(gate.status, 1, "\(cell): \(gate.stdout)")
-            let said = gate.stdout + gate.stderr
-            XCTAssertTrue(said.contains("check-logins") && said.contains("still on the old database"), "\(cell): \(said)")
-            XCTAssertTrue(said.contains("osfarm resume \(runID) --db-restored") && said.contains("osfarm rollback \(runID)"), "\(cell): \(said)")
-            XCTAssertEqual(try farm.configurationFiles(), before, "\(cell): a server.hsconf changed")
-
-            try loginFault(farm, nil, fix: user, user: user, on: label)
-            let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory, "--db-restored"])
-            XCTAssertEqual(resumed.status, 0, "\(cell): \(resumed.stdout) \(resumed.stderr)")
-            for server in try farm.status().servers {
-                XCTAssertEqual(server.database, target, "\(cell): \(server.name)")
-                XCTAssertTrue(server.allRunning, "\(cell): \(server.name)")
+            var gate = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory, "--db-restored"])
+            for (index, cell) in batch.cells.enumerated() {
+                let said = gate.stdout + gate.stderr
+                XCTAssertEqual(gate.status, 1, "\(cell): \(said)")
+                XCTAssertTrue(said.contains("check-logins") && said.contains("still on the old database"), "\(cell): \(said)")
+                XCTAssertTrue(said.contains("osfarm resume \(runID) --db-restored") && said.contains("osfarm rollback \(runID)"), said)
+                XCTAssertTrue(batch.cells[index...].allSatisfy { names(said, $0) }, "\(cell): \(said)")
+                XCTAssertFalse(batch.cells[..<index].contains { names(said, $0) }, "a fixed login is still refused: \(said)")
+                XCTAssertEqual(try farm.configurationFiles(), before, "\(cell): a server.hsconf changed")
+                try loginFault(farm, nil, fix: cell.user, user: cell.user, on: batch.label)
+                gate = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory, "--db-restored"])
             }
-            onNew.toggle()
+            XCTAssertEqual(gate.status, 0, "\(gate.stdout) \(gate.stderr)")
+            for server in try farm.status().servers {
+                XCTAssertEqual(server.database, batch.target, server.name)
+                XCTAssertTrue(server.allRunning, server.name)
+            }
         }
         // A default database the server lacks does not stop the platform (it names its catalog): a note.
-        let target = onNew ? farm.oldDatabase : farm.newDatabase
-        try loginFault(farm, .defaultDatabase, user: "OSRUNTIME", on: onNew ? "old" : "new")
+        let target = farm.newDatabase
+        try loginFault(farm, .defaultDatabase, user: "OSRUNTIME", on: "new")
         let preflight = try move(farm, "preflight", to: target, ["--db-restored"])
         XCTAssertEqual(preflight.status, 0, preflight.stdout)
         XCTAssertTrue(preflight.stdout.contains("OSRUNTIME on \(target)\\outsystems: default-database (SQL Server error 4064)"), preflight.stdout)

@@ -99,7 +99,9 @@ struct LoginChecker {
         guard !attempts.isEmpty else { return LoginCheckResult(findings: findings) }
         progress("logging in to " + Set(attempts.map(\.server)).sorted().joined(separator: ", ") + " as " + attempts.map(\.user).joined(separator: ", "))
         let outcome = try run(attempts, timeoutSeconds: arguments.timeoutSeconds)
-        for attempt in attempts {
+        for var attempt in attempts {
+            // Integrated: the session logs in as itself, whoever server.hsconf names.
+            if attempt.integrated, let identity = outcome.identity { attempt.user = identity }
             findings.append(LoginClassifier.finding(attempt, outcome.records[attempt.id], refined: outcome.refinements[attempt.id]))
         }
         let order = Dictionary(uniqueKeysWithValues: DatabaseSection.allCases.enumerated().map { ($1, $0) })
