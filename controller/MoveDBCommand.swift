@@ -63,7 +63,9 @@ struct MoveRunOptions: ParsableArguments {
     @Flag(help: "The database restore is already done: do not wait for it.") var dbRestored = false
     @Flag(
         inversion: .prefixedNo,
-        help: "Log in to the new database as every user server.hsconf names, at the gate (and in preflight once the restore is done); off, a refused login shows only after the repoint.")
+        help:
+            "Log in to the new database as every user server.hsconf names, at the gate (and in preflight once the restore is done); off, a refused login shows only after the repoint."
+    )
     var loginCheck = true
     @Flag(inversion: .prefixedNo, help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end (the article's last step).")
     var applySettings = true

@@ -131,7 +131,9 @@ public final class FarmNetwork {
                 else { continue }
                 // It logs in as the platform's admin and runtime users; a login SQL Server refuses
                 // keeps it from initialising (its port never opens), as on a real server.
-                if let hsconf, PlatformLogins.problem(.platform, roles: [.admin, .runtime], hsconf: hsconf, farm: farm, serverDirectory: serverDirectory) != nil {
+                if let hsconf,
+                    PlatformLogins.problem(.platform, roles: [.admin, .runtime], hsconf: hsconf, farm: farm, serverDirectory: serverDirectory) != nil
+                {
                     continue
                 }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":

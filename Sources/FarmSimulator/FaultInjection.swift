@@ -53,7 +53,10 @@ public enum FaultInjection {
             if let credentials = request.sessionNetworkCredentials { state.faults.sessionNetworkCredentials = credentials }
         }
         if !request.loginFaults.isEmpty || !request.loginFixes.isEmpty {
-            let windows = ((try? String(contentsOfFile: ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: server.directory), encoding: .utf8))
+            let windows =
+                ((try? String(
+                    contentsOfFile: ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: server.directory),
+                    encoding: .utf8))
                 .flatMap { try? SimulatedHsconf(text: $0) })?.value(DatabaseSection.platform.elementName, "UsedAuthenticationMode") == "Windows Authentication"
             var failure: Error?
             let changed = farm.changeDatabase(request.loginDatabase) { database in

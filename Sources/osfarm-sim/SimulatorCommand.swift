@@ -64,7 +64,8 @@ struct Fault: AsyncParsableCommand {
         for entry in loginFault {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]) else {
-                throw ValidationError("--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
+                throw ValidationError(
+                    "--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
             }
             request.loginFaults.append((fault, parts[1]))
         }

@@ -24,7 +24,9 @@ final class LoginClassifierTests: XCTestCase {
     func testALoginThatWorksWithItsRolesIsOkAndOneWithoutThemIsAPermissionFinding() throws {
         let ok = LoginClassifier.finding(
             attempt,
-            try record(#"{"id":"platform-runtime","ok":true,"login":"OSRUNTIME","roles":["db_datareader","db_datawriter"],"defaultDatabase":"outsystems","defaultDatabaseExists":true}"#),
+            try record(
+                #"{"id":"platform-runtime","ok":true,"login":"OSRUNTIME","roles":["db_datareader","db_datawriter"],"defaultDatabase":"outsystems","defaultDatabaseExists":true}"#
+            ),
             refined: nil)
         XCTAssertEqual(ok.kind, .ok)
         let owner = LoginClassifier.finding(
@@ -49,20 +51,25 @@ final class LoginClassifierTests: XCTestCase {
         XCTAssertEqual(LoginClassifier.finding(attempt, failed, refined: nil).kind, .loginFailed)
         let blind = try refinement(#"{"id":"platform-runtime","refined":true,"canSeeLogins":false,"loginExists":false}"#)
         XCTAssertEqual(LoginClassifier.finding(attempt, failed, refined: blind).kind, .loginFailed, "without VIEW ANY DEFINITION an absent row proves nothing")
-        let missing = try refinement(#"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":false,"loginDisabled":false,"userExists":true}"#)
+        let missing = try refinement(
+            #"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":false,"loginDisabled":false,"userExists":true}"#)
         XCTAssertEqual(LoginClassifier.finding(attempt, failed, refined: missing).kind, .loginMissing)
-        let disabled = try refinement(#"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":true,"loginDisabled":true,"userExists":true}"#)
+        let disabled = try refinement(
+            #"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":true,"loginDisabled":true,"userExists":true}"#)
         let finding = LoginClassifier.finding(attempt, failed, refined: disabled)
         XCTAssertEqual(finding.kind, .disabled)
         XCTAssertEqual(finding.fix, "ALTER LOGIN [OSRUNTIME] ENABLE;")
-        let password = try refinement(#"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":true,"loginDisabled":false,"userExists":true}"#)
+        let password = try refinement(
+            #"{"id":"platform-runtime","refined":true,"canSeeLogins":true,"loginExists":true,"loginDisabled":false,"userExists":true}"#)
         XCTAssertEqual(LoginClassifier.finding(attempt, failed, refined: password).kind, .wrongPassword)
     }
 
     func testCannotOpenDatabaseIsAnOrphanedUserAndAnonymousLogonIsTheDoubleHop() throws {
         let orphan = LoginClassifier.finding(
             attempt,
-            try record(#"{"id":"platform-runtime","ok":false,"number":4060,"message":"Cannot open database \"outsystems\" requested by the login. The login failed."}"#),
+            try record(
+                #"{"id":"platform-runtime","ok":false,"number":4060,"message":"Cannot open database \"outsystems\" requested by the login. The login failed."}"#
+            ),
             refined: nil)
         XCTAssertEqual(orphan.kind, .orphanedUser)
         XCTAssertEqual(orphan.fix, "USE [outsystems]; ALTER USER [OSRUNTIME] WITH LOGIN = [OSRUNTIME];")
@@ -73,7 +80,8 @@ final class LoginClassifierTests: XCTestCase {
             refined: nil)
         XCTAssertEqual(anonymous.kind, .noNetworkCredentials)
         XCTAssertNil(anonymous.fix)
-        let unreachable = LoginClassifier.finding(attempt, try record(#"{"id":"platform-runtime","ok":false,"number":10061,"message":"A network-related error"}"#), refined: nil)
+        let unreachable = LoginClassifier.finding(
+            attempt, try record(#"{"id":"platform-runtime","ok":false,"number":10061,"message":"A network-related error"}"#), refined: nil)
         XCTAssertEqual(unreachable.kind, .unreachable)
     }
 

@@ -53,7 +53,10 @@ final class LoginCheckTests: XCTestCase {
         let batches: [(label: String, target: String, cells: [Cell])] = [
             (
                 "new", farm.newDatabase,
-                [(.missing, "OSRUNTIME", .loginMissing, 18456), (.password, "OSRUNTIME_LOG", .wrongPassword, 18456), (.password, "OSSTATE", .loginFailed, 18456)]
+                [
+                    (.missing, "OSRUNTIME", .loginMissing, 18456), (.password, "OSRUNTIME_LOG", .wrongPassword, 18456),
+                    (.password, "OSSTATE", .loginFailed, 18456),
+                ]
             ),
             (
                 "old", farm.oldDatabase,

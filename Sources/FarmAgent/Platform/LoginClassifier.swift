@@ -76,14 +76,18 @@ enum LoginClassifier {
             }
             return make(
                 .loginMissing, number, "SQL Server refused the session's Windows identity: \(said)",
-                fix: "CREATE LOGIN [DOMAIN\\account] FROM WINDOWS WITH DEFAULT_DATABASE = \(catalog); USE \(catalog); ALTER USER [DOMAIN\\account] WITH LOGIN = [DOMAIN\\account];")
+                fix:
+                    "CREATE LOGIN [DOMAIN\\account] FROM WINDOWS WITH DEFAULT_DATABASE = \(catalog); USE \(catalog); ALTER USER [DOMAIN\\account] WITH LOGIN = [DOMAIN\\account];"
+            )
         case 18456:
             let carry = "carry the login over from the old server with its SID and password (sp_help_revlogin)"
             if let refined, refined.refined == true, refined.canSeeLogins == true {
                 if refined.loginExists == false {
                     return make(
                         .loginMissing, number, "no login \(attempt.user) on \(attempt.server) (\(said))",
-                        fix: "\(carry); or CREATE LOGIN \(user) WITH PASSWORD = N'<the password server.hsconf holds>'; USE \(catalog); ALTER USER \(user) WITH LOGIN = \(user);")
+                        fix:
+                            "\(carry); or CREATE LOGIN \(user) WITH PASSWORD = N'<the password server.hsconf holds>'; USE \(catalog); ALTER USER \(user) WITH LOGIN = \(user);"
+                    )
                 }
                 if refined.loginDisabled == true {
                     return make(.disabled, number, "the login \(attempt.user) is disabled on \(attempt.server) (\(said))", fix: "ALTER LOGIN \(user) ENABLE;")
@@ -108,7 +112,9 @@ enum LoginClassifier {
         case 4064:
             return make(.defaultDatabase, number, said, fix: "ALTER LOGIN \(user) WITH DEFAULT_DATABASE = \(catalog);")
         case 229, 916:
-            return make(.permission, number, said, fix: "USE \(catalog); " + attempt.role.requiredRoles.map { "ALTER ROLE \(quoted($0)) ADD MEMBER \(user);" }.joined(separator: " "))
+            return make(
+                .permission, number, said,
+                fix: "USE \(catalog); " + attempt.role.requiredRoles.map { "ALTER ROLE \(quoted($0)) ADD MEMBER \(user);" }.joined(separator: " "))
         case let network where networkErrors.contains(network):
             return make(.unreachable, number, said)
         default:

@@ -127,13 +127,17 @@ enum MoveDatabaseSteps {
             guard case let .loginCheck(result) = data else { throw unexpected(data) }
             let blocking = result.blocking
             guard blocking.isEmpty else {
-                let lines = blocking.map { "\($0.subject): \($0.kind.rawValue)" + ($0.errorNumber.map { " (\($0))" } ?? "") + ": \($0.message)" + ($0.fix.map { "; DBA fix: \($0)" } ?? "") }
+                let lines = blocking.map {
+                    "\($0.subject): \($0.kind.rawValue)" + ($0.errorNumber.map { " (\($0))" } ?? "") + ": \($0.message)"
+                        + ($0.fix.map { "; DBA fix: \($0)" } ?? "")
+                }
                 throw StepFailure(
                     "the new database refuses the platform's logins from \(context.server.name): " + lines.joined(separator: "; ")
                         + ". No server.hsconf was changed: the farm is still on the old database. Fix the logins on the new server, then: osfarm resume \(context.record.runID) --db-restored; or go back: osfarm rollback \(context.record.runID)"
                 )
             }
-            return "\(result.findings.count) login\(result.findings.count == 1 ? "" : "s") checked: " + result.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user) \($0.kind.rawValue)" }.joined(separator: ", ")
+            return "\(result.findings.count) login\(result.findings.count == 1 ? "" : "s") checked: "
+                + result.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user) \($0.kind.rawValue)" }.joined(separator: ", ")
         },
         appliesTo: { _, options in options.checksLogins })
 

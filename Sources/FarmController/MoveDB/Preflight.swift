@@ -228,7 +228,9 @@ public struct Preflight: Sendable {
                 result.notes.append(line)
             }
         }
-        if check.passed { result.notes.append("logins ok: " + check.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user)" }.joined(separator: ", ")) }
+        if check.passed {
+            result.notes.append("logins ok: " + check.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user)" }.joined(separator: ", "))
+        }
     }
 
     // MARK: The farm

@@ -32,7 +32,8 @@ struct PowerShellEmulator {
 
     func run(_ arguments: [String], input: Data, out: (String) -> Void) -> Int32 {
         if let handle = FileHandle(forWritingAtPath: serverDirectory + "/" + Self.argvLog)
-            ?? (FileManager.default.createFile(atPath: serverDirectory + "/" + Self.argvLog, contents: nil) ? FileHandle(forWritingAtPath: serverDirectory + "/" + Self.argvLog) : nil)
+            ?? (FileManager.default.createFile(atPath: serverDirectory + "/" + Self.argvLog, contents: nil)
+                ? FileHandle(forWritingAtPath: serverDirectory + "/" + Self.argvLog) : nil)
         {
             _ = try? handle.seekToEnd()
             try? handle.write(contentsOf: Data((["powershell.exe"] + arguments).joined(separator: " ").appending("\n").utf8))
@@ -109,7 +110,8 @@ struct PowerShellEmulator {
                 [
                     "id": check.id, "refined": true, "canSeeLogins": helperLogin.viewAnyDefinition, "loginExists": visible != nil,
                     "loginDisabled": visible.map { !$0.enabled } ?? false,
-                    "userExists": security.catalog(named: check.catalog)?.users.contains { $0.name.caseInsensitiveCompare(check.user) == .orderedSame } ?? false,
+                    "userExists": security.catalog(named: check.catalog)?.users.contains { $0.name.caseInsensitiveCompare(check.user) == .orderedSame }
+                        ?? false,
                 ], out)
         }
         return 0
