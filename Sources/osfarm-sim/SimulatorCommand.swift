@@ -61,14 +61,7 @@ struct Fault: AsyncParsableCommand {
         request.loginDatabase = loginDatabase
         request.loginFixes = loginFix
         request.sessionNetworkCredentials = sessionCredentials
-        for entry in loginFault {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]) else {
-                throw ValidationError(
-                    "--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
-            }
-            request.loginFaults.append((fault, parts[1]))
-        }
+        request.loginFaults = try loginFault.map(LoginFault.parse)
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--hosts-entry takes NAME=ADDRESS, not \(entry)") }
@@ -169,6 +162,11 @@ struct Farm: AsyncParsableCommand {
         var frontEndControllerService: String = "disabled"
         @Flag(help: "The database sections use Oracle (Host/Port/ServiceName).") var oracle = false
         @Flag(help: "Sessions are kept in Redis (InMemorySessionConfiguration).") var redisSessions = false
+        @Option(
+            help: ArgumentHelp(
+                "A login the restore on the new database broke: KIND=USER, KIND one of " + LoginFault.allCases.map(\.rawValue).joined(separator: ", ")
+                    + " (repeatable; osfarm-sim fault --login-fix clears it).", valueName: "kind=user"))
+        var loginFault: [String] = []
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
@@ -207,6 +205,11 @@ struct Farm: AsyncParsableCommand {
                     : SimulationOptions(
                         profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords,
                         windowsAuthentication: windowsAuthentication, layout: layout))
+            if !loginFault.isEmpty, let controller = farm.servers.first(where: { $0.role == .deploymentController }) {
+                var request = FaultRequest()
+                request.loginFaults = try loginFault.map(LoginFault.parse)
+                try FaultInjection.apply(request, server: controller.name, directory: directory, emulatorBinary: ownExecutable())
+            }
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
@@ -280,5 +283,16 @@ struct Farm: AsyncParsableCommand {
             guard ["old", "new", "session", "logging"].contains(which) else { throw ValidationError("old, new, session or logging") }
             print(farm.database(which)?.server ?? "")
         }
+    }
+}
+
+extension LoginFault {
+    /// `--login-fault KIND=USER`.
+    static func parse(_ entry: String) throws -> (fault: LoginFault, user: String) {
+        let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]), !parts[1].isEmpty else {
+            throw ValidationError("--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
+        }
+        return (fault, parts[1])
     }
 }

@@ -148,6 +148,8 @@ final class LoginCheckTests: XCTestCase {
         XCTAssertEqual(refused.status, 1, refused.stdout)
         XCTAssertTrue(refused.stdout.contains("no-network-credentials (SQL Server error 18456)"), refused.stdout)
         XCTAssertTrue(refused.stdout.contains("NT AUTHORITY\\ANONYMOUS LOGON"), refused.stdout)
+        XCTAssertTrue(
+            refused.stdout.contains("constrained delegation") && refused.stdout.contains("--no-login-check"), "names the alternative: \(refused.stdout)")
 
         var credentials = FaultRequest()
         credentials.sessionNetworkCredentials = true

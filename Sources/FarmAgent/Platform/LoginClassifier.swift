@@ -71,7 +71,7 @@ enum LoginClassifier {
             if said.localizedCaseInsensitiveContains("ANONYMOUS LOGON") {
                 return make(
                     .noNetworkCredentials, number,
-                    "SQL Server saw NT AUTHORITY\\ANONYMOUS LOGON (\(said)): this SSH session has no network credentials (a key-authenticated Win32-OpenSSH logon), so the Configuration Tool run from it would fail the same way (the double hop)"
+                    "SQL Server saw NT AUTHORITY\\ANONYMOUS LOGON (\(said)): this SSH session has no network credentials (a key-authenticated Win32-OpenSSH logon), so the Configuration Tool run from it would fail the same way (the double hop). Give this server's SSH sessions network credentials for \(attempt.server) (Kerberos constrained delegation using any protocol to its MSSQLSvc service), or run the Configuration Tool at the console; --no-login-check goes on at your own risk"
                 )
             }
             return make(
