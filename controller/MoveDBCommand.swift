@@ -61,6 +61,12 @@ struct MoveRunOptions: ParsableArguments {
     @Option(help: "Front-ends applied at once (1…256).") var parallel: Int = 1
     @Option(help: "Front-end failures tolerated before no new front-end starts.") var maxFailures: Int = 0
     @Flag(help: "The database restore is already done: do not wait for it.") var dbRestored = false
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Log in to the new database as every user server.hsconf names, at the gate (and in preflight once the restore is done); off, a refused login shows only after the repoint."
+    )
+    var loginCheck = true
     @Flag(inversion: .prefixedNo, help: "Run ConfigurationTool.com /ApplySettingsFactory on the deployment controller at the end (the article's last step).")
     var applySettings = true
     @Flag(help: "End a platform service's process when it is still stopping at its deadline (the Scheduler is known for it).")
@@ -83,6 +89,7 @@ struct MoveRunOptions: ParsableArguments {
         options.parallel = parallel
         options.maxFailures = maxFailures
         options.databaseRestored = dbRestored
+        options.loginCheck = loginCheck ? nil : false
         options.applySettings = applySettings
         options.killStuckServices = killStuckServices
         options.serverBudget = serverBudget
@@ -159,9 +166,14 @@ extension Osfarm.MoveDB {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: MoveTargetOptions
         @OptionGroup var output: RunOutputOptions
+        @Flag(help: "The new database is restored (a rehearsal restore): also log in to it as every user server.hsconf names, from each server.")
+        var dbRestored = false
+        @Flag(inversion: .prefixedNo, help: "With --db-restored, check the logins (the default).") var loginCheck = true
 
         func run() async throws {
-            let move = try prepareMove(connection, target, nil, output, connects: true)
+            var move = try prepareMove(connection, target, nil, output, connects: true)
+            move.options.databaseRestored = dbRestored
+            move.options.loginCheck = loginCheck ? nil : false
             let (preflight, sessions) = await move.preflight()
             for session in sessions.values { await session.close() }
             print(output.json ? try preflight.json() : preflight.text(), terminator: "")

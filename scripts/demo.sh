@@ -19,6 +19,13 @@ echo
 echo "== osfarm check -i $farm/inventory.yaml"
 "$bin/osfarm" check -i "$farm/inventory.yaml"
 echo
+echo "== the restore left the runtime user orphaned on $new (its login has another SID there)"
+"$bin/osfarm-sim" fault --dir "$farm" --server dc1 --login-fault orphaned=OSRUNTIME
+echo "== osfarm check -i $farm/inventory.yaml --limit dc1 --database $new   (the login check: finding and DBA fix)"
+"$bin/osfarm" check -i "$farm/inventory.yaml" --limit dc1 --database "$new" || echo "(exit $?: a login is refused; nothing was stopped)"
+echo "== the DBA runs the fix (ALTER USER ... WITH LOGIN = ...)"
+"$bin/osfarm-sim" fault --dir "$farm" --server dc1 --login-fix OSRUNTIME
+echo
 echo "== osfarm move-db run -i $farm/inventory.yaml --to $new --expect-from $old --db-restored --yes"
 "$bin/osfarm" move-db run -i "$farm/inventory.yaml" --to "$new" --expect-from "$old" --db-restored --yes \
   --state-dir "$farm/runs" --report "$farm/change-record.md"

@@ -111,6 +111,9 @@ public struct ServerOperations: Sendable {
             return .databaseProbe(DatabaseProber(environment: environment).probe(arguments))
         case let .getPlatformInfo(arguments):
             return .platformInfo(PlatformInfoClient(environment: environment).call(arguments, port: inspector.applicationServerPort()))
+        case let .checkLogins(arguments):
+            let checker = LoginChecker(runner: runner, files: files, installation: try Installation.locate(runner: runner))
+            return .loginCheck(try checker.check(arguments, progress: say))
         }
     }
 }

@@ -43,6 +43,13 @@ public struct CheckReport: Sendable {
             text += "\n"
             for check in problems { text += "\(check.server.name): \(check.error!.description)\n" }
         }
+        let logins = checks.compactMap { check in check.logins.map { (check.server.name, $0) } }
+        if !logins.isEmpty {
+            text += "\n"
+            for (name, result) in logins {
+                for finding in result.findings { text += "\(name): \(LoginCheckText.line(finding))\n" }
+            }
+        }
         let counts = Dictionary(grouping: checks, by: \.status).mapValues(\.count)
         text +=
             "\n\(checks.count) server\(checks.count == 1 ? "" : "s"): \(counts[.ok] ?? 0) ok, \(counts[.failed] ?? 0) failed, \(counts[.unreachable] ?? 0) unreachable\n"
@@ -86,6 +93,7 @@ struct CheckDocument: Codable {
         var elapsedMilliseconds: Double
         var inspection: ServerInspection?
         var error: Failure?
+        var logins: LoginCheckResult?
 
         init(_ check: ServerCheck) {
             name = check.server.name
@@ -100,6 +108,7 @@ struct CheckDocument: Codable {
             elapsedMilliseconds = (check.elapsedMilliseconds * 10).rounded() / 10
             inspection = check.inspection
             error = check.error.map { Failure(code: $0.code, message: $0.description) }
+            logins = check.logins
         }
     }
 

@@ -18,6 +18,8 @@ public struct ServerCheck: Sendable {
     public var roundTripMilliseconds: Double?
     public var elapsedMilliseconds: Double
     public var error: AgentSessionError?
+    /// `--database NEW`: every user server.hsconf names logging in to NEW from this server.
+    public var logins: LoginCheckResult? = nil
 }
 
 /// Connects to every selected server in parallel (bounded), completes the handshake, runs
@@ -26,17 +28,17 @@ public enum FarmCheck {
     public static let defaultConcurrency = 32
 
     public static func run(
-        _ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int = defaultConcurrency,
+        _ servers: [ServerEntry], settings: ConnectionSettings, concurrency: Int = defaultConcurrency, database: DatabaseServerAddress? = nil,
         onResult: @escaping @Sendable (ServerCheck) -> Void = { _ in }
     ) async -> [ServerCheck] {
         await BoundedFanOut.map(servers, concurrency: concurrency) { server in
-            let result = await check(server, settings: settings)
+            let result = await check(server, settings: settings, database: database)
             onResult(result)
             return result
         }
     }
 
-    static func check(_ server: ServerEntry, settings: ConnectionSettings) async -> ServerCheck {
+    static func check(_ server: ServerEntry, settings: ConnectionSettings, database: DatabaseServerAddress? = nil) async -> ServerCheck {
         let started = Deadline.now
         func elapsed() -> Double { Double(Deadline.now.uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000 }
         let session: AgentSession
@@ -56,6 +58,16 @@ public enum FarmCheck {
             result.roundTripMilliseconds = Double(Deadline.now.uptimeNanoseconds - sent.uptimeNanoseconds) / 1_000_000
             if case let .inspection(inspection) = try await session.perform(.inspect, timeout: max(settings.timeout, 60)) {
                 result.inspection = inspection
+            }
+            if let database {
+                // Every section to NEW, each keeping its catalog: the logins a move there needs.
+                let targets = DatabaseTargets(all: DatabaseTarget(server: database, catalog: nil))
+                if case let .loginCheck(logins) = try await session.perform(
+                    .checkLogins(LoginCheckArguments(targets: targets, timeoutSeconds: min(15, settings.timeout))), timeout: max(settings.timeout, 60) * 3)
+                {
+                    result.logins = logins
+                    if !logins.passed { result.status = .failed }
+                }
             }
         } catch {
             // A server that stopped answering (its keepalives) is unreachable, not failed.

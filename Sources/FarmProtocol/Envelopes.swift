@@ -79,6 +79,7 @@ struct AgentMessageEnvelope: Codable {
         case .pruneBackups: return .backupPruned(try data(BackupPruneResult.self))
         case .probeDatabase: return .databaseProbe(try data(DatabaseProbeResult.self))
         case .getPlatformInfo: return .platformInfo(try data(PlatformInfoReport.self))
+        case .checkLogins: return .loginCheck(try data(LoginCheckResult.self))
         }
     }
 

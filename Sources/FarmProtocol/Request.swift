@@ -25,12 +25,13 @@ public enum OperationName: String, Codable, Sendable, CaseIterable {
     case pruneBackups = "prune-backups"
     case probeDatabase = "probe-database"
     case getPlatformInfo = "get-platform-info"
+    case checkLogins = "check-logins"
 
     /// True for operations that change the server (services, files, the agent itself).
     public var changesServer: Bool {
         switch self {
         case .ping, .inspect, .shutdown, .serviceStatus, .probeTCP, .waitForReadiness, .agentStatus, .listBackups, .probeDatabase,
-            .getPlatformInfo:
+            .getPlatformInfo, .checkLogins:
             return false
         case .stopServices, .startServices, .stopIIS, .startIIS, .backupConfiguration, .restoreConfiguration, .repointDatabase,
             .runConfigurationTool, .beginAgentUpdate, .agentUpdateChunk, .finishAgentUpdate, .rollbackAgentUpdate, .pruneBackups:
@@ -141,6 +142,8 @@ public enum AgentOperation: Sendable, Equatable {
     case probeDatabase(DatabaseProbeArguments)
     /// Service Center's GetPlatformInfo on this server: the platform version, or why not.
     case getPlatformInfo(PlatformInfoArguments)
+    /// Log in to the new database as each user server.hsconf names, from this server (passwords stay on it).
+    case checkLogins(LoginCheckArguments)
 
     /// Which operation this is; its name on the wire is `kind.rawValue`.
     public var kind: OperationName {
@@ -168,6 +171,7 @@ public enum AgentOperation: Sendable, Equatable {
         case .pruneBackups: return .pruneBackups
         case .probeDatabase: return .probeDatabase
         case .getPlatformInfo: return .getPlatformInfo
+        case .checkLogins: return .checkLogins
         }
     }
 
@@ -193,6 +197,7 @@ public enum AgentOperation: Sendable, Equatable {
         case let .pruneBackups(arguments): return arguments
         case let .probeDatabase(arguments): return arguments
         case let .getPlatformInfo(arguments): return arguments
+        case let .checkLogins(arguments): return arguments
         }
     }
 }

@@ -56,6 +56,10 @@ extension BackupListArguments: BoundedArguments {
     }
 }
 
+extension LoginCheckArguments: BoundedArguments {
+    public func checkBounds() throws(AgentError) { try Bounds.probeTimeoutSeconds.check(timeoutSeconds) }
+}
+
 extension AgentOperation {
     /// Checks every numeric argument against its documented range.
     public func checkBounds() throws(AgentError) {

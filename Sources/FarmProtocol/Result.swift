@@ -20,6 +20,7 @@ public enum ResultData: Sendable, Equatable {
     case backupPruned(BackupPruneResult)
     case databaseProbe(DatabaseProbeResult)
     case platformInfo(PlatformInfoReport)
+    case loginCheck(LoginCheckResult)
 
     /// The operation this data answers.
     public var operation: OperationName {
@@ -38,6 +39,7 @@ public enum ResultData: Sendable, Equatable {
         case .backupPruned: return .pruneBackups
         case .databaseProbe: return .probeDatabase
         case .platformInfo: return .getPlatformInfo
+        case .loginCheck: return .checkLogins
         }
     }
 
@@ -60,6 +62,7 @@ public enum ResultData: Sendable, Equatable {
         case let .backupPruned(value): return value
         case let .databaseProbe(value): return value
         case let .platformInfo(value): return value
+        case let .loginCheck(value): return value
         }
     }
 }

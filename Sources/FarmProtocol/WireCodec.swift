@@ -109,6 +109,7 @@ public enum WireCodec {
             case .pruneBackups: operation = .pruneBackups(try required(BackupArguments.self))
             case .probeDatabase: operation = .probeDatabase(try required(DatabaseProbeArguments.self))
             case .getPlatformInfo: operation = .getPlatformInfo(try decodeArguments(PlatformInfoArguments.self, args, op: op) ?? PlatformInfoArguments())
+            case .checkLogins: operation = .checkLogins(try required(LoginCheckArguments.self))
             }
             try operation.checkBounds()
             return Request(id: id, operation: operation, context: context)

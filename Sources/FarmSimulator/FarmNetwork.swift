@@ -129,6 +129,13 @@ public final class FarmNetwork {
                     let endpoint = farm.endpoint(of: location, resolve: { DatabaseProbe.resolve($0, serverDirectory: serverDirectory) }),
                     answers(endpoint.address, port: endpoint.port)
                 else { continue }
+                // It logs in as the platform's admin and runtime users; a login SQL Server refuses
+                // keeps it from initialising (its port never opens), as on a real server.
+                if let hsconf,
+                    PlatformLogins.problem(.platform, roles: [.admin, .runtime], hsconf: hsconf, farm: farm, serverDirectory: serverDirectory) != nil
+                {
+                    continue
+                }
             case "OutSystems Deployment Service", "OutSystems Scheduler Service":
                 guard let controller = hsconf?.value("ServiceConfiguration", "CompilerServerHostname"),
                     answers(DatabaseProbe.resolve(controller, serverDirectory: serverDirectory), port: 12000)

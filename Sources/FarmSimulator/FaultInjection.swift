@@ -27,6 +27,15 @@ public struct FaultRequest: Sendable {
     public var forceHTTPS: Bool?
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
+    /// Logins to break on `loginDatabase` (farm-wide): what a restore without the logins leaves.
+    public var loginFaults: [(fault: LoginFault, user: String)] = []
+    /// Logins the DBA fixes on `loginDatabase`: carried over with their SID and password, enabled,
+    /// default database and roles as a good restore leaves them.
+    public var loginFixes: [String] = []
+    /// The database (old, new, session or logging) the login faults and fixes apply to.
+    public var loginDatabase = "new"
+    /// Give this server's SSH sessions network credentials (true), or take them away (false).
+    public var sessionNetworkCredentials: Bool?
     public var clear = false
 
     public init() {}
@@ -49,6 +58,26 @@ public enum FaultInjection {
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
             if let binding = request.iisHostBinding { state.faults.iisHostBinding = binding.isEmpty ? nil : binding }
             if let force = request.forceHTTPS { state.faults.forceHTTPS = force }
+            if let credentials = request.sessionNetworkCredentials { state.faults.sessionNetworkCredentials = credentials }
+        }
+        if !request.loginFaults.isEmpty || !request.loginFixes.isEmpty {
+            let windows =
+                ((try? String(
+                    contentsOfFile: ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: server.directory),
+                    encoding: .utf8))
+                .flatMap { try? SimulatedHsconf(text: $0) })?.value(DatabaseSection.platform.elementName, "UsedAuthenticationMode") == "Windows Authentication"
+            var failure: Error?
+            let changed = farm.changeDatabase(request.loginDatabase) { database in
+                var security = database.security ?? .restored(windowsAuthentication: windows)
+                do {
+                    for (fault, user) in request.loginFaults { try fault.apply(to: &security, user: user) }
+                } catch { failure = error }
+                for user in request.loginFixes { LoginFault.fix(&security, user: user, windowsAuthentication: windows) }
+                database.security = security
+            }
+            guard changed else { throw SimulatorError.unknownServer("database \"\(request.loginDatabase)\" (use old, new, session or logging)") }
+            if let failure { throw failure }
+            try LocalFarm.save(farm)
         }
         if !request.drift.isEmpty { try request.drift.apply(serverDirectory: server.directory, store: store) }
         if !request.shell.isEmpty { try request.shell.apply(serverDirectory: server.directory, store: store) }

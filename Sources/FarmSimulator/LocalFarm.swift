@@ -143,6 +143,9 @@ public enum LocalFarm {
         if let simulation {
             let layout = simulation.layout
             databases = try layout.databases()
+            if !layout.oracle {
+                for index in databases.indices { databases[index].security = .restored(windowsAuthentication: simulation.windowsAuthentication) }
+            }
             sessionDatabase = layout.separateSessionDatabase ? databases.first { $0.name == SimulatedLayout.sessionDatabaseName } : nil
             loggingDatabase = layout.separateLoggingDatabase ? databases.first { $0.name == SimulatedLayout.loggingDatabaseName } : nil
             let controller = zip(servers, addresses).first { $0.0.role == .deploymentController }?.1 ?? addresses[0]

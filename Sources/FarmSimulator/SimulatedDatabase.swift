@@ -23,6 +23,8 @@ public struct SimulatedDatabase: Codable, Sendable, Equatable {
     public var browser: Bool?
     /// The instance has HideInstance set, so Browser never announces it (nil: no).
     public var hidden: Bool?
+    /// Its logins and restored catalogs (nil: a farm from before logins were simulated; anyone logs in).
+    public var security: SimulatedSecurity?
 
     public init(
         name: String, address: String, port: Int, up: Bool, instance: String? = nil, portInServerValue: Bool? = nil,

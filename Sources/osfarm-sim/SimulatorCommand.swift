@@ -38,6 +38,16 @@ struct Fault: AsyncParsableCommand {
     @Option(help: "Set cmd.exe's HKLM Command Processor AutoRun (empty removes it).") var autoRun: String?
     @Option(help: "Give IIS's site a binding with this host name: other Host headers get 404 (empty removes it).") var iisHostBinding: String?
     @Flag(help: "Redirect every HTTP request to HTTPS.") var forceHttps = false
+    @Option(
+        help: ArgumentHelp(
+            "Break a login on the database --login-database names (farm-wide): KIND=USER, KIND one of "
+                + LoginFault.allCases.map(\.rawValue).joined(separator: ", ") + " (repeatable).", valueName: "kind=user"))
+    var loginFault: [String] = []
+    @Option(help: "The DBA's fix for a login on --login-database: carried over with its SID and password, enabled, its user mapped (repeatable).")
+    var loginFix: [String] = []
+    @Option(help: "The database the login faults and fixes apply to: old, new, session or logging.") var loginDatabase = "new"
+    @Option(help: "Whether the server's SSH sessions have network credentials (true: a password logon or delegation).")
+    var sessionCredentials: Bool?
     @Flag(help: "Remove the server's faults first.") var clear = false
 
     func run() async throws {
@@ -64,6 +74,10 @@ struct Fault: AsyncParsableCommand {
         request.iisHostBinding = iisHostBinding
         if forceHttps { request.forceHTTPS = true }
         request.clear = clear
+        request.loginDatabase = loginDatabase
+        request.loginFixes = loginFix
+        request.sessionNetworkCredentials = sessionCredentials
+        request.loginFaults = try loginFault.map(LoginFault.parse)
         for entry in hostsEntry {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--hosts-entry takes NAME=ADDRESS, not \(entry)") }
@@ -164,6 +178,11 @@ struct Farm: AsyncParsableCommand {
         var frontEndControllerService: String = "disabled"
         @Flag(help: "The database sections use Oracle (Host/Port/ServiceName).") var oracle = false
         @Flag(help: "Sessions are kept in Redis (InMemorySessionConfiguration).") var redisSessions = false
+        @Option(
+            help: ArgumentHelp(
+                "A login the restore on the new database broke: KIND=USER, KIND one of " + LoginFault.allCases.map(\.rawValue).joined(separator: ", ")
+                    + " (repeatable; osfarm-sim fault --login-fix clears it).", valueName: "kind=user"))
+        var loginFault: [String] = []
 
         func validate() throws {
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
@@ -202,6 +221,11 @@ struct Farm: AsyncParsableCommand {
                     : SimulationOptions(
                         profile: profile, emulatorBinary: ownExecutable(), clearTextPasswords: clearTextPasswords,
                         windowsAuthentication: windowsAuthentication, layout: layout))
+            if !loginFault.isEmpty, let controller = farm.servers.first(where: { $0.role == .deploymentController }) {
+                var request = FaultRequest()
+                request.loginFaults = try loginFault.map(LoginFault.parse)
+                try FaultInjection.apply(request, server: controller.name, directory: directory, emulatorBinary: ownExecutable())
+            }
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
@@ -275,5 +299,16 @@ struct Farm: AsyncParsableCommand {
             guard ["old", "new", "session", "logging"].contains(which) else { throw ValidationError("old, new, session or logging") }
             print(farm.database(which)?.server ?? "")
         }
+    }
+}
+
+extension LoginFault {
+    /// `--login-fault KIND=USER`.
+    static func parse(_ entry: String) throws -> (fault: LoginFault, user: String) {
+        let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]), !parts[1].isEmpty else {
+            throw ValidationError("--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
+        }
+        return (fault, parts[1])
     }
 }

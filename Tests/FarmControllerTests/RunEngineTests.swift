@@ -223,6 +223,35 @@ final class RunEngineTests: XCTestCase {
         XCTAssertFalse(try journal.entries().contains { $0.server?.hasPrefix("fe") == true && $0.step == "backup" })
     }
 
+    /// Issue 18: a login the new database refuses stops the run at the gate, before any
+    /// server.hsconf changes; once the DBA fixed it, the same journal goes on to the end.
+    func testARefusedLoginStopsAtTheGateAndResumeAfterTheFixFinishes() async throws {
+        let farm = ScriptedFarm()
+        farm.agents["dc1"]!.runtimeLogin = .disabled
+        let journal = farm.newJournal()
+        let outcome = try await farm.engine(journal).run()
+        guard case let .failed(message) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(message.contains("check-logins failed") && message.contains("platform runtime OSRUNTIME"), message)
+        XCTAssertTrue(message.contains("ALTER LOGIN [OSRUNTIME] ENABLE;") && message.contains("still on the old database"), message)
+        XCTAssertTrue(message.contains("osfarm resume \(farm.record.runID) --db-restored") && message.contains("osfarm rollback \(farm.record.runID)"), message)
+        XCTAssertFalse(try journal.entries().contains { $0.step == "backup" || $0.step == "repoint" })
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlold" })
+
+        farm.agents["dc1"]!.runtimeLogin = .ok
+        let resumed = try await farm.engine(journal).run()
+        XCTAssertEqual(resumed, .completed)
+        XCTAssertTrue(farm.agents.values.allSatisfy { $0.database == "sqlnew" && $0.servicesRunning })
+    }
+
+    func testWithoutTheLoginCheckTheGateDoesNotLogIn() async throws {
+        var farm = ScriptedFarm()
+        farm.options.loginCheck = false
+        farm.agents["dc1"]!.runtimeLogin = .disabled
+        let outcome = try await farm.engine(farm.newJournal()).run()
+        XCTAssertEqual(outcome, .completed)
+        XCTAssertFalse(farm.agents["dc1"]!.calls.contains(.checkLogins))
+    }
+
     func testAStopFailureFailsTheRunAfterEveryServerTried() async throws {
         let farm = ScriptedFarm()
         farm.agents["fe2"]!.failures[.stopServices] = [.agentFailed(operation: "stop-services", AgentError(.timedOut, "Scheduler still STOP_PENDING"))]

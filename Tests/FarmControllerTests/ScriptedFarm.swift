@@ -52,6 +52,8 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
     private(set) var overlappingConfigurationTools = 0
     /// A platform service stuck stopping: a stop with killStuckServices ends its process and says so.
     var stuckService: String?
+    /// What check-logins finds for the platform's runtime user (ok unless a test breaks it).
+    var runtimeLogin: LoginFindingKind = .ok
 
     init(name: String, clock: VirtualClock, database: String) {
         self.name = name
@@ -126,6 +128,16 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
                 DatabaseProbeResult(
                     address: arguments.address, port: 1433, portSource: .defaultPort, reachable: true,
                     milliseconds: 1, failure: nil, message: "answers"))
+        case let .checkLogins(arguments):
+            let server = arguments.targets.platform?.server.description ?? database
+            return .loginCheck(
+                LoginCheckResult(findings: [
+                    LoginFinding(section: .platform, role: .admin, user: "OSADMIN", server: server, catalog: "outsystems", kind: .ok, message: "ok"),
+                    LoginFinding(
+                        section: .platform, role: .runtime, user: "OSRUNTIME", server: server, catalog: "outsystems", kind: runtimeLogin,
+                        errorNumber: runtimeLogin == .ok ? nil : 18456, message: runtimeLogin == .ok ? "ok" : "Login failed for user 'OSRUNTIME'.",
+                        fix: runtimeLogin == .ok ? nil : "ALTER LOGIN [OSRUNTIME] ENABLE;"),
+                ]))
         case .getPlatformInfo:
             return .platformInfo(
                 PlatformInfoReport(

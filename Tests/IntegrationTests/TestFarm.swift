@@ -47,6 +47,13 @@ final class TestFarm {
         }
         do {
             record = try LocalFarm.up(directory: directory, servers: specs, port: Int.random(in: 20000...40000), simulation: simulation)
+            if windowsAuthentication && profile != nil {
+                // Sessions with network credentials (delegation set up), so that the login check at
+                // the gate passes; LoginCheckTests covers the key-authenticated session without them.
+                var credentials = FaultRequest()
+                credentials.sessionNetworkCredentials = true
+                for server in record.servers { try inject(credentials, on: server.name) }
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error

@@ -18,9 +18,16 @@ public struct CommandOutput: Sendable, Equatable {
 /// agent's operations could also run from elsewhere.
 public protocol CommandRunner: Sendable {
     func run(_ program: String, _ arguments: [String], timeout: Double, onLine: ((String) -> Void)?) throws(AgentError) -> CommandOutput
+    /// The same with `input` written to the program's stdin, then closed (how a secret reaches a
+    /// program without a command line).
+    func run(_ program: String, _ arguments: [String], input: Data, timeout: Double) throws(AgentError) -> CommandOutput
 }
 
 extension CommandRunner {
+    public func run(_ program: String, _ arguments: [String], input: Data, timeout: Double) throws(AgentError) -> CommandOutput {
+        throw AgentError(.operationFailed, "this command runner cannot give \(program) an input")
+    }
+
     public func run(_ program: String, _ arguments: [String], timeout: Double = 60) throws(AgentError) -> CommandOutput {
         try run(program, arguments, timeout: timeout, onLine: nil)
     }
@@ -36,6 +43,16 @@ public struct ProcessCommandRunner: CommandRunner {
     public init(environment: HostEnvironment) { self.environment = environment }
 
     public func run(_ program: String, _ arguments: [String], timeout: Double, onLine: ((String) -> Void)?) throws(AgentError) -> CommandOutput {
+        try run(program, arguments, input: nil, timeout: timeout, onLine: onLine)
+    }
+
+    public func run(_ program: String, _ arguments: [String], input: Data, timeout: Double) throws(AgentError) -> CommandOutput {
+        try run(program, arguments, input: .some(input), timeout: timeout, onLine: nil)
+    }
+
+    private func run(_ program: String, _ arguments: [String], input: Data?, timeout: Double, onLine: ((String) -> Void)?) throws(AgentError)
+        -> CommandOutput
+    {
         let path = environment.localPath(program)
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw AgentError(.notFound, "\(program) is not on this server")
@@ -47,7 +64,8 @@ public struct ProcessCommandRunner: CommandRunner {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         // Process.waitUntilExit polls a run loop (on Linux every 50 ms, which added up to a fifth of
         // a second to every service change); the termination handler signals at once.
         let exited = DispatchSemaphore(value: 0)
@@ -59,6 +77,14 @@ public struct ProcessCommandRunner: CommandRunner {
         }
         let group = ProgramGroup(process)
         defer { group.close() }
+        if let inputPipe, let input {
+            // Written on a thread of its own: a program that does not read cannot block the agent.
+            let writer = inputPipe.fileHandleForWriting
+            Thread {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }.start()
+        }
         let collector = OutputCollector(codePage: environment.consoleCodePage, onLine: onLine)
         let readerDone = DispatchSemaphore(value: 0)
         let reader = pipe.fileHandleForReading

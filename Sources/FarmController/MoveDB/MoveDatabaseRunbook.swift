@@ -5,6 +5,8 @@ extension StepID {
     public static let stopIIS: StepID = "stop-iis"
     public static let stopServices: StepID = "stop-services"
     public static let probeDatabase: StepID = "probe-database"
+    /// The gate's login check: every user server.hsconf names logs in to the new database.
+    public static let checkLogins: StepID = "check-logins"
     public static let backup: StepID = "backup"
     public static let repoint: StepID = "repoint"
     public static let startIIS: StepID = "start-iis"
@@ -41,7 +43,7 @@ extension Runbook {
                 onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices]),
             RunbookPhase(
                 kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
-                concurrency: .one, onFailure: .failRun, steps: [.probeDatabase]),
+                concurrency: .one, onFailure: .failRun, steps: [.probeDatabase, .checkLogins]),
             RunbookPhase(
                 kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
                 onFailure: .failRun, budgeted: true, steps: applySteps),
@@ -68,8 +70,8 @@ extension Runbook {
 enum MoveDatabaseSteps {
     static var all: [RunbookStep] {
         [
-            beforeStopHook, stopIIS, stopServices, probeDatabase, backup, repoint, startIIS, configurationTool, startServices, waitReady, verify,
-            platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, rejoinHook, restore,
+            beforeStopHook, stopIIS, stopServices, probeDatabase, checkLogins, backup, repoint, startIIS, configurationTool, startServices, waitReady,
+            verify, platformProof, afterVerifyHook, applySettings, readyAfterSettings, proofAfterSettings, rejoinHook, restore,
         ]
     }
 
@@ -124,6 +126,31 @@ enum MoveDatabaseSteps {
             }
             return "\(probe.address) answers" + (probe.port.map { " on port \($0)" } ?? "")
         })
+
+    /// After the restore and before any server.hsconf changes: a login SQL Server refuses stops the
+    /// run here, with the farm still on the old database and only the stop phase to undo.
+    static let checkLogins = RunbookStep(
+        id: .checkLogins, summary: "log in to the new database as every user server.hsconf names",
+        explain: { context in "log in to \(context.targets) from \(context.server.name) as each user server.hsconf names (passwords stay on the server)" },
+        deadline: { StepDeadline(total: $0.timeout * 6 + 60) },
+        request: { context in .checkLogins(LoginCheckArguments(targets: context.targets, timeoutSeconds: min(15, context.options.timeout))) },
+        judge: { data, context throws(StepFailure) in
+            guard case let .loginCheck(result) = data else { throw unexpected(data) }
+            let blocking = result.blocking
+            guard blocking.isEmpty else {
+                let lines = blocking.map {
+                    "\($0.subject): \($0.kind.rawValue)" + ($0.errorNumber.map { " (\($0))" } ?? "") + ": \($0.message)"
+                        + ($0.fix.map { "; DBA fix: \($0)" } ?? "")
+                }
+                throw StepFailure(
+                    "the new database refuses the platform's logins from \(context.server.name): " + lines.joined(separator: "; ")
+                        + ". No server.hsconf was changed: the farm is still on the old database. Fix the logins on the new server, then: osfarm resume \(context.record.runID) --db-restored; or go back: osfarm rollback \(context.record.runID)"
+                )
+            }
+            return "\(result.findings.count) login\(result.findings.count == 1 ? "" : "s") checked: "
+                + result.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user) \($0.kind.rawValue)" }.joined(separator: ", ")
+        },
+        appliesTo: { _, options in options.checksLogins })
 
     static let backup = RunbookStep(
         id: .backup, summary: "back up server.hsconf and private.key", deadline: { StepDeadline(total: $0.timeout * 12) },

@@ -35,6 +35,11 @@ public struct MoveOptions: Codable, Sendable, Equatable {
     public var stepTimeout: Double = 3600
     /// Name of the environment variable holding the Windows-authentication admin password.
     public var adminPasswordVariable: String?
+    /// Log in to the new database as every user server.hsconf names, at the gate and in preflight
+    /// (nil: yes; false: --no-login-check).
+    public var loginCheck: Bool?
+
+    public var checksLogins: Bool { loginCheck ?? true }
 
     public init() {}
 

@@ -12,6 +12,7 @@ public struct PreflightFinding: Codable, Sendable, Equatable {
         case platformVersionMismatch = "platform-version-mismatch", privateKeyMismatch = "private-key-mismatch"
         case oldServerReferenced = "old-server-referenced", compilerHostnameLocalhost = "compiler-hostname-localhost"
         case nothingToDo = "nothing-to-do", hsconfUnreadable = "hsconf-unreadable"
+        case loginRefused = "login-refused"
     }
 
     public var code: Code
@@ -203,10 +204,38 @@ public struct Preflight: Sendable {
                     result.notes.append("\(target) answers on port \(port), as SQL Server Browser said")
                 }
             }
+            if options.checksLogins && result.findings.allSatisfy({ $0.code != .newDatabaseUnreachable }) {
+                try await checkLogins(&result, targets: targets, options: options, session: session)
+            }
         } catch {
             let failure = AgentSessionError.wrap(error)
             result.error = failure
             result.status = failure.isUnreachable ? .unreachable : .failed
+        }
+    }
+
+    /// Once the DBA says the restore is done (--db-restored: a rehearsal restore before the
+    /// window), every user server.hsconf names logs in to the new database from this server; each
+    /// refusal is a finding with the DBA's fix, and nothing has been stopped.
+    static func checkLogins(_ result: inout ServerResult, targets: DatabaseTargets, options: MoveOptions, session: AgentSession) async throws {
+        guard options.databaseRestored else {
+            result.notes.append("logins not checked yet: the new database is not restored (rerun preflight with --db-restored once it is)")
+            return
+        }
+        guard
+            case let .loginCheck(check) = try await session.perform(
+                .checkLogins(LoginCheckArguments(targets: targets, timeoutSeconds: min(15, options.timeout))), timeout: options.timeout * 6 + 60)
+        else { throw AgentSessionError.protocolViolation("check-logins answered without a login check") }
+        for finding in check.findings {
+            let line = LoginCheckText.line(finding)
+            if finding.kind.blocksMove {
+                result.fail(.loginRefused, line)
+            } else if finding.kind != .ok {
+                result.notes.append(line)
+            }
+        }
+        if check.passed {
+            result.notes.append("logins ok: " + check.findings.map { "\($0.section.rawValue) \($0.role.rawValue) \($0.user)" }.joined(separator: ", "))
         }
     }
 

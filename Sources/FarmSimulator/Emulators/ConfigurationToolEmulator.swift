@@ -157,6 +157,15 @@ struct ConfigurationToolEmulator {
                 throw Failure(message: "Error connecting to database server '\(server)': \(problem)")
             }
         }
+        // Upgrading a model means logging in as the section's admin user (database authentication;
+        // on integrated authentication the simulator does not model whose credentials the tool uses).
+        if !names.contains("/applysettingsfactory"), let farm = try? LocalFarm.record(in: SimulatedSQLLogin.farmDirectory(of: serverDirectory)) {
+            for section in [DatabaseSection.platform, .logging] where hsconf.value(section.elementName, "UsedAuthenticationMode") != "Windows Authentication" {
+                if let problem = PlatformLogins.problem(section, roles: [.admin], hsconf: hsconf, farm: farm, serverDirectory: serverDirectory) {
+                    throw Failure(message: "Error upgrading the \(section.rawValue) database model: \(problem)")
+                }
+            }
+        }
         if names.contains("/applysettingsfactory") {
             // On the deployment controller it "also triggers the Apply Settings to the Factory
             // operation to update the configurations of all published modules".

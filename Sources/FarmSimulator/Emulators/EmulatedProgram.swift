@@ -9,6 +9,7 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
     case registry = "reg.exe"
     case configurationTool = "ConfigurationTool.com"
     case taskKill = "taskkill.exe"
+    case powerShell = "powershell.exe"
 
     /// The program `argv0` names, if it is an emulated one.
     public static func named(_ argv0: String) -> EmulatedProgram? {
@@ -36,6 +37,8 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
             case .registry: return try RegistryEmulator(store: store, text: text).run(arguments, out: out)
             case .configurationTool: return try ConfigurationToolEmulator(store: store, serverDirectory: server).run(arguments, out: out)
             case .taskKill: return try TaskKillEmulator(store: store).run(arguments, out: out)
+            case .powerShell:
+                return PowerShellEmulator(serverDirectory: server).run(arguments, input: FileHandle.standardInput.readDataToEndOfFile(), out: out)
             }
         } catch {
             out("osfarm-sim: \(rawValue): \(error)\r\n")

@@ -101,7 +101,7 @@ public struct ServerBuilder {
         try write(hostsFile, WindowsHostsFile.path)
         for program in [
             #"C:\Windows\System32\sc.exe"#, #"C:\Windows\System32\iisreset.exe"#, #"C:\Windows\System32\reg.exe"#,
-            #"C:\Windows\System32\taskkill.exe"#, install + #"\ConfigurationTool.com"#,
+            #"C:\Windows\System32\taskkill.exe"#, install + #"\ConfigurationTool.com"#, DefaultShell.powerShell.path,
         ] {
             try manager.createDirectory(atPath: (local(program) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? manager.removeItem(atPath: local(program))

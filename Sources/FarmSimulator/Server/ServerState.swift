@@ -36,6 +36,9 @@ public struct InjectedFaults: Codable, Sendable, Equatable {
     public var iisHostBinding: String?
     /// Every request is redirected to HTTPS (a farm that enforces it).
     public var forceHTTPS = false
+    /// Sessions on this server have network credentials (stands for a password logon or Kerberos
+    /// delegation; nil: a key-authenticated Win32-OpenSSH session has none).
+    public var sessionNetworkCredentials: Bool?
 
     public init() {}
 }
