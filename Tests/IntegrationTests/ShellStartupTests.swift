@@ -44,6 +44,10 @@ final class ShellStartupTests: XCTestCase {
         let greeted = try check(farm, "fe1")
         XCTAssertEqual(greeted.status, 0, greeted.stdout + greeted.stderr)
         XCTAssertTrue(greeted.stdout.contains("fe1: shell C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -c <command>"), greeted.stdout)
+        // --debug shows what was skipped.
+        let debug = try osfarm(["check", "-i", farm.record.inventory, "--limit", "fe1", "--debug"])
+        XCTAssertTrue(
+            debug.stderr.contains("the shell printed 37 bytes before the agent's hello, skipped: Welcome to FE1 | Managed by Contoso IT"), debug.stderr)
 
         // cmd.exe runs AutoRun first, unless DefaultShellCommandOption adds /d.
         try farm.inject(shell { $0.autoRun = "@echo off & echo Contoso server DC1" }, on: "dc1")
