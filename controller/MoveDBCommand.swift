@@ -394,3 +394,7 @@ enum Terminal {
         return Secret(String(cString: typed))
     }
 }
+
+extension Osfarm.MoveDB.Run: WritesRunDebugLog {}
+extension Osfarm.Resume: WritesRunDebugLog {}
+extension Osfarm.Rollback: WritesRunDebugLog {}
