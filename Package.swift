@@ -39,7 +39,9 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
         // The libssh2 client: connect, known_hosts, auth, exec channels, deadlines.
-        .target(name: "FarmSSH", dependencies: ["CLibSSH2", "FarmProtocol", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "FarmSSH",
+            dependencies: ["CLibSSH2", "FarmProtocol", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         // The agent's request loop and server operations. Foundation, swift-crypto and swift-log only.
         .target(name: "FarmAgent", dependencies: ["FarmProtocol", .product(name: "Logging", package: "swift-log")]),
         // Inventory, targeting, check, reports.
@@ -60,7 +62,7 @@ let package = Package(
             dependencies: ["FarmSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "FarmProtocolTests", dependencies: ["FarmProtocol"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH"]),
+        .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent"]),
         .testTarget(name: "FarmControllerTests", dependencies: ["FarmController", "FarmProtocol", "FarmSSH"]),
         .testTarget(

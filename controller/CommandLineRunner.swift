@@ -6,15 +6,18 @@ import Foundation
 /// usage errors (2), not ArgumentParser's 64.
 enum CommandLineRunner {
     static func main(_ root: any AsyncParsableCommand.Type) async -> Never {
-        // --debug/--verbose (DiagnosticOptions) set what reaches stderr; a run's debug.log gets everything.
         let arguments = CommandLine.arguments.dropFirst()
-        Diagnostics.bootstrap(stderrLevel: arguments.contains("--debug") ? .debug : arguments.contains("--verbose") ? .info : .warning)
         if let missing = SubcommandSuggestion.missingSubcommand(for: Array(arguments), root: root) {
             FileHandle.standardError.write(Data("osfarm: \(missing)\n".utf8))
             ExitStatus.usage.endProcess()
         }
         do {
             var command = try root.parseAsRoot()
+            // --debug/--verbose (DiagnosticOptions) set what reaches stderr; a run's debug.log gets
+            // everything, and only the commands that write one build debug lines at all.
+            Diagnostics.bootstrap(
+                stderrLevel: arguments.contains("--debug") ? .debug : arguments.contains("--verbose") ? .info : .warning,
+                keepsDebugLog: command is any WritesRunDebugLog)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -38,6 +41,9 @@ enum CommandLineRunner {
         }
     }
 }
+
+/// A command that works in a run's folder, whose debug.log keeps every debug line of the process.
+protocol WritesRunDebugLog {}
 
 /// Thrown by a command to end with a given exit status after it has printed its output.
 struct OsfarmExit: Error {

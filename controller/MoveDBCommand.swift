@@ -406,3 +406,7 @@ enum Terminal {
         return Secret(String(cString: typed))
     }
 }
+
+extension Osfarm.MoveDB.Run: WritesRunDebugLog {}
+extension Osfarm.Resume: WritesRunDebugLog {}
+extension Osfarm.Rollback: WritesRunDebugLog {}

@@ -10,9 +10,31 @@ import Logging
 /// connections, is kept and written then). What is logged never holds a secret: requests and
 /// answers are logged in their redacted record form.
 public enum Diagnostics {
-    /// Installs the handlers; once per process.
-    public static func bootstrap(stderrLevel: Logger.Level) {
-        LoggingSystem.bootstrap { label in DiagnosticLine(label: label, stderrLevel: stderrLevel) }
+    /// Installs the handlers; once per process. A command that never has a run folder
+    /// (`keepsDebugLog` false: `check`, `services`…) logs at the stderr level only: its debug
+    /// lines would go nowhere, and building them (requests and answers encoded for the record,
+    /// a timestamp each) cost more controller CPU per server than the SSH connection itself.
+    public static func bootstrap(stderrLevel: Logger.Level, keepsDebugLog: Bool = true) {
+        LoggingSystem.bootstrap { label in
+            DiagnosticLine(label: label, stderrLevel: stderrLevel, logLevel: keepsDebugLog ? .debug : stderrLevel)
+        }
+    }
+
+    /// `2026-11-27T17:01:54.123Z`: UTC, milliseconds. Formatted by hand: Foundation's
+    /// `ISO8601DateFormatter` builds an ICU formatter on every call.
+    public static func timestamp(_ date: Date) -> String {
+        // To the nearest millisecond, in whole numbers: .123 is 0.12299… as a Double.
+        let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var whole = time_t(total >= 0 ? total / 1000 : (total - 999) / 1000)
+        let milliseconds = Int(total - Int64(whole) * 1000)
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2) + "T"
+            + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2) + "." + digits(Int32(milliseconds), 3) + "Z"
     }
 
     /// From now on (and for what was kept until now) the log goes to `directory/debug.log`.
@@ -38,9 +60,7 @@ struct DiagnosticLine: LogHandler {
     func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
         let all = metadata.merging(extra ?? [:]) { _, new in new }
         let tags = all.isEmpty ? "" : " [" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
-        let stamp = ISO8601DateFormatter.string(
-            from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-            formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let stamp = Diagnostics.timestamp(Date())
         let text = "\(stamp) \(level) \(label)\(tags) \(message)\n"
         DebugLogFile.shared.write(text)
         if level >= stderrLevel { FileHandle.standardError.write(Data(text.utf8)) }

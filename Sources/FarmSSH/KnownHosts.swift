@@ -93,6 +93,22 @@ public struct KnownHosts: Sendable {
         return try parse(String(decoding: data, as: UTF8.self), path: path)
     }
 
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: (stamp: FileStamp, hosts: KnownHosts)] = [:]
+
+    /// The file as `load` reads it, parsed again only when it changed since this process last read
+    /// it (its inode, size or modification time): every connection checks its host key against
+    /// the file, and parsing a 128-line file for each of 128 servers was a fifth of `osfarm
+    /// check`'s CPU. A file changed between the look and the read is cached under the older
+    /// stamp, so the next connection reads it again.
+    public static func loadShared(path: String) throws(KnownHostsError) -> KnownHosts {
+        guard let stamp = FileStamp(path: path) else { return try load(path: path) }
+        if let cached = cacheLock.withLock({ cache[path] }), cached.stamp == stamp { return cached.hosts }
+        let hosts = try load(path: path)
+        cacheLock.withLock { cache[path] = (stamp, hosts) }
+        return hosts
+    }
+
     public static func parse(_ text: String, path: String) throws(KnownHostsError) -> KnownHosts {
         var entries: [Entry] = []
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
@@ -193,6 +209,25 @@ public struct KnownHosts: Sendable {
         } catch {
             throw .unwritable(path: path, reason: error.localizedDescription)
         }
+    }
+}
+
+/// What tells one version of a file from another without reading it.
+struct FileStamp: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modifiedSeconds: Int
+    var modifiedNanoseconds: Int
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedSeconds = Int(info.st_mtim.tv_sec)
+        modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
     }
 }
 

@@ -148,7 +148,7 @@ final class SessionCore: @unchecked Sendable {
 
     private func loadKnownHosts() throws -> KnownHosts {
         do {
-            return try KnownHosts.load(path: options.knownHostsPath)
+            return try KnownHosts.loadShared(path: options.knownHostsPath)
         } catch {
             throw SSHError.knownHosts(error)
         }
@@ -210,14 +210,18 @@ final class SessionCore: @unchecked Sendable {
         let seconds = options.timeouts.authentication
         switch options.authentication {
         case let .keyFile(path, passphrase):
-            let keyFile = try ClientKeyFile.inspect(path: path)
+            // An unencrypted Ed25519 key is read once per process and signs in Swift; any other
+            // goes through libssh2's file path (which reads the file for every connection).
+            let signer = Ed25519ClientKey.shared(path: path)
+            let keyFile = try signer.map { _ in ClientKeyFile(path: path, keyType: "ssh-ed25519", isEncrypted: false) } ?? ClientKeyFile.inspect(path: path)
             if keyFile.isEncrypted && passphrase == nil {
                 throw SSHError.keyFile(
                     path: path,
                     reason: "is protected by a passphrase and none was given (set the passphrase environment variable or run on a terminal to be asked)")
             }
             let rc = try retry("authentication as \(user)", seconds, deadline) {
-                libssh2_userauth_publickey_fromfile_ex(self.session, user, UInt32(user.utf8.count), nil, path, passphrase?.reveal())
+                if let signer, let session = self.session { return signer.authenticate(session, user: user) }
+                return libssh2_userauth_publickey_fromfile_ex(self.session, user, UInt32(user.utf8.count), nil, path, passphrase?.reveal())
             }
             guard rc != 0 else { return }
             switch rc {

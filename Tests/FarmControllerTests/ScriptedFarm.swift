@@ -43,6 +43,8 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
     var failures: [OperationName: [AgentSessionError]] = [:]
     /// Called at the start of every request (to stop the run, end the window…).
     var onCall: (OperationName) -> Void = { _ in }
+    /// Awaited at the start of every request, after `onCall`: holds a request until the test has seen what it waits for.
+    var hold: (@Sendable (OperationName) async -> Void)?
     private(set) var database: String
     private(set) var servicesRunning = true
     private(set) var iisRunning = true
@@ -80,6 +82,7 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
             return error
         }
         onCall(kind)
+        await hold?(kind)
         await clock.sleep(seconds: durations[kind] ?? 1)
         if kind == .runConfigurationTool { lock.withLock { configurationToolsRunning -= 1 } }
         if let failure { throw failure }

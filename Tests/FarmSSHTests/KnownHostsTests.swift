@@ -115,6 +115,22 @@ final class KnownHostsTests: XCTestCase {
         XCTAssertEqual(try file.verdict(for: keyB, host: "10.0.0.6", port: 22), .match(line: 2))
     }
 
+    /// Each connection reads the file through `loadShared`: parsed once while it is unchanged, and
+    /// again as soon as it changes (accept-new appends, an operator edits it).
+    func testTheSharedFileIsParsedAgainOnceItChanges() throws {
+        let path = "\(folder!)/known_hosts"
+        try KnownHosts.append(keyA, host: "10.0.0.5", port: 2222, to: path)
+        let first = try KnownHosts.loadShared(path: path)
+        XCTAssertEqual(try first.verdict(for: keyA, host: "10.0.0.5", port: 2222), .match(line: 1))
+        XCTAssertEqual(try first.verdict(for: keyB, host: "10.0.0.6", port: 22), .unknown)
+        try KnownHosts.append(keyB, host: "10.0.0.6", port: 22, to: path)
+        XCTAssertEqual(try KnownHosts.loadShared(path: path).verdict(for: keyB, host: "10.0.0.6", port: 22), .match(line: 2))
+        try "[10.0.0.5]:2222 \(lineA!)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try KnownHosts.loadShared(path: path).verdict(for: keyB, host: "10.0.0.6", port: 22), .unknown, "the file was replaced")
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(try KnownHosts.loadShared(path: path).entries.count, 0, "a missing file is an empty list")
+    }
+
     func testAppendAfterALastLineWithoutNewline() throws {
         let path = "\(folder!)/known_hosts"
         try "[10.0.0.5]:2222 \(lineA!)".write(toFile: path, atomically: true, encoding: .utf8)

@@ -31,6 +31,13 @@ actor AsyncTurn {
         await withCheckedContinuation { waiting.append($0) }
     }
 
+    /// Takes the turn only if nobody holds it; false (and nothing taken) otherwise.
+    func tryAcquire() -> Bool {
+        guard !busy else { return false }
+        busy = true
+        return true
+    }
+
     func release() {
         if waiting.isEmpty {
             busy = false

@@ -220,6 +220,8 @@ public final class RunEngine: @unchecked Sendable {
         let lost = lock.withLock { lostServers }
         let failures = result.failures.map { "\($0.server): \($0.message)" }
         let notStarted = notStartedServers()
+        // Prepared, then kept from their turn: their steps so far are journaled, resume goes on from there.
+        let held = result.heldBeforeTurn.isEmpty ? "" : "; prepared, waiting for their turn: \(result.heldBeforeTurn.joined(separator: ", "))"
         let resume = "osfarm resume \(record.runID)"
         let rollback = "osfarm rollback \(record.runID)"
         if !lost.isEmpty {
@@ -235,7 +237,7 @@ public final class RunEngine: @unchecked Sendable {
             let left = notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))"
             // The journaled window would stop a plain resume at once: it needs a new one.
             let resumeNow = MaintenanceWindow.isWindowReason(reason) ? resume + " " + MaintenanceWindow.resumeOptions : resume
-            return stopped(reason + left + ". Resume with \(resumeNow), or undo with \(rollback)")
+            return stopped(reason + held + left + ". Resume with \(resumeNow), or undo with \(rollback)")
         }
         guard !failures.isEmpty else { return nil }
         if let refusal = refusalOfARunThatChangedNothing(result) { return .failed(refusal) }
@@ -258,7 +260,7 @@ public final class RunEngine: @unchecked Sendable {
             }
             return .failed(
                 "front-end failure\(failures.count == 1 ? "" : "s"): " + failures.joined(separator: "; ")
-                    + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
+                    + held + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
                     + ". Resume with \(resume), or undo with \(rollback)")
         }
     }
@@ -383,13 +385,8 @@ public final class RunEngine: @unchecked Sendable {
     struct PhaseResult {
         var failures: [(server: String, message: String)] = []
         var stopReason: String?
-    }
-
-    private enum ServerResult {
-        case done
-        case failed(String)
-        case halted(String)
-        case notStarted(String)
+        /// Servers that prepared, waited for a turn, and did not take it.
+        var heldBeforeTurn: [String] = []
     }
 
     private func execute(
@@ -407,41 +404,38 @@ public final class RunEngine: @unchecked Sendable {
         } else {
             observer.note("\(direction == .rollback ? "rollback, " : "")\(phase.title): \(pending.map(\.name).joined(separator: ", "))")
         }
-        let limit = phase.concurrency.limit(options, servers: pending.count)
         let tolerance = direction == .forward && phase.onFailure == .tolerateMaxFailures ? options.maxFailures : Int.max
-        var result = PhaseResult()
-        await withTaskGroup(of: (String, ServerResult).self) { group in
-            var queue = pending[...]
-            var running = 0
-            func launchMore() {
-                while running < limit, let next = queue.first {
-                    if result.failures.count > tolerance { return }
-                    if direction == .forward, let refusal = admissionProblem(next, phase: phase) {
-                        result.stopReason = result.stopReason ?? refusal
-                        return
-                    }
-                    if direction == .rollback, let (reason, _) = stopReason() {
-                        result.stopReason = result.stopReason ?? reason
-                        return
-                    }
-                    queue = queue.dropFirst()
-                    running += 1
-                    let steps = plan(next)
-                    group.addTask { (next.name, await self.work(next, steps: steps, phase: phase, direction: direction)) }
+        let slots = PhaseSlots(phase.concurrency.limit(options, servers: pending.count))
+        let progress = PhaseProgress()
+        await withTaskGroup(of: Void.self) { group in
+            for next in pending {
+                await slots.acquire(.start)
+                if let refusal = refusal(next, phase: phase, direction: direction, progress: progress, tolerance: tolerance) {
+                    if let reason = refusal.reason { progress.stop(reason) }
+                    await slots.release()
+                    break
+                }
+                let steps = plan(next)
+                group.addTask {
+                    await self.work(next, steps: steps, phase: phase, direction: direction, slots: slots, progress: progress, tolerance: tolerance)
                 }
             }
-            launchMore()
-            while let (name, outcome) = await group.next() {
-                running -= 1
-                switch outcome {
-                case .done: break
-                case let .failed(message): result.failures.append((name, message))
-                case let .halted(reason), let .notStarted(reason): result.stopReason = result.stopReason ?? reason
-                }
-                launchMore()
-            }
+            await group.waitForAll()
         }
-        return result
+        return PhaseResult(failures: progress.failures, stopReason: progress.stopReason, heldBeforeTurn: progress.heldBeforeTurn)
+    }
+
+    /// Why a server must not start the phase (or, after waiting, take its turn): more failures
+    /// than the phase tolerates (no reason: the failures say it), or a stop or the window.
+    private struct Refusal {
+        var reason: String?
+    }
+
+    private func refusal(_ server: ServerEntry, phase: RunbookPhase, direction: RunDirection, progress: PhaseProgress, tolerance: Int) -> Refusal? {
+        if progress.failureCount > tolerance { return Refusal(reason: nil) }
+        if direction == .forward, let problem = admissionProblem(server, phase: phase) { return Refusal(reason: problem) }
+        if direction == .rollback, let (reason, _) = stopReason() { return Refusal(reason: reason) }
+        return nil
     }
 
     private func isDone(_ server: String, _ step: StepID, _ direction: RunDirection) -> Bool {
@@ -460,31 +454,85 @@ public final class RunEngine: @unchecked Sendable {
         return nil
     }
 
-    /// One server's steps of a phase, in order; a stop request is checked between every two.
-    private func work(_ server: ServerEntry, steps: [RunbookStep], phase: RunbookPhase, direction: RunDirection) async -> ServerResult {
+    /// One server's steps of a phase, in order; a stop request is checked between every two. The
+    /// server starts holding one of the phase's places. For a step with a turn another server
+    /// holds, it gives the place back while it waits (the next server prepares meanwhile), is
+    /// admitted again once it has the turn (a stop, the window, the failures so far may keep it
+    /// from its turn: it then stays where its steps left it, for resume or rollback), runs the
+    /// step without a place (the turn bounds it), and takes a place again for the steps after.
+    /// What happened goes into `progress` before the turn or the place is handed on.
+    private func work(
+        _ server: ServerEntry, steps: [RunbookStep], phase: RunbookPhase, direction: RunDirection, slots: PhaseSlots, progress: PhaseProgress,
+        tolerance: Int
+    ) async {
         let began = clock.now()
+        var waited = 0.0
+        var holdsSlot = true
         var ranAny = false
+        var completed = true
         for step in steps where !isDone(server.name, step.id, direction) {
-            if let (reason, allowsFinishing) = stopReason() {
-                guard allowsFinishing && step.whenStopping == .finish && ranAny else {
-                    return ranAny ? .halted(reason) : .notStarted(reason)
+            var held: AsyncTurn?
+            if let name = step.turn {
+                let turn = turn(name)
+                if await turn.tryAcquire() {
+                    // Once more servers failed than the phase tolerates, no further turn starts
+                    // (with places given on while waiting, every server may have prepared by then).
+                    if progress.failureCount > tolerance {
+                        progress.holdBeforeTurn(server.name)
+                        await turn.release()
+                        completed = false
+                        break
+                    }
+                } else {
+                    await slots.release()
+                    holdsSlot = false
+                    let since = clock.now()
+                    await turn.acquire()
+                    waited += clock.now().timeIntervalSince(since)
+                    if let refusal = refusal(server, phase: phase, direction: direction, progress: progress, tolerance: tolerance) {
+                        if let reason = refusal.reason { progress.stop(reason) }
+                        progress.holdBeforeTurn(server.name)
+                        await turn.release()
+                        completed = false
+                        break
+                    }
                 }
+                held = turn
+            } else if !holdsSlot {
+                let since = clock.now()
+                await slots.acquire(.finish)
+                waited += clock.now().timeIntervalSince(since)
+                holdsSlot = true
             }
-            if let error = await runStep(step, on: server, direction: direction) {
+            if let (reason, allowsFinishing) = stopReason(), !(allowsFinishing && step.whenStopping == .finish && ranAny) {
+                progress.stop(reason)
+                if held != nil && ranAny { progress.holdBeforeTurn(server.name) }
+                await held?.release()
+                completed = false
+                break
+            }
+            let error = await runStep(step, on: server, direction: direction)
+            if let error {
                 // A step whose start could not be journaled never ran: the run stops, it did not fail.
                 if let (reason, _) = stopReason(), lock.withLock({ journalFailure != nil }), error == Self.notJournaled(step, direction) {
-                    return ranAny ? .halted(reason) : .notStarted(reason)
+                    progress.stop(reason)
+                } else {
+                    progress.fail(server.name, error)
                 }
-                return .failed(error)
+            }
+            await held?.release()
+            if error != nil {
+                completed = false
+                break
             }
             ranAny = true
         }
-        if phase.budgeted && direction == .forward && ranAny {
-            let seconds = clock.now().timeIntervalSince(began)
+        if completed && phase.budgeted && direction == .forward && ranAny {
+            let seconds = clock.now().timeIntervalSince(began) - waited
             lock.withLock { observedApplySeconds.append(seconds) }
             observer.event(server.name, "moved to \(record.targets)")
         }
-        return .done
+        if holdsSlot { await slots.release() }
     }
 
     // MARK: One step
@@ -504,9 +552,6 @@ public final class RunEngine: @unchecked Sendable {
         if let lost = lock.withLock({ lostServers[server.name] }) { return "\(name) not started: the server was lost (\(lost))" }
         let agent = agents[server.name]
         if agent == nil && step.local == nil { return "\(name) not started: no session with \(server.name)" }
-        let turn = step.turn.map(turn)
-        await turn?.acquire()
-        defer { if let turn { Task { await turn.release() } } }
         let context = StepContext(server: server, record: record, direction: direction, adminPassword: adminPassword)
         observer.step(server.name, name)
         guard log(entry(server.name, name, .started)) else { return Self.notJournaled(step, direction) }
