@@ -281,7 +281,8 @@ extension Osfarm {
             do {
                 var interaction = Terminal.interaction(stopping: "stopping the rollback after the steps in flight (run rollback again to finish it)")
                 let variable = adminPasswordEnv
-                interaction.adminPassword = { try Terminal.adminPassword(variable: variable ?? $0) }
+                let interrupt = interaction.interrupt
+                interaction.adminPassword = { asked in try interrupt.asking(.blocking) { try Terminal.adminPassword(variable: variable ?? asked) } }
                 result = try await DatabaseMove.rollback(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
                     killStuckServices: killStuckServices, interaction: interaction)
