@@ -49,6 +49,7 @@ extension Osfarm {
             @Option(help: "How many servers at once (\(Bounds.concurrency.rangeDescription)).") var concurrency: Int = FarmCheck.defaultConcurrency
             @Option(help: "Where runs are journaled (the run must be completed or rolled back there).") var stateDir: String?
             @Flag(help: "Prune a run this jump host has no journal of (you know it is finished); never one whose journal here is unfinished.") var force = false
+            @Flag(name: [.short, .long], help: "Do not ask first (unattended; without a terminal it is required).") var yes = false
 
             func validate() throws {
                 guard BackupArguments.isValidRunID(runID) else {
@@ -58,12 +59,21 @@ extension Osfarm {
             }
 
             func run() async throws {
+                try Confirmation.required(yes: yes, "backups prune removes the way back of run \(runID)")
                 do {
                     try FarmBackups.checkPrunable(runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), force: force)
                 } catch let error as UsageProblem {
                     throw failUsage(error)
                 }
-                let (_, servers, settings) = try connection.prepare()
+                let (inventory, servers, settings) = try connection.prepare()
+                if !yes {
+                    let text = """
+                        About to remove run \(runID)'s backups of server.hsconf and private.key on \(servers.map(\.name).joined(separator: ", ")).
+                        After this, 'osfarm rollback \(runID)' can no longer put those servers back.
+
+                        """
+                    guard Confirmation.ask(text, answer: Confirmation.answer(inventory.servers)) else { throw Confirmation.declined() }
+                }
                 let results = await FarmBackups.prune(runID: runID, servers, settings: settings, concurrency: concurrency)
                 print(FarmBackups.pruneTable(results), terminator: "")
                 throw OsfarmExit(status: FarmBackups.exitStatus(results))

@@ -19,6 +19,7 @@ extension Osfarm {
         @Option(help: "Seconds each service may take to stop or start.") var serviceTimeout: Double = 120
         @Flag(help: "Leave IIS alone.") var noIis = false
         @Option(help: "How many servers at once.") var concurrency: Int = FarmCheck.defaultConcurrency
+        @Flag(name: [.short, .long], help: "stop: do not ask first (unattended; without a terminal it is required).") var yes = false
 
         func validate() throws {
             if let problem = Bounds.serviceTimeoutSeconds.problem(serviceTimeout, name: "--service-timeout") { throw ValidationError(problem) }
@@ -26,7 +27,18 @@ extension Osfarm {
         }
 
         func run() async throws {
-            let (_, servers, settings) = try connection.prepare()
+            if action == .stop { try Confirmation.required(yes: yes, "services stop takes the selected servers out of service") }
+            let (inventory, servers, settings) = try connection.prepare()
+            if action == .stop, !yes {
+                let frontEnds = inventory.servers.filter { $0.role == .frontEnd }
+                let stopping = frontEnds.filter { server in servers.contains { $0.name == server.name } }
+                let text = """
+                    About to stop \(noIis ? "" : "IIS and ")the OutSystems services on \(servers.map(\.name).joined(separator: ", ")).
+                    \(!frontEnds.isEmpty && stopping.count == frontEnds.count ? "Every front-end stops: the farm stops serving." : "Those servers stop serving.")
+
+                    """
+                guard Confirmation.ask(text, answer: Confirmation.answer(inventory.servers)) else { throw Confirmation.declined() }
+            }
             let results = await FarmServices.run(
                 action, servers: servers, settings: settings, serviceTimeout: serviceTimeout,
                 includeIIS: !noIis, concurrency: concurrency

@@ -48,6 +48,18 @@ public protocol RunObserver: AnyObject, Sendable {
     func suspend()
     func resume()
     func finish()
+    /// The server's step failed (its clock stops, marked failed).
+    func stepFailed(_ server: String)
+    /// Every step of the server is done: "moved to …", "rolled back".
+    func serverFinished(_ server: String, _ summary: String)
+    /// Steps done of all, and since when the farm is down while it is.
+    func progress(_ progress: RunProgress)
+}
+
+extension RunObserver {
+    public func stepFailed(_ server: String) { stepEnded(server) }
+    public func serverFinished(_ server: String, _ summary: String) {}
+    public func progress(_ progress: RunProgress) {}
 }
 
 /// Executes a runbook table against a farm's agents: `run` (and `resume`) walks the phases forward,
@@ -75,6 +87,9 @@ public final class RunEngine: @unchecked Sendable {
     private var refusedServers: [String: String] = [:]
     private var observedApplySeconds: [Double] = []
     private var turns: [String: AsyncTurn] = [:]
+    /// What the live view counts: each server's journal step names in this run or rollback.
+    private var progressPlan: [String: [String]] = [:]
+    private var finishedSummary = ""
     /// user@host of this controller, as the agents record who changes their server.
     private let controllerName = DatabaseMove.operatorName()
 
@@ -152,6 +167,9 @@ public final class RunEngine: @unchecked Sendable {
         guard log(entry(nil, "run", .started, "osfarm \(OsfarmVersion.current)")) else {
             return .stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started")
         }
+        startProgress(
+            servers.map { server in (server.name, runbook.forwardSteps(on: record.server(server.name), options: options).map(\.id.rawValue)) },
+            finished: "moved to \(record.targets)")
         let outcome = await forward()
         finishRun(outcome, step: "run")
         return outcome
@@ -171,8 +189,9 @@ public final class RunEngine: @unchecked Sendable {
         for (index, phase) in runbook.phases.enumerated() {
             let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: record.server(server.name), options: options) }
             guard servers.contains(where: { server in plan(server).contains { !currentState.isDone(server.name, $0.id) } }) else { continue }
-            if phase.kind == .gate, let outcome = restoreGate() { return outcome }
+            // Journaled before the gate waits for the restore, so the run reads "at-gate" meanwhile.
             log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
+            if phase.kind == .gate, let outcome = restoreGate() { return outcome }
             let result = await execute(phase, plan: plan, direction: .forward)
             if let outcome = outcome(of: result, phase: phase, index: index) { return outcome }
             if phase.kind == .gate { log(entry(nil, "gate", .finished)) }
@@ -309,6 +328,7 @@ public final class RunEngine: @unchecked Sendable {
         guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
             return (.stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started"), plans)
         }
+        startProgress(plans.map { ($0.key, $0.value.map(\.journalNameInRollback)) }, finished: "rolled back")
         var outcome: RunOutcome = .completed
         for (index, phase) in runbook.phases.enumerated() {
             let plan: (ServerEntry) -> [RunbookStep] = { [self] server in
@@ -378,6 +398,41 @@ public final class RunEngine: @unchecked Sendable {
             "rollback refused, nothing was stopped: \(problems). Without its backup a server's server.hsconf cannot be put back. "
             + "Finish the move instead (osfarm resume \(record.runID)), or move the farm back with a new run: osfarm move-db run -i \(record.inventoryPath) --to \(record.from ?? "THE-OLD-SERVER")"
         return lost.isEmpty ? .failed(text) : .lost(text)
+    }
+
+    // MARK: Progress
+
+    private func startProgress(_ plan: [(String, [String])], finished: String) {
+        lock.withLock {
+            progressPlan = Dictionary(plan, uniquingKeysWith: { first, _ in first })
+            finishedSummary = finished
+        }
+        let state = currentState
+        for (server, steps) in plan where !steps.isEmpty && steps.allSatisfy({ (step: String) in state.status(server, step) == .done }) {
+            observer.serverFinished(server, finished)
+        }
+        reportProgress()
+    }
+
+    private func reportProgress() {
+        let plan: [String: [String]] = lock.withLock { progressPlan }
+        let state = currentState
+        var done = 0, total = 0
+        for (server, steps) in plan {
+            total += steps.count
+            done += steps.filter { (step: String) in state.status(server, step) == .done }.count
+        }
+        let availability = Availability(record: record, state: state, now: clock.now())
+        observer.progress(RunProgress(done: done, total: total, farmDownSince: availability.farmDownSince))
+    }
+
+    /// Tells the live view when the server's last step is done.
+    private func stepDone(_ server: String) {
+        let steps: [String] = lock.withLock { progressPlan[server] ?? [] }
+        let summary: String = lock.withLock { finishedSummary }
+        let state = currentState
+        if !steps.isEmpty && steps.allSatisfy({ (step: String) in state.status(server, step) == .done }) { observer.serverFinished(server, summary) }
+        reportProgress()
     }
 
     // MARK: A phase
@@ -530,7 +585,6 @@ public final class RunEngine: @unchecked Sendable {
         if completed && phase.budgeted && direction == .forward && ranAny {
             let seconds = clock.now().timeIntervalSince(began) - waited
             lock.withLock { observedApplySeconds.append(seconds) }
-            observer.event(server.name, "moved to \(record.targets)")
         }
         if holdsSlot { await slots.release() }
     }
@@ -569,6 +623,7 @@ public final class RunEngine: @unchecked Sendable {
             log(entry(server.name, name, .finished, message, duration: elapsed()))
             observer.event(server.name, message)
             observer.stepEnded(server.name)
+            stepDone(server.name)
             return nil
         } catch {
             let failure = Self.describe(error)
@@ -585,7 +640,8 @@ public final class RunEngine: @unchecked Sendable {
             }
             log(entry(server.name, name, .failed, failure, duration: elapsed()))
             observer.event(server.name, "FAILED: \(failure)")
-            observer.stepEnded(server.name)
+            observer.stepFailed(server.name)
+            reportProgress()
             await failureHook(context, step: name)
             return "\(name) failed: \(failure)"
         }
