@@ -43,7 +43,9 @@ extension Osfarm {
                     "After this, rollback of that run is no longer possible on those servers, so only a run whose journal shows it completed or rolled back is pruned; --force prunes one this jump host has no journal of, never one whose journal here shows it still needs its way back. A server without a backup of the run has nothing to do."
             )
 
-            @Argument(help: ArgumentHelp("The run whose backups to remove (as 'osfarm runs' and 'osfarm backups list' show it).", valueName: "run"))
+            @Argument(
+                help: ArgumentHelp("The run whose backups to remove (as 'osfarm runs' and 'osfarm backups list' show it).", valueName: "run"),
+                completion: Completions.runIDs)
             var runID: String
             @OptionGroup var connection: ConnectionOptions
             @Option(help: "How many servers at once (\(Bounds.concurrency.rangeDescription)).") var concurrency: Int = FarmCheck.defaultConcurrency

@@ -215,9 +215,13 @@ extension Osfarm.MoveDB {
 extension Osfarm {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Carry on a stopped or crashed run from its journal; steps already done are not run again.")
-        @Argument(help: "The run id (see osfarm runs).") var runID: String
+        @Argument(help: "The run id (see osfarm runs).", completion: Completions.runIDs) var runID: String
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Flag(help: "The database restore is done (when the run stopped at the gate).") var dbRestored = false
+        @Option(
+            help: "Carry on only these of the run's servers (the others must be stopped already; the after-steps wait for all).",
+            completion: Completions.limit)
+        var limit: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
         @Option(help: "A new maintenance window START/END for the rest of the run (one the window ended needs it).") var window: String?
         @Option(help: "A new time after which nothing new starts (ISO 8601 or HH:MM), instead of the run's window.") var deadline: String?
@@ -252,7 +256,7 @@ extension Osfarm {
                 result = try await DatabaseMove.resume(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
                     databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window, killStuckServices: killStuckServices,
-                    interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
+                    interaction: Terminal.interaction(stopping: "stopping after the steps in flight"), limit: limit)
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {
@@ -265,7 +269,7 @@ extension Osfarm {
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put every server a run touched back on its backed-up server.hsconf and the old database; run again to finish a rollback that stopped.")
-        @Argument(help: "The run id.") var runID: String
+        @Argument(help: "The run id.", completion: Completions.runIDs) var runID: String
         @Option(help: "Which of the run's servers.") var limit: String?
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?

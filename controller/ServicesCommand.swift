@@ -29,6 +29,13 @@ extension Osfarm {
         func run() async throws {
             if action == .stop { try Confirmation.required(yes: yes, "services stop takes the selected servers out of service") }
             let (inventory, servers, settings) = try connection.prepare()
+            // A run of this jump host drives the farm (perhaps waiting at its restore gate): its
+            // controller is alive, so the way on is there, not a resume.
+            if action != .status, let run = FarmLock.holder(farm: inventory.servers, stateDirectory: RunJournal.defaultStateDirectory()) {
+                throw failUsage(
+                    "run \(run.runID) (osfarm process \(run.processID), '\(run.command)') is driving this farm from this jump host; services \(action.rawValue) would fight it. "
+                        + "Answer or stop it in its terminal (Ctrl-C), or wait for it; 'osfarm runs watch \(run.runID)' follows it. Nothing was changed")
+            }
             if action == .stop, !yes {
                 let frontEnds = inventory.servers.filter { $0.role == .frontEnd }
                 let stopping = frontEnds.filter { server in servers.contains { $0.name == server.name } }

@@ -153,6 +153,43 @@ final class RunReportTests: XCTestCase {
         let other = Inventory(path: directory + "/other.yaml", knownHostsPath: directory + "/known_hosts", servers: others)
         XCTAssertNil(DowntimeEstimate.make(stateDirectory: directory, farm: FarmIdentity.of(other), servers: others, options: farm.options))
     }
+
+    func testRunsWatchFollowsTheJournalWhileTheControllerHoldsTheFarmThenSummarizes() async throws {
+        let directory = try temporaryDirectory()
+        let farm = ScriptedFarm()
+        let memory = farm.newJournal()
+        let outcome = try await farm.engine(memory).run()
+        XCTAssertEqual(outcome, .completed)
+        let entries = Array(try memory.entries().dropFirst())
+        var record = farm.record
+        record.runID = "20261204-040506-abba"
+        let journal = try RunJournal.create(record, stateDirectory: directory)
+        let half = entries.count / 2
+        for entry in entries[..<half] { try journal.append(entry) }
+        var lock: FarmLock? = try FarmLock.acquire(farm: farm.servers, stateDirectory: directory, runID: record.runID, command: "move-db run")
+        let written = LockedValue<[String]>([])
+        var watch = RunWatch(runID: record.runID, stateDirectory: directory)
+        var pauses = 0
+        let report = try await watch.follow(
+            makeObserver: { servers in
+                LiveView(
+                    servers: servers, interactive: false, now: { farm.clock.now() }, ticking: false,
+                    write: { text in written.set(written.get() + [text]) })
+            },
+            pause: {
+                pauses += 1
+                // What the controller writes meanwhile; then it ends and lets the farm go.
+                for entry in entries[half...] { try? journal.append(entry) }
+                lock = nil
+            })
+        XCTAssertEqual(pauses, 1)
+        XCTAssertNil(lock)
+        XCTAssertEqual(report.state.lifecycle, .completed)
+        let text = written.get().joined()
+        XCTAssertTrue(text.contains("watching run \(record.runID)"), text)
+        for server in ["dc1", "fe1", "fe2", "fe3"] { XCTAssertTrue(text.contains("\(server): moved to sqlnew ✓"), text) }
+        XCTAssertTrue(text.contains("run finished: completed"), text)
+    }
 }
 
 /// A value set from a Sendable closure and read afterwards.

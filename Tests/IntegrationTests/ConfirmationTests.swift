@@ -121,3 +121,35 @@ extension ConfirmationTests {
         }
     }
 }
+
+extension ConfirmationTests {
+    func testServicesStopWhileARunOfThisJumpHostDrivesTheFarmPointsToThatRunNotToAResume() throws {
+        let state = directory + "/xdg"
+        let farm = try InventoryLoader.load(path: inventory)
+        let lock = try FarmLock.acquire(farm: farm.servers, stateDirectory: state + "/osfarm/runs", runID: runID, command: "move-db run")
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_STATE_HOME"] = state
+        let stop = try osfarm(["services", "stop", "--yes", "-i", inventory], environment: environment)
+        XCTAssertEqual(stop.status, 2, stop.stdout + stop.stderr)
+        XCTAssertTrue(stop.stderr.contains("run \(runID) (osfarm process \(getpid()), 'move-db run') is driving this farm"), stop.stderr)
+        XCTAssertTrue(stop.stderr.contains("osfarm runs watch \(runID)") && !stop.stderr.contains("osfarm resume"), stop.stderr)
+        withExtendedLifetime(lock) {}
+    }
+
+    func testRunsWatchOfAFinishedRunPrintsItsSummary() throws {
+        let watched = try osfarm(["runs", "watch", runID, "--state-dir", stateDirectory])
+        XCTAssertEqual(watched.status, 0, watched.stderr)
+        XCTAssertTrue(watched.stdout.contains("run \(runID): completed"), watched.stdout)
+    }
+
+    func testShellCompletionsOfferRunIDsAndTheInventorysServersForLimit() throws {
+        // How the generated scripts ask osfarm: ---completion, the command path, --, the argument,
+        // the index of the word completed, the cursor in it, the words.
+        let runs = try osfarm(["---completion", "resume", "--", "positional@0", "4", "0", "osfarm", "resume", "--state-dir", stateDirectory, ""])
+        XCTAssertTrue(runs.stdout.contains(runID), runs.stdout + runs.stderr)
+        let limit = try osfarm(["---completion", "check", "--", "--limit", "5", "2", "osfarm", "check", "-i", inventory, "--limit", "fe"])
+        XCTAssertTrue(limit.stdout.split(separator: "\n").contains("fe1"), limit.stdout + limit.stderr)
+        let list = try osfarm(["---completion", "check", "--", "--limit", "5", "6", "osfarm", "check", "-i", inventory, "--limit", "dc1,ro"])
+        XCTAssertTrue(list.stdout.split(separator: "\n").contains("dc1,role:front-end"), list.stdout + list.stderr)
+    }
+}

@@ -233,10 +233,16 @@ public struct DatabaseMove: Sendable {
     public static func resume(
         runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
         databaseRestored: Bool, adminPasswordVariable: String?, window: ResumeWindow = .keep, killStuckServices: Bool = false,
-        interaction: RunInteraction
+        interaction: RunInteraction, limit: String? = nil
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
-        let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
+        let journal = run.journal, entries = run.entries, inventory = run.inventory
+        let servers: [ServerEntry]
+        do {
+            servers = try TargetSelector(limit).select(from: run.servers)
+        } catch {
+            throw UsageProblem(error.description)
+        }
         var record = run.record
         let state = RunState(entries: entries)
         switch state.lifecycle.admits(.resume, runID: runID) {
@@ -248,6 +254,9 @@ public struct DatabaseMove: Sendable {
         }
         if let problem = record.options.problems().first {
             throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
+        }
+        if let problem = ResumeSelection.problem(record: record, state: state, selected: servers.map(\.name)) {
+            throw UsageProblem("run \(runID): \(problem)")
         }
         if databaseRestored { record.options.databaseRestored = true }
         if killStuckServices { record.options.killStuckServices = true }

@@ -82,6 +82,22 @@ public final class FarmLock: @unchecked Sendable {
         }
     }
 
+    /// The run whose controller drives this farm from this jump host now, with its process; nil
+    /// when none does.
+    public static func holder(farm servers: [ServerEntry], stateDirectory: String) -> (runID: String, processID: Int32, command: String)? {
+        let path = stateDirectory + "/.locks/" + key(servers) + ".lock"
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_SH | LOCK_NB) == 0 {
+            flock(descriptor, LOCK_UN)
+            return nil
+        }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)), let holder = try? RunJournal.recordDecoder().decode(Holder.self, from: data)
+        else { return ("?", 0, "?") }
+        return (holder.runID, holder.processID, holder.command)
+    }
+
     /// The runs whose controller holds its farm's lock now (run id → process), read by probing
     /// each lock with a shared, non-blocking flock that is released at once: a run not listed has
     /// no live controller, whatever its journal's last phase says.

@@ -170,7 +170,13 @@ public final class RunEngine: @unchecked Sendable {
         startProgress(
             servers.map { server in (server.name, runbook.forwardSteps(on: record.server(server.name), options: options).map(\.id.rawValue)) },
             finished: "moved to \(record.targets)")
-        let outcome = await forward()
+        var outcome = await forward()
+        let left = leftOut()
+        if outcome == .completed, !left.isEmpty {
+            outcome = .stopped(
+                "carried on \(servers.map(\.name).joined(separator: ", ")) (--limit); still to move: \(left.joined(separator: ", ")), and the after-steps. "
+                    + "Resume with osfarm resume \(record.runID), or undo with osfarm rollback \(record.runID)")
+        }
         finishRun(outcome, step: "run")
         return outcome
     }
@@ -189,6 +195,8 @@ public final class RunEngine: @unchecked Sendable {
         for (index, phase) in runbook.phases.enumerated() {
             let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: record.server(server.name), options: options) }
             guard servers.contains(where: { server in plan(server).contains { !currentState.isDone(server.name, $0.id) } }) else { continue }
+            // A resume --limit leaves servers out: the after-steps wait until every server is moved.
+            if phase.kind == .after, !leftOut().isEmpty { continue }
             // Journaled before the gate waits for the restore, so the run reads "at-gate" meanwhile.
             log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
             if phase.kind == .gate, let outcome = restoreGate() { return outcome }
@@ -208,7 +216,12 @@ public final class RunEngine: @unchecked Sendable {
             return .stopped(
                 "every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
         }
-        observer.note("every server is stopped. Back up the old database and restore it on \(target) now.")
+        let down = Availability(record: record, state: currentState, now: clock.now()).farmDownSince
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        observer.note(
+            "every server is stopped\(down.map { "; no front-end has served since \(formatter.string(from: $0))" } ?? ""). "
+                + "Back up the old database and restore it on \(target) now.")
         observer.suspend()
         let confirmed = confirmRestore(target)
         observer.resume()
@@ -398,6 +411,11 @@ public final class RunEngine: @unchecked Sendable {
             "rollback refused, nothing was stopped: \(problems). Without its backup a server's server.hsconf cannot be put back. "
             + "Finish the move instead (osfarm resume \(record.runID)), or move the farm back with a new run: osfarm move-db run -i \(record.inventoryPath) --to \(record.from ?? "THE-OLD-SERVER")"
         return lost.isEmpty ? .failed(text) : .lost(text)
+    }
+
+    /// The run's servers not selected for this run and not moved yet (resume --limit).
+    private func leftOut() -> [String] {
+        ResumeSelection.leftToDo(record: record, state: currentState, selected: servers.map(\.name), runbook: runbook)
     }
 
     // MARK: Progress
