@@ -190,6 +190,34 @@ final class RunReportTests: XCTestCase {
         for server in ["dc1", "fe1", "fe2", "fe3"] { XCTAssertTrue(text.contains("\(server): moved to sqlnew ✓"), text) }
         XCTAssertTrue(text.contains("run finished: completed"), text)
     }
+
+    func testPruneCompletedTakesTheFinishedRunsOfThisFarmOnly() async throws {
+        let directory = try temporaryDirectory()
+        let farm = ScriptedFarm()
+        let ours = Inventory(path: directory + "/ours.yaml", knownHostsPath: directory + "/known_hosts", servers: farm.servers)
+        var others = farm.servers
+        for index in others.indices { others[index].host = "10.9.9.\(index + 1)" }
+        let theirs = Inventory(path: directory + "/theirs.yaml", knownHostsPath: directory + "/known_hosts", servers: others)
+        func journaled(_ runID: String, _ inventory: Inventory, failing: Bool) async throws {
+            let run = ScriptedFarm()
+            if failing {
+                run.agents["fe1"]!.failures[.runConfigurationTool] = [
+                    .agentFailed(operation: "run-configuration-tool", AgentError(.operationFailed, "SC failed"))
+                ]
+            }
+            let memory = run.newJournal()
+            _ = try await run.engine(memory).run()
+            var record = run.record
+            record.runID = runID
+            record.farmIdentity = FarmIdentity.of(inventory)
+            let journal = try RunJournal.create(record, stateDirectory: directory)
+            for entry in try memory.entries().dropFirst() { try journal.append(entry) }
+        }
+        try await journaled("20261204-050000-0001", ours, failing: false)
+        try await journaled("20261204-050000-0002", ours, failing: true)
+        try await journaled("20261204-050000-0003", theirs, failing: false)
+        XCTAssertEqual(FarmBackups.prunableRuns(stateDirectory: directory, inventory: ours), ["20261204-050000-0001"])
+    }
 }
 
 /// A value set from a Sendable closure and read afterwards.

@@ -60,6 +60,11 @@ final class ConfirmationTests: XCTestCase {
                 "backups prune", ["backups", "prune", runID, "-i", inventory, "--state-dir", stateDirectory],
                 "'osfarm rollback \(runID)' can no longer put those servers back"
             ),
+            // Every finished run of this farm at once: here the one completed run.
+            (
+                "backups prune --completed", ["backups", "prune", "--completed", "-i", inventory, "--state-dir", stateDirectory],
+                "About to remove run \(runID)'s backups"
+            ),
         ]
     }
 
