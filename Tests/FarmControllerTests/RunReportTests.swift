@@ -84,8 +84,9 @@ final class RunReportTests: XCTestCase {
         farm.options.databaseRestored = false
         let journal = farm.newJournal()
         let seen = LockedValue<RunLifecycle?>(nil)
+        let observer = SilentObserver()
         let engine = try RunEngine(
-            record: farm.record, journal: journal, servers: farm.servers, agents: farm.agents, observer: SilentObserver(),
+            record: farm.record, journal: journal, servers: farm.servers, agents: farm.agents, observer: observer,
             interrupt: OperatorInterrupt(), clock: farm.clock, adminPassword: nil,
             confirmRestore: { _ in
                 seen.set(RunState(entries: (try? journal.entries()) ?? []).lifecycle)
@@ -93,6 +94,8 @@ final class RunReportTests: XCTestCase {
             })
         _ = await engine.run()
         XCTAssertEqual(seen.get(), .atGate)
+        // The question comes with since when the farm has not served.
+        XCTAssertTrue(observer.notes.contains { $0.hasPrefix("every server is stopped; no front-end has served since ") }, "\(observer.notes)")
     }
 
     func testARollbackOfACompletedRunCountsOnlyTheTimeTheFarmDidNotServe() async throws {
