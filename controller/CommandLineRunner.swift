@@ -33,8 +33,10 @@ enum CommandLineRunner {
                 ExitStatus.success.endProcess()
             }
             var message = root.fullMessage(for: error)
-            if let suggestion = SubcommandSuggestion.suggestion(for: Array(CommandLine.arguments.dropFirst()), root: root) {
-                message += "\n" + suggestion
+            // The hint first, where the eye lands, then the usage.
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let suggestion = SubcommandSuggestion.peerFlag(in: arguments) ?? SubcommandSuggestion.suggestion(for: arguments, root: root) {
+                message = suggestion + "\n" + message
             }
             FileHandle.standardError.write(Data((message + "\n").utf8))
             ExitStatus.usage.endProcess()

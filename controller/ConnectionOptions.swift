@@ -14,7 +14,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: [.short, .customLong("inventory")], help: "The farm's inventory (YAML).")
     var inventory: String
 
-    @Option(help: "Which servers: names, globs, comma lists, role:NAME, tag:NAME, !exclusions.")
+    @Option(help: "Which servers: names, globs, comma lists, role:NAME, tag:NAME, !exclusions.", completion: Completions.limit)
     var limit: String?
 
     @Option(help: "Seconds allowed for each connection phase and each agent answer (\(Bounds.connectionTimeoutSeconds.rangeDescription)).")

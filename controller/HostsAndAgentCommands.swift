@@ -19,7 +19,7 @@ extension Osfarm {
             )
 
             @Option(name: [.short, .customLong("inventory")], help: "The farm's inventory (YAML).") var inventory: String
-            @Option(help: "Which servers.") var limit: String?
+            @Option(help: "Which servers.", completion: Completions.limit) var limit: String?
             @Option(help: "A file of expected fingerprints; enrol only keys listed there.") var expect: String?
             @Option(help: "Seconds allowed to reach each server.") var timeout: Double = 10
 

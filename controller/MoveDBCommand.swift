@@ -1,6 +1,7 @@
 import ArgumentParser
 import FarmController
 import FarmProtocol
+import FarmSSH
 import Foundation
 #if canImport(Glibc)
     import Glibc
@@ -189,14 +190,11 @@ extension Osfarm.MoveDB {
         @OptionGroup var run: MoveRunOptions
         @OptionGroup var output: RunOutputOptions
         @Option(help: "Write a Markdown change record here.") var report: String?
-        @Flag(help: "Do not ask before stopping the servers (unattended runs; without a terminal it is required).") var yes = false
+        @Flag(name: [.short, .long], help: "Do not ask before stopping the servers (unattended runs; without a terminal it is required).")
+        var yes = false
 
         func run() async throws {
-            guard yes || Terminal.interactive else {
-                throw failUsage(
-                    "move-db run stops every selected server: on a terminal it shows what it will do and asks first; unattended, pass --yes. Nothing was changed"
-                )
-            }
+            try Confirmation.required(yes: yes, "move-db run stops every selected server")
             let move = try prepareMove(connection, target, run, output, connects: true)
             var interaction = Terminal.interaction(stopping: "stopping after the steps in flight (again to quit at once; the run can be resumed)")
             if !yes {
@@ -217,9 +215,13 @@ extension Osfarm.MoveDB {
 extension Osfarm {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Carry on a stopped or crashed run from its journal; steps already done are not run again.")
-        @Argument(help: "The run id (see osfarm runs).") var runID: String
+        @Argument(help: "The run id (see osfarm runs).", completion: Completions.runIDs) var runID: String
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Flag(help: "The database restore is done (when the run stopped at the gate).") var dbRestored = false
+        @Option(
+            help: "Carry on only these of the run's servers (the others must be stopped already; the after-steps wait for all).",
+            completion: Completions.limit)
+        var limit: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
         @Option(help: "A new maintenance window START/END for the rest of the run (one the window ended needs it).") var window: String?
         @Option(help: "A new time after which nothing new starts (ISO 8601 or HH:MM), instead of the run's window.") var deadline: String?
@@ -254,7 +256,7 @@ extension Osfarm {
                 result = try await DatabaseMove.resume(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
                     databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window, killStuckServices: killStuckServices,
-                    interaction: Terminal.interaction(stopping: "stopping after the steps in flight"))
+                    interaction: Terminal.interaction(stopping: "stopping after the steps in flight"), limit: limit)
             } catch let error as UsageProblem {
                 throw failUsage(error)
             } catch let error as RunError {
@@ -267,7 +269,7 @@ extension Osfarm {
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put every server a run touched back on its backed-up server.hsconf and the old database; run again to finish a rollback that stopped.")
-        @Argument(help: "The run id.") var runID: String
+        @Argument(help: "The run id.", completion: Completions.runIDs) var runID: String
         @Option(help: "Which of the run's servers.") var limit: String?
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
@@ -275,13 +277,21 @@ extension Osfarm {
         @OptionGroup var reach: RunReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
+        @Flag(name: [.short, .long], help: "Do not ask before stopping the servers (unattended rollbacks; without a terminal it is required).")
+        var yes = false
 
         func run() async throws {
+            try Confirmation.required(yes: yes, "rollback stops every server the run touched")
             let result: DatabaseMove.Result
             do {
                 var interaction = Terminal.interaction(stopping: "stopping the rollback after the steps in flight (run rollback again to finish it)")
                 let variable = adminPasswordEnv
                 let interrupt = interaction.interrupt
+                if !yes {
+                    interaction.confirmRollback = { summary in
+                        interrupt.asking(.watched) { Confirmation.ask(summary.text, answer: summary.controller, interrupt: interrupt) }
+                    }
+                }
                 interaction.adminPassword = { asked in try interrupt.asking(.blocking) { try Terminal.adminPassword(variable: variable ?? asked) } }
                 result = try await DatabaseMove.rollback(
                     runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
@@ -298,16 +308,27 @@ extension Osfarm {
 
 /// How resume and rollback reach the run's servers (the inventory comes from the run).
 struct RunReachOptions: ParsableArguments {
-    @Option(help: "Seconds allowed for each connection phase.") var timeout: Double = 10
+    @Option(help: "Seconds allowed for each connection phase and each agent answer (\(Bounds.connectionTimeoutSeconds.rangeDescription)).")
+    var timeout: Double = 10
+    @Option(help: "Seconds between SSH keepalives while waiting on a server (\(Bounds.keepaliveIntervalSeconds.rangeDescription)).")
+    var keepaliveInterval: Int = ConnectionSettings.defaultKeepaliveInterval
+    @Option(help: "Unanswered keepalives in a row before a server is declared lost (\(Bounds.keepaliveCount.rangeDescription)).")
+    var keepaliveCount: Int = ConnectionSettings.defaultKeepaliveCount
+    @Option(help: "What to do with a host key known_hosts does not list: strict (refuse) or accept-new (add it).")
+    var hostKeyPolicy: HostKeyPolicy = .strict
     @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard timeout >= 1, timeout <= 3600 else { throw ValidationError("--timeout must be between 1 and 3600 seconds") }
+        if let problem = Bounds.connectionTimeoutSeconds.problem(timeout, name: "--timeout") { throw ValidationError(problem) }
+        if let problem = Bounds.keepaliveIntervalSeconds.problem(keepaliveInterval, name: "--keepalive-interval") { throw ValidationError(problem) }
+        if let problem = Bounds.keepaliveCount.problem(keepaliveCount, name: "--keepalive-count") { throw ValidationError(problem) }
     }
 
     func settings(for inventory: Inventory) throws -> ConnectionSettings {
-        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, timeout: timeout)
+        var settings = ConnectionSettings(
+            knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout, keepaliveInterval: keepaliveInterval,
+            keepaliveCount: keepaliveCount)
         try settings.resolvePassphrases(for: inventory.servers, variable: passphraseEnv)
         return settings
     }
@@ -321,15 +342,36 @@ func finish(_ result: DatabaseMove.Result, json: Bool, reportPath: String?) thro
         print(result.text, terminator: "")
     }
     if !json, let log = result.report?.diagnosticLog { print("diagnostic log: \(log)") }
+    if let report = result.report, let runDirectory = result.runDirectory {
+        let standardized = reportPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        for path in ChangeRecords.refresh(report, runDirectory: runDirectory) where path != standardized && !json {
+            print("change record rewritten with the run's state now: \(path)")
+        }
+    }
     if let reportPath, let report = result.report {
         do {
-            try report.markdown().write(toFile: reportPath, atomically: true, encoding: .utf8)
+            try ChangeRecords.write(report, to: reportPath, runDirectory: result.runDirectory)
             if !json { print("change record: \(reportPath)") }
         } catch {
             FileHandle.standardError.write(Data("osfarm: cannot write the change record \(reportPath): \(error.localizedDescription)\n".utf8))
         }
     }
     throw OsfarmExit(status: result.status)
+}
+
+/// The live view of the run, once there is one: where notes about signals go.
+final class ShownView: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: LiveView?
+
+    var view: LiveView? {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+
+    func note(_ message: String) {
+        if let view { view.note(message) } else { FileHandle.standardError.write(Data("\n\(message)\n".utf8)) }
+    }
 }
 
 /// Questions to the operator on the terminal; none when osfarm runs unattended.
@@ -339,9 +381,17 @@ enum Terminal {
     /// The live view, Ctrl-C/SIGTERM handling, the restore question and the password source.
     static func interaction(stopping message: String) -> RunInteraction {
         let interrupt = OperatorInterrupt()
-        interrupt.install { signal in FileHandle.standardError.write(Data("\nosfarm: \(signal): \(message)\n".utf8)) }
+        let shown = ShownView()
+        // Through the live view, which clears its block first: a block drawn twice otherwise.
+        interrupt.install { signal in shown.note("osfarm: \(signal): \(message)") }
+        let arguments = CommandLine.arguments
+        let verbose = arguments.contains("--verbose") || arguments.contains("--debug")
         return RunInteraction(
-            makeObserver: { LiveView(servers: $0) }, interrupt: interrupt, confirmRestore: restoreConfirmation(interrupt: interrupt),
+            makeObserver: { servers in
+                let view = LiveView(servers: servers, verbose: verbose)
+                shown.view = view
+                return view
+            }, interrupt: interrupt, confirmRestore: restoreConfirmation(interrupt: interrupt),
             adminPassword: { variable in try interrupt.asking(.blocking) { try adminPassword(variable: variable) } })
     }
 
@@ -362,16 +412,10 @@ enum Terminal {
         return nil
     }
 
-    /// Shows what the run is about to do and asks for the deployment controller's name.
+    /// Shows what the run is about to do and asks for the deployment controller's name (the
+    /// run says "not confirmed" when it is not).
     static func startConfirmation(_ summary: StartSummary, interrupt: OperatorInterrupt) -> Bool {
-        FileHandle.standardError.write(Data(summary.text.utf8))
-        FileHandle.standardError.write(Data("Type the deployment controller's name (\(summary.controller)) to go on, anything else stops: ".utf8))
-        guard let answer = answer(interrupt: interrupt)?.trimmingCharacters(in: .whitespaces), answer == summary.controller else {
-            let why = interrupt.reason.map { "\n\($0) at the prompt: " } ?? ""
-            FileHandle.standardError.write(Data("\(why)not confirmed; nothing was changed\n".utf8))
-            return false
-        }
-        return true
+        Confirmation.ask(summary.text, answer: summary.controller, interrupt: interrupt)
     }
 
     /// Asks the operator to type the new server's name once the restore is done.

@@ -6,7 +6,7 @@ extension Osfarm {
     struct Runs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The journaled runs: list them, or show one.",
-            subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+            subcommands: [List.self, Show.self, Watch.self], defaultSubcommand: List.self)
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the journaled runs and their state (the default).")
@@ -22,7 +22,7 @@ extension Osfarm {
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "One run from its journal: summary, each server's steps with durations, downtime, and the way out if it is not finished.")
-            @Argument(help: "The run id (see osfarm runs).") var runID: String
+            @Argument(help: "The run id (see osfarm runs).", completion: Completions.runIDs) var runID: String
             @Option(help: "Where runs are journaled.") var stateDir: String?
             @Flag(help: "Print one JSON document instead of text.") var json = false
             @Option(help: "Write the Markdown change record again, from the journal.") var report: String?
@@ -43,6 +43,25 @@ extension Osfarm {
                         throw failUsage("cannot write the change record \(report): \(error.localizedDescription)")
                     }
                 }
+            }
+        }
+
+        struct Watch: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Follow a run from another terminal: its servers' steps live, until it ends; then its summary.")
+            @Argument(help: "The run id (see osfarm runs).", completion: Completions.runIDs) var runID: String
+            @Option(help: "Where runs are journaled.") var stateDir: String?
+
+            func run() async throws {
+                var watch = RunWatch(runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory())
+                let verbose = CommandLine.arguments.contains("--verbose")
+                let report: MoveReport
+                do {
+                    report = try await watch.follow { LiveView(servers: $0, verbose: verbose) }
+                } catch {
+                    throw failUsage(error)
+                }
+                print(report.summary(), terminator: "")
             }
         }
     }

@@ -19,6 +19,7 @@ extension Osfarm {
         @Option(help: "Seconds each service may take to stop or start.") var serviceTimeout: Double = 120
         @Flag(help: "Leave IIS alone.") var noIis = false
         @Option(help: "How many servers at once.") var concurrency: Int = FarmCheck.defaultConcurrency
+        @Flag(name: [.short, .long], help: "stop: do not ask first (unattended; without a terminal it is required).") var yes = false
 
         func validate() throws {
             if let problem = Bounds.serviceTimeoutSeconds.problem(serviceTimeout, name: "--service-timeout") { throw ValidationError(problem) }
@@ -26,7 +27,25 @@ extension Osfarm {
         }
 
         func run() async throws {
-            let (_, servers, settings) = try connection.prepare()
+            if action == .stop { try Confirmation.required(yes: yes, "services stop takes the selected servers out of service") }
+            let (inventory, servers, settings) = try connection.prepare()
+            // A run of this jump host drives the farm (perhaps waiting at its restore gate): its
+            // controller is alive, so the way on is there, not a resume.
+            if action != .status, let run = FarmLock.holder(farm: inventory.servers, stateDirectory: RunJournal.defaultStateDirectory()) {
+                throw failUsage(
+                    "run \(run.runID) (osfarm process \(run.processID), '\(run.command)') is driving this farm from this jump host; services \(action.rawValue) would fight it. "
+                        + "Answer or stop it in its terminal (Ctrl-C), or wait for it; 'osfarm runs watch \(run.runID)' follows it. Nothing was changed")
+            }
+            if action == .stop, !yes {
+                let frontEnds = inventory.servers.filter { $0.role == .frontEnd }
+                let stopping = frontEnds.filter { server in servers.contains { $0.name == server.name } }
+                let text = """
+                    About to stop \(noIis ? "" : "IIS and ")the OutSystems services on \(servers.map(\.name).joined(separator: ", ")).
+                    \(!frontEnds.isEmpty && stopping.count == frontEnds.count ? "Every front-end stops: the farm stops serving." : "Those servers stop serving.")
+
+                    """
+                guard Confirmation.ask(text, answer: Confirmation.answer(inventory.servers)) else { throw Confirmation.declined() }
+            }
             let results = await FarmServices.run(
                 action, servers: servers, settings: settings, serviceTimeout: serviceTimeout,
                 includeIIS: !noIis, concurrency: concurrency

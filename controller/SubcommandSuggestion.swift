@@ -47,6 +47,23 @@ enum SubcommandSuggestion {
         return text + "\nSee '\(path.joined(separator: " ")) SUBCOMMAND --help' for its options."
     }
 
+    /// Flags other tools use for what osfarm does another way (Ansible's --check, Terraform's
+    /// -auto-approve, the common --dry-run): the way osfarm says it.
+    static let peerFlags: [(flags: [String], hint: String)] = [
+        (["--dry-run", "--dryrun", "-n"], "osfarm has no --dry-run: 'osfarm move-db plan' prints what run would do and connects nowhere"),
+        (["--check"], "osfarm has no --check: 'osfarm move-db preflight' checks every server read-only, changing nothing"),
+        (["--auto-approve", "-auto-approve", "--assume-yes", "--force-yes"], "Did you mean '--yes' (-y)? It answers the confirmation for unattended runs"),
+    ]
+
+    /// The hint for a peer tool's flag among the arguments, if any.
+    static func peerFlag(in arguments: [String]) -> String? {
+        for argument in arguments {
+            let flag = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            if let hint = peerFlags.first(where: { $0.flags.contains(flag) })?.hint { return hint }
+        }
+        return nil
+    }
+
     /// Levenshtein distance.
     static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)

@@ -22,5 +22,9 @@ if command -v mandoc >/dev/null 2>&1; then
   mandoc -T lint -W error "$out/osfarm.1"
   rendered="$(mandoc -T ascii "$out/osfarm.1")"
   case "$rendered" in *rollback*) ;; *) echo "generate-docs: the man page lacks rollback" >&2; exit 1 ;; esac
+  plain="$(printf '%s' "$rendered" | sed 's/.\x08//g')"
+  for heading in EXAMPLES ENVIRONMENT "EXIT STATUS"; do
+    case "$plain" in *"$heading"*) ;; *) echo "generate-docs: the man page lacks $heading" >&2; exit 1 ;; esac
+  done
 fi
 echo "completions and man page: $out"

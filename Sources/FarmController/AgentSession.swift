@@ -49,8 +49,9 @@ public final class AgentSession: @unchecked Sendable {
         var logger = Logger(label: "osfarm.session")
         logger[metadataKey: "server"] = "\(server.name)"
         self.logger = logger
-        logger.debug(
-            "agent \(hello.agentVersion) (protocol \(hello.protocolVersion)) on \(hello.host.hostname), heartbeat \(hello.heartbeatSeconds.map { "\($0) s" } ?? "none")"
+        // --verbose shows each connection and each request's outcome (the wire itself under --debug).
+        logger.info(
+            "connected to \(server.address) (host key \(connection.hostKey.fingerprint)); agent \(hello.agentVersion) (protocol \(hello.protocolVersion)) on \(hello.host.hostname), heartbeat \(hello.heartbeatSeconds.map { "\($0) s" } ?? "none")"
         )
     }
 
@@ -60,6 +61,9 @@ public final class AgentSession: @unchecked Sendable {
         do {
             connection = try await SSHConnection.connect(to: server.endpoint, options: options)
         } catch let error as SSHError {
+            var logger = Logger(label: "osfarm.session")
+            logger[metadataKey: "server"] = "\(server.name)"
+            logger.info("cannot connect to \(server.address): \(error)")
             throw .unreachable(error)
         } catch {
             throw AgentSessionError.wrap(error)
@@ -126,6 +130,7 @@ public final class AgentSession: @unchecked Sendable {
 
         let silence = timeout ?? self.timeout
         let whole = overall ?? silence
+        let began = Date()
         let end = Deadline.after(seconds: whole)
         let wholePhase = "\(request) as a whole"
         var sent = false
@@ -162,6 +167,7 @@ public final class AgentSession: @unchecked Sendable {
                     if !event.isHeartbeat { logger.debug("← \(id) progress: \(event.message)") }
                     progress(event)
                 case let .result(data)?:
+                    logger.info("\(request): answered in \(String(format: "%.1f", Date().timeIntervalSince(began))) s")
                     if logger.logLevel <= .debug, let record = try? WireCodec.encodeForRecord(.result(requestID: id, .ok(data))) {
                         logger.debug("← \(record.prefix(4096))")
                     }
@@ -172,7 +178,7 @@ public final class AgentSession: @unchecked Sendable {
             }
         } catch {
             let failure = AgentSessionError.wrap(error)
-            logger.debug("✗ \(request): \(failure)")
+            logger.info("\(request) failed: \(failure)")
             lock.withLock {
                 switch failure {
                 case .agentFailed:

@@ -166,6 +166,12 @@ public struct KnownHosts: Sendable {
         return .unknown
     }
 
+    /// The keys this file trusts for the server (revoked and CA lines left out).
+    public func keys(host: String, port: Int) -> [HostKey] {
+        let name = Self.lookupName(host: host, port: port)
+        return entries.filter { $0.marker == .none && $0.patterns.matches(name) }.map(\.key)
+    }
+
     /// Key types this file knows for the server, so the handshake can ask for one of them.
     public func knownKeyTypes(host: String, port: Int) -> [String] {
         let name = Self.lookupName(host: host, port: port)

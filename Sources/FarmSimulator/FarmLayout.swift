@@ -31,7 +31,14 @@ public enum FarmLayout {
 
     /// The agent next to the running executable (osfarm-sim and osfarm-agent are built together).
     public static func siblingAgentPath() -> String {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().appendingPathComponent("osfarm-agent").path
+        URL(fileURLWithPath: ownExecutablePath()).deletingLastPathComponent().appendingPathComponent("osfarm-agent").path
+    }
+
+    /// This program's own file, however it was started: from PATH, argv[0] is only its name.
+    public static func ownExecutablePath() -> String {
+        #if os(Linux)
+            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().standardized.path
     }
 }

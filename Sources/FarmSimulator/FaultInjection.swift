@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// Faults to inject into a simulated server.
-public struct FaultRequest: Sendable {
+public struct FaultRequest: Sendable, Equatable {
     public var stuckStopping: [String] = []
     public var failingStart: [String] = []
     public var configurationToolFailure: String?
@@ -39,6 +39,13 @@ public struct FaultRequest: Sendable {
     public var clear = false
 
     public init() {}
+
+    /// Only `--clear`: the server's faults removed, none added.
+    public var onlyClears: Bool {
+        var cleared = FaultRequest()
+        cleared.clear = true
+        return self == cleared
+    }
 }
 
 public enum FaultInjection {
@@ -49,7 +56,7 @@ public enum FaultInjection {
         try store.update { state in
             if request.clear { state.faults = InjectedFaults() }
             for service in request.stuckStopping + request.failingStart where state.serviceIndex(service) == nil {
-                throw SimulatorError.unknownServer("\(name) has no service \"\(service)\"")
+                throw SimulatorError.unknownService(server: name, service: service, known: state.services.map(\.name))
             }
             state.faults.stuckStopping += request.stuckStopping
             state.faults.failingStart += request.failingStart

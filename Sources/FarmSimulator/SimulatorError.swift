@@ -7,6 +7,7 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case noFarm(directory: String)
     case farmExists(directory: String)
     case unknownServer(String)
+    case unknownService(server: String, service: String, known: [String])
     case badFarmRecord(path: String, reason: String)
     case badSetting(option: String, value: String)
     case badLayout(String)
@@ -27,6 +28,8 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
             return "a simulated farm is already up in \(directory); run 'osfarm-sim farm down --dir \(directory)' first"
         case let .unknownServer(name):
             return "no simulated server named \(name)"
+        case let .unknownService(server, service, known):
+            return "\(server) has no service \"\(service)\"; its services: \(known.map { "\"\($0)\"" }.joined(separator: ", "))"
         case let .badFarmRecord(path, reason):
             return "\(path): \(reason)"
         case let .badSetting(option, value):

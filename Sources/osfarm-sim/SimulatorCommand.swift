@@ -86,7 +86,7 @@ struct Fault: AsyncParsableCommand {
         try FaultInjection.apply(
             request, server: server, directory: URL(fileURLWithPath: dir).standardized.path,
             emulatorBinary: ownExecutable())
-        print("faults applied to \(server)")
+        print(request.onlyClears ? "faults cleared on \(server)" : request.clear ? "faults cleared, then applied to \(server)" : "faults applied to \(server)")
     }
 }
 
@@ -136,7 +136,7 @@ struct HoldPipe: AsyncParsableCommand {
 
 /// This binary's absolute path: the emulated programs and helpers are this binary under other names.
 func ownExecutable() -> String {
-    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().standardized.path
+    FarmLayout.ownExecutablePath()
 }
 
 extension SimulationProfile: ExpressibleByArgument {}
@@ -237,6 +237,11 @@ struct Farm: AsyncParsableCommand {
             }
             print("inventory:   \(farm.inventory)")
             print("known_hosts: \(farm.knownHosts)")
+            print("next:        osfarm check -i \(farm.inventory)")
+            if let new = farm.database("new") {
+                print("             osfarm move-db plan -i \(farm.inventory) --to \(new.server)")
+            }
+            print("             osfarm-sim farm down --dir \(directory)   (when you are done)")
         }
     }
 

@@ -99,10 +99,10 @@ final class BackupTests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("prune its run with 'osfarm backups prune RUN -i INVENTORY'"), table.stdout)
 
         // No journal of the run on this jump host: its backups may be its way back.
-        let unknown = try osfarm(["backups", "prune", "20261101-090000-aaaa", "-i", inventory, "--state-dir", farm.stateDirectory])
+        let unknown = try osfarm(["backups", "prune", "--yes", "20261101-090000-aaaa", "-i", inventory, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(unknown.status, 2, unknown.stdout)
         XCTAssertTrue(unknown.stderr.contains("cannot tell whether run 20261101-090000-aaaa is finished") && unknown.stderr.contains("--force"), unknown.stderr)
-        let pruned = try osfarm(["backups", "prune", "20261101-090000-aaaa", "-i", inventory, "--force"])
+        let pruned = try osfarm(["backups", "prune", "--yes", "20261101-090000-aaaa", "-i", inventory, "--force"])
         XCTAssertEqual(pruned.status, 0, pruned.stdout + pruned.stderr)
         XCTAssertEqual(pruned.stdout.components(separatedBy: "pruned").count - 1, 2, pruned.stdout)
         for server in ["dc1", "fe1"] {
@@ -117,11 +117,11 @@ final class BackupTests: XCTestCase {
         XCTAssertEqual(runs("dc1", remaining), ["20261102-090000-bbbb"])
         XCTAssertEqual(runs("fe1", remaining), [])
 
-        let again = try osfarm(["backups", "prune", "20261101-090000-aaaa", "-i", inventory, "--limit", "fe1", "--force"])
+        let again = try osfarm(["backups", "prune", "--yes", "20261101-090000-aaaa", "-i", inventory, "--limit", "fe1", "--force"])
         XCTAssertEqual(again.status, 0, again.stdout)
         XCTAssertTrue(again.stdout.contains("no backup of this run"), again.stdout)
 
-        let hostile = try osfarm(["backups", "prune", "../../Windows", "-i", inventory, "--force"])
+        let hostile = try osfarm(["backups", "prune", "--yes", "../../Windows", "-i", inventory, "--force"])
         XCTAssertEqual(hostile.status, 2)
         XCTAssertTrue(hostile.stderr.contains("is not a run id"), hostile.stderr)
         let badLimit = try osfarm(["backups", "list", "-i", inventory, "--max-runs", "100000"])
@@ -135,7 +135,7 @@ final class BackupTests: XCTestCase {
         defer { farm.shutdown() }
         let runID = try farm.failedRun(at: "fe1")
         let backups = try farm.file(#"C:\ProgramData\osfarm\backups\"# + runID, on: "dc1")
-        let refused = try osfarm(["backups", "prune", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory])
+        let refused = try osfarm(["backups", "prune", "--yes", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(refused.status, 2, refused.stdout)
         XCTAssertTrue(refused.stderr.contains("run \(runID) is failed: its backups are its way back"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("osfarm rollback \(runID)"), refused.stderr)
@@ -146,8 +146,8 @@ final class BackupTests: XCTestCase {
         XCTAssertTrue(forced.stderr.contains("--force does not override a journal that shows it"), forced.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: backups), "nothing was pruned")
 
-        XCTAssertEqual(try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory]).status, 0)
-        let pruned = try osfarm(["backups", "prune", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory]).status, 0)
+        let pruned = try osfarm(["backups", "prune", "--yes", runID, "-i", farm.record.inventory, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(pruned.status, 0, pruned.stdout + pruned.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: backups))
     }

@@ -113,10 +113,16 @@ final class CheckTests: XCTestCase {
             (["move-db", "rnu"], "Did you mean 'osfarm move-db run'?"),
             (["runs", "shwo", "20261127-010203-abcd"], "Did you mean 'osfarm runs show'?"),
             (["move-db", "run", "-i", "farm.yaml", "--to", "sql2", "--yess"], "Did you mean '--yes'?"),
+            (["move-db", "run", "-i", "farm.yaml", "--to", "sql2", "--dry-run"], "'osfarm move-db plan' prints what run would do"),
+            (["move-db", "run", "-i", "farm.yaml", "--to", "sql2", "--check"], "'osfarm move-db preflight' checks every server"),
+            (["rollback", "20261127-010203-abcd", "--auto-approve"], "Did you mean '--yes' (-y)?"),
         ] {
             let result = try osfarm(arguments)
             XCTAssertEqual(result.status, 2, "\(arguments)")
             XCTAssertTrue(result.stderr.contains(suggestion), "\(arguments): \(result.stderr)")
+            // The hint comes first, before the usage it would otherwise hide under.
+            let usage = result.stderr.range(of: "Usage:")?.lowerBound ?? result.stderr.endIndex
+            XCTAssertTrue(result.stderr[..<usage].contains(suggestion), "\(arguments): \(result.stderr)")
         }
         // A command that only groups others names them (issue 21: it printed only "See 'osfarm move-db --help'").
         let group = try osfarm(["move-db"])

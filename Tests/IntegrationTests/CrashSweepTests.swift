@@ -78,7 +78,8 @@ final class CrashSweepTests: XCTestCase {
         guard let runID = try? farm.lastRunID() else { return }  // killed before the run's folder existed: nothing to recover
         let before = try farm.journal(runID)
         let doneBefore = Set(before.filter { $0.event == .finished && $0.server != nil }.map { "\($0.server!)/\($0.step)" })
-        let recovery = try osfarm([way.rawValue, runID, "--state-dir", farm.stateDirectory])
+        // Unattended: a rollback needs --yes (its confirmation is tested on a pseudo-terminal).
+        let recovery = try osfarm([way.rawValue, runID, "--state-dir", farm.stateDirectory] + (way == .rollback ? ["--yes"] : []))
         guard recovery.status == 0 else {
             return findings.add("\(way) \(point): exit \(recovery.status): \(recovery.stdout.suffix(600)) \(recovery.stderr.suffix(300))")
         }

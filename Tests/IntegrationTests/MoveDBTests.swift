@@ -172,7 +172,7 @@ final class MoveDBTests: XCTestCase {
         var clear = FaultRequest()
         clear.clear = true
         try farm.inject(clear, on: "dc1")
-        let rollback = try osfarm(["rollback", try farm.lastRunID(), "--state-dir", farm.stateDirectory])
+        let rollback = try osfarm(["rollback", "--yes", try farm.lastRunID(), "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
         XCTAssertEqual(try farm.configurationFiles(), original, "every touched file back byte for byte")
         for server in try farm.status().servers {

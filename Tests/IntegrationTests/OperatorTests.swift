@@ -27,10 +27,14 @@ final class OperatorTests: XCTestCase {
         XCTAssertTrue(summary.contains("servers   dc1 (deployment controller), fe1 (front-ends)"), summary)
         XCTAssertTrue(summary.contains("from      \(farm.oldDatabase) → \(farm.newDatabase)"), summary)
         XCTAssertTrue(summary.contains("downtime  unknown (no earlier run"), summary)
+        // "yes" is told what to type; a wrong name stops, said once.
+        wrong.write("yes\n")
+        _ = try wrong.read(until: "not \"yes\": type dc1 to go on")
         wrong.write("fe1\n")
         let (declined, said) = try wrong.finish()
         XCTAssertEqual(declined, 3, said)
         XCTAssertTrue(said.contains("not confirmed; nothing was changed"), said)
+        XCTAssertEqual(said.components(separatedBy: "not confirmed").count - 1, 1, said)
 
         // Ctrl-C at the prompt ends osfarm at once (issue 21: it printed "stopping after the steps in
         // flight" and waited for Enter, holding the farm's lock).
@@ -94,7 +98,7 @@ final class OperatorTests: XCTestCase {
         XCTAssertTrue(output.contains("dc1  stopped") && output.contains("fe1  stopped"), output)
         XCTAssertTrue(output.contains("osfarm resume \(runID) --db-restored") && output.contains("osfarm rollback \(runID)"), output)
         // What it says is true: rollback starts everything again on the old database.
-        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.oldDatabase && $0.allRunning })
     }
@@ -114,7 +118,7 @@ final class OperatorTests: XCTestCase {
         var clear = FaultRequest()
         clear.clear = true
         try farm.inject(clear, on: "fe1")
-        XCTAssertEqual(try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory]).status, 0)
+        XCTAssertEqual(try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory]).status, 0)
 
         // The window ends while the controller's Configuration Tool waits for machine.config: 15 s
         // leave room for the preflight and the stop phase on a loaded machine, the lock outlasts them.
@@ -166,7 +170,7 @@ final class OperatorTests: XCTestCase {
         var clear = FaultRequest()
         clear.clear = true
         try farm.inject(clear, on: "fe1")
-        XCTAssertEqual(try osfarm(["rollback", failed, "--state-dir", farm.stateDirectory]).status, 0)
+        XCTAssertEqual(try osfarm(["rollback", "--yes", failed, "--state-dir", farm.stateDirectory]).status, 0)
 
         XCTAssertEqual(
             try osfarm([

@@ -73,7 +73,7 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(resume.stderr.contains("is driving this farm"), resume.stderr)
 
         // Another jump host (its own state folder, so no shared lock): the agents refuse its changes.
-        let elsewhere = try osfarm(["services", "stop", "-i", farm.record.inventory, "--limit", "dc1"])
+        let elsewhere = try osfarm(["services", "stop", "--yes", "-i", farm.record.inventory, "--limit", "dc1"])
         XCTAssertNotEqual(elsewhere.status, 0, elsewhere.stdout)
         XCTAssertTrue((elsewhere.stdout + elsewhere.stderr).contains("run \(runID)"), elsewhere.stdout + elsewhere.stderr)
 
@@ -123,6 +123,8 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(output.contains("SIGTERM again: quitting at once"), output)
         XCTAssertTrue(
             output.contains("osfarm runs show \(runID)") && output.contains("osfarm resume \(runID)") && output.contains("osfarm rollback \(runID)"), output)
+        // Which servers are left not serving, as every other stop says.
+        XCTAssertTrue(output.contains("Not serving now:") && output.contains("  fe1  repointed"), output)
         let entries = try farm.journal(runID)
         XCTAssertFalse(entries.contains { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .finished }, "the step was cut off")
 
@@ -135,14 +137,14 @@ final class RunSafetyTests: XCTestCase {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let runID = try farm.failedRun(at: "fe1")
-        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
         try assertOn(farm.oldDatabase, farm)
 
         let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resume.status, 2, resume.stdout)
         XCTAssertTrue(resume.stderr.contains("is rolled-back"), resume.stderr)
-        let again = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        let again = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(again.status, 2, again.stdout)
         XCTAssertTrue(again.stderr.contains("already rolled back"), again.stderr)
         try assertOn(farm.oldDatabase, farm)
@@ -163,7 +165,7 @@ final class RunSafetyTests: XCTestCase {
         let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resume.status, 2, resume.stdout)
         XCTAssertTrue(resume.stderr.contains("targets.") && resume.stderr.contains("differs from the run's journal"), resume.stderr)
-        let rollback = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
         XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
         try assertOn(farm.oldDatabase, farm)
@@ -176,7 +178,7 @@ final class RunSafetyTests: XCTestCase {
         let runID = try farm.lastRunID()
         try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
         let before = try farm.status().json()
-        for command in [["resume", runID], ["rollback", runID]] {
+        for command in [["resume", runID], ["rollback", "--yes", runID]] {
             let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
             XCTAssertEqual(result.status, 2, result.stdout)
             XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)

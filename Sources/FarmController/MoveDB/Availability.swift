@@ -27,34 +27,53 @@ public struct Availability: Sendable {
     public var servers: [Server]
     /// Seconds during which no front-end served (no server at all on a farm without front-ends).
     public var farmDownSeconds: Double
+    /// No counted server (front-end, or any server on a farm without front-ends) serves now.
+    public var farmStillDown: Bool
+    /// Since when, while the farm is still down.
+    public var farmDownSince: Date?
 
     public var notServing: [Server] { servers.filter { $0.condition != .serving } }
 
     public init(record: RunRecord, state: RunState, now: Date) {
-        servers = record.servers.map { name in Self.server(name, state: state, now: now) }
-        let frontEnds = servers.filter { record.role(of: $0.name) == .frontEnd }
-        let counted = (frontEnds.isEmpty ? servers : frontEnds)
-        // One down interval per server: the farm served no one while every counted server was down.
-        if counted.allSatisfy({ $0.downSince != nil }), let start = counted.compactMap(\.downSince).max() {
-            let end = counted.map { $0.servingSince ?? now }.min() ?? now
-            farmDownSeconds = max(0, end.timeIntervalSince(start))
-        } else {
-            farmDownSeconds = 0
-        }
+        let measured = record.servers.map { name in Self.server(name, state: state, now: now) }
+        servers = measured.map(\.server)
+        let frontEnds = measured.filter { record.role(of: $0.server.name) == .frontEnd }
+        let counted = frontEnds.isEmpty ? measured : frontEnds
+        // The farm served no one while every counted server was down: the intersection of their
+        // down intervals (a server has two when a rollback stopped it after the move had served).
+        var common = counted.first?.intervals ?? []
+        for server in counted.dropFirst() { common = Self.intersection(common, server.intervals) }
+        farmDownSeconds = common.reduce(0) { $0 + max(0, $1.end.timeIntervalSince($1.start)) }
+        farmStillDown = !counted.isEmpty && counted.allSatisfy { $0.server.condition != .serving }
+        farmDownSince = farmStillDown ? common.map(\.start).max() : nil
     }
 
-    private static func server(_ name: String, state: RunState, now: Date) -> Server {
+    private typealias Interval = (start: Date, end: Date)
+
+    private static func intersection(_ a: [Interval], _ b: [Interval]) -> [Interval] {
+        var result: [Interval] = []
+        for x in a {
+            for y in b {
+                let start = max(x.start, y.start), end = min(x.end, y.end)
+                if start < end { result.append((start, end)) }
+            }
+        }
+        return result
+    }
+
+    private static func server(_ name: String, state: RunState, now: Date) -> (server: Server, intervals: [Interval]) {
         let started = state.startedAt[name] ?? [:], ended = state.endedAt[name] ?? [:]
         // A stop the agent refused (another run's claim) did not stop anything.
         func stopped(_ step: StepID) -> Date? { state.started(name, step) ? started[step.rawValue] : nil }
         guard let down = stopped(.stopIIS) ?? stopped(.stopServices) else {
-            return Server(name: name, condition: .serving, downSince: nil, servingSince: nil, downSeconds: 0)
+            return (Server(name: name, condition: .serving, downSince: nil, servingSince: nil, downSeconds: 0), [])
         }
         let verified = state.isDone(name, .verify) ? ended[StepID.verify.rawValue] : nil
         let rolledBack = [StepID.startIIS, .waitReady, .verify].compactMap { step -> Date? in
             state.isDoneInRollback(name, step) ? ended[step.journalNameInRollback] : nil
         }.max()
-        let rollbackPending = (state.steps[name] ?? [:]).contains { $0.key.hasPrefix(StepID.rollbackPrefix) && $0.value != .done }
+        let rollbackSteps = (state.steps[name] ?? [:]).filter { $0.key.hasPrefix(StepID.rollbackPrefix) }
+        let rollbackPending = rollbackSteps.contains { $0.value != .done }
         let back = rollbackPending ? nil : (rolledBack ?? verified)
         let condition: Condition
         if back != nil {
@@ -64,9 +83,17 @@ public struct Availability: Sendable {
         } else {
             condition = .stopped
         }
-        return Server(
-            name: name, condition: condition, downSince: down, servingSince: back,
-            downSeconds: max(0, (back ?? now).timeIntervalSince(down)))
+        // A rollback after the move had served stops the server a second time; in between it served.
+        var intervals: [Interval]
+        let rollbackDown = [StepID.stopIIS, .stopServices].compactMap { started[$0.journalNameInRollback] }.min()
+        if let verified, let rollbackDown, rollbackDown >= verified {
+            intervals = [(down, verified), (rollbackDown, back ?? now)]
+        } else {
+            intervals = [(down, back ?? now)]
+        }
+        intervals = intervals.filter { $0.end > $0.start }
+        let seconds = intervals.reduce(0) { $0 + $1.end.timeIntervalSince($1.start) }
+        return (Server(name: name, condition: condition, downSince: down, servingSince: back, downSeconds: seconds), intervals)
     }
 
     /// "4 min 12 s", "38 s".
@@ -101,7 +128,7 @@ public struct WayOut: Codable, Sendable {
             record.options.window?.hasEnded(at: now) == true || state.outcome.map(MaintenanceWindow.isWindowReason) == true
         resume =
             state.lifecycle.admits(.resume, runID: record.runID) == .allowed
-            ? "osfarm resume \(record.runID)" + (state.gatePassed || record.options.databaseRestored ? "" : " --db-restored")
+            ? "osfarm resume \(record.runID)" + (state.gatePassed ? "" : " --db-restored")
                 + (state.messages.values.contains { $0.contains(MoveOptions.killStuckServicesOption) }
                     ? " " + MoveOptions.killStuckServicesOption : "")
                 + (windowOver ? " " + MaintenanceWindow.resumeOptions : "")

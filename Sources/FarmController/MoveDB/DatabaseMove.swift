@@ -22,6 +22,8 @@ public struct RunInteraction: Sendable {
     public var clock: any RunClock
     /// Shows what is about to happen and asks the operator to confirm it; nil: confirmed (`--yes`).
     public var confirmStart: (@Sendable (StartSummary) -> Bool)?
+    /// The same question before a rollback stops anything; nil: confirmed (`--yes`).
+    public var confirmRollback: (@Sendable (RollbackSummary) -> Bool)?
 
     public init(
         makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
@@ -105,7 +107,8 @@ public struct DatabaseMove: Sendable {
     public func plan() -> MovePlan {
         MovePlan.make(
             inventory: inventory, selected: servers, targets: request.provisionalTargets, options: options, runbook: runbook,
-            estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
+            estimate: DowntimeEstimate.make(
+                stateDirectory: stateDirectory, farm: FarmIdentity.of(inventory), servers: servers, options: options, runbook: runbook))
     }
 
     /// One session per server, opened in parallel.
@@ -172,10 +175,11 @@ public struct DatabaseMove: Sendable {
         if let confirmStart = interaction.confirmStart {
             let summary = StartSummary(
                 servers: servers, from: preflight.from, targets: preflight.targets, window: options.window,
-                estimate: DowntimeEstimate.make(stateDirectory: stateDirectory, servers: servers, options: options, runbook: runbook))
+                estimate: DowntimeEstimate.make(
+                    stateDirectory: stateDirectory, farm: FarmIdentity.of(inventory), servers: servers, options: options, runbook: runbook))
             guard confirmStart(summary) else {
                 await Self.closeAll(sessions)
-                return Result(status: .stopped, text: "not confirmed: nothing was changed\n")
+                return Result(status: .stopped, text: Self.notConfirmed + "\n")
             }
         }
         let password: Secret?
@@ -192,6 +196,7 @@ public struct DatabaseMove: Sendable {
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
         record.hooks = Dictionary(uniqueKeysWithValues: servers.filter { !$0.hooks.isEmpty }.map { ($0.name, $0.hooks) })
         record.platformVersion = preflight.platformVersion
+        record.farmIdentity = FarmIdentity.of(inventory)
         let journal: RunJournal
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)
@@ -221,14 +226,23 @@ public struct DatabaseMove: Sendable {
         case none
     }
 
+    /// What a declined confirmation prints, once.
+    public static let notConfirmed = "not confirmed; nothing was changed"
+
     /// Carries on a stopped or crashed run from its journal.
     public static func resume(
         runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
         databaseRestored: Bool, adminPasswordVariable: String?, window: ResumeWindow = .keep, killStuckServices: Bool = false,
-        interaction: RunInteraction
+        interaction: RunInteraction, limit: String? = nil
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
-        let journal = run.journal, entries = run.entries, inventory = run.inventory, servers = run.servers
+        let journal = run.journal, entries = run.entries, inventory = run.inventory
+        let servers: [ServerEntry]
+        do {
+            servers = try TargetSelector(limit).select(from: run.servers)
+        } catch {
+            throw UsageProblem(error.description)
+        }
         var record = run.record
         let state = RunState(entries: entries)
         switch state.lifecycle.admits(.resume, runID: runID) {
@@ -240,6 +254,9 @@ public struct DatabaseMove: Sendable {
         }
         if let problem = record.options.problems().first {
             throw UsageProblem("run \(runID) holds a value osfarm cannot use (\(problem)); it cannot be resumed. 'osfarm rollback \(runID)' still works")
+        }
+        if let problem = ResumeSelection.problem(record: record, state: state, selected: servers.map(\.name)) {
+            throw UsageProblem("run \(runID): \(problem)")
         }
         if databaseRestored { record.options.databaseRestored = true }
         if killStuckServices { record.options.killStuckServices = true }
@@ -302,6 +319,15 @@ public struct DatabaseMove: Sendable {
         }
         guard !touched.isEmpty else {
             return Result(status: .success, text: "run \(runID): nothing to roll back on \(servers.map(\.name).joined(separator: ", "))\n")
+        }
+        if let confirm = interaction.confirmRollback {
+            let availability = Availability(record: record, state: state, now: Date())
+            let summary = RollbackSummary(
+                runID: runID, lifecycle: state.lifecycle, servers: touched.map(\.name),
+                controller: record.servers.first { record.role(of: $0) == .deploymentController } ?? touched[0].name, from: record.from,
+                targets: record.targets,
+                serving: availability.servers.filter { server in server.condition == .serving && touched.contains { $0.name == server.name } }.map(\.name))
+            guard confirm(summary) else { return Result(status: .stopped, text: notConfirmed + "\n") }
         }
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
@@ -378,7 +404,11 @@ struct ActiveRun {
     let interaction: RunInteraction
 
     private func engine(_ observer: any RunObserver) throws -> RunEngine {
-        interaction.interrupt.runStarted(record.runID)
+        let (record, journal) = (self.record, self.journal)
+        interaction.interrupt.runStarted(record.runID) {
+            let state = RunState(entries: (try? journal.entries()) ?? [])
+            return WayOut(record: record, state: state, availability: Availability(record: record, state: state, now: Date()))?.lines(record: record)
+        }
         return try RunEngine(
             runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
             interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,

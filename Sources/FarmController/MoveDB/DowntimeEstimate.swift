@@ -1,4 +1,5 @@
 import FarmProtocol
+import FarmSSH
 import Foundation
 
 /// How long the servers and the farm will be down, estimated from the step durations of the last
@@ -15,12 +16,14 @@ public struct DowntimeEstimate: Codable, Sendable {
             + "from run \(basedOn), plus the restore)"
     }
 
-    /// Nil when no earlier completed run of these servers is in `stateDirectory`.
-    public static func make(stateDirectory: String, servers: [ServerEntry], options: MoveOptions, runbook: Runbook = .moveDatabase) -> DowntimeEstimate? {
-        let names = Set(servers.map(\.name))
+    /// Nil when no earlier completed run of this farm (by its identity: servers, addresses and
+    /// host keys, not a shared server name) is in `stateDirectory`.
+    public static func make(
+        stateDirectory: String, farm: String, servers: [ServerEntry], options: MoveOptions, runbook: Runbook = .moveDatabase
+    ) -> DowntimeEstimate? {
         for run in RunCatalog.list(stateDirectory: stateDirectory) where run.state == RunLifecycle.completed.rawValue {
             guard let (_, record, entries) = try? RunJournal.open(runID: run.runID, stateDirectory: stateDirectory, forWriting: false),
-                !names.isDisjoint(with: record.servers)
+                record.farmIdentity == farm
             else { continue }
             return estimate(from: RunState(entries: entries), runID: record.runID, servers: servers, options: options, runbook: runbook)
         }
@@ -52,5 +55,19 @@ public struct DowntimeEstimate: Codable, Sendable {
         }
         let farm = frontEnds.isEmpty ? controllerDone : frontEnds.compactMap { down[$0.name] }.min() ?? controllerDone
         return DowntimeEstimate(basedOn: runID, servers: down, farmSeconds: farm)
+    }
+}
+
+/// Which farm an inventory describes: its servers' names and addresses and the host keys
+/// known_hosts trusts for them, hashed. Two inventories of one farm agree; a farm that only
+/// shares a server name (dc1) with another does not.
+public enum FarmIdentity {
+    public static func of(_ inventory: Inventory) -> String {
+        let known = try? KnownHosts.load(path: inventory.knownHostsPath)
+        let lines = inventory.servers.map { server in
+            let keys = known?.keys(host: server.host, port: server.port).map(\.fingerprint).sorted() ?? []
+            return "\(server.name) \(server.address) \(keys.joined(separator: ","))"
+        }.sorted()
+        return SHA256.hex(Array(lines.joined(separator: "\n").utf8))
     }
 }

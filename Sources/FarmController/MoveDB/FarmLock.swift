@@ -81,4 +81,40 @@ public final class FarmLock: @unchecked Sendable {
             )
         }
     }
+
+    /// The run whose controller drives this farm from this jump host now, with its process; nil
+    /// when none does.
+    public static func holder(farm servers: [ServerEntry], stateDirectory: String) -> (runID: String, processID: Int32, command: String)? {
+        let path = stateDirectory + "/.locks/" + key(servers) + ".lock"
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_SH | LOCK_NB) == 0 {
+            flock(descriptor, LOCK_UN)
+            return nil
+        }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)), let holder = try? RunJournal.recordDecoder().decode(Holder.self, from: data)
+        else { return ("?", 0, "?") }
+        return (holder.runID, holder.processID, holder.command)
+    }
+
+    /// The runs whose controller holds its farm's lock now (run id → process), read by probing
+    /// each lock with a shared, non-blocking flock that is released at once: a run not listed has
+    /// no live controller, whatever its journal's last phase says.
+    public static func heldRuns(stateDirectory: String) -> [String: Int32] {
+        let folder = stateDirectory + "/.locks"
+        var held: [String: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".lock") {
+            let descriptor = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            if flock(descriptor, LOCK_SH | LOCK_NB) == 0 {
+                flock(descriptor, LOCK_UN)
+                continue
+            }
+            let data = try? Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+            if let holder = data.flatMap({ try? RunJournal.recordDecoder().decode(Holder.self, from: $0) }) { held[holder.runID] = holder.processID }
+        }
+        return held
+    }
 }

@@ -31,11 +31,31 @@ public struct MoveReport: Sendable {
     private var headline: String {
         let word: String
         switch state.lifecycle {
-        case .rolledBack: word = "ROLLED BACK"
+        case .rolledBack:
+            return "run \(record.runID): ROLLED BACK, back on \(record.from ?? "the old database") (the move to \(record.targets) undone)"
         case .rollingBack: word = "ROLLBACK NOT FINISHED"
         default: word = outcome == .completed ? "completed" : outcome.word.uppercased()
         }
         return "run \(record.runID): \(word), \(record.from ?? "?") → \(record.targets)"
+    }
+
+    /// What went wrong earlier in this run and no longer stands (a resume carried it on): each
+    /// earlier ending and each server failure whose step later ran again. Oldest first.
+    public var history: [String] {
+        let formatter = ISO8601DateFormatter()
+        let lastEnding = entries.lastIndex { $0.server == nil && ($0.step == "run" || $0.step == "rollback") && $0.event != .started }
+        var lines: [String] = []
+        for (index, entry) in entries.enumerated() {
+            let time = formatter.string(from: entry.time)
+            if entry.server == nil, entry.step == "run", entry.event == .failed || entry.event == .skipped, index != lastEnding {
+                lines.append("\(time)  run \(entry.event == .failed ? "failed" : "stopped"): \(entry.message ?? "")")
+            } else if let server = entry.server, entry.event == .failed,
+                entries[(index + 1)...].contains(where: { $0.server == server && $0.step == entry.step && $0.event != .failed })
+            {
+                lines.append("\(time)  \(server) \(entry.step) failed: \(entry.message ?? "")")
+            }
+        }
+        return lines
     }
 
     /// A past run as its journal has it (`osfarm runs show`).
@@ -138,12 +158,17 @@ public struct MoveReport: Sendable {
         }
         text += table.render()
         for server in record.servers { if let message = state.messages[server] { text += "\(server): \(message)\n" } }
-        text += "farm downtime (no front-end served): \(Availability.format(availability.farmDownSeconds))\n"
+        text += "farm downtime (no front-end served): \(Availability.format(availability.farmDownSeconds))\(farmStill)\n"
+        if !history.isEmpty {
+            text += "\nHistory (earlier in this run, since carried on; not the run's state):\n" + history.map { "  " + $0 + "\n" }.joined()
+        }
         text += "\n" + headline + "\n"
         if outcome != .completed { text += outcome.message + "\n" }
         if let wayOut { text += "\n" + wayOut.lines(record: record).joined(separator: "\n") + "\n" }
         return text
     }
+
+    private var farmStill: String { availability.farmStillDown && availability.farmDownSeconds > 0 ? " (still)" : "" }
 
     public struct Document: Codable {
         public struct Step: Codable {
@@ -179,6 +204,8 @@ public struct MoveReport: Sendable {
         var downtime: Downtime
         /// Present when a server is left not serving.
         var wayOut: WayOut?
+        /// Earlier failures and stops of this run that a resume carried on (not its state).
+        var history: [String]
     }
 
     public struct Downtime: Codable {
@@ -202,7 +229,8 @@ public struct MoveReport: Sendable {
                 from: record.from, targets: record.targets, applied: record.options.applySettings,
                 controller: record.servers.first, runID: record.runID),
             rollbackCommand: "osfarm rollback \(record.runID)",
-            downtime: Downtime(farmSeconds: availability.farmDownSeconds, servers: availability.servers), wayOut: wayOut)
+            downtime: Downtime(farmSeconds: availability.farmDownSeconds, servers: availability.servers), wayOut: wayOut,
+            history: history)
     }
 
     public func json() throws -> String {
@@ -225,7 +253,7 @@ public struct MoveReport: Sendable {
         text += "| Servers | \(record.servers.joined(separator: ", ")) |\n"
         text += "| Outcome | \(outcome == .completed ? "completed" : outcome.message) |\n"
         text += "| Exit code | \(outcome.exitStatus.rawValue) (\(outcome.exitStatus.meaning)) |\n"
-        text += "| Farm downtime (no front-end served) | \(Availability.format(availability.farmDownSeconds)) |\n"
+        text += "| Farm downtime (no front-end served) | \(Availability.format(availability.farmDownSeconds))\(farmStill) |\n"
         if let diagnosticLog { text += "| Diagnostic log | `\(diagnosticLog)` |\n" }
         text += "\n"
         if let wayOut {
@@ -246,6 +274,9 @@ public struct MoveReport: Sendable {
             for action in forcedActions(server) { text += "\nForced: \(action)\n" }
             if let message = state.messages[server] { text += "\nError: \(message)\n" }
             text += "\n"
+        }
+        if !history.isEmpty {
+            text += "## History (earlier in this run, since carried on; not the run's state)\n\n" + history.map { "- " + $0 + "\n" }.joined() + "\n"
         }
         text += "## Left to do by hand\n\n"
         for (index, step) in MovePlan.manualSteps(
@@ -275,15 +306,28 @@ public enum RunCatalog {
         public var servers: Int?
         /// What is wrong with the run's folder; nil when nothing is.
         public var damage: String?
+        /// The process driving the run now (it holds the farm's lock); nil when none does.
+        public var controllerProcess: Int32?
+    }
+
+    /// A run's state with whether a controller drives it: an open state without one was left by
+    /// a controller that stopped or died, and is resumable.
+    static func stateText(_ lifecycle: RunLifecycle, controller: Int32?) -> String {
+        guard lifecycle.isOpen else { return lifecycle.rawValue }
+        if let controller { return "\(lifecycle.rawValue) (controller running, process \(controller))" }
+        return lifecycle == .rollingBack
+            ? "rolling-back, no controller: run rollback again"
+            : "\(lifecycle.rawValue), no controller: stopped, resumable"
     }
 
     public static func list(stateDirectory: String) -> [Entry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
-        return names.filter { !$0.hasPrefix(".") }.compactMap { entry(name: $0, stateDirectory: stateDirectory) }
+        let held = FarmLock.heldRuns(stateDirectory: stateDirectory)
+        return names.filter { !$0.hasPrefix(".") }.compactMap { entry(name: $0, stateDirectory: stateDirectory, held: held) }
             .sorted { ($0.startedAt ?? .distantPast, $0.runID) > ($1.startedAt ?? .distantPast, $1.runID) }
     }
 
-    private static func entry(name: String, stateDirectory: String) -> Entry? {
+    private static func entry(name: String, stateDirectory: String, held: [String: Int32]) -> Entry? {
         let directory = stateDirectory + "/" + name
         var status = stat()
         guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return nil }
@@ -301,7 +345,7 @@ public enum RunCatalog {
                 runID: record.runID, startedAt: record.createdAt, startedBy: record.startedBy, to: record.targets.description,
                 from: record.from, state: report.state.lifecycle.rawValue,
                 moved: record.servers.filter { report.summary(of: $0) == "moved" }.count, servers: record.servers.count,
-                damage: opened.warning)
+                damage: opened.warning, controllerProcess: held[record.runID])
         } catch RunError.unknownRun {
             return damaged("holds neither run.json nor journal.jsonl")
         } catch {
@@ -337,7 +381,8 @@ public enum RunCatalog {
         for run in runs {
             table.add([
                 run.runID, run.startedBy == nil ? "?" : run.startedAt.map(formatter.string) ?? "?", run.from ?? "?", run.to ?? "?",
-                run.servers.map { "\(run.moved ?? 0)/\($0)" } ?? "?", run.state,
+                run.servers.map { "\(run.moved ?? 0)/\($0)" } ?? "?",
+                RunLifecycle(rawValue: run.state).map { stateText($0, controller: run.controllerProcess) } ?? run.state,
             ])
         }
         var text = table.render()

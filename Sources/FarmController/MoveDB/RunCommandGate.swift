@@ -68,3 +68,19 @@ extension FarmBackups {
         }
     }
 }
+
+extension FarmBackups {
+    /// `backups prune --completed`: the runs journaled here whose backups may go (completed or
+    /// rolled back) and that moved this inventory's farm (its identity, or for a run older than
+    /// recorded identities the same inventory file), oldest first.
+    public static func prunableRuns(stateDirectory: String, inventory: Inventory) -> [String] {
+        let farm = FarmIdentity.of(inventory)
+        return RunCatalog.list(stateDirectory: stateDirectory).reversed().compactMap { run -> String? in
+            guard let lifecycle = RunLifecycle(rawValue: run.state), lifecycle.admits(.pruneBackups, runID: run.runID) == .allowed,
+                let record = try? RunJournal.open(runID: run.runID, stateDirectory: stateDirectory, forWriting: false, strictRecord: false).record
+            else { return nil }
+            let same = record.farmIdentity.map { $0 == farm } ?? (record.inventoryPath == inventory.path)
+            return same ? run.runID : nil
+        }
+    }
+}

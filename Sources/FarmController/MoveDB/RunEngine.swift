@@ -48,6 +48,18 @@ public protocol RunObserver: AnyObject, Sendable {
     func suspend()
     func resume()
     func finish()
+    /// The server's step failed (its clock stops, marked failed).
+    func stepFailed(_ server: String)
+    /// Every step of the server is done: "moved to …", "rolled back".
+    func serverFinished(_ server: String, _ summary: String)
+    /// Steps done of all, and since when the farm is down while it is.
+    func progress(_ progress: RunProgress)
+}
+
+extension RunObserver {
+    public func stepFailed(_ server: String) { stepEnded(server) }
+    public func serverFinished(_ server: String, _ summary: String) {}
+    public func progress(_ progress: RunProgress) {}
 }
 
 /// Executes a runbook table against a farm's agents: `run` (and `resume`) walks the phases forward,
@@ -75,6 +87,9 @@ public final class RunEngine: @unchecked Sendable {
     private var refusedServers: [String: String] = [:]
     private var observedApplySeconds: [Double] = []
     private var turns: [String: AsyncTurn] = [:]
+    /// What the live view counts: each server's journal step names in this run or rollback.
+    private var progressPlan: [String: [String]] = [:]
+    private var finishedSummary = ""
     /// user@host of this controller, as the agents record who changes their server.
     private let controllerName = DatabaseMove.operatorName()
 
@@ -152,7 +167,16 @@ public final class RunEngine: @unchecked Sendable {
         guard log(entry(nil, "run", .started, "osfarm \(OsfarmVersion.current)")) else {
             return .stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started")
         }
-        let outcome = await forward()
+        startProgress(
+            servers.map { server in (server.name, runbook.forwardSteps(on: record.server(server.name), options: options).map(\.id.rawValue)) },
+            finished: "moved to \(record.targets)")
+        var outcome = await forward()
+        let left = leftOut()
+        if outcome == .completed, !left.isEmpty {
+            outcome = .stopped(
+                "carried on \(servers.map(\.name).joined(separator: ", ")) (--limit); still to move: \(left.joined(separator: ", ")), and the after-steps. "
+                    + "Resume with osfarm resume \(record.runID), or undo with osfarm rollback \(record.runID)")
+        }
         finishRun(outcome, step: "run")
         return outcome
     }
@@ -171,8 +195,11 @@ public final class RunEngine: @unchecked Sendable {
         for (index, phase) in runbook.phases.enumerated() {
             let plan: (ServerEntry) -> [RunbookStep] = { [self] server in runbook.steps(of: phase, on: record.server(server.name), options: options) }
             guard servers.contains(where: { server in plan(server).contains { !currentState.isDone(server.name, $0.id) } }) else { continue }
-            if phase.kind == .gate, let outcome = restoreGate() { return outcome }
+            // A resume --limit leaves servers out: the after-steps wait until every server is moved.
+            if phase.kind == .after, !leftOut().isEmpty { continue }
+            // Journaled before the gate waits for the restore, so the run reads "at-gate" meanwhile.
             log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
+            if phase.kind == .gate, let outcome = restoreGate() { return outcome }
             let result = await execute(phase, plan: plan, direction: .forward)
             if let outcome = outcome(of: result, phase: phase, index: index) { return outcome }
             if phase.kind == .gate { log(entry(nil, "gate", .finished)) }
@@ -189,7 +216,12 @@ public final class RunEngine: @unchecked Sendable {
             return .stopped(
                 "every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
         }
-        observer.note("every server is stopped. Back up the old database and restore it on \(target) now.")
+        let down = Availability(record: record, state: currentState, now: clock.now()).farmDownSince
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        observer.note(
+            "every server is stopped\(down.map { "; no front-end has served since \(formatter.string(from: $0))" } ?? ""). "
+                + "Back up the old database and restore it on \(target) now.")
         observer.suspend()
         let confirmed = confirmRestore(target)
         observer.resume()
@@ -309,6 +341,7 @@ public final class RunEngine: @unchecked Sendable {
         guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
             return (.stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started"), plans)
         }
+        startProgress(plans.map { ($0.key, $0.value.map(\.journalNameInRollback)) }, finished: "rolled back")
         var outcome: RunOutcome = .completed
         for (index, phase) in runbook.phases.enumerated() {
             let plan: (ServerEntry) -> [RunbookStep] = { [self] server in
@@ -378,6 +411,46 @@ public final class RunEngine: @unchecked Sendable {
             "rollback refused, nothing was stopped: \(problems). Without its backup a server's server.hsconf cannot be put back. "
             + "Finish the move instead (osfarm resume \(record.runID)), or move the farm back with a new run: osfarm move-db run -i \(record.inventoryPath) --to \(record.from ?? "THE-OLD-SERVER")"
         return lost.isEmpty ? .failed(text) : .lost(text)
+    }
+
+    /// The run's servers not selected for this run and not moved yet (resume --limit).
+    private func leftOut() -> [String] {
+        ResumeSelection.leftToDo(record: record, state: currentState, selected: servers.map(\.name), runbook: runbook)
+    }
+
+    // MARK: Progress
+
+    private func startProgress(_ plan: [(String, [String])], finished: String) {
+        lock.withLock {
+            progressPlan = Dictionary(plan, uniquingKeysWith: { first, _ in first })
+            finishedSummary = finished
+        }
+        let state = currentState
+        for (server, steps) in plan where !steps.isEmpty && steps.allSatisfy({ (step: String) in state.status(server, step) == .done }) {
+            observer.serverFinished(server, finished)
+        }
+        reportProgress()
+    }
+
+    private func reportProgress() {
+        let plan: [String: [String]] = lock.withLock { progressPlan }
+        let state = currentState
+        var done = 0, total = 0
+        for (server, steps) in plan {
+            total += steps.count
+            done += steps.filter { (step: String) in state.status(server, step) == .done }.count
+        }
+        let availability = Availability(record: record, state: state, now: clock.now())
+        observer.progress(RunProgress(done: done, total: total, farmDownSince: availability.farmDownSince))
+    }
+
+    /// Tells the live view when the server's last step is done.
+    private func stepDone(_ server: String) {
+        let steps: [String] = lock.withLock { progressPlan[server] ?? [] }
+        let summary: String = lock.withLock { finishedSummary }
+        let state = currentState
+        if !steps.isEmpty && steps.allSatisfy({ (step: String) in state.status(server, step) == .done }) { observer.serverFinished(server, summary) }
+        reportProgress()
     }
 
     // MARK: A phase
@@ -530,7 +603,6 @@ public final class RunEngine: @unchecked Sendable {
         if completed && phase.budgeted && direction == .forward && ranAny {
             let seconds = clock.now().timeIntervalSince(began) - waited
             lock.withLock { observedApplySeconds.append(seconds) }
-            observer.event(server.name, "moved to \(record.targets)")
         }
         if holdsSlot { await slots.release() }
     }
@@ -569,6 +641,7 @@ public final class RunEngine: @unchecked Sendable {
             log(entry(server.name, name, .finished, message, duration: elapsed()))
             observer.event(server.name, message)
             observer.stepEnded(server.name)
+            stepDone(server.name)
             return nil
         } catch {
             let failure = Self.describe(error)
@@ -585,7 +658,8 @@ public final class RunEngine: @unchecked Sendable {
             }
             log(entry(server.name, name, .failed, failure, duration: elapsed()))
             observer.event(server.name, "FAILED: \(failure)")
-            observer.stepEnded(server.name)
+            observer.stepFailed(server.name)
+            reportProgress()
             await failureHook(context, step: name)
             return "\(name) failed: \(failure)"
         }

@@ -24,6 +24,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var hooks: [String: ServerHooks] = [:]
     /// The platform version every server reported at preflight: what the platform proof expects.
     public var platformVersion: String?
+    /// Which farm this is (`FarmIdentity`): what `plan` matches earlier runs by.
+    public var farmIdentity: String?
     /// Where the move takes the database sections.
     public var targets: DatabaseTargets
     /// Where the sections were before the run (what a rollback puts back and checks).

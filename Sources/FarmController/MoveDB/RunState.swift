@@ -34,8 +34,10 @@ public struct RunState: Sendable {
 
     /// server → journal step name → status.
     public private(set) var steps: [String: [String: StepStatus]] = [:]
-    /// The last failure message of each server.
+    /// Each server's failure that still stands: the last failed step's message, until that step
+    /// runs again (a resume); earlier ones are history (`MoveReport.history`).
     public private(set) var messages: [String: String] = [:]
+    private var failedStep: [String: String] = [:]
     /// server → journal step name → milliseconds.
     public private(set) var durations: [String: [String: Double]] = [:]
     /// server → journal step name → when it last started / ended.
@@ -66,7 +68,13 @@ public struct RunState: Sendable {
         steps[server, default: [:]][entry.step] = status
         if status == .running { startedAt[server, default: [:]][entry.step] = entry.time } else { endedAt[server, default: [:]][entry.step] = entry.time }
         if let duration = entry.durationMilliseconds { durations[server, default: [:]][entry.step] = duration }
-        if entry.event == .failed, let message = entry.message { messages[server] = message }
+        if entry.event == .failed {
+            messages[server] = entry.message ?? "\(entry.step) failed"
+            failedStep[server] = entry.step
+        } else if failedStep[server] == entry.step {
+            messages[server] = nil
+            failedStep[server] = nil
+        }
     }
 
     private mutating func applyRunLevel(_ entry: JournalEntry) {
