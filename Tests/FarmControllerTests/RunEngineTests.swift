@@ -315,8 +315,8 @@ final class RunEngineTests: XCTestCase {
         let full = reference.newJournal()
         _ = try await reference.engine(full).run()
         let entries = try full.entries()
-        let first = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.stop.rawValue })
-        let gate = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.gate.rawValue })
+        let first = try XCTUnwrap(entries.firstIndex { $0.subject == .phase(.stop) })
+        let gate = try XCTUnwrap(entries.firstIndex { $0.subject == .phase(.gate) })
         XCTAssertGreaterThan(gate - first, 16, "the phase's own entry and every server's stop steps")
         for failing in first...gate {
             for way in ["resume", "rollback"] {
@@ -431,19 +431,5 @@ final class RunEngineTests: XCTestCase {
 
     func testEveryStepTheTableNamesIsDefined() {
         XCTAssertEqual(Runbook.moveDatabase.undefinedSteps, [])
-    }
-}
-
-extension ScriptedAgent {
-    /// Puts the model where a run's finished steps left the real server.
-    func replay(_ entries: [JournalEntry]) {
-        for entry in entries where entry.event == .finished {
-            switch entry.step {
-            case "stop-services": setServices(false)
-            case "start-services": setServices(true)
-            case "repoint": setDatabase("sqlnew")
-            default: break
-            }
-        }
     }
 }

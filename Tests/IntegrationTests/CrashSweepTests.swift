@@ -4,12 +4,14 @@ import FarmProtocol
 import Foundation
 import XCTest
 
-/// The controller killed after each journal entry of a whole run (and once in the middle of a
-/// write), then `resume` on one farm and `rollback` on another: each must reach its end state by
-/// the simulator's own account, never start again a step the journal shows done, and never run two
-/// Configuration Tools at once on a server.
-final class CrashSweepTests: XCTestCase {
-    private struct Point: CustomStringConvertible, Sendable {
+/// The controller killed at a journal entry of a whole run (after it, or in the middle of its
+/// write), then `resume` on one farm and `rollback` on another, over real sshd and the simulator:
+/// each must reach its end state by the simulator's own account, never start again a step the
+/// journal shows done, and never run two Configuration Tools at once on a server.
+/// `CrashPointTests` sweeps every point of the engine in milliseconds; `make test` runs a handful
+/// of real points here, and `make soak` every one (`CrashSweepSoakTests`).
+struct CrashSweep {
+    struct Point: CustomStringConvertible, Sendable {
         var entry: Int
         var midWrite: Bool
         var description: String { midWrite ? "in the middle of entry \(entry)" : "after entry \(entry)" }
@@ -20,9 +22,9 @@ final class CrashSweepTests: XCTestCase {
         }
     }
 
-    private enum Way: String, Sendable { case resume, rollback }
+    enum Way: String, Sendable { case resume, rollback }
 
-    private final class Findings: @unchecked Sendable {
+    final class Findings: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var problems: [String] = []
         private(set) var checked = 0
@@ -30,17 +32,17 @@ final class CrashSweepTests: XCTestCase {
         func count() { lock.withLock { checked += 1 } }
     }
 
-    func testEveryCrashPointIsResumableAndRollsBack() throws {
-        // A whole run, to count its journal entries.
+    /// A whole run's journal (to number its entries).
+    static func referenceJournal() throws -> [JournalEntry] {
         let reference = try TestFarm(frontEnds: 1)
+        defer { reference.shutdown() }
         let full = try reference.moveDB("run", ["--db-restored"])
         XCTAssertEqual(full.status, 0, full.stdout + full.stderr)
-        let entries = try reference.journal(try reference.lastRunID()).count
-        reference.shutdown()
-        XCTAssertGreaterThan(entries, 30)
+        return try reference.journal(try reference.lastRunID())
+    }
 
-        var points = (1..<entries).map { Point(entry: $0, midWrite: false) }
-        points.append(Point(entry: entries / 2, midWrite: true))
+    /// Each point resumed on one farm and rolled back on another, four at a time; the problems found.
+    static func sweep(_ points: [Point]) -> (problems: [String], recoveries: Int, checked: Int) {
         let work = points.flatMap { point in [(point, Way.resume), (point, Way.rollback)] }
         let findings = Findings()
         let queue = OperationQueue()
@@ -48,7 +50,7 @@ final class CrashSweepTests: XCTestCase {
         for (point, way) in work {
             queue.addOperation {
                 do {
-                    try Self.check(point, way, findings)
+                    try check(point, way, findings)
                 } catch {
                     findings.add("\(way) \(point): \(error)")
                 }
@@ -56,14 +58,10 @@ final class CrashSweepTests: XCTestCase {
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        XCTAssertEqual(findings.problems, [])
-        XCTAssertEqual(findings.checked, work.count)
-        print(
-            "crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(work.count) recoveries"
-        )
+        return (findings.problems, work.count, findings.checked)
     }
 
-    private static func check(_ point: Point, _ way: Way, _ findings: Findings) throws {
+    static func check(_ point: Point, _ way: Way, _ findings: Findings) throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let original = try farm.configurationFiles()
@@ -96,5 +94,49 @@ final class CrashSweepTests: XCTestCase {
         if way == .rollback, try farm.configurationFiles() != original {
             findings.add("\(way) \(point): the files are not back byte for byte")
         }
+    }
+}
+
+/// A handful of real crash points, one of each kind, in `make test`.
+final class CrashSweepTests: XCTestCase {
+    func testAHandfulOfRealCrashPointsAreResumableAndRollBack() throws {
+        let entries = try CrashSweep.referenceJournal()
+        func entry(_ server: String, _ step: String, _ event: JournalEntry.Event) throws -> Int {
+            // Entry numbers count from 1, as the crash hook counts them.
+            try XCTUnwrap(entries.firstIndex { $0.server == server && $0.step == step && $0.event == event }, "\(server) \(step) \(event)") + 1
+        }
+        let points = [
+            // Before any step: resume runs the whole move, rollback has nothing to do.
+            CrashSweep.Point(entry: 1, midWrite: false),
+            // A stop in flight: its effect on the server unknown to the journal.
+            CrashSweep.Point(entry: try entry("fe1", "stop-services", .started), midWrite: false),
+            // The controller's repoint done on the server, its record torn.
+            CrashSweep.Point(entry: try entry("dc1", "repoint", .finished), midWrite: true),
+            // A Configuration Tool in flight: resume must not run a second one beside it.
+            CrashSweep.Point(entry: try entry("fe1", "configuration-tool", .started), midWrite: false),
+            // Every step done, the run's end not written.
+            CrashSweep.Point(entry: entries.count - 1, midWrite: false),
+        ]
+        let (problems, recoveries, checked) = CrashSweep.sweep(points)
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(checked, recoveries)
+        XCTAssertEqual(recoveries, 10)
+    }
+}
+
+/// Every crash point of a whole run against real sshd: `make soak` (about four minutes on two
+/// cores), not `make test`; CI runs it once per change to the engine or the journal.
+final class CrashSweepSoakTests: XCTestCase {
+    func testEveryCrashPointIsResumableAndRollsBack() throws {
+        let entries = try CrashSweep.referenceJournal().count
+        XCTAssertGreaterThan(entries, 30)
+        var points = (1..<entries).map { CrashSweep.Point(entry: $0, midWrite: false) }
+        points.append(CrashSweep.Point(entry: entries / 2, midWrite: true))
+        let (problems, recoveries, checked) = CrashSweep.sweep(points)
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(checked, recoveries)
+        print(
+            "crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(recoveries) recoveries"
+        )
     }
 }

@@ -65,7 +65,7 @@ public struct MoveReport: Sendable {
             var table = TextTable(headers: ["  STEP", "OUTCOME", "TIME"])
             for step in reportedSteps(server) {
                 let status = state.status(server, step.name)
-                guard status != .pending || !step.name.hasPrefix(StepID.rollbackPrefix) else { continue }
+                guard status != .pending || JournalSubject(journalText: step.name, server: server).rollbackStep == nil else { continue }
                 table.add(["  " + step.name, status.rawValue, state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"])
             }
             text += table.render()
