@@ -81,6 +81,13 @@ final class RunEngineTests: XCTestCase {
             steps(entries, "fe1", .finished).suffix(4), ["start-services", "wait-ready", "verify", "platform-proof"], "the server in flight finishes")
         XCTAssertTrue(message.contains("not started: fe2, fe3"), message)
         XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" })
+        // Where each server ended (from MoveDBTests' window test, which waited out a real 30 s lock).
+        XCTAssertEqual(outcome.exitStatus.rawValue, 3)
+        XCTAssertEqual(farm.agents["dc1"]!.database, "sqlnew")
+        XCTAssertEqual(farm.agents["fe1"]!.database, "sqlnew", "the server in flight finished")
+        XCTAssertTrue(farm.agents["fe1"]!.servicesRunning && farm.agents["fe1"]!.iisRunning)
+        XCTAssertEqual(farm.agents["fe2"]!.database, "sqlold", "untouched")
+        XCTAssertEqual(farm.agents["fe3"]!.database, "sqlold", "untouched")
     }
 
     func testAStopRequestBetweenTwoStepsHaltsBeforeTheRepoint() async throws {
