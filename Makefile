@@ -3,6 +3,10 @@
 
 SWIFT ?= swift
 BIN := .build/debug
+# make test WORKERS=3 runs the tests in three processes side by side (swift test --parallel);
+# the default, 1, runs them one after the other.
+WORKERS ?= 1
+TEST_RUN := $(if $(filter-out 1,$(WORKERS)),--parallel --num-workers $(WORKERS) --xunit-output .build/tests.xml,)
 
 .PHONY: all deps build test soak demo bench clean format
 
@@ -27,7 +31,7 @@ test: deps
 	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
 	scripts/generate-docs.sh $(BIN)/osfarm .build/docs
-	scripts/timed-tests.sh $(SWIFT) test --skip-build --skip SoakTests
+	scripts/timed-tests.sh $(SWIFT) test --skip-build --skip SoakTests $(TEST_RUN)
 
 # What only load or time shows: the *SoakTests classes (every crash point of a whole run against
 # real sshd, and what load shows), repeated on a loaded machine (SOAK_ROUNDS rounds, SOAK_FARMS
