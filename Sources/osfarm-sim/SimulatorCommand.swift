@@ -309,11 +309,11 @@ struct Farm: AsyncParsableCommand {
 
 extension LoginFault {
     /// `--login-fault KIND=USER`.
-    static func parse(_ entry: String) throws -> (fault: LoginFault, user: String) {
+    static func parse(_ entry: String) throws -> LoginFaultOnUser {
         let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, let fault = LoginFault(rawValue: parts[0]), !parts[1].isEmpty else {
             throw ValidationError("--login-fault takes KIND=USER with KIND one of \(LoginFault.allCases.map(\.rawValue).joined(separator: ", ")), not \(entry)")
         }
-        return (fault, parts[1])
+        return LoginFaultOnUser(fault: fault, user: parts[1])
     }
 }

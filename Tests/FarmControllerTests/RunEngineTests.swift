@@ -81,6 +81,13 @@ final class RunEngineTests: XCTestCase {
             steps(entries, "fe1", .finished).suffix(4), ["start-services", "wait-ready", "verify", "platform-proof"], "the server in flight finishes")
         XCTAssertTrue(message.contains("not started: fe2, fe3"), message)
         XCTAssertFalse(entries.contains { $0.server == "fe2" && $0.step == "backup" })
+        // Where each server ended (from MoveDBTests' window test, which waited out a real 30 s lock).
+        XCTAssertEqual(outcome.exitStatus.rawValue, 3)
+        XCTAssertEqual(farm.agents["dc1"]!.database, "sqlnew")
+        XCTAssertEqual(farm.agents["fe1"]!.database, "sqlnew", "the server in flight finished")
+        XCTAssertTrue(farm.agents["fe1"]!.servicesRunning && farm.agents["fe1"]!.iisRunning)
+        XCTAssertEqual(farm.agents["fe2"]!.database, "sqlold", "untouched")
+        XCTAssertEqual(farm.agents["fe3"]!.database, "sqlold", "untouched")
     }
 
     func testAStopRequestBetweenTwoStepsHaltsBeforeTheRepoint() async throws {
@@ -315,8 +322,8 @@ final class RunEngineTests: XCTestCase {
         let full = reference.newJournal()
         _ = try await reference.engine(full).run()
         let entries = try full.entries()
-        let first = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.stop.rawValue })
-        let gate = try XCTUnwrap(entries.firstIndex { $0.step == RunState.phasePrefix + PhaseKind.gate.rawValue })
+        let first = try XCTUnwrap(entries.firstIndex { $0.subject == .phase(.stop) })
+        let gate = try XCTUnwrap(entries.firstIndex { $0.subject == .phase(.gate) })
         XCTAssertGreaterThan(gate - first, 16, "the phase's own entry and every server's stop steps")
         for failing in first...gate {
             for way in ["resume", "rollback"] {
@@ -431,19 +438,5 @@ final class RunEngineTests: XCTestCase {
 
     func testEveryStepTheTableNamesIsDefined() {
         XCTAssertEqual(Runbook.moveDatabase.undefinedSteps, [])
-    }
-}
-
-extension ScriptedAgent {
-    /// Puts the model where a run's finished steps left the real server.
-    func replay(_ entries: [JournalEntry]) {
-        for entry in entries where entry.event == .finished {
-            switch entry.step {
-            case "stop-services": setServices(false)
-            case "start-services": setServices(true)
-            case "repoint": setDatabase("sqlnew")
-            default: break
-            }
-        }
     }
 }

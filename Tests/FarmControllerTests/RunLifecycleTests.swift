@@ -7,18 +7,18 @@ final class RunLifecycleTests: XCTestCase {
 
     /// The run-level journal entries that leave a run in each state.
     private static let journals: [RunLifecycle: [JournalEntry]] = {
-        func run(_ event: JournalEntry.Event) -> JournalEntry { JournalEntry(server: nil, step: "run", event: event) }
-        func phase(_ kind: String) -> JournalEntry { JournalEntry(server: nil, step: RunState.phasePrefix + kind, event: .started) }
-        func rollback(_ event: JournalEntry.Event) -> JournalEntry { JournalEntry(server: nil, step: "rollback", event: event) }
+        func run(_ event: JournalEntry.Event) -> JournalEntry { JournalEntry(server: nil, subject: .run, event: event) }
+        func phase(_ kind: PhaseKind) -> JournalEntry { JournalEntry(server: nil, subject: .phase(kind), event: .started) }
+        func rollback(_ event: JournalEntry.Event) -> JournalEntry { JournalEntry(server: nil, subject: .rollback, event: event) }
         let started = [run(.started)]
         return [
             .planned: started,
-            .stopping: started + [phase("stop")],
-            .atGate: started + [phase("stop"), phase("gate")],
-            .applying: started + [phase("stop"), phase("gate"), phase("apply")],
-            .completed: started + [phase("stop"), phase("apply"), run(.finished)],
-            .failed: started + [phase("stop"), run(.failed)],
-            .stopped: started + [phase("stop"), run(.skipped)],
+            .stopping: started + [phase(.stop)],
+            .atGate: started + [phase(.stop), phase(.gate)],
+            .applying: started + [phase(.stop), phase(.gate), phase(.apply)],
+            .completed: started + [phase(.stop), phase(.apply), run(.finished)],
+            .failed: started + [phase(.stop), run(.failed)],
+            .stopped: started + [phase(.stop), run(.skipped)],
             .rollingBack: started + [run(.failed), rollback(.started)],
             .rolledBack: started + [run(.failed), rollback(.started), rollback(.finished)],
         ]

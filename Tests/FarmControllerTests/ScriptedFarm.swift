@@ -166,9 +166,29 @@ final class ScriptedAgent: AgentClient, @unchecked Sendable {
     func close() async {}
 
     func setServices(_ running: Bool) { lock.withLock { servicesRunning = running } }
+    func setIIS(_ running: Bool) { lock.withLock { iisRunning = running } }
     func setDatabase(_ server: String) { lock.withLock { database = server } }
     /// `osfarm backups prune` on this server.
     func pruneBackups() { lock.withLock { (backup, backupRunID) = (nil, nil) } }
+    func takeBackup() { lock.withLock { if backup == nil { (backup, backupRunID) = (database, "run-1") } } }
+
+    /// Puts the model where a run's journal entries left the real server: each finished step's
+    /// effect, and (`unfinished`) a started one's too, as when its request reached the server but
+    /// the controller died before it could write that the step finished.
+    func replay(_ entries: [JournalEntry], unfinished: Bool = false) {
+        let finished = Set(entries.filter { $0.event == .finished }.map(\.step))
+        for entry in entries where entry.event == .finished || (unfinished && entry.event == .started && !finished.contains(entry.step)) {
+            switch entry.step {
+            case "stop-services": setServices(false)
+            case "start-services": setServices(true)
+            case "stop-iis": setIIS(false)
+            case "start-iis": setIIS(true)
+            case "backup": takeBackup()
+            case "repoint": setDatabase("sqlnew")
+            default: break
+            }
+        }
+    }
 }
 
 /// A farm of scripted agents with a run record, for the engine's unit tests.
@@ -177,6 +197,7 @@ struct ScriptedFarm {
     var servers: [ServerEntry]
     let agents: [String: ScriptedAgent]
     var options = MoveOptions()
+    var inventoryPath = "/farm.yaml"
 
     init(frontEnds: Int = 3) {
         var servers = [ServerEntry(name: "dc1", host: "10.0.0.10", user: "ops", identity: nil, role: .deploymentController)]
@@ -194,7 +215,7 @@ struct ScriptedFarm {
 
     var record: RunRecord {
         var record = RunRecord(
-            runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: "/farm.yaml", limit: nil,
+            runID: "run-1", createdAt: clock.now(), startedBy: "test", inventoryPath: inventoryPath, limit: nil,
             servers: servers.map(\.name), roles: Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0.role) }),
             targets: DatabaseTargets(all: DatabaseTarget(server: Self.new)),
             origin: DatabaseTargets(all: DatabaseTarget(server: Self.old)), from: "sqlold",
@@ -203,13 +224,28 @@ struct ScriptedFarm {
         return record
     }
 
+    /// The farm's scripted agents, as the jobs reach them (`DatabaseMove`, resume, rollback).
+    var connector: AgentConnector {
+        let agents = self.agents
+        return AgentConnector { server, _ throws(AgentSessionError) in
+            guard let agent = agents[server.name] else { throw .ssh(.disconnected("no scripted agent for \(server.name)")) }
+            return agent
+        }
+    }
+
+    /// The inventory the run record names, as YAML.
+    func inventoryText(knownHosts: String) -> String {
+        "defaults:\n  user: ops\n  identity: ssh-agent\n  known_hosts: \(knownHosts)\nservers:\n"
+            + servers.map { "  - name: \($0.name)\n    host: \($0.host)\n    role: \($0.role.rawValue)\n" }.joined()
+    }
+
     /// A journal holding only the run's first entry, as `RunJournal.create` writes it.
     func newJournal(failFrom: Int? = nil) -> MemoryJournal {
         MemoryJournal([JournalEntry(time: clock.now(), server: nil, step: "run", event: .created, record: record)], failFrom: failFrom)
     }
 
     func engine(
-        _ journal: MemoryJournal, runbook: Runbook = .moveDatabase, interrupt: OperatorInterrupt = OperatorInterrupt(),
+        _ journal: any JournalStore, runbook: Runbook = .moveDatabase, interrupt: OperatorInterrupt = OperatorInterrupt(),
         observer: SilentObserver = SilentObserver()
     ) throws -> RunEngine {
         try RunEngine(

@@ -4,14 +4,18 @@ import FarmProtocol
 import Foundation
 import XCTest
 
-/// The controller killed after each journal entry of a whole run (and once in the middle of a
-/// write), then `resume` on one farm and `rollback` on another: each must reach its end state by
-/// the simulator's own account, never start again a step the journal shows done, and never run two
-/// Configuration Tools at once on a server.
-final class CrashSweepTests: XCTestCase {
-    private struct Point: CustomStringConvertible, Sendable {
+/// The controller killed at a journal entry of a whole run (after it, or in the middle of its
+/// write), then `resume` on one farm and `rollback` on another, over real sshd and the simulator:
+/// each must reach its end state by the simulator's own account, never start again a step the
+/// journal shows done, and never run two Configuration Tools at once on a server.
+/// `CrashPointTests` sweeps every point of the engine in milliseconds; `make test` runs a handful
+/// of real points here, and `make soak` every one (`CrashSweepSoakTests`).
+struct CrashSweep {
+    struct Point: CustomStringConvertible, Sendable {
         var entry: Int
         var midWrite: Bool
+        /// A step ("server/step") the journal must show done when the controller dies.
+        var expectDone: String? = nil
         var description: String { midWrite ? "in the middle of entry \(entry)" : "after entry \(entry)" }
         var environment: [String: String] {
             var environment = ProcessInfo.processInfo.environment
@@ -20,9 +24,9 @@ final class CrashSweepTests: XCTestCase {
         }
     }
 
-    private enum Way: String, Sendable { case resume, rollback }
+    enum Way: String, Sendable { case resume, rollback }
 
-    private final class Findings: @unchecked Sendable {
+    final class Findings: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var problems: [String] = []
         private(set) var checked = 0
@@ -30,17 +34,17 @@ final class CrashSweepTests: XCTestCase {
         func count() { lock.withLock { checked += 1 } }
     }
 
-    func testEveryCrashPointIsResumableAndRollsBack() throws {
-        // A whole run, to count its journal entries.
+    /// A whole run's journal (to number its entries).
+    static func referenceJournal() throws -> [JournalEntry] {
         let reference = try TestFarm(frontEnds: 1)
+        defer { reference.shutdown() }
         let full = try reference.moveDB("run", ["--db-restored"])
         XCTAssertEqual(full.status, 0, full.stdout + full.stderr)
-        let entries = try reference.journal(try reference.lastRunID()).count
-        reference.shutdown()
-        XCTAssertGreaterThan(entries, 30)
+        return try reference.journal(try reference.lastRunID())
+    }
 
-        var points = (1..<entries).map { Point(entry: $0, midWrite: false) }
-        points.append(Point(entry: entries / 2, midWrite: true))
+    /// Each point resumed on one farm and rolled back on another, four at a time; the problems found.
+    static func sweep(_ points: [Point]) -> (problems: [String], recoveries: Int, checked: Int) {
         let work = points.flatMap { point in [(point, Way.resume), (point, Way.rollback)] }
         let findings = Findings()
         let queue = OperationQueue()
@@ -48,7 +52,7 @@ final class CrashSweepTests: XCTestCase {
         for (point, way) in work {
             queue.addOperation {
                 do {
-                    try Self.check(point, way, findings)
+                    try check(point, way, findings)
                 } catch {
                     findings.add("\(way) \(point): \(error)")
                 }
@@ -56,14 +60,10 @@ final class CrashSweepTests: XCTestCase {
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        XCTAssertEqual(findings.problems, [])
-        XCTAssertEqual(findings.checked, work.count)
-        print(
-            "crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(work.count) recoveries"
-        )
+        return (findings.problems, work.count, findings.checked)
     }
 
-    private static func check(_ point: Point, _ way: Way, _ findings: Findings) throws {
+    static func check(_ point: Point, _ way: Way, _ findings: Findings) throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let original = try farm.configurationFiles()
@@ -78,6 +78,7 @@ final class CrashSweepTests: XCTestCase {
         guard let runID = try? farm.lastRunID() else { return }  // killed before the run's folder existed: nothing to recover
         let before = try farm.journal(runID)
         let doneBefore = Set(before.filter { $0.event == .finished && $0.server != nil }.map { "\($0.server!)/\($0.step)" })
+        if let expected = point.expectDone, !doneBefore.contains(expected) { findings.add("\(way) \(point): \(expected) was not done when it died") }
         // Unattended: a rollback needs --yes (its confirmation is tested on a pseudo-terminal).
         let recovery = try osfarm([way.rawValue, runID, "--state-dir", farm.stateDirectory] + (way == .rollback ? ["--yes"] : []))
         guard recovery.status == 0 else {
@@ -97,5 +98,50 @@ final class CrashSweepTests: XCTestCase {
         if way == .rollback, try farm.configurationFiles() != original {
             findings.add("\(way) \(point): the files are not back byte for byte")
         }
+        if way == .resume {
+            let runs = try osfarm(["runs", "--state-dir", farm.stateDirectory])
+            if !(runs.stdout.contains(runID) && runs.stdout.contains("completed")) { findings.add("\(way) \(point): runs shows \(runs.stdout)") }
+        }
+    }
+}
+
+/// Three real crash points, one of each kind, in `make test`.
+final class CrashSweepTests: XCTestCase {
+    func testAHandfulOfRealCrashPointsAreResumableAndRollBack() throws {
+        let entries = try CrashSweep.referenceJournal()
+        func entry(_ server: String, _ step: String, _ event: JournalEntry.Event) throws -> Int {
+            // Entry numbers count from 1, as the crash hook counts them.
+            try XCTUnwrap(entries.firstIndex { $0.server == server && $0.step == step && $0.event == event }, "\(server) \(step) \(event)") + 1
+        }
+        let points = [
+            // A stop in flight: its effect on the server unknown to the journal.
+            CrashSweep.Point(entry: try entry("fe1", "stop-services", .started), midWrite: false),
+            // The controller's repoint done on the server, its record torn.
+            CrashSweep.Point(entry: try entry("dc1", "repoint", .finished), midWrite: true),
+            // A Configuration Tool in flight: resume must not run a second one beside it.
+            // (MoveDBTests' killed controller: SIGKILLed once fe1's apply began, the controller's done.)
+            CrashSweep.Point(entry: try entry("fe1", "configuration-tool", .started), midWrite: false, expectDone: "dc1/verify"),
+        ]
+        let (problems, recoveries, checked) = CrashSweep.sweep(points)
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(checked, recoveries)
+        XCTAssertEqual(recoveries, 6)
+    }
+}
+
+/// Every crash point of a whole run against real sshd: `make soak` (about four minutes on two
+/// cores), not `make test`; CI runs it once per change to the engine or the journal.
+final class CrashSweepSoakTests: XCTestCase {
+    func testEveryCrashPointIsResumableAndRollsBack() throws {
+        let entries = try CrashSweep.referenceJournal().count
+        XCTAssertGreaterThan(entries, 30)
+        var points = (1..<entries).map { CrashSweep.Point(entry: $0, midWrite: false) }
+        points.append(CrashSweep.Point(entry: entries / 2, midWrite: true))
+        let (problems, recoveries, checked) = CrashSweep.sweep(points)
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(checked, recoveries)
+        print(
+            "crash-point sweep: \(points.count) crash points (\(entries - 1) after an entry, 1 mid-write), each resumed and rolled back: \(recoveries) recoveries"
+        )
     }
 }

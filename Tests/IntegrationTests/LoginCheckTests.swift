@@ -13,7 +13,7 @@ final class LoginCheckTests: XCTestCase {
 
     private func loginFault(_ farm: TestFarm, _ fault: LoginFault?, fix: String? = nil, user: String, on database: String) throws {
         var request = FaultRequest()
-        if let fault { request.loginFaults = [(fault, user)] }
+        if let fault { request.loginFaults = [LoginFaultOnUser(fault: fault, user: user)] }
         if let fix { request.loginFixes = [fix] }
         request.loginDatabase = database
         try farm.inject(request, on: "dc1")

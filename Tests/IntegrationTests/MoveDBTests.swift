@@ -198,50 +198,6 @@ final class MoveDBTests: XCTestCase {
         XCTAssertTrue(try decode(result.stdout)["message"].map { "\($0)" }?.contains("not started: fe2, fe3") ?? false)
     }
 
-    func testAKilledControllerResumesToTheSameEndWithoutRepeatingDoneSteps() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
-        defer { farm.shutdown() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-        process.arguments = [
-            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored", "--state-dir", farm.stateDirectory,
-        ]
-        let log = farm.directory + "/killed-run.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Kill it with SIGKILL once fe1 is in the middle of its apply.
-        let deadline = Date().addingTimeInterval(60)
-        var runID: String?
-        while Date() < deadline {
-            if let id = try? farm.lastRunID(), let entries = try? farm.journal(id),
-                entries.contains(where: { $0.server == "fe1" && $0.step == "configuration-tool" && $0.event == .started })
-            {
-                runID = id
-                break
-            }
-            usleep(20_000)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        let id = try XCTUnwrap(runID, "the run never reached fe1")
-        let before = try farm.journal(id)
-        let doneBefore = Set(before.filter { $0.event == .finished && $0.server != nil }.map { "\($0.server!)/\($0.step)" })
-        XCTAssertTrue(doneBefore.contains("dc1/verify"))
-
-        let resumed = try osfarm(["resume", id, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
-        try assertOnNewDatabase(farm)
-        let after = try farm.journal(id).dropFirst(before.count)
-        let repeated = after.filter { $0.event == .started && $0.server != nil && doneBefore.contains("\($0.server!)/\($0.step)") }
-        XCTAssertEqual(repeated.map { "\($0.server!)/\($0.step)" }, [], "no completed step runs again")
-        XCTAssertTrue(after.contains { $0.server == "fe2" && $0.step == "verify" && $0.event == .finished })
-        let runs = try osfarm(["runs", "--state-dir", farm.stateDirectory])
-        XCTAssertTrue(runs.stdout.contains(id) && runs.stdout.contains("completed"), runs.stdout)
-    }
-
     func testAWindowThatEndsMidRunStopsWithExit3NamingWhatRemains() throws {
         let farm = try TestFarm(frontEnds: 3)
         defer { farm.shutdown() }

@@ -72,8 +72,9 @@ public struct Availability: Sendable {
         let rolledBack = [StepID.startIIS, .waitReady, .verify].compactMap { step -> Date? in
             state.isDoneInRollback(name, step) ? ended[step.journalNameInRollback] : nil
         }.max()
-        let rollbackSteps = (state.steps[name] ?? [:]).filter { $0.key.hasPrefix(StepID.rollbackPrefix) }
-        let rollbackPending = rollbackSteps.contains { $0.value != .done }
+        let rollbackPending = (state.steps[name] ?? [:]).contains {
+            JournalSubject(journalText: $0.key, server: name).rollbackStep != nil && $0.value != .done
+        }
         let back = rollbackPending ? nil : (rolledBack ?? verified)
         let condition: Condition
         if back != nil {

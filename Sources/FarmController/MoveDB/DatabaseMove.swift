@@ -74,6 +74,8 @@ public struct DatabaseMove: Sendable {
     public var settings: ConnectionSettings
     public var stateDirectory: String
     public var runbook: Runbook = .moveDatabase
+    /// How each server's agent is reached (SSH; scripted in the unit tests).
+    public var connector: AgentConnector = .ssh
 
     /// Checks the selection against the farm: one deployment controller, no silent split, options in range.
     public static func prepare(
@@ -111,36 +113,10 @@ public struct DatabaseMove: Sendable {
                 stateDirectory: stateDirectory, farm: FarmIdentity.of(inventory), servers: servers, options: options, runbook: runbook))
     }
 
-    /// One session per server, opened in parallel.
-    public static func openSessions(_ servers: [ServerEntry], settings: ConnectionSettings) async -> ([String: AgentSession], [String: AgentSessionError]) {
-        let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) {
-            server -> (String, Swift.Result<AgentSession, AgentSessionError>) in
-            do {
-                return (server.name, .success(try await AgentSession.open(server, options: settings.options(for: server), timeout: settings.timeout)))
-            } catch {
-                return (server.name, .failure(AgentSessionError.wrap(error)))
-            }
-        }
-        var sessions: [String: AgentSession] = [:], failures: [String: AgentSessionError] = [:]
-        for (name, result) in results {
-            switch result {
-            case let .success(session): sessions[name] = session
-            case let .failure(error): failures[name] = error
-            }
-        }
-        return (sessions, failures)
-    }
-
-    static func closeAll(_ sessions: [String: AgentSession]) async {
-        await withTaskGroup(of: Void.self) { group in
-            for session in sessions.values { group.addTask { await session.close() } }
-        }
-    }
-
-    /// Opens sessions and runs the read-only checks; returns the preflight and the sessions (to reuse).
-    public func preflight() async -> (Preflight, [String: AgentSession]) {
-        let (sessions, failures) = await Self.openSessions(servers, settings: settings)
-        var preflight = await Preflight.run(servers, request: request, options: options, sessions: sessions)
+    /// Opens the agents and runs the read-only checks; returns the preflight and the agents (to reuse).
+    public func preflight() async -> (Preflight, [String: any AgentClient]) {
+        let (sessions, failures) = await connector.openAll(servers, settings: settings)
+        var preflight = await Preflight.run(servers, request: request, options: options, agents: sessions)
         for index in preflight.servers.indices {
             if let failure = failures[preflight.servers[index].server.name] {
                 preflight.servers[index].error = failure
@@ -169,7 +145,7 @@ public struct DatabaseMove: Sendable {
     private func locked(runID: String, _ interaction: RunInteraction) async throws -> Result {
         let (preflight, sessions) = await preflight()
         guard preflight.passed else {
-            await Self.closeAll(sessions)
+            await AgentConnector.closeAll(sessions)
             return Result(status: preflight.exitStatus, text: preflight.text() + "nothing was changed\n")
         }
         if let confirmStart = interaction.confirmStart {
@@ -178,7 +154,7 @@ public struct DatabaseMove: Sendable {
                 estimate: DowntimeEstimate.make(
                     stateDirectory: stateDirectory, farm: FarmIdentity.of(inventory), servers: servers, options: options, runbook: runbook))
             guard confirmStart(summary) else {
-                await Self.closeAll(sessions)
+                await AgentConnector.closeAll(sessions)
                 return Result(status: .stopped, text: Self.notConfirmed + "\n")
             }
         }
@@ -186,11 +162,11 @@ public struct DatabaseMove: Sendable {
         do {
             password = preflight.windowsAuthentication ? try interaction.adminPassword(options.adminPasswordVariable) : nil
         } catch {
-            await Self.closeAll(sessions)
+            await AgentConnector.closeAll(sessions)
             throw error
         }
         var record = RunRecord(
-            runID: runID, createdAt: Date(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
+            runID: runID, createdAt: interaction.clock.now(), startedBy: Self.operatorName(), inventoryPath: inventory.path, limit: limit,
             servers: servers.map(\.name), roles: Dictionary(servers.map { ($0.name, $0.role) }, uniquingKeysWith: { first, _ in first }),
             targets: preflight.targets, origin: preflight.origin, from: preflight.from, options: options,
             partial: servers.count < inventory.servers.count, windowsAuthentication: preflight.windowsAuthentication)
@@ -201,16 +177,16 @@ public struct DatabaseMove: Sendable {
         do {
             journal = try RunJournal.create(record, stateDirectory: stateDirectory)
         } catch {
-            await Self.closeAll(sessions)
+            await AgentConnector.closeAll(sessions)
             throw error
         }
         do {
             try journal.append(
-                JournalEntry(server: nil, step: "preflight", event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
+                JournalEntry(server: nil, subject: .preflight, event: .finished, message: "\(servers.count) servers ready; farm on \(preflight.from ?? "?")"))
         } catch {
             // Nothing was touched: a run that could not be journaled leaves no folder behind.
             try? FileManager.default.removeItem(atPath: journal.directory)
-            await Self.closeAll(sessions)
+            await AgentConnector.closeAll(sessions)
             throw error
         }
         let activeRun = ActiveRun(
@@ -233,7 +209,7 @@ public struct DatabaseMove: Sendable {
     public static func resume(
         runID: String, stateDirectory: String, settingsFor: (Inventory) throws -> ConnectionSettings,
         databaseRestored: Bool, adminPasswordVariable: String?, window: ResumeWindow = .keep, killStuckServices: Bool = false,
-        interaction: RunInteraction, limit: String? = nil
+        interaction: RunInteraction, limit: String? = nil, runbook: Runbook = .moveDatabase, connector: AgentConnector = .ssh
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "resume")
         let journal = run.journal, entries = run.entries, inventory = run.inventory
@@ -248,7 +224,7 @@ public struct DatabaseMove: Sendable {
         switch state.lifecycle.admits(.resume, runID: runID) {
         case .allowed: break
         case let .nothingToDo(reason):
-            let report = MoveReport(record: record, entries: entries, outcome: .completed)
+            let report = MoveReport(record: record, entries: entries, outcome: .completed, runbook: runbook)
             return Result(status: .success, text: reason + "\n" + report.summary(), report: report, runDirectory: journal.directory)
         case let .refused(reason): throw UsageProblem(reason)
         }
@@ -263,9 +239,9 @@ public struct DatabaseMove: Sendable {
         if let adminPasswordVariable { record.options.adminPasswordVariable = adminPasswordVariable }
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
-        let (sessions, failures) = await openSessions(servers, settings: settings)
+        let (sessions, failures) = await connector.openAll(servers, settings: settings)
         guard failures.isEmpty else {
-            await closeAll(sessions)
+            await AgentConnector.closeAll(sessions)
             let lines = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.description)" }
             return Result(
                 status: failures.values.contains { $0.isUnreachable } ? .unreachable : .someFailed,
@@ -282,9 +258,9 @@ public struct DatabaseMove: Sendable {
             windowNote = "; no window"
         }
         let killNote = killStuckServices ? "; \(MoveOptions.killStuckServicesOption)" : ""
-        try journal.append(JournalEntry(server: nil, step: "resume", event: .note, message: "resumed by \(operatorName())\(windowNote)\(killNote)"))
+        try journal.append(JournalEntry(server: nil, subject: .resume, event: .note, message: "resumed by \(operatorName())\(windowNote)\(killNote)"))
         let activeRun = ActiveRun(
-            record: record, journal: journal, servers: servers, sessions: sessions, runbook: .moveDatabase,
+            record: record, journal: journal, servers: servers, sessions: sessions, runbook: runbook,
             adminPassword: password, interaction: interaction)
         defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.forward(note: "resuming run \(runID)")
@@ -294,7 +270,7 @@ public struct DatabaseMove: Sendable {
     /// part-way is carried on by the same command; a finished one is not run twice.
     public static func rollback(
         runID: String, stateDirectory: String, limit: String?, settingsFor: (Inventory) throws -> ConnectionSettings,
-        killStuckServices: Bool = false, interaction: RunInteraction
+        killStuckServices: Bool = false, interaction: RunInteraction, runbook: Runbook = .moveDatabase, connector: AgentConnector = .ssh
     ) async throws -> Result {
         let run = try LockedRun.open(runID: runID, stateDirectory: stateDirectory, command: "rollback", strictRecord: false)
         let journal = run.journal, stored = run.record, inventory = run.inventory, all = run.servers
@@ -314,7 +290,7 @@ public struct DatabaseMove: Sendable {
             throw UsageProblem(error.description)
         }
         let touched = servers.filter { server in
-            !Runbook.moveDatabase.rollbackSteps(on: record.server(server.name), options: record.options) { state.started(server.name, $0) }
+            !runbook.rollbackSteps(on: record.server(server.name), options: record.options) { state.started(server.name, $0) }
                 .allSatisfy { state.isDoneInRollback(server.name, $0) }
         }
         guard !touched.isEmpty else {
@@ -331,9 +307,9 @@ public struct DatabaseMove: Sendable {
         }
         let settings = try settingsFor(inventory)
         let password = record.windowsAuthentication ? try interaction.adminPassword(record.options.adminPasswordVariable) : nil
-        let (sessions, failures) = await openSessions(touched, settings: settings)
+        let (sessions, failures) = await connector.openAll(touched, settings: settings)
         let activeRun = ActiveRun(
-            record: record, journal: journal, servers: touched, sessions: sessions, runbook: .moveDatabase,
+            record: record, journal: journal, servers: touched, sessions: sessions, runbook: runbook,
             adminPassword: password, interaction: interaction)
         defer { withExtendedLifetime(run.lock) {} }
         return await activeRun.rollback(unreachable: failures)
@@ -398,7 +374,7 @@ struct ActiveRun {
     let record: RunRecord
     let journal: RunJournal
     let servers: [ServerEntry]
-    let sessions: [String: AgentSession]
+    let sessions: [String: any AgentClient]
     let runbook: Runbook
     let adminPassword: Secret?
     let interaction: RunInteraction
@@ -449,7 +425,7 @@ struct ActiveRun {
     }
 
     private func finish(_ outcome: RunOutcome) async -> DatabaseMove.Result {
-        await DatabaseMove.closeAll(sessions)
+        await AgentConnector.closeAll(sessions)
         let entries = (try? journal.entries()) ?? []
         var report = MoveReport(record: record, entries: entries, outcome: outcome, runbook: runbook)
         report.diagnosticLog = journal.directory + "/debug.log"

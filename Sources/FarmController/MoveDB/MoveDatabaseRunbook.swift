@@ -40,19 +40,32 @@ extension Runbook {
         phases: [
             RunbookPhase(
                 kind: .stop, title: "stop, every server at once", servers: .all, concurrency: .all,
-                onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices]),
+                onFailure: .finishPhaseThenFail, steps: [.beforeStopHook, .stopIIS, .stopServices],
+                wording: PhaseWording(
+                    failed: { facts in
+                        // A service stuck stopping: the same run carries on once its process may be ended.
+                        let stuck = facts.failures.contains { $0.message.contains(MoveOptions.killStuckServicesOption) }
+                        return "could not stop every server, so the database must not be restored yet: " + facts.failureList
+                            + ". Resume with \(stuck ? facts.resume + " " + MoveOptions.killStuckServicesOption : facts.resume + " once fixed")"
+                            + ", or start everything again with \(facts.rollback)"
+                    }, stoppedBeforeAnyBegan: "nothing was stopped")),
             RunbookPhase(
                 kind: .gate, title: "gate: the DBA restores the database; it must answer", servers: .deploymentController,
-                concurrency: .one, onFailure: .failRun, steps: [.probeDatabase, .checkLogins]),
+                concurrency: .one, onFailure: .failRun, steps: [.probeDatabase, .checkLogins],
+                wording: PhaseWording { facts in facts.failures.map(\.message).joined(separator: "; ") }),
             RunbookPhase(
                 kind: .apply, title: "apply on the deployment controller", servers: .deploymentController, concurrency: .one,
-                onFailure: .failRun, budgeted: true, steps: applySteps),
+                onFailure: .failRun, budgeted: true, steps: applySteps, wording: .stopsTheRun),
             RunbookPhase(
                 kind: .apply, title: "apply on the front-ends", servers: .frontEnds, concurrency: .parallelOption,
-                onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps),
+                onFailure: .tolerateMaxFailures, budgeted: true, steps: applySteps,
+                wording: PhaseWording { facts in
+                    "front-end failure\(facts.failures.count == 1 ? "" : "s"): " + facts.failureList + facts.held + facts.notStartedList
+                        + ". Resume with \(facts.resume), or undo with \(facts.rollback)"
+                }),
             RunbookPhase(
                 kind: .after, title: "after", servers: .deploymentController, concurrency: .one, onFailure: .failRun,
-                steps: [.applySettings, .readyAfterSettings, .proofAfterSettings]),
+                steps: [.applySettings, .readyAfterSettings, .proofAfterSettings], wording: .stopsTheRun),
             RunbookPhase(
                 kind: .after, title: "back behind the load balancer, once settings are applied", servers: .all, concurrency: .all,
                 onFailure: .finishPhaseThenFail, steps: [.rejoinHook]),
@@ -339,4 +352,12 @@ enum MoveDatabaseSteps {
             guard case let .backup(_, record) = data else { throw unexpected(data) }
             return "restored " + record.files.map { $0.name ?? $0.path }.joined(separator: ", ")
         })
+}
+
+extension PhaseWording {
+    /// A failure that ends the run at once: no front-end touched when they come later; undo with a rollback.
+    static let stopsTheRun = PhaseWording { facts in
+        facts.failures.map { "\($0.server) failed: \($0.message)" }.joined(separator: "; ")
+            + (facts.frontEndsLater ? ". No front-end was touched" : "") + ". To undo: \(facts.rollback)"
+    }
 }

@@ -43,11 +43,11 @@ public struct MoveReport: Sendable {
     /// earlier ending and each server failure whose step later ran again. Oldest first.
     public var history: [String] {
         let formatter = ISO8601DateFormatter()
-        let lastEnding = entries.lastIndex { $0.server == nil && ($0.step == "run" || $0.step == "rollback") && $0.event != .started }
+        let lastEnding = entries.lastIndex { $0.server == nil && ($0.subject == .run || $0.subject == .rollback) && $0.event != .started }
         var lines: [String] = []
         for (index, entry) in entries.enumerated() {
             let time = formatter.string(from: entry.time)
-            if entry.server == nil, entry.step == "run", entry.event == .failed || entry.event == .skipped, index != lastEnding {
+            if entry.server == nil, entry.subject == .run, entry.event == .failed || entry.event == .skipped, index != lastEnding {
                 lines.append("\(time)  run \(entry.event == .failed ? "failed" : "stopped"): \(entry.message ?? "")")
             } else if let server = entry.server, entry.event == .failed,
                 entries[(index + 1)...].contains(where: { $0.server == server && $0.step == entry.step && $0.event != .failed })
@@ -85,7 +85,7 @@ public struct MoveReport: Sendable {
             var table = TextTable(headers: ["  STEP", "OUTCOME", "TIME"])
             for step in reportedSteps(server) {
                 let status = state.status(server, step.name)
-                guard status != .pending || !step.name.hasPrefix(StepID.rollbackPrefix) else { continue }
+                guard status != .pending || JournalSubject(journalText: step.name, server: server).rollbackStep == nil else { continue }
                 table.add(["  " + step.name, status.rawValue, state.durations[server]?[step.name].map { String(format: "%.1f s", $0 / 1000) } ?? "-"])
             }
             text += table.render()

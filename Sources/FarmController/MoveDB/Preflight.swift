@@ -67,10 +67,10 @@ public struct Preflight: Sendable {
         return passed ? .success : .someFailed
     }
 
-    /// Runs every check; `sessions` holds the open session of each server that answered.
+    /// Runs every check; `agents` holds the open agent of each server that answered.
     public static func run(
         _ servers: [ServerEntry], request: MoveRequest, options: MoveOptions,
-        sessions: [String: AgentSession]
+        agents sessions: [String: any AgentClient]
     ) async -> Preflight {
         var results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) { server -> ServerResult in
             var result = ServerResult(server: server, status: .ok, findings: [], notes: [], inspection: nil, error: nil)
@@ -100,9 +100,9 @@ public struct Preflight: Sendable {
 
     // MARK: Each server
 
-    static func inspect(_ result: inout ServerResult, session: AgentSession, options: MoveOptions) async {
+    static func inspect(_ result: inout ServerResult, session: any AgentClient, options: MoveOptions) async {
         do {
-            guard case let .inspection(inspection) = try await session.perform(.inspect, timeout: 60) else {
+            guard case let .inspection(inspection) = try await session.perform(.inspect, deadline: RequestDeadline(silence: 60, total: 60)) else {
                 throw AgentSessionError.protocolViolation("inspect answered without an inspection")
             }
             guard let platform = inspection.platform else {
@@ -179,7 +179,7 @@ public struct Preflight: Sendable {
 
     /// Once the targets are known: --expect-from, "already there", and each new database probed
     /// from this server (a named instance through SQL Server Browser).
-    static func checkTargets(_ result: inout ServerResult, targets: DatabaseTargets, options: MoveOptions, session: AgentSession) async {
+    static func checkTargets(_ result: inout ServerResult, targets: DatabaseTargets, options: MoveOptions, session: any AgentClient) async {
         guard let platform = result.inspection else { return }
         if let expected = options.expectFrom {
             for (section, target) in targets.moving {
@@ -196,7 +196,7 @@ public struct Preflight: Sendable {
             for target in targets.servers {
                 guard
                     case let .databaseProbe(probe) = try await session.perform(
-                        .probeDatabase(DatabaseProbeArguments(address: target, timeoutSeconds: 5)), timeout: 30)
+                        .probeDatabase(DatabaseProbeArguments(address: target, timeoutSeconds: 5)), deadline: RequestDeadline(silence: 30, total: 30))
                 else { throw AgentSessionError.protocolViolation("probe-database answered without a probe result") }
                 if !probe.reachable {
                     result.fail(.newDatabaseUnreachable, "the new database \(target) is not reachable from this server (\(probe.message))")
@@ -217,14 +217,15 @@ public struct Preflight: Sendable {
     /// Once the DBA says the restore is done (--db-restored: a rehearsal restore before the
     /// window), every user server.hsconf names logs in to the new database from this server; each
     /// refusal is a finding with the DBA's fix, and nothing has been stopped.
-    static func checkLogins(_ result: inout ServerResult, targets: DatabaseTargets, options: MoveOptions, session: AgentSession) async throws {
+    static func checkLogins(_ result: inout ServerResult, targets: DatabaseTargets, options: MoveOptions, session: any AgentClient) async throws {
         guard options.databaseRestored else {
             result.notes.append("logins not checked yet: the new database is not restored (rerun preflight with --db-restored once it is)")
             return
         }
         guard
             case let .loginCheck(check) = try await session.perform(
-                .checkLogins(LoginCheckArguments(targets: targets, timeoutSeconds: min(15, options.timeout))), timeout: options.timeout * 6 + 60)
+                .checkLogins(LoginCheckArguments(targets: targets, timeoutSeconds: min(15, options.timeout))),
+                deadline: RequestDeadline(silence: options.timeout * 6 + 60, total: options.timeout * 6 + 60))
         else { throw AgentSessionError.protocolViolation("check-logins answered without a login check") }
         for finding in check.findings {
             let line = LoginCheckText.line(finding)

@@ -134,8 +134,10 @@ public final class RunEngine: @unchecked Sendable {
         return true
     }
 
-    private func entry(_ server: String?, _ step: String, _ event: JournalEntry.Event, _ message: String? = nil, duration: Double? = nil) -> JournalEntry {
-        JournalEntry(time: clock.now(), server: server, step: step, event: event, message: message, durationMilliseconds: duration)
+    private func entry(
+        _ server: String?, _ subject: JournalSubject, _ event: JournalEntry.Event, _ message: String? = nil, duration: Double? = nil
+    ) -> JournalEntry {
+        JournalEntry(time: clock.now(), server: server, subject: subject, event: event, message: message, durationMilliseconds: duration)
     }
 
     // MARK: Stopping
@@ -164,7 +166,7 @@ public final class RunEngine: @unchecked Sendable {
 
     /// Runs (or carries on) the move; returns how it ended.
     public func run() async -> RunOutcome {
-        guard log(entry(nil, "run", .started, "osfarm \(OsfarmVersion.current)")) else {
+        guard log(entry(nil, .run, .started, "osfarm \(OsfarmVersion.current)")) else {
             return .stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started")
         }
         startProgress(
@@ -177,15 +179,15 @@ public final class RunEngine: @unchecked Sendable {
                 "carried on \(servers.map(\.name).joined(separator: ", ")) (--limit); still to move: \(left.joined(separator: ", ")), and the after-steps. "
                     + "Resume with osfarm resume \(record.runID), or undo with osfarm rollback \(record.runID)")
         }
-        finishRun(outcome, step: "run")
+        finishRun(outcome, subject: .run)
         return outcome
     }
 
-    private func finishRun(_ outcome: RunOutcome, step: String) {
+    private func finishRun(_ outcome: RunOutcome, subject: JournalSubject) {
         switch outcome {
-        case .completed: log(entry(nil, step, .finished, "completed"))
-        case let .failed(message), let .lost(message): log(entry(nil, step, .failed, message))
-        case let .stopped(message): log(entry(nil, step, .skipped, message))
+        case .completed: log(entry(nil, subject, .finished, "completed"))
+        case let .failed(message), let .lost(message): log(entry(nil, subject, .failed, message))
+        case let .stopped(message): log(entry(nil, subject, .skipped, message))
         }
         observer.finish()
     }
@@ -198,11 +200,11 @@ public final class RunEngine: @unchecked Sendable {
             // A resume --limit leaves servers out: the after-steps wait until every server is moved.
             if phase.kind == .after, !leftOut().isEmpty { continue }
             // Journaled before the gate waits for the restore, so the run reads "at-gate" meanwhile.
-            log(entry(nil, RunState.phasePrefix + phase.kind.rawValue, .started, phase.title))
+            log(entry(nil, .phase(phase.kind), .started, phase.title))
             if phase.kind == .gate, let outcome = restoreGate() { return outcome }
             let result = await execute(phase, plan: plan, direction: .forward)
             if let outcome = outcome(of: result, phase: phase, index: index) { return outcome }
-            if phase.kind == .gate { log(entry(nil, "gate", .finished)) }
+            if phase.kind == .gate { log(entry(nil, .gate, .finished)) }
         }
         return .completed
     }
@@ -212,7 +214,7 @@ public final class RunEngine: @unchecked Sendable {
         guard !currentState.gatePassed, !options.databaseRestored else { return nil }
         let target = record.targets.platform?.server.description ?? "the new server"
         guard let confirmRestore else {
-            log(entry(nil, "gate", .note, "waiting for the restore on \(target)"))
+            log(entry(nil, .gate, .note, "waiting for the restore on \(target)"))
             return .stopped(
                 "every server is stopped; waiting for the database restore on \(target). When it is done, run: osfarm resume \(record.runID) --db-restored")
         }
@@ -263,8 +265,10 @@ public final class RunEngine: @unchecked Sendable {
             )
         }
         if let reason = result.stopReason, failures.isEmpty {
-            if phase.kind == .stop, !servers.contains(where: { server in phase.steps.contains { currentState.started(server.name, $0) } }) {
-                return stopped(reason + "; nothing was stopped")
+            if let nothing = phase.wording.stoppedBeforeAnyBegan,
+                !servers.contains(where: { server in phase.steps.contains { currentState.started(server.name, $0) } })
+            {
+                return stopped(reason + "; " + nothing)
             }
             let left = notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))"
             // The journaled window would stop a plain resume at once: it needs a new one.
@@ -273,28 +277,10 @@ public final class RunEngine: @unchecked Sendable {
         }
         guard !failures.isEmpty else { return nil }
         if let refusal = refusalOfARunThatChangedNothing(result) { return .failed(refusal) }
-        switch phase.kind {
-        case .stop:
-            // A service stuck stopping: the same run carries on once its process may be ended.
-            let stuck = failures.contains { $0.contains(MoveOptions.killStuckServicesOption) }
-            return .failed(
-                "could not stop every server, so the database must not be restored yet: " + failures.joined(separator: "; ")
-                    + ". Resume with \(stuck ? resume + " " + MoveOptions.killStuckServicesOption : resume + " once fixed")"
-                    + ", or start everything again with \(rollback)")
-        case .gate:
-            return .failed(result.failures.map(\.message).joined(separator: "; "))
-        case .apply, .after:
-            if phase.onFailure == .failRun {
-                let later = runbook.phases[(index + 1)...].contains { $0.servers == .frontEnds }
-                return .failed(
-                    result.failures.map { "\($0.server) failed: \($0.message)" }.joined(separator: "; ")
-                        + (later ? ". No front-end was touched" : "") + ". To undo: \(rollback)")
-            }
-            return .failed(
-                "front-end failure\(failures.count == 1 ? "" : "s"): " + failures.joined(separator: "; ")
-                    + held + (notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))")
-                    + ". Resume with \(resume), or undo with \(rollback)")
-        }
+        let facts = PhaseWording.Facts(
+            failures: result.failures, notStarted: notStarted, held: held, resume: resume, rollback: rollback,
+            frontEndsLater: runbook.phases[(index + 1)...].contains { $0.servers == .frontEnds })
+        return .failed(phase.wording.failed(facts))
     }
 
     /// When every failure is another run's claim and no step of this run did anything: which run
@@ -334,11 +320,11 @@ public final class RunEngine: @unchecked Sendable {
             plans[server.name] = runbook.rollbackSteps(on: record.server(server.name), options: options) { state.started(server.name, $0) }
         }
         if let refusal = await missingBackups(plans, selected) {
-            log(entry(nil, "rollback", .note, refusal.message))
+            log(entry(nil, .rollback, .note, refusal.message))
             observer.finish()
             return (refusal, plans)
         }
-        guard log(entry(nil, "rollback", .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
+        guard log(entry(nil, .rollback, .started, "servers \(selected.map(\.name).joined(separator: ", "))")) else {
             return (.stopped("the journal could not be written (\(lock.withLock { journalFailure } ?? "")); nothing was started"), plans)
         }
         startProgress(plans.map { ($0.key, $0.value.map(\.journalNameInRollback)) }, finished: "rolled back")
@@ -367,7 +353,7 @@ public final class RunEngine: @unchecked Sendable {
                 if phase.onFailure != .finishPhaseThenFail { break }
             }
         }
-        finishRun(outcome, step: "rollback")
+        finishRun(outcome, subject: .rollback)
         return (outcome, plans)
     }
 
@@ -620,13 +606,14 @@ public final class RunEngine: @unchecked Sendable {
 
     /// Runs one step on one server with its journal entries; returns the error message on failure.
     private func runStep(_ step: RunbookStep, on server: ServerEntry, direction: RunDirection) async -> String? {
-        let name = direction == .forward ? step.id.rawValue : step.id.journalNameInRollback
+        let subject = JournalSubject.step(step.id, direction)
+        let name = subject.journalText
         if let lost = lock.withLock({ lostServers[server.name] }) { return "\(name) not started: the server was lost (\(lost))" }
         let agent = agents[server.name]
         if agent == nil && step.local == nil { return "\(name) not started: no session with \(server.name)" }
         let context = StepContext(server: server, record: record, direction: direction, adminPassword: adminPassword)
         observer.step(server.name, name)
-        guard log(entry(server.name, name, .started)) else { return Self.notJournaled(step, direction) }
+        guard log(entry(server.name, subject, .started)) else { return Self.notJournaled(step, direction) }
         let started = clock.now()
         func elapsed() -> Double { clock.now().timeIntervalSince(started) * 1000 }
         do {
@@ -638,7 +625,7 @@ public final class RunEngine: @unchecked Sendable {
             } else {
                 throw StepFailure("no session with \(server.name)")
             }
-            log(entry(server.name, name, .finished, message, duration: elapsed()))
+            log(entry(server.name, subject, .finished, message, duration: elapsed()))
             observer.event(server.name, message)
             observer.stepEnded(server.name)
             stepDone(server.name)
@@ -651,12 +638,12 @@ public final class RunEngine: @unchecked Sendable {
             if case let .agentFailed(_, agentError) = error as? AgentSessionError, agentError.code == .serverBusy {
                 // Another run's claim: the agent did nothing, so the step is journaled as not run.
                 lock.withLock { refusedServers[server.name] = agentError.message }
-                log(entry(server.name, name, .skipped, "refused: \(failure)", duration: elapsed()))
+                log(entry(server.name, subject, .skipped, "refused: \(failure)", duration: elapsed()))
                 observer.event(server.name, "REFUSED: \(failure)")
                 observer.stepEnded(server.name)
                 return "\(name) refused: \(failure)"
             }
-            log(entry(server.name, name, .failed, failure, duration: elapsed()))
+            log(entry(server.name, subject, .failed, failure, duration: elapsed()))
             observer.event(server.name, "FAILED: \(failure)")
             observer.stepFailed(server.name)
             reportProgress()
@@ -705,7 +692,7 @@ public final class RunEngine: @unchecked Sendable {
         let message =
             result.succeeded
             ? "on-failure hook ran: \(argv.joined(separator: " "))" : "on-failure " + HookStep.describe(argv, result, timeout: context.hooks.timeout)
-        log(entry(context.server.name, "hook:on-failure", .note, message))
+        log(entry(context.server.name, .hook(.onFailure), .note, message))
         observer.event(context.server.name, message)
     }
 

@@ -78,39 +78,36 @@ public struct RunState: Sendable {
     }
 
     private mutating func applyRunLevel(_ entry: JournalEntry) {
-        switch (entry.step, entry.event) {
-        case ("gate", .finished): gatePassed = true
-        case ("run", .started):
+        switch (entry.subject, entry.event) {
+        case (.gate, .finished): gatePassed = true
+        case (.run, .started):
             if lifecycle != .rollingBack && lifecycle != .rolledBack { lifecycle = .planned }
-        case ("run", .finished):
+        case (.run, .finished):
             lifecycle = .completed
             outcome = entry.message
-        case ("run", .failed):
+        case (.run, .failed):
             lifecycle = .failed
             outcome = entry.message
-        case ("run", .skipped):
+        case (.run, .skipped):
             lifecycle = .stopped
             outcome = entry.message
-        case ("rollback", .started), ("rollback", .failed), ("rollback", .skipped):
+        case (.rollback, .started), (.rollback, .failed), (.rollback, .skipped):
             lifecycle = .rollingBack
             outcome = entry.message
-        case ("rollback", .finished):
+        case (.rollback, .finished):
             lifecycle = .rolledBack
             outcome = entry.message
-        default:
-            if entry.step.hasPrefix(Self.phasePrefix), entry.event == .started, lifecycle.isOpen, lifecycle != .rollingBack,
-                let phase = PhaseKind(rawValue: String(entry.step.dropFirst(Self.phasePrefix.count)))
-            {
-                switch phase {
-                case .stop: lifecycle = .stopping
-                case .gate: lifecycle = .atGate
-                case .apply, .after: lifecycle = .applying
-                }
+        case let (.phase(phase), .started) where lifecycle.isOpen && lifecycle != .rollingBack:
+            switch phase {
+            case .stop: lifecycle = .stopping
+            case .gate: lifecycle = .atGate
+            case .apply, .after: lifecycle = .applying
             }
+        default: break
         }
     }
 
-    /// Run-level journal entries that mark a phase's start: "phase:stop" and so on.
+    /// Run-level journal entries that mark a phase's start: "phase:stop" and so on (`JournalSubject.phase`).
     public static let phasePrefix = "phase:"
 
     public func status(_ server: String, _ step: String) -> StepStatus { steps[server]?[step] ?? .pending }
@@ -127,10 +124,10 @@ public struct RunState: Sendable {
     /// "moved", "failed at STEP", "services stopped, not moved" and so on, for reports.
     public func summary(_ runServer: RunServer, runbook: Runbook, options: MoveOptions) -> String {
         let server = runServer.name
-        let rollbackSteps = (steps[server] ?? [:]).filter { $0.key.hasPrefix(StepID.rollbackPrefix) }
+        let rollbackSteps = (steps[server] ?? [:]).filter { JournalSubject(journalText: $0.key, server: server).rollbackStep != nil }
         if !rollbackSteps.isEmpty {
             if let failed = rollbackSteps.first(where: { $0.value == .failed }) {
-                return "rollback failed at \(failed.key.dropFirst(StepID.rollbackPrefix.count))"
+                return "rollback failed at \(JournalSubject(journalText: failed.key, server: server).rollbackStep?.rawValue ?? failed.key)"
             }
             if rollbackSteps.values.contains(.running) || lifecycle == .rollingBack { return "rollback interrupted" }
             return "rolled back"

@@ -52,10 +52,12 @@ public struct RunWatch {
             case let (server?, .failed):
                 observer.event(server, "FAILED: \(entry.message ?? "")")
                 observer.stepFailed(server)
-            case (nil, .started) where entry.step.hasPrefix(RunState.phasePrefix):
-                observer.note(entry.message ?? entry.step)
+            case (nil, .started):
+                if case .phase = entry.subject { observer.note(entry.message ?? entry.step) }
             case (nil, .finished), (nil, .failed), (nil, .skipped):
-                if entry.step == "run" || entry.step == "rollback" { observer.note("\(entry.step) \(entry.event.rawValue): \(entry.message ?? "")") }
+                if entry.subject == .run || entry.subject == .rollback {
+                    observer.note("\(entry.step) \(entry.event.rawValue): \(entry.message ?? "")")
+                }
             default: break
             }
         }

@@ -63,10 +63,12 @@ public struct RunbookPhase: Sendable {
     /// A server starts the phase only if the maintenance window has room for it (`--server-budget`).
     public var budgeted: Bool
     public var steps: [StepID]
+    /// What the run says when servers fail the phase, or a stop comes before any began it.
+    public var wording: PhaseWording
 
     public init(
         kind: PhaseKind, title: String, servers: PhaseServers, concurrency: PhaseConcurrency, onFailure: PhaseFailurePolicy,
-        budgeted: Bool = false, steps: [StepID]
+        budgeted: Bool = false, steps: [StepID], wording: PhaseWording = .plain
     ) {
         self.kind = kind
         self.title = title
@@ -75,6 +77,46 @@ public struct RunbookPhase: Sendable {
         self.onFailure = onFailure
         self.budgeted = budgeted
         self.steps = steps
+        self.wording = wording
+    }
+}
+
+/// A phase's outcome in the table's own words, so the engine need not know what a phase is for.
+public struct PhaseWording: Sendable {
+    /// What the words are made of.
+    public struct Facts: Sendable {
+        /// Each failed server and its step's error.
+        public var failures: [(server: String, message: String)]
+        /// Servers whose apply has not begun.
+        public var notStarted: [String]
+        /// "; prepared, waiting for their turn: fe2, fe3" when servers were kept from their turn, or nothing.
+        public var held: String
+        /// The commands that carry the run on, and undo it.
+        public var resume: String
+        public var rollback: String
+        /// A later phase of the table works on the front-ends.
+        public var frontEndsLater: Bool
+
+        /// "server: message; server: message".
+        public var failureList: String { failures.map { "\($0.server): \($0.message)" }.joined(separator: "; ") }
+        /// "; not started: fe2, fe3", or nothing.
+        public var notStartedList: String { notStarted.isEmpty ? "" : "; not started: \(notStarted.joined(separator: ", "))" }
+    }
+
+    /// The run's failure message when servers failed the phase.
+    public var failed: @Sendable (Facts) -> String
+    /// Added to a stop's reason when no server began the phase; nil: the stop names what was not
+    /// started and the way out, as for any phase.
+    public var stoppedBeforeAnyBegan: String?
+
+    public init(failed: @escaping @Sendable (Facts) -> String, stoppedBeforeAnyBegan: String? = nil) {
+        self.failed = failed
+        self.stoppedBeforeAnyBegan = stoppedBeforeAnyBegan
+    }
+
+    /// The failures, what was not started, and both ways out.
+    public static let plain = PhaseWording { facts in
+        "failed: " + facts.failureList + facts.held + facts.notStartedList + ". Resume with \(facts.resume), or undo with \(facts.rollback)"
     }
 }
 
