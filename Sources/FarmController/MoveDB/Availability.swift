@@ -124,12 +124,16 @@ public struct WayOut: Codable, Sendable {
         let down = availability.notServing
         guard !down.isEmpty else { return nil }
         servers = down.map { Server(name: $0.name, state: $0.condition.rawValue, downSeconds: $0.downSeconds) }
+        // The restore still to confirm: the gate not passed, and either never confirmed or its probe
+        // of the new database failed (which asks for --db-restored once the restore is checked).
+        let restoreToConfirm =
+            !state.gatePassed && (!record.options.databaseRestored || record.servers.contains { state.started($0, .probeDatabase) })
         // A run the window ended keeps its window: resuming it needs a new one, or none.
         let windowOver =
             record.options.window?.hasEnded(at: now) == true || state.outcome.map(MaintenanceWindow.isWindowReason) == true
         resume =
             state.lifecycle.admits(.resume, runID: record.runID) == .allowed
-            ? "osfarm resume \(record.runID)" + (state.gatePassed ? "" : " --db-restored")
+            ? "osfarm resume \(record.runID)" + (restoreToConfirm ? " --db-restored" : "")
                 + (state.messages.values.contains { $0.contains(MoveOptions.killStuckServicesOption) }
                     ? " " + MoveOptions.killStuckServicesOption : "")
                 + (windowOver ? " " + MaintenanceWindow.resumeOptions : "")
