@@ -25,10 +25,13 @@ final class Ed25519ClientKey: @unchecked Sendable {
     /// The key in `path`, read again only when the file changed; nil when it is not an unencrypted
     /// Ed25519 key in OpenSSH's format (or cannot be read: libssh2's path then says why).
     static func shared(path: String) -> Ed25519ClientKey? {
+        // Read under the lock: the connections that start together wait for one read.
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
         guard let stamp = FileStamp(path: path) else { return nil }
-        if let cached = cacheLock.withLock({ cache[path] }), cached.stamp == stamp { return cached.key }
+        if let cached = cache[path], cached.stamp == stamp { return cached.key }
         let key = FileManager.default.contents(atPath: path).flatMap { read(String(decoding: $0, as: UTF8.self)) }
-        cacheLock.withLock { cache[path] = (stamp, key) }
+        cache[path] = (stamp, key)
         return key
     }
 
