@@ -64,7 +64,7 @@ extension Osfarm {
 
             func run() async throws {
                 let stateDirectory = stateDir ?? RunJournal.defaultStateDirectory()
-                try Confirmation.required(yes: yes, "backups prune removes the way back of " + (runID.map { "run \($0)" } ?? "every finished run"))
+                // A run whose journal still needs its backups is refused before anything is asked.
                 if let runID {
                     do {
                         try FarmBackups.checkPrunable(runID: runID, stateDirectory: stateDirectory, force: force)
@@ -72,6 +72,7 @@ extension Osfarm {
                         throw failUsage(error)
                     }
                 }
+                try Confirmation.required(yes: yes, "backups prune removes the way back of " + (runID.map { "run \($0)" } ?? "every finished run"))
                 let (inventory, servers, settings) = try connection.prepare()
                 let runs = runID.map { [$0] } ?? FarmBackups.prunableRuns(stateDirectory: stateDirectory, inventory: inventory)
                 guard !runs.isEmpty else {

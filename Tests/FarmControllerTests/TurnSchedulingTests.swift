@@ -114,7 +114,8 @@ final class TurnSchedulingTests: XCTestCase {
         let firstTurn = try XCTUnwrap(events.firstIndex { $0.server.hasPrefix("fe") && $0.step == tool && $0.begins })
         let firstTurnEnd = try XCTUnwrap(events[firstTurn...].firstIndex { $0.server == events[firstTurn].server && !$0.begins })
         let duringTurn = events[firstTurn...firstTurnEnd]
-        XCTAssertEqual(Set(duringTurn.filter { $0.step == "start-iis" && !$0.begins }.map(\.server)).count, 6)
+        // Some may have started IIS before the turn began (their turns are later): count up to its end.
+        XCTAssertEqual(Set(events[..<firstTurnEnd].filter { $0.server.hasPrefix("fe") && $0.step == "start-iis" && !$0.begins && $0.server != events[firstTurn].server }.map(\.server)).count, 6)
         // The turn's holder kept its place: two preparing at most beside it.
         XCTAssertLessThanOrEqual(StepTrace.mostAtOnce(Array(duringTurn)) { self.applyStepsBesideTheTurn.contains($0) }, 2)
 
