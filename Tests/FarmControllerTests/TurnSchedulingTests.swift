@@ -115,7 +115,11 @@ final class TurnSchedulingTests: XCTestCase {
         let firstTurnEnd = try XCTUnwrap(events[firstTurn...].firstIndex { $0.server == events[firstTurn].server && !$0.begins })
         let duringTurn = events[firstTurn...firstTurnEnd]
         // Some may have started IIS before the turn began (their turns are later): count up to its end.
-        XCTAssertEqual(Set(events[..<firstTurnEnd].filter { $0.server.hasPrefix("fe") && $0.step == "start-iis" && !$0.begins && $0.server != events[firstTurn].server }.map(\.server)).count, 6)
+        XCTAssertEqual(
+            Set(
+                events[..<firstTurnEnd].filter { $0.server.hasPrefix("fe") && $0.step == "start-iis" && !$0.begins && $0.server != events[firstTurn].server }
+                    .map(\.server)
+            ).count, 6)
         // The turn's holder kept its place: two preparing at most beside it.
         XCTAssertLessThanOrEqual(StepTrace.mostAtOnce(Array(duringTurn)) { self.applyStepsBesideTheTurn.contains($0) }, 2)
 
