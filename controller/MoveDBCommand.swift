@@ -397,13 +397,17 @@ enum Terminal {
 
     /// One line typed on the terminal; nil at its end or once Ctrl-C asked to stop (checked ten
     /// times a second, so a Ctrl-C ends the question without waiting for Enter).
-    static func answer(interrupt: OperatorInterrupt) -> String? {
+    /// `tick` runs between those checks (the restore question's downtime counter).
+    static func answer(interrupt: OperatorInterrupt, tick: (() -> Void)? = nil) -> String? {
         var bytes: [UInt8] = []
         while !interrupt.isRequested {
             var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 100)
             if ready < 0 && errno != EINTR { return nil }
-            guard ready > 0 else { continue }
+            guard ready > 0 else {
+                tick?()
+                continue
+            }
             var byte: UInt8 = 0
             guard read(STDIN_FILENO, &byte, 1) == 1 else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
             if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
@@ -416,25 +420,6 @@ enum Terminal {
     /// run says "not confirmed" when it is not).
     static func startConfirmation(_ summary: StartSummary, interrupt: OperatorInterrupt) -> Bool {
         Confirmation.ask(summary.text, answer: summary.controller, interrupt: interrupt)
-    }
-
-    /// Asks the operator to type the new server's name once the restore is done.
-    static func restoreConfirmation(interrupt: OperatorInterrupt) -> (@Sendable (String) -> Bool)? {
-        guard interactive else { return nil }
-        return { target in
-            interrupt.asking(.watched) { restoreConfirmation(target, interrupt: interrupt) }
-        }
-    }
-
-    private static func restoreConfirmation(_ target: String, interrupt: OperatorInterrupt) -> Bool {
-        for _ in 0..<3 {
-            FileHandle.standardError.write(Data("Type \(target) when the database is restored there (or 'stop' to stop here): ".utf8))
-            guard let answer = answer(interrupt: interrupt)?.trimmingCharacters(in: .whitespaces) else { return false }
-            if answer == target { return true }
-            if answer.lowercased() == "stop" { return false }
-            FileHandle.standardError.write(Data("that is not \(target)\n".utf8))
-        }
-        return false
     }
 
     /// The Windows-authentication admin password: from the named variable, else asked on the terminal.

@@ -89,7 +89,15 @@ final class OperatorTests: XCTestCase {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let session = try run(farm, ["--yes"])
-        _ = try session.read(until: "(or 'stop' to stop here)", timeout: 60)
+        let question = try session.read(until: "(or 'stop' to stop here)", timeout: 60)
+        // While the DBA restores, the farm's downtime counts on above the question, each second.
+        let counter = try XCTUnwrap(question.range(of: "farm down ", options: .backwards), question)
+        XCTAssertTrue(question[counter.upperBound...].contains("(no front-end has served since "), question)
+        let first = String(question[counter.upperBound...].prefix(5))
+        let redrawn = try session.read(until: "\u{1B}8", timeout: 5)
+        let later = try XCTUnwrap(redrawn.range(of: "farm down ", options: .backwards), redrawn)
+        XCTAssertNotEqual(String(redrawn[later.upperBound...].prefix(5)), first, redrawn)
+        XCTAssertTrue(redrawn.contains("\u{1B}7\u{1B}[1A"), "redrawn above the question, the cursor kept: \(redrawn)")
         session.write("stop\n")
         let (status, output) = try session.finish()
         XCTAssertEqual(status, 3, output)

@@ -16,7 +16,7 @@ public struct UsageProblem: Error, Sendable, CustomStringConvertible {
 public struct RunInteraction: Sendable {
     public var makeObserver: @Sendable ([String]) -> any RunObserver
     public var interrupt: OperatorInterrupt
-    public var confirmRestore: (@Sendable (String) -> Bool)?
+    public var confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?
     /// The Windows-authentication admin password, from the named variable or a prompt.
     public var adminPassword: @Sendable (String?) throws -> Secret?
     public var clock: any RunClock
@@ -27,7 +27,7 @@ public struct RunInteraction: Sendable {
 
     public init(
         makeObserver: @escaping @Sendable ([String]) -> any RunObserver, interrupt: OperatorInterrupt,
-        confirmRestore: (@Sendable (String) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
+        confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?, adminPassword: @escaping @Sendable (String?) throws -> Secret?,
         clock: any RunClock = SystemClock(), confirmStart: (@Sendable (StartSummary) -> Bool)? = nil
     ) {
         self.makeObserver = makeObserver

@@ -77,7 +77,7 @@ public final class RunEngine: @unchecked Sendable {
     let clock: any RunClock
     let adminPassword: Secret?
     /// Asks the operator to confirm the restore; nil when nobody can answer (no terminal).
-    let confirmRestore: (@Sendable (String) -> Bool)?
+    let confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?
 
     private let lock = NSLock()
     private var state: RunState
@@ -96,7 +96,7 @@ public final class RunEngine: @unchecked Sendable {
     public init(
         runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
         agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
-        adminPassword: Secret?, confirmRestore: (@Sendable (String) -> Bool)?
+        adminPassword: Secret?, confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?
     ) throws {
         self.runbook = runbook
         self.record = record
@@ -225,7 +225,7 @@ public final class RunEngine: @unchecked Sendable {
             "every server is stopped\(down.map { "; no front-end has served since \(formatter.string(from: $0))" } ?? ""). "
                 + "Back up the old database and restore it on \(target) now.")
         observer.suspend()
-        let confirmed = confirmRestore(target)
+        let confirmed = confirmRestore(RestoreGateQuestion(target: target, farmDownSince: down))
         observer.resume()
         guard confirmed else {
             return .stopped("stopped at the restore gate; when the restore is done, run: osfarm resume \(record.runID) --db-restored")
