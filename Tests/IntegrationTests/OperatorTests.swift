@@ -111,6 +111,29 @@ final class OperatorTests: XCTestCase {
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.oldDatabase && $0.allRunning })
     }
 
+    /// Ctrl-C while the live view is drawn: its message goes through the view, which clears its
+    /// block first, so the terminal shows each server once (before, the block was drawn twice).
+    func testCtrlCDuringARunLeavesEachServerOnceOnTheScreen() throws {
+        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        defer { farm.shutdown() }
+        var slow = FaultRequest()
+        slow.lockMachineConfigSeconds = 4
+        try farm.inject(slow, on: "fe1")
+        let session = try run(farm, ["--yes", "--db-restored"])
+        _ = try session.read(until: "configuration-tool", timeout: 60)
+        Thread.sleep(forTimeInterval: 1.5)  // the live view has redrawn its block since
+        session.signal(SIGINT)
+        let (status, output) = try session.finish(timeout: 60)
+        XCTAssertEqual(status, 3, output)
+        XCTAssertTrue(output.contains("Ctrl-C"), output)
+        let screen = TerminalScreen(output).lines
+        // The live view's rows (the summary's rows start with counts such as "dc1     2/2").
+        for server in ["dc1", "fe1", "fe2"] {
+            let rows = screen.filter { $0.hasPrefix(server + " ") && !$0.dropFirst(server.count).trimmingCharacters(in: .whitespaces).first!.isNumber }
+            XCTAssertEqual(rows.count, 1, "\(server) on the screen:\n" + screen.joined(separator: "\n"))
+        }
+    }
+
     func testAWindowEndAndAFailureNameTheWayOutOnTheTerminal() throws {
         let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
