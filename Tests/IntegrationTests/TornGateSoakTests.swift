@@ -71,7 +71,7 @@ final class TornGateSoakTests: XCTestCase {
         for server in try farm.status().servers where server.database != farm.newDatabase || !server.allRunning {
             findings.add("round \(round): after the resume \(server.name) on \(server.database ?? "?"), services \(server.services)")
         }
-        let rolledBack = try osfarm(["rollback", runID, "--state-dir", farm.stateDirectory])
+        let rolledBack = try osfarm(["rollback", runID, "--yes", "--state-dir", farm.stateDirectory])
         guard rolledBack.status == 0 else {
             return findings.add("round \(round): rollback exit \(rolledBack.status): \(rolledBack.stdout.suffix(600)) \(rolledBack.stderr.suffix(300))")
         }
