@@ -298,7 +298,7 @@ class Bench:
         self.env = base_env(self.work)
         self.port = args.port
         self.rows = []          # the table
-        self.raw = {"fanout": {}, "job": {}, "job_cost": {}, "downtime": {}}
+        self.raw = {"fanout": {}, "job": {}, "job_cost": {}, "downtime": {}, "overhead": {}}
         self.failed_logs = []
         self.started = datetime.datetime.now().astimezone()
 
@@ -497,6 +497,50 @@ class Bench:
                 farm.down()
             self.raw["downtime"][str(front_ends)] = {"profile": args.downtime_profile, "parallel": args.downtime_parallel,
                                                      "slowdown": args.downtime_slowdown, "runs": runs}
+
+    # ---------------------------------------------------------------- overhead over the critical path
+
+    def overhead(self):
+        """Issue 20, part 4: osfarm's overhead over the simulated critical path on the fast profile,
+        1 DC + 7 front-ends at --parallel 3 (the Configuration Tool's turns and the pipelining
+        around them matter), osfarm alone, one fresh farm per run; the controller's own share (the
+        wall time no remote step was in flight: start-up, connecting, preflight, gaps) apart from
+        the time spent inside remote steps beyond their simulated durations."""
+        args = self.args
+        runs = []
+        for r in range(args.overhead_runs):
+            label = f"overhead-{args.overhead_front_ends}-{r}"
+            farm = Farm(self.work, args.overhead_front_ends + 1, self.next_port(), simulated=True, profile=args.overhead_profile).up()
+            new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
+                                    check=True, capture_output=True, text=True).stdout.strip()
+            runs_dir = os.path.join(farm.dir, "runs")
+            argv = [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
+                    "--db-restored", "--state-dir", runs_dir, "--parallel", str(args.overhead_parallel), "--no-apply-settings"]
+            result = self.run_tool("osfarm-job", argv, farm, farm.servers, label, args.job_timeout)
+            status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            with open(result.log, "a") as handle:
+                handle.write(status.stdout)
+            verified = status.returncode == 0 and result.exit_code == 0
+            critical = critical_path(farm, runs_dir, result, args.overhead_parallel) if verified else None
+            figures = downtime_figures(farm, runs_dir, result.started) if verified else None
+            self.keep_downtime_files(farm, runs_dir, label)
+            if critical is None:
+                self.failed_logs.append(result.log)
+            machine_busy = (result.machine_cpu / result.wall / (os.cpu_count() or 1)
+                            if getattr(result, "machine_cpu", None) and result.wall > 0 else None)
+            runs.append({"wall": result.wall, "exit_code": result.exit_code, "verified": verified, "cpu": result.cpu,
+                         "log": os.path.basename(result.log), "critical": critical, "figures": figures, "machine_busy": machine_busy})
+            if critical:
+                log(f"overhead 1 DC + {args.overhead_front_ends} FE {args.overhead_profile} run {r + 1}/{args.overhead_runs}: wall "
+                    f"{result.wall:.1f} s, critical path {critical['simulated']:.1f} s, overhead {critical['overhead']:.1f} s "
+                    f"({critical['overhead'] / critical['simulated'] * 100:.0f}%), controller's own {critical['controller_overhead']:.1f} s")
+            else:
+                log(f"overhead run {r + 1}/{args.overhead_runs}: NOT COUNTED (exit {result.exit_code}"
+                    + ("" if verified else "; farm status not on the new DB or run failed") + ")")
+            farm.down()
+        self.raw["overhead"] = {"front_ends": args.overhead_front_ends, "profile": args.overhead_profile,
+                                "parallel": args.overhead_parallel, "runs": runs}
 
     def keep_downtime_files(self, farm, runs_dir, label):
         """The run's journal and every server's delays.jsonl, kept in bench/results/downtime-DATE/
@@ -831,6 +875,20 @@ def goals(rows):
     against(f"whole job 1 DC + {playbook['servers'] - 1 if playbook else '?'} FE instant: osfarm ≥ 10× faster than the playbook",
             "whole job (instant", playbook["servers"] if playbook else 16, "osfarm-job", "playbook",
             lambda r: r >= 10, lambda r: f"{r:.1f}×")
+    # Issue 20's goals.
+    check128 = find("fan-out", 128, "osfarm")
+    failed_check = osfarm_failed("fan-out", 128, "osfarm")
+    if failed_check:
+        verdict("fan-out at 128: osfarm check ≤ 2 ms of controller CPU per server", False, failed_check)
+    else:
+        verdict("fan-out at 128: osfarm check ≤ 2 ms of controller CPU per server",
+                None if not check128 or "cpu_per_server_ms" not in check128 else check128["cpu_per_server_ms"] <= 2.0,
+                f"{fmt(check128 and check128.get('cpu_per_server_ms'), '.2f')} ms/server")
+    against("fan-out at 128: osfarm ≥ 2× faster than parallel-ssh (PyPI)", "fan-out", 128, "osfarm", "parallel-ssh-pypi",
+            lambda r: r >= 2, lambda r: f"{r:.2f}×")
+    against(f"whole job 1 DC + {playbook['servers'] - 1 if playbook else '?'} FE instant: osfarm ≥ 20× faster than the playbook",
+            "whole job (instant", playbook["servers"] if playbook else 16, "osfarm-job", "playbook",
+            lambda r: r >= 20, lambda r: f"{r:.1f}×")
     fast = next((r for r in rows if r["job"].startswith("whole job (fast") and r["tool"] == "osfarm-job"), None)
     if fast and fast.get("critical_path_s"):
         share = fast["overhead_s"] / fast["critical_path_s"]
@@ -940,6 +998,61 @@ def downtime_table(raw):
     return lines + [""]
 
 
+def overhead_counted(raw):
+    record = raw.get("overhead") or {}
+    return record, [r for r in record.get("runs", []) if r.get("verified") and r.get("critical") and r["critical"]["simulated"] > 0]
+
+
+def overhead_table(raw):
+    record, good = overhead_counted(raw)
+    if not record:
+        return []
+    setting = f"1 DC + {record['front_ends']} FE, {record['profile']}, --parallel {record['parallel']}"
+    lines = [f"Overhead over the simulated critical path (osfarm move-db run --no-apply-settings, {setting}; bench/README.md, part 5):", "",
+             "| run | wall s | simulated critical path s | overhead s (% of the path) | the controller's own s (% of the path) | "
+             "inside remote steps s (% of the path) | first step at s | downtime / bound (lead-in, Configuration Tool over simulated, "
+             "hand-offs, after the last run, s) | controller CPU s | all cores busy |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    failed = len(record["runs"]) - len(good)
+    for index, run in enumerate(record["runs"], 1):
+        c, f = run.get("critical"), run.get("figures")
+        if run not in good:
+            lines.append(f"| {index} | {run['wall']:.1f} | not counted (exit {run['exit_code']}) | – | – | – | – | – | {run['cpu']:.2f} | – |")
+            continue
+        path = c["simulated"]
+        inside = c["overhead"] - c["controller_overhead"]
+        split = (f"{f['measured'] / f['bound']:.3f} ({f['between']['lead_in']:.1f}, {f['between']['ct_overhead']:.1f}, "
+                 f"{f['between']['handoffs']:.1f}, {f['between']['after_last_ct']:.1f})" if f else "–")
+        busy = f"{run['machine_busy'] * 100:.0f}%" if run.get("machine_busy") is not None else "–"
+        lines.append(f"| {index} | {run['wall']:.1f} | {path:.1f} | {c['overhead']:.1f} ({c['overhead'] / path * 100:.0f}%) | "
+                     f"{c['controller_overhead']:.1f} ({c['controller_overhead'] / path * 100:.0f}%) | {inside:.1f} ({inside / path * 100:.0f}%) | "
+                     f"{c['before']:.1f} | {split} | {run['cpu']:.2f} | {busy} |")
+    if good:
+        def med(get):
+            return statistics.median(get(r) for r in good)
+        path = med(lambda r: r["critical"]["simulated"])
+        lines.append(f"| median of {len(good)} | {med(lambda r: r['wall']):.1f} | {path:.1f} | "
+                     f"{med(lambda r: r['critical']['overhead']):.1f} ({med(lambda r: r['critical']['overhead'] / r['critical']['simulated']) * 100:.0f}%) | "
+                     f"{med(lambda r: r['critical']['controller_overhead']):.1f} "
+                     f"({med(lambda r: r['critical']['controller_overhead'] / r['critical']['simulated']) * 100:.0f}%) | | | | | |")
+    return lines + ([f"", f"{failed} run(s) not counted."] if failed else []) + [""]
+
+
+def overhead_goals(raw):
+    record, good = overhead_counted(raw)
+    if not record:
+        return []
+    name = (f"overhead 1 DC + {record['front_ends']} FE, {record['profile']}, --parallel {record['parallel']}: "
+            "osfarm's overhead < 10% of the simulated critical path")
+    if not good:
+        return [f"- FAIL: {name} (no run counted: {len(record['runs'])} failed)"]
+    shares = [r["critical"]["overhead"] / r["critical"]["simulated"] for r in good]
+    own = statistics.median(r["critical"]["controller_overhead"] / r["critical"]["simulated"] for r in good)
+    share = statistics.median(shares)
+    return [f"- {'PASS' if share < 0.10 else 'FAIL'}: {name} (median of {len(good)} runs {share * 100:.0f}%, "
+            f"from {min(shares) * 100:.0f}% to {max(shares) * 100:.0f}%; the controller's own share {own * 100:.0f}%)"]
+
+
 def downtime_goals(raw):
     lines = []
     for front_ends, record, good in downtime_counted(raw):
@@ -997,7 +1110,8 @@ def markdown(bench, rows, info, raw=None):
     if not rows:
         lines = ["(no fan-out, whole-job or cost runs: skipped)"]
     raw = raw or {}
-    return "\n".join(text + lines + [""] + downtime_table(raw) + ["Goals:", ""] + goals(rows) + downtime_goals(raw)) + "\n"
+    return "\n".join(text + lines + [""] + downtime_table(raw) + overhead_table(raw) + ["Goals:", ""] + goals(rows)
+                     + downtime_goals(raw) + overhead_goals(raw)) + "\n"
 
 
 def main():
@@ -1022,7 +1136,12 @@ def main():
     parser.add_argument("--downtime-runs", type=int, default=1, help="runs per size in the downtime part")
     parser.add_argument("--downtime-slowdown", type=float, default=1,
                         help="scale every simulated duration of the downtime part by this factor (osfarm-sim fault --slowdown; 1: as the profile says)")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: fanout, job, cost, downtime")
+    parser.add_argument("--overhead-front-ends", type=int, default=7,
+                        help="overhead over the critical path (part 5): a farm of 1 DC + N front-ends (default 7)")
+    parser.add_argument("--overhead-profile", default="fast", help="the simulation profile of part 5 (default fast)")
+    parser.add_argument("--overhead-parallel", type=int, default=3, help="osfarm --parallel in part 5 (default 3)")
+    parser.add_argument("--overhead-runs", type=int, default=3, help="runs of part 5, each on a fresh farm (default 3)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: fanout, job, cost, downtime, overhead")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "2400")),
                         help="farms use ports from this one up")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for one fan-out run")
@@ -1049,8 +1168,9 @@ def main():
     if args.downtime_slowdown <= 0:
         parser.error("--downtime-slowdown must be above 0")
     skip = set(args.skip.split(",")) - {""}
-    if skip - {"fanout", "job", "cost", "downtime"}:
-        parser.error(f"--skip takes fanout, job, cost, downtime, not {','.join(sorted(skip - {'fanout', 'job', 'cost', 'downtime'}))}")
+    parts = {"fanout", "job", "cost", "downtime", "overhead"}
+    if skip - parts:
+        parser.error(f"--skip takes fanout, job, cost, downtime, overhead, not {','.join(sorted(skip - parts))}")
 
     bench = Bench(args)
 
@@ -1080,6 +1200,8 @@ def main():
             bench.job_cost()
         if "downtime" not in skip:
             bench.downtime()
+        if "overhead" not in skip:
+            bench.overhead()
     except KeyboardInterrupt:
         log("interrupted: reporting what was measured")
     finally:

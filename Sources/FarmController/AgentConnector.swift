@@ -17,22 +17,28 @@ public struct AgentConnector: Sendable {
 
     /// One agent per server, opened in parallel; the servers that did not answer, with why.
     public func openAll(_ servers: [ServerEntry], settings: ConnectionSettings) async -> ([String: any AgentClient], [String: AgentSessionError]) {
-        let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) {
-            server -> (String, Swift.Result<any AgentClient, AgentSessionError>) in
+        let results = await BoundedFanOut.map(servers, concurrency: FarmCheck.defaultConcurrency) { server -> Opened in
             do throws(AgentSessionError) {
-                return (server.name, .success(try await open(server, settings)))
+                return Opened(name: server.name, agent: try await open(server, settings), failure: nil)
             } catch {
-                return (server.name, .failure(error))
+                return Opened(name: server.name, agent: nil, failure: error)
             }
         }
         var agents: [String: any AgentClient] = [:], failures: [String: AgentSessionError] = [:]
-        for (name, result) in results {
-            switch result {
-            case let .success(agent): agents[name] = agent
-            case let .failure(error): failures[name] = error
-            }
+        for result in results {
+            if let agent = result.agent { agents[result.name] = agent }
+            if let failure = result.failure { failures[result.name] = failure }
         }
         return (agents, failures)
+    }
+
+    /// One server's opening: its agent, or why not. A struct, not a tuple holding a
+    /// `Result<any AgentClient, AgentSessionError>`: the release build of that tuple as a task
+    /// group's child result crashed in the runtime's copy of it (swift 6.3.1, static stdlib).
+    private struct Opened: Sendable {
+        var name: String
+        var agent: (any AgentClient)?
+        var failure: AgentSessionError?
     }
 
     /// Ends every agent, in parallel.

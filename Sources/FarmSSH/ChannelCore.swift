@@ -92,8 +92,10 @@ final class ChannelCore: @unchecked Sendable {
                 let n = buffer.withUnsafeMutableBufferPointer { osfarm_channel_read_stdout(channel, $0.baseAddress, $0.count) }
                 if n > 0 {
                     progressed = true
-                    let bytes = buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
-                    for item in framer.feed(bytes) {
+                    let fed = buffer.withUnsafeBufferPointer { read in
+                        read.withMemoryRebound(to: UInt8.self) { framer.feed(contiguous: UnsafeBufferPointer(rebasing: $0[0..<Int(n)])) }
+                    }
+                    for item in fed {
                         items.append(item)
                         if case let .line(line) = item { bufferedBytes += line.count }
                     }

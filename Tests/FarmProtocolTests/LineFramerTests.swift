@@ -32,6 +32,33 @@ final class LineFramerTests: XCTestCase {
         for line in held { XCTAssertLessThan(line.capacity, 1024, "a 2-byte line holds a buffer of \(line.capacity) bytes") }
     }
 
+    /// Contiguous bytes (what the controller's channel and the agent's stdin feed) are framed a
+    /// stretch at a time; any other collection byte by byte. Both must give the same items for
+    /// every chunking, at and around the limit, in both oversize modes.
+    func testStretchesAndSingleBytesFrameAlike() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab\r\n".utf8) + [UInt8](repeating: 0x78, count: 4)
+        for round in 0..<400 {
+            let atLimit = round % 2 == 0
+            let limit = Int.random(in: 1...12, using: &generator)
+            let stream = (0..<Int.random(in: 0...80, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            var cuts = Set((0..<Int.random(in: 0...6, using: &generator)).map { _ in Int.random(in: 0...stream.count, using: &generator) })
+            cuts.insert(stream.count)
+            var stretches = LineFramer(maxLineBytes: limit, reportsOversizeAtLimit: atLimit)
+            var bytes = LineFramer(maxLineBytes: limit, reportsOversizeAtLimit: atLimit)
+            var fromStretches: [LineFramer.Item] = [], fromBytes: [LineFramer.Item] = []
+            var start = 0
+            for cut in cuts.sorted() {
+                let chunk = Array(stream[start..<cut])
+                fromStretches += stretches.feed(chunk)
+                fromBytes += bytes.feed(chunk.lazy.map { $0 })  // not contiguous: the byte loop
+                start = cut
+            }
+            XCTAssertEqual(fromStretches, fromBytes, "stream \(stream), limit \(limit), at limit \(atLimit), cuts \(cuts.sorted())")
+            XCTAssertEqual(stretches.finish(), bytes.finish())
+        }
+    }
+
     func testALineOfExactlyTheLimitPasses() {
         var framer = LineFramer(maxLineBytes: 4)
         XCTAssertEqual(framer.feed(Array("abcd\n".utf8)), [.line(Array("abcd".utf8))])
