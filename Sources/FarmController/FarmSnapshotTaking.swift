@@ -7,17 +7,21 @@ public enum FarmSnapshotTaking {
     public static func snapshot(
         inventory: Inventory, checks: [ServerCheck], stateDirectory: String, now: Date = Date()
     ) -> FarmSnapshot {
+        var groups: [String: Int] = [:]
+        for digest in checks.compactMap({ $0.inspection?.platform?.privateKeySHA256 }) where groups[digest] == nil { groups[digest] = groups.count + 1 }
         let servers = checks.map { check -> SnapshotServer in
             let inspection = check.inspection
             var platform = inspection?.platform
             // The digest of private.key stays on the jump host's side of the snapshot: only
             // whether every server has the same file goes in.
             platform?.privateKeySHA256 = nil
-            return SnapshotServer(
+            var server = SnapshotServer(
                 name: check.server.name, status: check.status.rawValue, problem: check.error.map { "\($0)" },
                 agentVersion: inspection?.agentVersion, protocolVersion: inspection?.protocolVersion,
                 operatingSystem: inspection?.host.operatingSystem, locale: inspection?.locale, sessionShell: inspection?.sessionShell,
                 platform: platform, platformProblem: inspection?.platformProblem)
+            server.privateKeyGroup = inspection?.platform?.privateKeySHA256.flatMap { groups[$0] }
+            return server
         }
         let digests = Set(checks.compactMap { $0.inspection?.platform?.privateKeySHA256 })
         return FarmSnapshot(

@@ -147,7 +147,8 @@ public enum InventoryLoader {
             if replica != nil, !Self.isLoopback(host) {
                 throw InventoryError(
                     path: path, line: hostNode.mark?.line, field: "\(prefix).host",
-                    problem: "\(host) is not a loopback address, and this inventory is a replica (replica.snapshot): a replica's servers are 127.x.y.z or ::1 only")
+                    problem:
+                        "\(host) is not a loopback address, and this inventory is a replica (replica.snapshot): a replica's servers are 127.x.y.z or ::1 only")
             }
             let port = try value("port").map { try reader.port($0.node, field: $0.field) } ?? 22
             if let other = seenAddresses["\(host):\(port)"] {

@@ -58,8 +58,9 @@ public enum FarmSnapshotFile {
             throw .unreadable(path: path, reason: "\(error)")
         }
         for (index, server) in snapshot.servers.enumerated() {
-            if let version = server.protocolVersion, version.major > ProtocolVersion.current.major
-                || (version.major == ProtocolVersion.current.major && version.minor > ProtocolVersion.current.minor)
+            if let version = server.protocolVersion,
+                version.major > ProtocolVersion.current.major
+                    || (version.major == ProtocolVersion.current.major && version.minor > ProtocolVersion.current.minor)
             {
                 throw .newerAgent(path: path, field: "servers[\(index)].protocolVersion (\(server.name))", version: version)
             }

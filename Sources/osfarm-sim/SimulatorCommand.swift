@@ -257,7 +257,8 @@ struct Farm: AsyncParsableCommand {
             if let timings = replica.simulation.measuredTimings, let durations = snapshot.durations {
                 print(
                     "delays from run \(durations.runID): service stop \(timings.stopSeconds) s, start \(timings.startSeconds) s, "
-                        + "initialisation \(timings.initialisationSeconds) s, iisreset \(timings.iisSeconds) s, Configuration Tool \(timings.configurationToolSeconds) s")
+                        + "initialisation \(timings.initialisationSeconds) s, iisreset \(timings.iisSeconds) s, Configuration Tool \(timings.configurationToolSeconds) s"
+                )
             } else {
                 print("delays: the \(profile.rawValue) profile's (the snapshot has no measured durations)")
             }
