@@ -59,12 +59,20 @@ public enum Rehearsal {
     }
 
     public static func estimate(_ report: MoveReport, snapshot: FarmSnapshot, servers: [ServerEntry], options: MoveOptions) -> Estimate {
-        let replica = DowntimeEstimate.medians(report.state)
-        let real = replica.merging(snapshot.durations?.stepSeconds ?? [:]) { _, measured in measured }
+        estimate(
+            measuredSeconds: report.availability.farmDownSeconds, replicaSteps: DowntimeEstimate.medians(report.state),
+            durations: snapshot.durations, servers: servers, options: options)
+    }
+
+    /// The same from the replica's step medians and the snapshot's durations.
+    public static func estimate(
+        measuredSeconds: Double, replicaSteps: [String: Double], durations: SnapshotDurations?, servers: [ServerEntry], options: MoveOptions
+    ) -> Estimate {
+        let real = replicaSteps.merging(durations?.stepSeconds ?? [:]) { _, measured in measured }
+        func model(_ steps: [String: Double]) -> Double {
+            DowntimeEstimate.estimate(medians: steps, basedOn: durations?.runID ?? "", servers: servers, options: options).farmSeconds
+        }
         return Estimate(
-            measuredSeconds: report.availability.farmDownSeconds,
-            replicaModelSeconds: DowntimeEstimate.estimate(medians: replica, basedOn: report.record.runID, servers: servers, options: options).farmSeconds,
-            realModelSeconds: DowntimeEstimate.estimate(medians: real, basedOn: report.record.runID, servers: servers, options: options).farmSeconds,
-            basedOn: snapshot.durations?.runID)
+            measuredSeconds: measuredSeconds, replicaModelSeconds: model(replicaSteps), realModelSeconds: model(real), basedOn: durations?.runID)
     }
 }
