@@ -262,6 +262,10 @@ extension Osfarm.MoveDB {
                 ?? URL(fileURLWithPath: move.inventory.path).deletingLastPathComponent().appendingPathComponent("rehearsal-\(report.record.runID).md").path
             do {
                 try ChangeRecords.write(report, to: recordPath, runDirectory: result.runDirectory)
+                // Never to be taken for the record of the real change.
+                let written = try String(contentsOfFile: recordPath, encoding: .utf8)
+                try ("> REHEARSAL on a replica built from \(snapshotPath), not a change of the real farm.\n\n" + written)
+                    .write(toFile: recordPath, atomically: true, encoding: .utf8)
                 print("change record: \(recordPath)")
             } catch {
                 FileHandle.standardError.write(Data("osfarm: cannot write the change record \(recordPath): \(error.localizedDescription)\n".utf8))

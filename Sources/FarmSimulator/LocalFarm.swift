@@ -466,7 +466,7 @@ enum InventoryWriter {
         for server in farm.servers {
             let real = farm.replicaInventory?.first { $0.name == server.name }
             text += """
-                  - name: \(yamlQuoted(server.name))
+                  - name: \(server.name)
                     host: \(server.address)
                     role: \(server.role.rawValue)
                     tags: \(real.map { yamlList($0.tags) } ?? "[simulated]")

@@ -255,10 +255,11 @@ struct Farm: AsyncParsableCommand {
             let farm = try LocalFarm.up(directory: directory, servers: replica.servers, port: port, simulation: replica.simulation, replicaOf: path)
             print("replica of \(path) (taken \(ISO8601DateFormatter().string(from: snapshot.takenAt)))")
             if let timings = replica.simulation.measuredTimings, let durations = snapshot.durations {
+                func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
                 print(
-                    "delays from run \(durations.runID): service stop \(timings.stopSeconds) s, start \(timings.startSeconds) s, "
-                        + "initialisation \(timings.initialisationSeconds) s, iisreset \(timings.iisSeconds) s, Configuration Tool \(timings.configurationToolSeconds) s"
-                )
+                    "delays from run \(durations.runID): service stop \(seconds(timings.stopSeconds)), start \(seconds(timings.startSeconds)), "
+                        + "initialisation \(seconds(timings.initialisationSeconds)), iisreset \(seconds(timings.iisSeconds)), "
+                        + "Configuration Tool \(seconds(timings.configurationToolSeconds))")
             } else {
                 print("delays: the \(profile.rawValue) profile's (the snapshot has no measured durations)")
             }
@@ -280,7 +281,8 @@ struct Farm: AsyncParsableCommand {
             print("known_hosts: \(farm.knownHosts)")
             print("next:        osfarm check -i \(farm.inventory)")
             if let new = farm.database("new") {
-                print("             osfarm move-db plan -i \(farm.inventory) --to \(new.server)")
+                // A replica is for the window's run line, rehearsed.
+                print("             osfarm move-db \(farm.replicaOf == nil ? "plan" : "rehearse") -i \(farm.inventory) --to \(new.server)")
             }
             print("             osfarm-sim farm down --dir \(directory)   (when you are done)")
         }

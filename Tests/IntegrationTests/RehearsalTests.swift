@@ -107,7 +107,7 @@ final class RehearsalTests: XCTestCase {
         ] {
             XCTAssertTrue(rehearsed.stdout.contains(line), "\(line)\n\(rehearsed.stdout)")
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: record))
+        XCTAssertTrue(try String(contentsOfFile: record, encoding: .utf8).hasPrefix("> REHEARSAL on a replica built from \(snapshotPath)"))
         let hooks = try String(contentsOfFile: work + "/hooks.log", encoding: .utf8)
         XCTAssertTrue(hooks.contains("fe2 \(try replica.server(named: "fe2").address)"), "the replica ran the real inventory's hook: \(hooks)")
 
