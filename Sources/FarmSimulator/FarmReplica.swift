@@ -11,6 +11,10 @@ public struct FarmReplica: Sendable {
     public var simulation: SimulationOptions
     /// What the replica could not reproduce, one sentence each (printed by farm up).
     public var notes: [String]
+    /// How servers differ from the deployment controller in ways preflight checks (another
+    /// platform version or private.key, references to the old server, CompilerServerHostname
+    /// localhost), applied once the farm is up, so the replica's preflight finds what the real one would.
+    public var drift: [String: ConfigurationDrift] = [:]
 
     /// `to`: the server the move will go to (`move-db run --to`), built as a database of this farm.
     public static func plan(
@@ -34,6 +38,7 @@ public struct FarmReplica: Sendable {
         let session = try address(.session).flatMap { $0.sameServer(as: old) ? nil : $0 }
         let logging = try address(.logging).flatMap { $0.sameServer(as: old) ? nil : $0 }
         var notes: [String] = []
+        var drift: [String: ConfigurationDrift] = [:]
         var layout = SimulatedLayout()
         layout.databaseServers = SimulatedLayout.DatabaseServers(old: old, new: target, session: session, logging: logging)
         layout.platformVersion = platform.version
@@ -66,11 +71,37 @@ public struct FarmReplica: Sendable {
             }
             spec.inventoryEntry = entry
             servers.append(spec)
+            let found = Self.drift(of: server, controller: controller, old: old)
+            if !found.isEmpty { drift[server.name] = found }
         }
         var simulation = SimulationOptions(
             profile: profile, emulatorBinary: emulatorBinary, clearTextPasswords: clear, windowsAuthentication: windows, layout: layout)
         simulation.measuredTimings = snapshot.durations.map(timings)
-        return FarmReplica(servers: servers, simulation: simulation, notes: notes)
+        if let agent = snapshot.servers.compactMap(\.agentVersion).first(where: { $0 != OsfarmVersion.current }) {
+            notes.append("the farm's agents are version \(agent); the replica runs this build's (\(OsfarmVersion.current))")
+        }
+        return FarmReplica(servers: servers, simulation: simulation, notes: notes, drift: drift)
+    }
+
+    /// What of `server` preflight would find that the simulator's defaults do not have.
+    static func drift(of server: SnapshotServer, controller: SnapshotServer, old: DatabaseServerAddress) -> ConfigurationDrift {
+        var drift = ConfigurationDrift()
+        guard let platform = server.platform else { return drift }
+        if let version = controller.platform?.version, platform.version != version { drift.platformVersion = platform.version }
+        if let own = server.privateKeyGroup, let farm = controller.privateKeyGroup, own != farm { drift.newPrivateKey = true }
+        for reference in platform.serverReferences ?? [] {
+            let host = DatabaseServerAddress(reference.server)?.host ?? reference.server
+            guard host.caseInsensitiveCompare(old.host) == .orderedSame else { continue }
+            if reference.keyword?.caseInsensitiveCompare("Failover Partner") == .orderedSame {
+                drift.failoverPartner = reference.server
+            } else if reference.location == "CacheInvalidationConfiguration/ServiceHost" {
+                drift.cacheServiceHost = reference.server
+            }
+        }
+        if let host = platform.compilerServerHostname?.trimmingCharacters(in: .whitespaces).lowercased(), ["localhost", "127.0.0.1", "::1"].contains(host) {
+            drift.compilerServerHostname = host
+        }
+        return drift
     }
 
     /// A simulated server's delays from a run's step medians: the Configuration Tool and the

@@ -253,6 +253,11 @@ struct Farm: AsyncParsableCommand {
             let replica = try FarmReplica.plan(
                 snapshot, path: path, to: target, agentBinary: agentPath, emulatorBinary: ownExecutable(), profile: profile)
             let farm = try LocalFarm.up(directory: directory, servers: replica.servers, port: port, simulation: replica.simulation, replicaOf: path)
+            for (name, drift) in replica.drift.sorted(by: { $0.key < $1.key }) {
+                var request = FaultRequest()
+                request.drift = drift
+                try FaultInjection.apply(request, server: name, directory: directory, emulatorBinary: ownExecutable())
+            }
             print("replica of \(path) (taken \(ISO8601DateFormatter().string(from: snapshot.takenAt)))")
             if let timings = replica.simulation.measuredTimings, let durations = snapshot.durations {
                 func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }

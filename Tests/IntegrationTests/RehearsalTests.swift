@@ -117,6 +117,45 @@ final class RehearsalTests: XCTestCase {
         XCTAssertTrue(original.servers.allSatisfy { $0.databaseServers["platform"] == farm.newDatabase })
     }
 
+    /// What preflight checks and the simulator's defaults lack goes onto the replica as drift; the
+    /// delays come from the snapshot's step medians (no farm needed).
+    func testDriftAndDelaysComeFromTheSnapshot() throws {
+        func server(_ name: String, version: String, key: Int, references: [ServerReference] = [], compiler: String = "10.0.0.5") -> SnapshotServer {
+            var server = SnapshotServer(
+                name: name, status: "ok",
+                platform: PlatformInspection(
+                    version: version, installDirectory: ServerBuilder.installDirectory, role: .frontEnd, roleDescription: "", services: [],
+                    databases: [], compilerServerHostname: compiler, configurationToolPresent: true, serverReferences: references))
+            server.privateKeyGroup = key
+            return server
+        }
+        let old = try DatabaseServerAddress(parsing: #"sqlprod1\OUTSYS"#)
+        let controller = server("dc1", version: "11.23.0.1", key: 1)
+        XCTAssertTrue(FarmReplica.drift(of: controller, controller: controller, old: old).isEmpty)
+        let drifted = FarmReplica.drift(
+            of: server(
+                "fe1", version: "11.24.0.9", key: 2,
+                references: [
+                    ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: "SQLPROD1"),
+                    ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: "10.0.0.5"),
+                ], compiler: "localhost"), controller: controller, old: old)
+        XCTAssertEqual(drifted.platformVersion, "11.24.0.9")
+        XCTAssertTrue(drifted.newPrivateKey)
+        XCTAssertEqual(drifted.failoverPartner, "SQLPROD1")
+        XCTAssertNil(drifted.cacheServiceHost, "the cache host names the controller, not the old server")
+        XCTAssertEqual(drifted.compilerServerHostname, "localhost")
+
+        let timings = FarmReplica.timings(
+            SnapshotDurations(
+                runID: "r", stepSeconds: ["stop-services": 40, "start-services": 60, "configuration-tool": 300, "stop-iis": 5, "start-iis": 9],
+                farmDowntimeSeconds: nil))
+        XCTAssertEqual(
+            timings,
+            SimulatedTimings(
+                stopSeconds: 10, startSeconds: 15, initialisationSeconds: SimulationProfile.realistic.initialisationSeconds, iisSeconds: 9,
+                configurationToolSeconds: 300))
+    }
+
     /// osfarm-sim with its output in files, waited for with waitpid: `farm up` leaves sshd and the
     /// network process running, and Foundation's Process did not reap it (SimulatorCommandLineTests).
     static func sim(_ arguments: [String], folder: String) throws -> CommandResult {
