@@ -22,7 +22,7 @@ public enum Rehearsal {
         for server in snapshot.servers {
             guard var platform = server.platform else { continue }
             // The digest is not in the snapshot; the group stands for it (same group, same file).
-            platform.privateKeySHA256 = server.privateKeyGroup.map { "private.key #\($0)" }
+            platform.privateKeySHA256 = server.privateKeyGroup.map { "file #\($0)" }
             inspections[server.name] = platform
         }
         return Preflight.recorded(servers, inspections: inspections, request: request, options: options)
