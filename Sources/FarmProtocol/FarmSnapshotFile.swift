@@ -21,7 +21,8 @@ public enum FarmSnapshotFile {
                 return
                     "\(path): snapshot format \(format) is newer than this osfarm reads (\(FarmSnapshot.currentFormat)); use the osfarm that wrote it (\(OsfarmVersion.current) here)"
             case let .newerAgent(path, field, version):
-                return "\(path): \(field) is protocol \(version), newer than this osfarm knows (\(ProtocolVersion.current)); update osfarm-sim first"
+                return
+                    "\(path): \(field) is protocol \(version), newer than this osfarm knows (\(ProtocolVersion.current)); use an osfarm at least as new as its agents"
             case let .unknownField(path, field):
                 return "\(path): unknown field \(field): the snapshot was written by a newer osfarm; use that one"
             case let .invalid(path, field, reason): return "\(path): \(field): \(reason)"
