@@ -53,10 +53,13 @@ public struct ServerOperations: Sendable {
         case .inspect:
             let shell = SessionShellReading.read(runner: runner)
             let locale = HostLocaleReading.read(runner: runner, environment: environment)
+            let bindings = IISBindingReading.read(files: files)
             do {
-                return .inspection(ServerInspection(host: facts(), platform: try inspector.inspect(), sessionShell: shell, locale: locale))
+                return .inspection(
+                    ServerInspection(host: facts(), platform: try inspector.inspect(), sessionShell: shell, locale: locale, iisBindings: bindings))
             } catch {
-                return .inspection(ServerInspection(host: facts(), platformProblem: error.message, sessionShell: shell, locale: locale))
+                return .inspection(
+                    ServerInspection(host: facts(), platformProblem: error.message, sessionShell: shell, locale: locale, iisBindings: bindings))
             }
         case .shutdown:
             return .shutdown

@@ -20,6 +20,7 @@ public enum FarmSnapshotTaking {
                 agentVersion: inspection?.agentVersion, protocolVersion: inspection?.protocolVersion,
                 operatingSystem: inspection?.host.operatingSystem, locale: inspection?.locale, sessionShell: inspection?.sessionShell,
                 platform: platform, platformProblem: inspection?.platformProblem)
+            server.iisBindings = inspection?.iisBindings
             server.privateKeyGroup = inspection?.platform?.privateKeySHA256.flatMap { groups[$0] }
             return server
         }

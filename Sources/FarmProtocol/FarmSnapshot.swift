@@ -126,6 +126,8 @@ public struct SnapshotServer: Codable, Sendable, Equatable {
     /// states (IIS's W3SVC and WAS among them), database sections, server.hsconf's layout.
     public var platform: PlatformInspection?
     public var platformProblem: String?
+    /// IIS's sites' bindings (applicationHost.config).
+    public var iisBindings: [IISBinding]?
     /// Which private.key the server has, as a number shared by the servers with the same file (1
     /// for the first one met); nil when it could not be read. The file's digest is not kept.
     public var privateKeyGroup: Int?

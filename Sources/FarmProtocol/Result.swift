@@ -88,11 +88,15 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     public var sessionShell: SessionShell?
     /// The server's install language and code pages (protocol 1.2); nil from an older agent.
     public var locale: HostLocale?
+    /// IIS's sites' bindings from applicationHost.config (protocol 1.2); nil when not read.
+    public var iisBindings: [IISBinding]?
 
     public init(
         host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-        platform: PlatformInspection? = nil, platformProblem: String? = nil, sessionShell: SessionShell? = nil, locale: HostLocale? = nil
+        platform: PlatformInspection? = nil, platformProblem: String? = nil, sessionShell: SessionShell? = nil, locale: HostLocale? = nil,
+        iisBindings: [IISBinding]? = nil
     ) {
+        self.iisBindings = iisBindings
         self.sessionShell = sessionShell
         self.locale = locale
         self.host = host

@@ -15,6 +15,8 @@ public struct FarmReplica: Sendable {
     /// platform version or private.key, references to the old server, CompilerServerHostname
     /// localhost), applied once the farm is up, so the replica's preflight finds what the real one would.
     public var drift: [String: ConfigurationDrift] = [:]
+    /// The host name a server's IIS binding answers for (its other Host headers get 404).
+    public var hostBindings: [String: String] = [:]
 
     /// `to`: the server the move will go to (`move-db run --to`), built as a database of this farm.
     public static func plan(
@@ -39,6 +41,7 @@ public struct FarmReplica: Sendable {
         let logging = try address(.logging).flatMap { $0.sameServer(as: old) ? nil : $0 }
         var notes: [String] = []
         var drift: [String: ConfigurationDrift] = [:]
+        var hostBindings: [String: String] = [:]
         var layout = SimulatedLayout()
         layout.databaseServers = SimulatedLayout.DatabaseServers(old: old, new: target, session: session, logging: logging)
         layout.platformVersion = platform.version
@@ -71,6 +74,7 @@ public struct FarmReplica: Sendable {
             }
             spec.inventoryEntry = entry
             servers.append(spec)
+            if let host = server.iisBindings?.first(where: { $0.protocol.lowercased() == "http" })?.hostName { hostBindings[server.name] = host }
             let found = Self.drift(of: server, controller: controller, old: old)
             if !found.isEmpty { drift[server.name] = found }
         }
@@ -80,7 +84,7 @@ public struct FarmReplica: Sendable {
         if let agent = snapshot.servers.compactMap(\.agentVersion).first(where: { $0 != OsfarmVersion.current }) {
             notes.append("the farm's agents are version \(agent); the replica runs this build's (\(OsfarmVersion.current))")
         }
-        return FarmReplica(servers: servers, simulation: simulation, notes: notes, drift: drift)
+        return FarmReplica(servers: servers, simulation: simulation, notes: notes, drift: drift, hostBindings: hostBindings)
     }
 
     /// What of `server` preflight would find that the simulator's defaults do not have.

@@ -253,9 +253,10 @@ struct Farm: AsyncParsableCommand {
             let replica = try FarmReplica.plan(
                 snapshot, path: path, to: target, agentBinary: agentPath, emulatorBinary: ownExecutable(), profile: profile)
             let farm = try LocalFarm.up(directory: directory, servers: replica.servers, port: port, simulation: replica.simulation, replicaOf: path)
-            for (name, drift) in replica.drift.sorted(by: { $0.key < $1.key }) {
+            for name in Set(replica.drift.keys).union(replica.hostBindings.keys).sorted() {
                 var request = FaultRequest()
-                request.drift = drift
+                request.drift = replica.drift[name] ?? ConfigurationDrift()
+                request.iisHostBinding = replica.hostBindings[name]
                 try FaultInjection.apply(request, server: name, directory: directory, emulatorBinary: ownExecutable())
             }
             print("replica of \(path) (taken \(ISO8601DateFormatter().string(from: snapshot.takenAt)))")

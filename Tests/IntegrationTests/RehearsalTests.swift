@@ -34,6 +34,11 @@ final class RehearsalTests: XCTestCase {
         // The real inventory's targeting, tags, hooks and options, which the replica must keep.
         var inventory = try String(contentsOfFile: farm.record.inventory, encoding: .utf8)
         inventory = inventory.replacingOccurrences(of: "tags: [simulated]", with: "tags: [simulated, web]")
+        // fe1's IIS answers only for its host name: the inventory says which (service-center).
+        var binding = FaultRequest()
+        binding.iisHostBinding = "fe1.farm.test"
+        try farm.inject(binding, on: "fe1")
+        inventory = inventory.replacingOccurrences(of: "  - name: fe1\n", with: "  - name: fe1\n    service-center: {host: fe1.farm.test}\n")
         inventory += "    hooks:\n      before-stop: ['/bin/sh', '-c', 'echo \"$OSFARM_SERVER $OSFARM_HOST\" >> \(work)/hooks.log']\n      timeout: 20\n"
         try inventory.write(toFile: farm.record.inventory, atomically: true, encoding: .utf8)
         let hsconf = try String(contentsOfFile: try farm.file(ServerBuilder.installDirectory + #"\server.hsconf"#, on: "fe1"), encoding: .utf8)
@@ -61,6 +66,7 @@ final class RehearsalTests: XCTestCase {
         XCTAssertEqual(snapshot.inventory.servers.map(\.tags), Array(repeating: ["simulated", "web"], count: 3))
         XCTAssertNotNil(snapshot.inventory.servers.last?.hooks?.commands["before-stop"])
         XCTAssertNil(snapshot.durations, "no run on this farm yet")
+        XCTAssertEqual(snapshot.servers.map { $0.iisBindings?.first { $0.protocol == "http" }?.hostName }, [nil, "fe1.farm.test", nil])
 
         // 2. The replica: same names on other loopback addresses, same shape, an inventory that names the snapshot.
         let replicaDirectory = work + "/replica"
@@ -84,6 +90,7 @@ final class RehearsalTests: XCTestCase {
         XCTAssertEqual(replicaInventory.servers.map(\.tags), Array(repeating: ["simulated", "web"], count: 3))
         XCTAssertEqual(replicaInventory.servers.last?.hooks, try farm.inventory().servers.last?.hooks)
         XCTAssertEqual(replicaInventory.servers.map(\.identity), Array(repeating: replica.clientKey, count: 3))
+        XCTAssertEqual(replicaInventory.servers.map { $0.serviceCenter?.host }, [nil, "fe1.farm.test", nil])
         let replicaSnapshotPath = work + "/replica.json"
         let again = try osfarm(["inspect", "-i", replica.inventory, "--save", replicaSnapshotPath, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
@@ -179,6 +186,7 @@ final class RehearsalTests: XCTestCase {
         var databases: [String]
         var layout: HsconfLayout?
         var evidence: [ServerRole?]
+        var hostBindings: [String?]
     }
 
     static func shape(_ snapshot: FarmSnapshot) -> [Shape] {
@@ -190,7 +198,8 @@ final class RehearsalTests: XCTestCase {
                 services: (platform?.services ?? []).map { "\($0.name) \($0.startType.rawValue) \($0.state.rawValue)" },
                 databases: (platform?.databases ?? []).map { "\($0.section.rawValue) \($0.server) \($0.catalog ?? "-") \($0.authenticationMode ?? "-")" },
                 layout: platform?.hsconfLayout,
-                evidence: [platform?.roleEvidence?.fromServices, platform?.roleEvidence?.fromCompilerServerHostname])
+                evidence: [platform?.roleEvidence?.fromServices, platform?.roleEvidence?.fromCompilerServerHostname],
+                hostBindings: (server.iisBindings ?? []).map(\.hostName))
         }
     }
 

@@ -145,6 +145,32 @@ public struct ServerBuilder {
             try manager.createSymbolicLink(atPath: local(program), withDestinationPath: emulatorBinary)
         }
         try StateStore(serverDirectory: serverDirectory).save(initialState())
+        try Self.writeApplicationHost(serverDirectory: serverDirectory, port: applicationServerPort, hostBinding: nil)
+    }
+
+    /// IIS's applicationHost.config with the OutSystems site's bindings (IIS configuration
+    /// reference, `<sites>`/`<bindings>`: `bindingInformation` is IP:port:host name): HTTP on the
+    /// server's port, for every host name unless `hostBinding` names one, and HTTPS on 443.
+    static func writeApplicationHost(serverDirectory: String, port: Int, hostBinding: String?) throws {
+        let path = localPath(IISBinding.configurationPath, serverDirectory: serverDirectory)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let text = """
+            <?xml version="1.0" encoding="UTF-8"?>\r
+            <configuration>\r
+              <system.applicationHost>\r
+                <sites>\r
+                  <site name="Default Web Site" id="1" serverAutoStart="true">\r
+                    <bindings>\r
+                      <binding protocol="http" bindingInformation="*:\(port):\(XMLText.escape(hostBinding ?? ""))" />\r
+                      <binding protocol="https" bindingInformation="*:443:" />\r
+                    </bindings>\r
+                  </site>\r
+                </sites>\r
+              </system.applicationHost>\r
+            </configuration>\r
+
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     func initialState() -> ServerState {
