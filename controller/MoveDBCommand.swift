@@ -15,7 +15,7 @@ extension Osfarm {
             discussion: """
                 Exit codes: 0 done; 1 some servers failed; 2 usage or configuration; 3 stopped (window, operator, waiting for the restore); 4 unreachable.
                 """,
-            subcommands: [Plan.self, Preflight.self, Run.self])
+            subcommands: [Plan.self, Preflight.self, Run.self, Rehearse.self])
     }
 }
 
@@ -208,6 +208,76 @@ extension Osfarm.MoveDB {
                 throw failUsage(problem)
             }
             try finish(result, json: output.json, reportPath: report)
+        }
+    }
+}
+
+extension Osfarm.MoveDB {
+    /// One command rather than a recipe: it is `run` with the window's options, but it refuses any
+    /// inventory that is not a replica's, needs no confirmation or restore question (the replica's
+    /// new database is restored already), and ends with what only a rehearsal can say.
+    struct Rehearse: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The window's move-db run, on a replica (osfarm-sim farm up --from): its change record, its downtime, the estimate for the real window.",
+            discussion: """
+                Give the replica's inventory and the same options move-db run will get in the window. Rehearse prints what \
+                preflight says of the real farm as the snapshot recorded it, then runs the move on the replica as run would \
+                (--yes and --db-restored implied), and ends with the change record, the downtime it measured and the estimate \
+                for the real window: the replica's downtime scaled by the snapshot's step durations.
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: MoveTargetOptions
+        @OptionGroup var run: MoveRunOptions
+        @Option(help: "Where runs are journaled (default: $XDG_STATE_HOME/osfarm/runs).") var stateDir: String?
+        @Option(help: "Write the rehearsal's change record here (default: rehearsal-RUN-ID.md next to the replica's inventory).")
+        var report: String?
+
+        func run() async throws {
+            let output = try RunOutputOptions.parse(stateDir.map { ["--state-dir", $0] } ?? [])
+            var move = try prepareMove(connection, target, run, output, connects: true)
+            let snapshotPath: String
+            let snapshot: FarmSnapshot
+            do {
+                snapshotPath = try Rehearsal.snapshotPath(of: move.inventory)
+                snapshot = try FarmSnapshotFile.read(path: snapshotPath)
+            } catch {
+                throw failUsage(error)
+            }
+            move.options.databaseRestored = true
+            let recorded = Rehearsal.recordedPreflight(snapshot, servers: move.servers, request: move.request, options: move.options)
+            print("rehearsal on the replica of \(snapshotPath) (snapshot taken \(ISO8601DateFormatter().string(from: snapshot.takenAt)))\n")
+            print("what preflight says of the real farm, as the snapshot recorded it:")
+            print(recorded.text())
+            let result: DatabaseMove.Result
+            do {
+                result = try await move.run(Terminal.interaction(stopping: "stopping the rehearsal after the steps in flight"))
+            } catch let problem as UsageProblem {
+                throw failUsage(problem)
+            }
+            print(result.text, terminator: "")
+            guard let report = result.report else { throw OsfarmExit(status: result.status) }
+            if let log = report.diagnosticLog { print("diagnostic log: \(log)") }
+            let recordPath =
+                self.report
+                ?? URL(fileURLWithPath: move.inventory.path).deletingLastPathComponent().appendingPathComponent("rehearsal-\(report.record.runID).md").path
+            do {
+                try ChangeRecords.write(report, to: recordPath, runDirectory: result.runDirectory)
+                // Never to be taken for the record of the real change.
+                let written = try String(contentsOfFile: recordPath, encoding: .utf8)
+                try ("> REHEARSAL on a replica built from \(snapshotPath), not a change of the real farm.\n\n" + written)
+                    .write(toFile: recordPath, atomically: true, encoding: .utf8)
+                print("change record: \(recordPath)")
+            } catch {
+                FileHandle.standardError.write(Data("osfarm: cannot write the change record \(recordPath): \(error.localizedDescription)\n".utf8))
+            }
+            print("")
+            print(Rehearsal.estimate(report, snapshot: snapshot, servers: move.servers, options: move.options).text, terminator: "")
+            let findings = recorded.findings.count
+            print(
+                findings == 0
+                    ? "preflight findings the real farm would raise: none (as recorded; the probes and logins ran on the replica)"
+                    : "preflight findings the real farm would raise: \(findings) (above); fix them before the window")
+            throw OsfarmExit(status: result.status)
         }
     }
 }
@@ -438,5 +508,6 @@ enum Terminal {
 }
 
 extension Osfarm.MoveDB.Run: WritesRunDebugLog {}
+extension Osfarm.MoveDB.Rehearse: WritesRunDebugLog {}
 extension Osfarm.Resume: WritesRunDebugLog {}
 extension Osfarm.Rollback: WritesRunDebugLog {}

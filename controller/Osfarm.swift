@@ -11,6 +11,6 @@ struct Osfarm: AsyncParsableCommand {
             3 stopped by the maintenance window or the operator; 4 some servers unreachable.
             """,
         version: "osfarm \(OsfarmVersion.current) (protocol \(ProtocolVersion.current))",
-        subcommands: [Check.self, MoveDB.self, Resume.self, Rollback.self, Runs.self, Services.self, Backups.self, Hosts.self, Agent.self]
+        subcommands: [Check.self, Inspect.self, MoveDB.self, Resume.self, Rollback.self, Runs.self, Services.self, Backups.self, Hosts.self, Agent.self]
     )
 }

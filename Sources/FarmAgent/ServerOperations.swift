@@ -51,12 +51,15 @@ public struct ServerOperations: Sendable {
             }
             return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
+            let shell = SessionShellReading.read(runner: runner)
+            let locale = HostLocaleReading.read(runner: runner, environment: environment)
+            let bindings = IISBindingReading.read(files: files)
             do {
                 return .inspection(
-                    ServerInspection(host: facts(), platform: try inspector.inspect(), sessionShell: SessionShellReading.read(runner: runner)))
+                    ServerInspection(host: facts(), platform: try inspector.inspect(), sessionShell: shell, locale: locale, iisBindings: bindings))
             } catch {
                 return .inspection(
-                    ServerInspection(host: facts(), platformProblem: error.message, sessionShell: SessionShellReading.read(runner: runner)))
+                    ServerInspection(host: facts(), platformProblem: error.message, sessionShell: shell, locale: locale, iisBindings: bindings))
             }
         case .shutdown:
             return .shutdown

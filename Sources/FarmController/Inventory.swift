@@ -7,6 +7,9 @@ public struct Inventory: Sendable {
     public var path: String
     public var knownHostsPath: String
     public var servers: [ServerEntry]
+    /// A replica's inventory (`replica.snapshot`): the snapshot it was built from. Its servers are
+    /// all loopback addresses (the loader refuses any other).
+    public var replicaOf: String?
 
     public init(path: String, knownHostsPath: String, servers: [ServerEntry]) {
         self.path = path

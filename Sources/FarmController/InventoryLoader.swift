@@ -94,7 +94,16 @@ public enum InventoryLoader {
         } catch {
             throw reader.yamlError(error)
         }
-        let top = try reader.mapping(root, field: "the document", allowed: ["defaults", "servers"])
+        let top = try reader.mapping(root, field: "the document", allowed: ["defaults", "servers", "replica"])
+        // A replica (osfarm-sim farm up --from) names the snapshot it was built from; every one of
+        // its servers must then be a loopback address, so it can never reach a real farm.
+        let replica = try top["replica"].map { node -> String in
+            let fields = try reader.mapping(node, field: "replica", allowed: ["snapshot"])
+            guard let snapshot = fields["snapshot"] else {
+                throw InventoryError(path: path, line: node.mark?.line, field: "replica.snapshot", problem: "missing; the snapshot the replica was built from")
+            }
+            return try reader.string(snapshot, field: "replica.snapshot")
+        }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let defaults = try top["defaults"].map { try reader.mapping($0, field: "defaults", allowed: defaultFields) } ?? [:]
         let knownHosts =
@@ -135,6 +144,12 @@ public enum InventoryLoader {
             guard !host.isEmpty, !host.contains(" ") else {
                 throw InventoryError(path: path, line: hostNode.mark?.line, field: "\(prefix).host", problem: "\"\(host)\" is not a host name or address")
             }
+            if replica != nil, !Self.isLoopback(host) {
+                throw InventoryError(
+                    path: path, line: hostNode.mark?.line, field: "\(prefix).host",
+                    problem:
+                        "\(host) is not a loopback address, and this inventory is a replica (replica.snapshot): a replica's servers are 127.x.y.z or ::1 only")
+            }
             let port = try value("port").map { try reader.port($0.node, field: $0.field) } ?? 22
             if let other = seenAddresses["\(host):\(port)"] {
                 throw InventoryError(path: path, line: hostNode.mark?.line, field: "\(prefix).host", problem: "\(host):\(port) is also server \(other)")
@@ -167,7 +182,19 @@ public enum InventoryLoader {
                     name: name, host: host, port: port, user: user, identity: identity, role: role, tags: tags,
                     agentCommand: agent, line: line, hooks: hooks, serviceCenter: serviceCenter))
         }
-        return Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
+        var inventory = Inventory(path: path, knownHostsPath: knownHosts, servers: servers)
+        inventory.replicaOf = replica
+        return inventory
+    }
+
+    /// A literal loopback address: 127.0.0.0/8 or ::1 (a name is not: it could resolve anywhere).
+    public static func isLoopback(_ host: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        guard inet_pton(AF_INET6, bare, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
     }
 }
 

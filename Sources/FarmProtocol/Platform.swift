@@ -103,13 +103,17 @@ public struct PlatformInspection: Codable, Sendable, Equatable {
     /// Why the Configuration Tool cannot read server.hsconf (a byte invalid in its declared
     /// encoding, with its line and position); nil when it can.
     public var hsconfUnreadable: String?
+    /// server.hsconf's sections and its secret values' forms, never a value (protocol 1.2).
+    public var hsconfLayout: HsconfLayout?
 
     public init(
         version: String, installDirectory: String, role: ServerRole?, roleDescription: String, services: [ServiceStatus],
         databases: [DatabaseEndpoint], compilerServerHostname: String?, configurationToolPresent: Bool, backupFreeBytes: Int64? = nil,
         privateKeySHA256: String? = nil, serverReferences: [ServerReference]? = nil, databaseProviders: [DatabaseSectionProvider]? = nil,
-        inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil, hsconfUnreadable: String? = nil
+        inMemorySession: InMemorySessionStorage? = nil, roleEvidence: RoleEvidence? = nil, hsconfUnreadable: String? = nil,
+        hsconfLayout: HsconfLayout? = nil
     ) {
+        self.hsconfLayout = hsconfLayout
         self.version = version
         self.installDirectory = installDirectory
         self.role = role

@@ -9,8 +9,9 @@ public struct ProtocolVersion: Codable, Sendable, Equatable, CustomStringConvert
         self.minor = minor
     }
 
-    /// The version this build speaks.
-    public static let current = ProtocolVersion(major: 1, minor: 1)
+    /// The version this build speaks. 1.2: `inspect` also reports the server's locale and
+    /// server.hsconf's layout (optional fields).
+    public static let current = ProtocolVersion(major: 1, minor: 2)
 
     public func isCompatible(with other: ProtocolVersion) -> Bool { major == other.major }
 

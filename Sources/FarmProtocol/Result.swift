@@ -86,12 +86,19 @@ public struct ServerInspection: Codable, Sendable, Equatable {
     /// The shell sshd starts the agent with (`HKLM\SOFTWARE\OpenSSH`); nil from an agent that does
     /// not read it.
     public var sessionShell: SessionShell?
+    /// The server's install language and code pages (protocol 1.2); nil from an older agent.
+    public var locale: HostLocale?
+    /// IIS's sites' bindings from applicationHost.config (protocol 1.2); nil when not read.
+    public var iisBindings: [IISBinding]?
 
     public init(
         host: HostFacts, agentVersion: String = OsfarmVersion.current, protocolVersion: ProtocolVersion = .current,
-        platform: PlatformInspection? = nil, platformProblem: String? = nil, sessionShell: SessionShell? = nil
+        platform: PlatformInspection? = nil, platformProblem: String? = nil, sessionShell: SessionShell? = nil, locale: HostLocale? = nil,
+        iisBindings: [IISBinding]? = nil
     ) {
+        self.iisBindings = iisBindings
         self.sessionShell = sessionShell
+        self.locale = locale
         self.host = host
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion

@@ -115,7 +115,7 @@ public final class FarmNetwork {
     private func servicesReadyToInitialise(_ state: ServerState, serverDirectory: String, farm: LocalFarmRecord) -> [String] {
         let now = Date().timeIntervalSince1970
         let waiting = state.services.filter {
-            $0.state == .running && !$0.initialised && now - ($0.runningSince ?? now) >= state.delay(state.profile.initialisationSeconds)
+            $0.state == .running && !$0.initialised && now - ($0.runningSince ?? now) >= state.delay(state.timing.initialisationSeconds)
         }
         guard !waiting.isEmpty else { return [] }
         let path = ServerBuilder.localPath(ServerBuilder.installDirectory + #"\server.hsconf"#, serverDirectory: serverDirectory)

@@ -77,6 +77,11 @@ public enum FaultInjection {
             if let force = request.forceHTTPS { state.faults.forceHTTPS = force }
             if let credentials = request.sessionNetworkCredentials { state.faults.sessionNetworkCredentials = credentials }
         }
+        if request.iisHostBinding != nil || request.clear {
+            // applicationHost.config says what IIS serves.
+            try ServerBuilder.writeApplicationHost(
+                serverDirectory: server.directory, port: farm.webPort, hostBinding: try store.read().faults.iisHostBinding)
+        }
         if !request.loginFaults.isEmpty || !request.loginFixes.isEmpty {
             let windows =
                 ((try? String(

@@ -32,6 +32,10 @@ public struct LocalServerSpec: Sendable {
     public var language: DisplayLanguage = .english
     /// Simulated servers: the shell Win32-OpenSSH runs commands with.
     public var defaultShell: DefaultShell = .commandPrompt
+    /// Simulated servers: the services to install (a replica's); nil, the default set.
+    public var services: [ServerBuilder.ServiceShape]?
+    /// A replica: the real inventory's entry for this server (targeting, tags, hooks, options).
+    public var inventoryEntry: SnapshotInventoryServer?
 
     public init(name: String, role: ServerRole, agentBinary: String, environment: [String: String] = [:]) {
         self.name = name
@@ -72,6 +76,9 @@ public struct LocalFarmRecord: Codable, Sendable {
     public var networkPID: Int32?
     /// The port each simulated server's web server (IIS) listens on; nil: 80.
     public var httpPort: Int?
+    /// A replica: the snapshot it was built from, and the real inventory's entries it keeps.
+    public var replicaOf: String?
+    public var replicaInventory: [SnapshotInventoryServer]?
 
     /// The port of the simulated servers' web server: 80 (ServerConfiguration/ApplicationServerPort).
     public var webPort: Int { httpPort ?? 80 }
@@ -93,6 +100,8 @@ public struct SimulationOptions: Sendable {
     /// The farm's layout beyond the default one (named instances, separate session and logging
     /// servers, front-end roles, Oracle, Redis sessions).
     public var layout: SimulatedLayout
+    /// Measured delays replacing the profile's (a replica of a farm moved before).
+    public var measuredTimings: SimulatedTimings?
 
     public init(
         profile: SimulationProfile = .fast, emulatorBinary: String, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
@@ -116,7 +125,7 @@ public enum LocalFarm {
 
     public static func up(
         directory: String, servers: [LocalServerSpec], port: Int = 2222,
-        simulation: SimulationOptions? = nil
+        simulation: SimulationOptions? = nil, replicaOf snapshot: String? = nil
     ) throws -> LocalFarmRecord {
         let manager = FileManager.default
         let recordPath = directory + "/" + recordName
@@ -144,10 +153,19 @@ public enum LocalFarm {
             let layout = simulation.layout
             databases = try layout.databases()
             if !layout.oracle {
-                for index in databases.indices { databases[index].security = .restored(windowsAuthentication: simulation.windowsAuthentication) }
+                for index in databases.indices {
+                    databases[index].security = .restored(windowsAuthentication: simulation.windowsAuthentication, catalogs: layout.catalogs)
+                }
             }
-            sessionDatabase = layout.separateSessionDatabase ? databases.first { $0.name == SimulatedLayout.sessionDatabaseName } : nil
-            loggingDatabase = layout.separateLoggingDatabase ? databases.first { $0.name == SimulatedLayout.loggingDatabaseName } : nil
+            // After old and new: the session's own server, then the logging's.
+            var extra = databases.dropFirst(2).makeIterator()
+            if let servers = layout.databaseServers {
+                sessionDatabase = servers.session == nil ? nil : extra.next()
+                loggingDatabase = servers.logging == nil ? nil : extra.next()
+            } else {
+                sessionDatabase = layout.separateSessionDatabase ? extra.next() : nil
+                loggingDatabase = layout.separateLoggingDatabase ? extra.next() : nil
+            }
             let controller = zip(servers, addresses).first { $0.0.role == .deploymentController }?.1 ?? addresses[0]
             let privateKey = HsconfCipher.newPrivateKey()
             for (index, (spec, address)) in zip(servers, addresses).enumerated() {
@@ -160,7 +178,8 @@ public enum LocalFarm {
                     language: spec.language, defaultShell: spec.defaultShell, agentBinary: spec.agentBinary, copyAgent: spec.copyAgent,
                     sessionServer: sessionDatabase?.server, loggingServer: loggingDatabase?.server,
                     frontEndControllerService: layout.frontEndControllerService, oracle: layout.oracle, redisSessions: layout.redisSessions,
-                    applicationServerPort: webPort
+                    applicationServerPort: webPort, installedVersion: layout.platformVersion, serviceShapes: spec.services,
+                    catalogs: layout.catalogs, measuredTimings: simulation.measuredTimings
                 ).build(in: serverDirectory)
                 specs[index].environment["OSFARM_SIM_ROOT"] = serverDirectory
                 specs[index].environment["OSFARM_SIM_ADDRESS"] = address
@@ -171,7 +190,8 @@ public enum LocalFarm {
             directory: directory, user: user, clientKey: clientKey, knownHosts: directory + "/known_hosts",
             inventory: directory + "/inventory.yaml", servers: [], profile: simulation?.profile,
             oldDatabase: databases.first, newDatabase: databases.count > 1 ? databases[1] : nil, sessionDatabase: sessionDatabase,
-            loggingDatabase: loggingDatabase, networkPID: nil, httpPort: webPort == 80 ? nil : webPort)
+            loggingDatabase: loggingDatabase, networkPID: nil, httpPort: webPort == 80 ? nil : webPort, replicaOf: snapshot,
+            replicaInventory: snapshot == nil ? nil : servers.compactMap(\.inventoryEntry))
         do {
             for (spec, address) in zip(specs, addresses) {
                 started.append(
@@ -413,14 +433,27 @@ public enum LocalFarm {
     }
 }
 
-/// Writes the farm's inventory in the format `osfarm` reads.
+/// Writes the farm's inventory in the format `osfarm` reads. A replica's keeps the real
+/// inventory's targeting, tags, hooks and options, with this farm's addresses, port, user and
+/// keys, and names the snapshot (osfarm then refuses any address off loopback in it).
 enum InventoryWriter {
     /// A YAML single-quoted scalar: backslashes and double quotes stay as they are, `'` doubles.
     static func yamlQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
+    static func yamlList(_ items: [String]) -> String { "[" + items.map(yamlQuoted).joined(separator: ", ") + "]" }
+
     static func write(_ farm: LocalFarmRecord) throws {
-        var text = """
-            # Inventory of the simulated farm in \(farm.directory), written by osfarm-sim.
+        var text = "# Inventory of the simulated farm in \(farm.directory), written by osfarm-sim.\n"
+        if let snapshot = farm.replicaOf {
+            text += """
+                # A REPLICA for rehearsals, built from a snapshot of a real farm: its servers are this machine's loopback
+                # addresses. The hooks are the real inventory's and run as written (they are told the replica's addresses).
+                replica:
+                  snapshot: \(yamlQuoted(snapshot))
+
+                """
+        }
+        text += """
             defaults:
               user: \(farm.user)
               port: \(farm.servers.first?.port ?? 22)
@@ -431,16 +464,31 @@ enum InventoryWriter {
 
             """
         for server in farm.servers {
+            let real = farm.replicaInventory?.first { $0.name == server.name }
             text += """
                   - name: \(server.name)
                     host: \(server.address)
                     role: \(server.role.rawValue)
-                    tags: [simulated]
+                    tags: \(real.map { yamlList($0.tags) } ?? "[simulated]")
 
                 """
             // The command osfarm sends runs through the server's shell when nothing is forced.
-            if let shell = server.defaultShell, shell != .commandPrompt {
+            if let real {
+                text += "    agent: \(yamlQuoted(real.agent))\n"
+            } else if let shell = server.defaultShell, shell != .commandPrompt {
                 text += "    agent: \(yamlQuoted(WindowsAgentInstall.command(for: shell)))\n"
+            }
+            if let access = real?.serviceCenter {
+                text += "    service-center:\n"
+                if let host = access.host { text += "      host: \(yamlQuoted(host))\n" }
+                if let port = access.port { text += "      port: \(port)\n" }
+            }
+            if let hooks = real?.hooks {
+                text += "    hooks:\n"
+                for (event, argv) in hooks.commands.sorted(by: { $0.key < $1.key }) { text += "      \(event): \(yamlList(argv))\n" }
+                text += "      timeout: \(hooks.timeout)\n"
+                if let names = hooks.passEnv { text += "      pass-env: \(yamlList(names))\n" }
+                if let rejoin = hooks.rejoin { text += "      rejoin: \(rejoin)\n" }
             }
         }
         try text.write(toFile: farm.inventory, atomically: true, encoding: .utf8)

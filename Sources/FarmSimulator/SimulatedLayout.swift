@@ -31,6 +31,32 @@ public struct SimulatedLayout: Sendable, Equatable {
     /// Sessions are kept in Redis (InMemorySessionConfiguration), not in the session database.
     public var redisSessions: Bool
 
+    /// The catalogs a simulated farm's sections use unless told otherwise.
+    public static let defaultCatalogs: [DatabaseSection: String] = [.platform: "outsystems", .session: "osSession", .logging: "outsystems_log"]
+
+    /// A replica's database servers by name and form (the real farm's): nil, the names above.
+    public var databaseServers: DatabaseServers?
+    /// Each section's catalog.
+    public var catalogs = SimulatedLayout.defaultCatalogs
+    /// The installed platform version.
+    public var platformVersion = ServerBuilder.platformVersion
+
+    /// The servers a replica's sections name, and the one the move goes to.
+    public struct DatabaseServers: Sendable, Equatable {
+        public var old: DatabaseServerAddress
+        public var new: DatabaseServerAddress
+        /// The session and logging sections' servers when they are not `old`.
+        public var session: DatabaseServerAddress?
+        public var logging: DatabaseServerAddress?
+
+        public init(old: DatabaseServerAddress, new: DatabaseServerAddress, session: DatabaseServerAddress?, logging: DatabaseServerAddress?) {
+            self.old = old
+            self.new = new
+            self.session = session
+            self.logging = logging
+        }
+    }
+
     public init(
         newDatabaseInstance: String? = nil, newDatabaseBrowser: Bool = true, newDatabaseHidden: Bool = false,
         separateSessionDatabase: Bool = false, separateLoggingDatabase: Bool = false,
@@ -46,8 +72,10 @@ public struct SimulatedLayout: Sendable, Equatable {
         self.redisSessions = redisSessions
     }
 
-    /// The farm's database servers, old and new first, each on a free loopback address.
+    /// The farm's database servers, old and new first, then the session's and the logging's when
+    /// they have their own, each on a free loopback address.
     func databases() throws -> [SimulatedDatabase] {
+        if let databaseServers { return try Self.databases(databaseServers) }
         var names = [Self.oldDatabaseName, Self.newDatabaseName]
         if separateSessionDatabase { names.append(Self.sessionDatabaseName) }
         if separateLoggingDatabase { names.append(Self.loggingDatabaseName) }
@@ -64,6 +92,25 @@ public struct SimulatedLayout: Sendable, Equatable {
             databases[1].hidden = newDatabaseHidden
         }
         return databases
+    }
+
+    /// Databases of the given names and forms: a default instance on 1433 or the given port, a
+    /// named instance on a dynamic port behind SQL Server Browser unless the value names a port.
+    static func databases(_ servers: DatabaseServers) throws -> [SimulatedDatabase] {
+        let wanted = [servers.old, servers.new] + [servers.session, servers.logging].compactMap { $0 }
+        let addresses = try Loopback.freeAddresses(count: wanted.count, port: DatabaseServerAddress.defaultPort)
+        return try zip(wanted, addresses).map { server, address in
+            var database = SimulatedDatabase(name: server.host, address: address, port: DatabaseServerAddress.defaultPort, up: true)
+            database.instance = server.instance
+            if let port = server.port {
+                database.port = port
+                database.portInServerValue = true
+            } else if server.instance != nil {
+                database.port = try Loopback.freePort(address: address, in: 49152...65535)
+                database.portInServerValue = false
+            }
+            return database
+        }
     }
 
     /// Why SQL Server would refuse this instance name, if it would.

@@ -64,10 +64,17 @@ public struct SimulatedSecurity: Codable, Sendable, Equatable {
 
     /// An instance where the restore went right: every login carried over with its SID and
     /// password, every user mapped, the admin logins allowed to see the others.
-    public static func restored(windowsAuthentication: Bool) -> SimulatedSecurity {
+    /// `catalogs` renames the sections' catalogs (a replica's are the real farm's).
+    public static func restored(
+        windowsAuthentication: Bool, catalogs names: [DatabaseSection: String] = SimulatedLayout.defaultCatalogs
+    ) -> SimulatedSecurity {
         var logins: [Login] = []
         var catalogs: [String: [User]] = [:]
-        for (index, user) in platformUsers.enumerated() {
+        for (index, listed) in platformUsers.enumerated() {
+            var user = listed
+            if let section = SimulatedLayout.defaultCatalogs.first(where: { $0.value == listed.catalog })?.key, let name = names[section] {
+                user.catalog = name
+            }
             let sid = String(format: "0x%032X", 0x5EED_0000 + index)
             logins.append(
                 Login(

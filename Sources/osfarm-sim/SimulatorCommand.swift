@@ -183,8 +183,15 @@ struct Farm: AsyncParsableCommand {
                 "A login the restore on the new database broke: KIND=USER, KIND one of " + LoginFault.allCases.map(\.rawValue).joined(separator: ", ")
                     + " (repeatable; osfarm-sim fault --login-fix clears it).", valueName: "kind=user"))
         var loginFault: [String] = []
+        @Option(help: "Build a replica of the farm this snapshot (osfarm inspect --save) describes, instead of a farm of the options above.")
+        var from: String?
+        @Option(
+            help: "With --from: the database server the move will go to (as move-db run --to will name it), built with the same name and form.")
+        var to: String?
 
         func validate() throws {
+            if from != nil, to == nil { throw ValidationError("--from needs --to: the database server the move will go to (move-db run's --to)") }
+            if to != nil, from == nil { throw ValidationError("--to is for a replica: give --from SNAPSHOT too") }
             guard (0...250).contains(frontEnds) else { throw ValidationError("--front-ends must be 0…250") }
             guard ["disabled", "manual"].contains(frontEndControllerService) else {
                 throw ValidationError("--front-end-controller-service takes disabled or manual, not \(frontEndControllerService)")
@@ -207,6 +214,10 @@ struct Farm: AsyncParsableCommand {
             guard FileManager.default.isExecutableFile(atPath: agentPath) else {
                 throw ValidationError("no agent binary at \(agentPath); build it or pass --agent")
             }
+            if let from, let to {
+                try upReplica(from: from, to: to, directory: directory, agentPath: agentPath)
+                return
+            }
             var servers = FarmLayout.servers(frontEnds: frontEnds, agentBinary: agentPath)
             let languages = try FarmLayout.assignments(language, servers: servers, option: "--language") { DisplayLanguage(tag: $0) }
             let shells = try FarmLayout.assignments(defaultShell, servers: servers, option: "--default-shell") { DefaultShell(rawValue: $0.lowercased()) }
@@ -226,6 +237,43 @@ struct Farm: AsyncParsableCommand {
                 request.loginFaults = try loginFault.map(LoginFault.parse)
                 try FaultInjection.apply(request, server: controller.name, directory: directory, emulatorBinary: ownExecutable())
             }
+            show(farm, directory: directory)
+        }
+
+        func upReplica(from: String, to: String, directory: String, agentPath: String) throws {
+            let path = URL(fileURLWithPath: from).standardized.path
+            let snapshot: FarmSnapshot
+            let target: DatabaseServerAddress
+            do {
+                snapshot = try FarmSnapshotFile.read(path: path)
+                target = try DatabaseServerAddress(parsing: to)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            let replica = try FarmReplica.plan(
+                snapshot, path: path, to: target, agentBinary: agentPath, emulatorBinary: ownExecutable(), profile: profile)
+            let farm = try LocalFarm.up(directory: directory, servers: replica.servers, port: port, simulation: replica.simulation, replicaOf: path)
+            for name in Set(replica.drift.keys).union(replica.hostBindings.keys).sorted() {
+                var request = FaultRequest()
+                request.drift = replica.drift[name] ?? ConfigurationDrift()
+                request.iisHostBinding = replica.hostBindings[name]
+                try FaultInjection.apply(request, server: name, directory: directory, emulatorBinary: ownExecutable())
+            }
+            print("replica of \(path) (taken \(ISO8601DateFormatter().string(from: snapshot.takenAt)))")
+            if let timings = replica.simulation.measuredTimings, let durations = snapshot.durations {
+                func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
+                print(
+                    "delays from run \(durations.runID): service stop \(seconds(timings.stopSeconds)), start \(seconds(timings.startSeconds)), "
+                        + "initialisation \(seconds(timings.initialisationSeconds)), iisreset \(seconds(timings.iisSeconds)), "
+                        + "Configuration Tool \(seconds(timings.configurationToolSeconds))")
+            } else {
+                print("delays: the \(profile.rawValue) profile's (the snapshot has no measured durations)")
+            }
+            for note in replica.notes { print("note: \(note)") }
+            show(farm, directory: directory)
+        }
+
+        func show(_ farm: LocalFarmRecord, directory: String) {
             print("farm up in \(directory): \(farm.servers.count) servers")
             for server in farm.servers {
                 let windows = server.language.map { "  \($0.rawValue)  \(server.defaultShell?.rawValue ?? "cmd")" } ?? ""
@@ -239,7 +287,8 @@ struct Farm: AsyncParsableCommand {
             print("known_hosts: \(farm.knownHosts)")
             print("next:        osfarm check -i \(farm.inventory)")
             if let new = farm.database("new") {
-                print("             osfarm move-db plan -i \(farm.inventory) --to \(new.server)")
+                // A replica is for the window's run line, rehearsed.
+                print("             osfarm move-db \(farm.replicaOf == nil ? "plan" : "rehearse") -i \(farm.inventory) --to \(new.server)")
             }
             print("             osfarm-sim farm down --dir \(directory)   (when you are done)")
         }

@@ -54,6 +54,27 @@ final class HsconfDocumentTests: XCTestCase {
         }
     }
 
+    /// Issue 22: the sections in file order, and every secret value's place and form with a
+    /// stand-in, never the value (comments are not read as elements).
+    func testLayoutHasTheSectionsAndTheSecretsFormsWithoutTheirValues() throws {
+        let text =
+            Self.sample.replacingOccurrences(
+                of: "<Catalog>osSession</Catalog>\r\n",
+                with: "<Catalog>osSession</Catalog>\r\n    <!-- <OldPassword>x</OldPassword> -->\r\n    <SessionPassword>Cl3ar&amp;Text</SessionPassword>\r\n")
+            + "<!-- trailing -->\r\n"
+        let layout = try HsconfDocument(text: text).layout()
+        XCTAssertEqual(layout.sections, ["PlatformDatabaseConfiguration", "LoggingDatabaseConfiguration", "SessionDatabaseConfiguration"])
+        XCTAssertEqual(
+            layout.secrets,
+            [
+                HsconfSecret(
+                    section: "PlatformDatabaseConfiguration", element: "AdminPassword", form: .encrypted,
+                    standIn: "$2$AAAAAAAAAAAAAAAAAAAAAA==AAAAAAAA"),
+                HsconfSecret(section: "SessionDatabaseConfiguration", element: "SessionPassword", form: .clear, standIn: HsconfSecret.clearStandIn),
+            ])
+        XCTAssertFalse(layout.allEncrypted)
+    }
+
     func testReadsEndpointsOutsideComments() throws {
         let document = try HsconfDocument(text: Self.sample)
         XCTAssertEqual(

@@ -111,3 +111,31 @@ final class InspectionReadingTests: XCTestCase {
         XCTAssertNil(StuckServiceKiller.program(inImagePath: ""))
     }
 }
+
+/// Issue 22: IIS's bindings as applicationHost.config has them.
+final class IISBindingReadingTests: XCTestCase {
+    func testEverySitesBindingsAreReadOutsideComments() {
+        let text = """
+            <configuration><system.applicationHost><sites>
+              <!-- <site name="Old"><bindings><binding protocol="http" bindingInformation="*:81:" /></bindings></site> -->
+              <site name="Default Web Site" id="1">
+                <bindings>
+                  <binding protocol="http" bindingInformation="*:80:osfe1.corp.example" />
+                  <binding bindingInformation='[::1]:8443:' protocol='https' />
+                </bindings>
+              </site>
+              <site name="Intranet" id="2"><bindings><binding protocol="http" bindingInformation="10.0.0.7:8080:" /></bindings></site>
+            </sites></system.applicationHost></configuration>
+            """
+        let bindings = IISBindingReading.parse(text)
+        XCTAssertEqual(
+            bindings,
+            [
+                IISBinding(site: "Default Web Site", protocol: "http", bindingInformation: "*:80:osfe1.corp.example"),
+                IISBinding(site: "Default Web Site", protocol: "https", bindingInformation: "[::1]:8443:"),
+                IISBinding(site: "Intranet", protocol: "http", bindingInformation: "10.0.0.7:8080:"),
+            ])
+        XCTAssertEqual(bindings.map(\.port), [80, 8443, 8080])
+        XCTAssertEqual(bindings.map(\.hostName), ["osfe1.corp.example", nil, nil])
+    }
+}

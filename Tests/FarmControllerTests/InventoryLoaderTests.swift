@@ -128,6 +128,33 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertTrue("\(bad.map { "\($0)" } ?? "")".contains("service-center.host: must be a host name"), "\(String(describing: bad))")
     }
 
+    func testAReplicaNamesItsSnapshotAndRefusesAnyAddressOffLoopback() throws {
+        let replica = """
+            replica:
+              snapshot: /rehearsals/farm.json
+            defaults: {user: osfarm}
+            servers:
+              - {name: dc1, host: 127.40.0.10, role: deployment-controller}
+              - {name: fe1, host: '::1', role: front-end}
+              - {name: fe2, host: HOST, role: front-end}
+
+            """
+        let inventory = try load(replica.replacingOccurrences(of: "HOST", with: "127.255.0.3"))
+        XCTAssertEqual(inventory.replicaOf, "/rehearsals/farm.json")
+        XCTAssertNil(
+            try load(
+                replica.replacingOccurrences(of: "replica:\n  snapshot: /rehearsals/farm.json\n", with: "").replacingOccurrences(of: "HOST", with: "10.0.0.5")
+            ).replicaOf)
+        for host in ["10.0.0.5", "osfe2.corp.example", "localhost", "128.0.0.1", "::2"] {
+            let refused = error(replica.replacingOccurrences(of: "HOST", with: "'\(host)'"))
+            XCTAssertEqual(refused?.field, "servers[2].host", host)
+            XCTAssertEqual(refused?.line, 7, host)
+            XCTAssertTrue(
+                refused?.description.contains("\(host) is not a loopback address, and this inventory is a replica") == true, "\(String(describing: refused))")
+        }
+        XCTAssertEqual(error("replica: {}\nservers:\n  - {name: dc1, host: 127.0.0.1, role: deployment-controller}\n")?.field, "replica.snapshot")
+    }
+
     func testMissingFileIsAClearError() {
         XCTAssertThrowsError(try InventoryLoader.load(path: "/nonexistent/inv.yaml")) {
             XCTAssertEqual("\($0)", "/nonexistent/inv.yaml: no such file")

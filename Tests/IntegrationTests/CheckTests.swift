@@ -127,7 +127,8 @@ final class CheckTests: XCTestCase {
         // A command that only groups others names them (issue 21: it printed only "See 'osfarm move-db --help'").
         let group = try osfarm(["move-db"])
         XCTAssertEqual(group.status, 2)
-        XCTAssertTrue(group.stderr.contains("osfarm move-db needs a subcommand: plan, preflight or run\n  plan: Print what run would do"), group.stderr)
+        XCTAssertTrue(
+            group.stderr.contains("osfarm move-db needs a subcommand: plan, preflight, run or rehearse\n  plan: Print what run would do"), group.stderr)
         XCTAssertTrue(group.stderr.contains("\n  preflight: Read-only checks") && group.stderr.contains("\n  run: Preflight, then"), group.stderr)
         // A run id after `runs` (its default subcommand's place) is not taken for a typo.
         let runID = try osfarm(["runs", "20261127-010203-abcd"])

@@ -95,6 +95,53 @@ public struct HsconfDocument: Sendable {
         return nil
     }
 
+    /// The elements directly inside `range`, in order, outside comments and CDATA.
+    func children(in range: Range<Int>) -> [(name: String, element: Element)] {
+        let opaque = opaqueRanges()
+        var found: [(name: String, element: Element)] = []
+        var cursor = range.lowerBound
+        while let open = find("<", in: cursor..<range.upperBound) {
+            cursor = open.upperBound
+            if let comment = opaque.first(where: { $0.contains(open.lowerBound) }) {
+                cursor = max(cursor, comment.upperBound)
+                continue
+            }
+            var end = open.upperBound
+            while end < range.upperBound, bytes[end] != UInt8(ascii: ">"), bytes[end] != UInt8(ascii: "/"), !Self.isSpace(bytes[end]) { end += 1 }
+            let name = decoded(open.upperBound..<end)
+            guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_",
+                let element = elementRange(name, in: open.lowerBound..<range.upperBound)
+            else { continue }
+            found.append((name, element))
+            cursor = element.whole.upperBound
+        }
+        return found
+    }
+
+    /// The sections and the secret values' forms (HsconfLayout): a secret is an element with an
+    /// `encrypted` attribute, one whose name ends in `Password`, or a `ConnectionString` (Redis
+    /// sessions carry their password in it). Only the form and a stand-in leave this function.
+    public func layout() -> HsconfLayout {
+        guard let root = elementRange("EnvironmentConfiguration", in: 0..<bytes.count), let content = root.content else {
+            return HsconfLayout(sections: [], secrets: [])
+        }
+        var sections: [String] = []
+        var secrets: [HsconfSecret] = []
+        for (section, element) in children(in: content) {
+            sections.append(section)
+            guard let inner = element.content else { continue }
+            for (name, child) in children(in: inner) {
+                let tag = decoded(child.startTag).lowercased()
+                let marked = tag.contains("encrypted=\"true\"") || tag.contains("encrypted='true'")
+                guard marked || tag.contains(" encrypted=") || name.hasSuffix("Password") || name == "ConnectionString" else { continue }
+                let written = child.content.map(decoded) ?? ""
+                let form: HsconfSecretForm = marked ? .encrypted : .clear
+                secrets.append(HsconfSecret(section: section, element: name, form: form, standIn: HsconfSecret.standIn(form: form, written: written)))
+            }
+        }
+        return HsconfLayout(sections: sections, secrets: secrets)
+    }
+
     private func section(_ name: String) -> Element? {
         guard let root = elementRange("EnvironmentConfiguration", in: 0..<bytes.count), let content = root.content else { return nil }
         return elementRange(name, in: content)

@@ -29,7 +29,7 @@ struct PlatformInspector {
             privateKeySHA256: (try? files.read(installation.privateKey)).map { SHA256.hex($0) },
             serverReferences: findings.serverReferences(), databaseProviders: findings.databaseProviders(),
             inMemorySession: findings.inMemorySession(), roleEvidence: evidence,
-            hsconfUnreadable: HsconfEncoding.problem(in: Array(bytes)))
+            hsconfUnreadable: HsconfEncoding.problem(in: Array(bytes)), hsconfLayout: document.layout())
     }
 
     /// Whether server.hsconf's CompilerServerHostname names this server; false when it cannot be read.

@@ -31,13 +31,24 @@ public struct DowntimeEstimate: Codable, Sendable {
     }
 
     static func estimate(from state: RunState, runID: String, servers: [ServerEntry], options: MoveOptions, runbook: Runbook) -> DowntimeEstimate {
-        // The median duration of each step over the servers that ran it.
+        estimate(medians: medians(state), basedOn: runID, servers: servers, options: options, runbook: runbook)
+    }
+
+    /// The median seconds of each step over the servers that ran it, by step name.
+    public static func medians(_ state: RunState) -> [String: Double] {
         var samples: [String: [Double]] = [:]
         for steps in state.durations.values { for (step, milliseconds) in steps { samples[step, default: []].append(milliseconds / 1000) } }
-        func median(_ step: StepID) -> Double {
-            let values = (samples[step.rawValue] ?? []).sorted()
-            return values.isEmpty ? 0 : values[values.count / 2]
+        return samples.mapValues { values in
+            let sorted = values.sorted()
+            return sorted[sorted.count / 2]
         }
+    }
+
+    /// The downtime a run of `runbook` on `servers` takes when each step takes its median.
+    public static func estimate(
+        medians: [String: Double], basedOn: String, servers: [ServerEntry], options: MoveOptions, runbook: Runbook = .moveDatabase
+    ) -> DowntimeEstimate {
+        func median(_ step: StepID) -> Double { medians[step.rawValue] ?? 0 }
         func seconds(_ kinds: [PhaseKind], _ server: ServerEntry) -> Double {
             let run = RunServer(name: server.name, role: server.role, hooks: server.hooks)
             return runbook.phases.filter { kinds.contains($0.kind) && runbook.includes($0, server.role) }
@@ -54,7 +65,7 @@ public struct DowntimeEstimate: Codable, Sendable {
             down[server.name] = controllerDone + Double(index / parallel + 1) * seconds([.apply], server)
         }
         let farm = frontEnds.isEmpty ? controllerDone : frontEnds.compactMap { down[$0.name] }.min() ?? controllerDone
-        return DowntimeEstimate(basedOn: runID, servers: down, farmSeconds: farm)
+        return DowntimeEstimate(basedOn: basedOn, servers: down, farmSeconds: farm)
     }
 }
 

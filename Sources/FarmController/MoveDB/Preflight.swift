@@ -110,31 +110,65 @@ public struct Preflight: Sendable {
                 result.status = .failed
                 return
             }
-            result.inspection = platform
-            checkRole(&result, platform)
-            checkLayout(&result, platform)
-            if let problem = platform.hsconfUnreadable {
-                result.fail(
-                    .hsconfUnreadable,
-                    "the Configuration Tool cannot read \(platform.installDirectory)\\server.hsconf: \(problem). "
-                        + "Fix that byte (or save the file in the encoding it declares) before the move; nothing was changed")
-            }
-            if !platform.configurationToolPresent {
-                result.fail(.configurationToolMissing, "ConfigurationTool.com is missing in \(platform.installDirectory)")
-            }
-            if let free = platform.backupFreeBytes, free < minimumBackupBytes {
-                result.fail(.lowBackupSpace, "only \(free / 1_048_576) MiB free for backups")
-            }
-            if let host = platform.compilerServerHostname?.trimmingCharacters(in: .whitespaces).lowercased(), ["localhost", "127.0.0.1", "::1"].contains(host) {
-                result.fail(
-                    .compilerHostnameLocalhost,
-                    "CompilerServerHostname is \(host): on a farm every server must name the deployment controller by an address the others reach")
-            }
+            check(&result, platform)
         } catch {
             let failure = AgentSessionError.wrap(error)
             result.error = failure
             result.status = failure.isUnreachable ? .unreachable : .failed
         }
+    }
+
+    /// What one server's inspection alone says.
+    static func check(_ result: inout ServerResult, _ platform: PlatformInspection) {
+        result.inspection = platform
+        checkRole(&result, platform)
+        checkLayout(&result, platform)
+        if let problem = platform.hsconfUnreadable {
+            result.fail(
+                .hsconfUnreadable,
+                "the Configuration Tool cannot read \(platform.installDirectory)\\server.hsconf: \(problem). "
+                    + "Fix that byte (or save the file in the encoding it declares) before the move; nothing was changed")
+        }
+        if !platform.configurationToolPresent {
+            result.fail(.configurationToolMissing, "ConfigurationTool.com is missing in \(platform.installDirectory)")
+        }
+        if let free = platform.backupFreeBytes, free < minimumBackupBytes {
+            result.fail(.lowBackupSpace, "only \(free / 1_048_576) MiB free for backups")
+        }
+        if let host = platform.compilerServerHostname?.trimmingCharacters(in: .whitespaces).lowercased(), ["localhost", "127.0.0.1", "::1"].contains(host) {
+            result.fail(
+                .compilerHostnameLocalhost,
+                "CompilerServerHostname is \(host): on a farm every server must name the deployment controller by an address the others reach")
+        }
+    }
+
+    /// The checks that need only what each server reported (no probe, no login): what preflight
+    /// says of a farm from a snapshot of it. `inspections` by server name.
+    public static func recorded(
+        _ servers: [ServerEntry], inspections: [String: PlatformInspection], request: MoveRequest, options: MoveOptions
+    ) -> Preflight {
+        let results = servers.map { server -> ServerResult in
+            var result = ServerResult(server: server, status: .ok, findings: [], notes: [], inspection: nil, error: nil)
+            if let platform = inspections[server.name] { check(&result, platform) } else { result.status = .unreachable }
+            return result
+        }
+        var preflight = Preflight(
+            servers: results, farmFindings: [], from: nil, origin: DatabaseTargets(platform: nil, session: nil, logging: nil),
+            targets: request.provisionalTargets, windowsAuthentication: false)
+        preflight.checkFarm(request: request, options: options)
+        for index in preflight.servers.indices {
+            guard let platform = preflight.servers[index].inspection, let expected = options.expectFrom else { continue }
+            for (section, target) in preflight.targets.moving {
+                guard let database = platform.database(section) else { continue }
+                if !(database.address?.sameServer(as: expected) ?? false) && !database.isAt(target) {
+                    preflight.servers[index].fail(.expectFrom, "\(section.rawValue) points at \(database.server), not \(expected) (--expect-from)")
+                }
+            }
+        }
+        for index in preflight.servers.indices where preflight.servers[index].status == .ok && !preflight.servers[index].findings.isEmpty {
+            preflight.servers[index].status = .failed
+        }
+        return preflight
     }
 
     /// The inventory's role against the server's own facts (services and CompilerServerHostname).

@@ -170,7 +170,7 @@ struct ConfigurationToolEmulator {
             // On the deployment controller it "also triggers the Apply Settings to the Factory
             // operation to update the configurations of all published modules".
             if state.role == .deploymentController {
-                let seconds = state.delay(state.profile.configurationToolSeconds)
+                let seconds = state.delay(state.timing.configurationToolSeconds)
                 SimulatedDelay.record("ConfigurationTool.com /ApplySettingsFactory", seconds: seconds, serverDirectory: store.serverDirectory)
                 Thread.sleep(forTimeInterval: seconds)
                 log("Applied settings to the factory")
@@ -181,7 +181,7 @@ struct ConfigurationToolEmulator {
         let steps = [
             "Upgrading platform database model...", "Upgrading logging database model...", "Upgrading session database model...", "Applying settings...",
         ]
-        let pause = state.delay(state.profile.configurationToolSeconds) / Double(max(1, steps.count + 1))
+        let pause = state.delay(state.timing.configurationToolSeconds) / Double(max(1, steps.count + 1))
         SimulatedDelay.record("ConfigurationTool.com", seconds: pause * Double(steps.count + 1), serverDirectory: store.serverDirectory)
         for step in steps {
             out(step + "\r\n")
@@ -218,7 +218,7 @@ struct ConfigurationToolEmulator {
             let stopping = try store.update { state -> Bool in
                 guard let index = state.serviceIndex(name), state.services[index].state == .running else { return false }
                 let stuck = state.faults.stuckStopping.contains { $0.caseInsensitiveCompare(name) == .orderedSame }
-                let seconds = state.delay(state.profile.stopSeconds)
+                let seconds = state.delay(state.timing.stopSeconds)
                 state.services[index].state = .stopPending
                 state.services[index].initialised = false
                 state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + seconds
@@ -233,7 +233,7 @@ struct ConfigurationToolEmulator {
             }
             let starting = try store.update { state -> Double in
                 guard let index = state.serviceIndex(name) else { return 0 }
-                let now = Date().timeIntervalSince1970, seconds = state.delay(state.profile.startSeconds)
+                let now = Date().timeIntervalSince1970, seconds = state.delay(state.timing.startSeconds)
                 state.services[index].state = .startPending
                 state.services[index].processID = state.newProcessID()
                 state.services[index].pendingUntil = now + seconds

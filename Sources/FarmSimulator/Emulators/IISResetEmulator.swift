@@ -11,7 +11,7 @@ struct IISResetEmulator {
         switch arguments.first?.lowercased() {
         case "/stop":
             out("\r\n\(text.iisAttemptingStop)\r\n")
-            let delay = try store.update { $0.delay($0.profile.iisSeconds) }
+            let delay = try store.update { $0.delay($0.timing.iisSeconds) }
             SimulatedDelay.record("iisreset /stop", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
             try store.update { state in
@@ -27,7 +27,7 @@ struct IISResetEmulator {
             return 0
         case "/start":
             out("\r\n\(text.iisAttemptingStart)\r\n")
-            let delay = try store.update { $0.delay($0.profile.iisSeconds) }
+            let delay = try store.update { $0.delay($0.timing.iisSeconds) }
             SimulatedDelay.record("iisreset /start", seconds: delay, serverDirectory: store.serverDirectory)
             Thread.sleep(forTimeInterval: delay)
             try store.update { state in

@@ -53,9 +53,9 @@ struct ServiceControlEmulator {
                     let stuck = state.faults.stuckStopping.contains { $0.caseInsensitiveCompare(state.services[index].name) == .orderedSame }
                     state.services[index].state = .stopPending
                     state.services[index].initialised = false
-                    state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + state.delay(state.profile.stopSeconds)
+                    state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + state.delay(state.timing.stopSeconds)
                     if !stuck {
-                        SimulatedDelay.record("stop \(name)", seconds: state.delay(state.profile.stopSeconds), serverDirectory: store.serverDirectory)
+                        SimulatedDelay.record("stop \(name)", seconds: state.delay(state.timing.stopSeconds), serverDirectory: store.serverDirectory)
                     }
                     out(Self.statusBlock(state.services[index], extended: false, afterControl: true, text: text))
                     return 0
@@ -78,9 +78,9 @@ struct ServiceControlEmulator {
                 }
                 if state.faults.failingStart.contains(where: { $0.caseInsensitiveCompare(service.name) == .orderedSame }) {
                     // The service control manager gives up on a service that never reports running.
-                    return (1053, state.delay(state.profile.startSeconds))
+                    return (1053, state.delay(state.timing.startSeconds))
                 }
-                let now = Date().timeIntervalSince1970, starting = state.delay(state.profile.startSeconds)
+                let now = Date().timeIntervalSince1970, starting = state.delay(state.timing.startSeconds)
                 state.services[index].state = .startPending
                 state.services[index].processID = state.newProcessID()
                 state.services[index].pendingUntil = now + starting
@@ -88,7 +88,7 @@ struct ServiceControlEmulator {
                 if FarmNetwork.servicePorts[service.name] != nil {
                     SimulatedDelay.record(
                         "initialise \(service.name)", start: now + starting,
-                        seconds: state.delay(state.profile.initialisationSeconds), serverDirectory: store.serverDirectory)
+                        seconds: state.delay(state.timing.initialisationSeconds), serverDirectory: store.serverDirectory)
                 }
                 out(Self.statusBlock(state.services[index], extended: true, afterControl: true, text: text))
                 return (0, 0)

@@ -30,6 +30,22 @@ public enum DisplayLanguage: String, Codable, CaseIterable, Sendable {
         }
     }
 
+    /// The language's LCID, as Windows writes it in `Nls\Language` `InstallLanguage` (four hex
+    /// digits; [MS-LCID] "Windows Language Code Identifier Reference" 2.2: en-US 0x0409, de-DE
+    /// 0x0407, fr-FR 0x040C, es-ES 0x0C0A, pt-BR 0x0416, zh-CN 0x0804, ja-JP 0x0411, qps-ploc 0x0501).
+    public var lcid: String {
+        switch self {
+        case .english: return "0409"
+        case .german: return "0407"
+        case .french: return "040C"
+        case .spanish: return "0C0A"
+        case .portuguese: return "0416"
+        case .chinese: return "0804"
+        case .japanese: return "0411"
+        case .pseudo: return "0501"
+        }
+    }
+
     /// Accepts the tag in any letter case (`de-de`, `DE-DE`).
     public init?(tag: String) {
         guard let match = Self.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(tag) == .orderedSame }) else { return nil }

@@ -50,6 +50,43 @@ public struct ServerBuilder {
     public var redisSessions = false
     /// The port IIS serves on (ServerConfiguration/ApplicationServerPort).
     public var applicationServerPort = 80
+    /// The installed platform version (registry and server.hsconf).
+    public var installedVersion = ServerBuilder.platformVersion
+    /// The services to install instead of the default set (a replica's: as the real server has them).
+    public var serviceShapes: [ServiceShape]?
+    /// Each section's catalog (default: outsystems, osSession, outsystems_log).
+    public var catalogs = SimulatedLayout.defaultCatalogs
+    /// Measured delays replacing the profile's.
+    public var measuredTimings: SimulatedTimings?
+
+    /// A service as a replica installs it: its name, start type and whether it runs.
+    public struct ServiceShape: Sendable, Equatable {
+        public var name: String
+        public var startType: ServiceStartType
+        public var running: Bool
+
+        public init(name: String, startType: ServiceStartType, running: Bool) {
+            self.name = name
+            self.startType = startType
+            self.running = running
+        }
+    }
+
+    /// Where the services the simulator knows run from (the documented install layout); others
+    /// get a program of their own name under the install folder.
+    static func binary(of service: String) -> (path: String, display: String, type: Int) {
+        let install = installDirectory
+        switch service.lowercased() {
+        case "outsystems log service": return (install + #"\LogServer.exe"#, service, 0x10)
+        case "outsystems deployment controller service": return (install + #"\CompilerService\CompilerService.exe"#, service, 0x10)
+        case "outsystems deployment service": return (install + #"\DeployService\DeployService.exe"#, service, 0x10)
+        case "outsystems scheduler service": return (install + #"\Scheduler\Scheduler.exe"#, service, 0x10)
+        case "w3svc": return (#"C:\Windows\system32\svchost.exe -k iissvcs"#, "World Wide Web Publishing Service", 0x20)
+        case "was": return (#"C:\Windows\system32\svchost.exe -k iissvcs"#, "Windows Process Activation Service", 0x20)
+        case "rabbitmq": return (#""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, service, 0x10)
+        default: return (install + "\\" + service.filter { $0.isLetter || $0.isNumber } + ".exe", service, 0x10)
+        }
+    }
 
     /// The DNS domain of the simulated servers (their FQDN is name.domain).
     public static let domain = "farm.test"
@@ -108,6 +145,32 @@ public struct ServerBuilder {
             try manager.createSymbolicLink(atPath: local(program), withDestinationPath: emulatorBinary)
         }
         try StateStore(serverDirectory: serverDirectory).save(initialState())
+        try Self.writeApplicationHost(serverDirectory: serverDirectory, port: applicationServerPort, hostBinding: nil)
+    }
+
+    /// IIS's applicationHost.config with the OutSystems site's bindings (IIS configuration
+    /// reference, `<sites>`/`<bindings>`: `bindingInformation` is IP:port:host name): HTTP on the
+    /// server's port, for every host name unless `hostBinding` names one, and HTTPS on 443.
+    static func writeApplicationHost(serverDirectory: String, port: Int, hostBinding: String?) throws {
+        let path = localPath(IISBinding.configurationPath, serverDirectory: serverDirectory)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let text = """
+            <?xml version="1.0" encoding="UTF-8"?>\r
+            <configuration>\r
+              <system.applicationHost>\r
+                <sites>\r
+                  <site name="Default Web Site" id="1" serverAutoStart="true">\r
+                    <bindings>\r
+                      <binding protocol="http" bindingInformation="*:\(port):\(XMLText.escape(hostBinding ?? ""))" />\r
+                      <binding protocol="https" bindingInformation="*:443:" />\r
+                    </bindings>\r
+                  </site>\r
+                </sites>\r
+              </system.applicationHost>\r
+            </configuration>\r
+
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     func initialState() -> ServerState {
@@ -126,27 +189,38 @@ public struct ServerBuilder {
         }
         let install = Self.installDirectory
         var services: [SimulatedService] = []
-        if hasLogService {
-            services.append(service("OutSystems Log Service", binary: install + #"\LogServer.exe"#, start: .automatic))
-        }
-        services += [
-            service(
-                "OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
-                start: role == .deploymentController ? .automatic : frontEndControllerService, running: role == .deploymentController),
-            service("OutSystems Deployment Service", binary: install + #"\DeployService\DeployService.exe"#, start: .automatic),
-            service("OutSystems Scheduler Service", binary: install + #"\Scheduler\Scheduler.exe"#, start: .automatic),
-            service(
-                "W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .automatic),
-            service("WAS", display: "Windows Process Activation Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#, start: .manual),
-        ]
-        if role == .deploymentController {
-            services.append(
-                service("RabbitMQ", binary: #""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, start: .automatic))
+        if let serviceShapes {
+            services = serviceShapes.map { shape in
+                let program = Self.binary(of: shape.name)
+                return service(
+                    shape.name, display: program.display, type: program.type, binary: program.path, start: shape.startType, running: shape.running)
+            }
+        } else {
+            if hasLogService {
+                services.append(service("OutSystems Log Service", binary: install + #"\LogServer.exe"#, start: .automatic))
+            }
+            services += [
+                service(
+                    "OutSystems Deployment Controller Service", binary: install + #"\CompilerService\CompilerService.exe"#,
+                    start: role == .deploymentController ? .automatic : frontEndControllerService, running: role == .deploymentController),
+                service("OutSystems Deployment Service", binary: install + #"\DeployService\DeployService.exe"#, start: .automatic),
+                service("OutSystems Scheduler Service", binary: install + #"\Scheduler\Scheduler.exe"#, start: .automatic),
+                service(
+                    "W3SVC", display: "World Wide Web Publishing Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#,
+                    start: .automatic),
+                service(
+                    "WAS", display: "Windows Process Activation Service", type: 0x20, binary: #"C:\Windows\system32\svchost.exe -k iissvcs"#,
+                    start: .manual),
+            ]
+            if role == .deploymentController {
+                services.append(
+                    service("RabbitMQ", binary: #""C:\Program Files\OutSystems\Platform Server\thirdparty\erl\erts\bin\erlsrv.exe""#, start: .automatic))
+            }
         }
         var registry: [String: [ServerState.RegistryValue]] = [
             #"HKEY_LOCAL_MACHINE\SOFTWARE\OutSystems\Installer\Server"#: [
                 .init(name: "(Default)", type: "REG_SZ", data: install),
-                .init(name: "Server", type: "REG_SZ", data: Self.platformVersion),
+                .init(name: "Server", type: "REG_SZ", data: installedVersion),
             ],
             #"HKEY_LOCAL_MACHINE\SOFTWARE\OutSystems\Platform Server"#: [
                 .init(name: "MachineName", type: "REG_SZ", data: name.uppercased()),
@@ -173,21 +247,25 @@ public struct ServerBuilder {
                 .init(name: "ImagePath", type: "REG_EXPAND_SZ", data: imagePath),
             ]
         }
-        if role == .deploymentController {
+        if services.contains(where: { $0.name == "RabbitMQ" }) {
             registry[#"HKEY_LOCAL_MACHINE\SOFTWARE\Ericsson\Erlang\ErlSrv\1.1\RabbitMQ"#] = [
                 .init(name: "Machine", type: "REG_SZ", data: #"C:\Program Files\OutSystems\Platform Server\thirdparty\erl\bin\erl.exe"#)
             ]
         }
-        // Where Windows keeps the console code pages (read by nothing in osfarm; there for fidelity).
+        // Where Windows keeps the code pages and the install language (`osfarm inspect` reads them).
         registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Nls\CodePage"#] = [
             .init(name: "OEMCP", type: "REG_SZ", data: String(language.oemCodePage))
+        ]
+        registry[#"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Nls\Language"#] = [
+            .init(name: "Default", type: "REG_SZ", data: language.lcid), .init(name: "InstallLanguage", type: "REG_SZ", data: language.lcid),
         ]
         if defaultShell != .commandPrompt {
             registry[DefaultShell.registryKey] = [.init(name: DefaultShell.registryValue, type: "REG_SZ", data: defaultShell.path)]
         }
         return ServerState(
             name: name, role: role, address: address, profile: profile, services: services, registry: registry,
-            faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID, language: language)
+            faults: InjectedFaults(), lastConfigurationTool: nil, nextProcessID: nextPID, language: language,
+            measuredTimings: measuredTimings)
     }
 
     /// A server.hsconf with every section of a SQL Server farm, comments, an escaped `&amp;` and
@@ -226,7 +304,7 @@ public struct ServerBuilder {
             <EnvironmentConfiguration>\r
               <PlatformDatabaseConfiguration ProviderKey="\(provider)">\r
                 \(location(databaseServer, naming: "NamingType"))\r
-                <Catalog>outsystems</Catalog>\r
+                <Catalog>\(XMLText.escape(catalogs[.platform] ?? "outsystems"))</Catalog>\r
                 <AdminUser>OSADMIN</AdminUser>\r
                 \(password("AdminPassword", "Adm1n&Platform"))\r
                 <RuntimeUser>OSRUNTIME</RuntimeUser>\r
@@ -237,7 +315,7 @@ public struct ServerBuilder {
               <!-- Logs share the platform server; a separate catalog keeps them apart. -->\r
               <LoggingDatabaseConfiguration ProviderKey="\(provider)">\r
                 \(location(loggingServer ?? databaseServer, naming: "NamingType"))\r
-                <Catalog>outsystems_log</Catalog>\r
+                <Catalog>\(XMLText.escape(catalogs[.logging] ?? "outsystems_log"))</Catalog>\r
                 <AdminUser>OSADMIN_LOG</AdminUser>\r
                 \(password("AdminPassword", "LogAdm1n"))\r
                 <RuntimeUser>OSRUNTIME_LOG</RuntimeUser>\r
@@ -246,7 +324,7 @@ public struct ServerBuilder {
               </LoggingDatabaseConfiguration>\r
               <SessionDatabaseConfiguration ProviderKey="\(provider)">\r
                 \(location(sessionServer ?? databaseServer, naming: "IdType", unicode: false))\r
-                <Catalog>osSession</Catalog>\r
+                <Catalog>\(XMLText.escape(catalogs[.session] ?? "osSession"))</Catalog>\r
                 <SessionUser>OSSTATE</SessionUser>\r
                 \(password("SessionPassword", "S3ssion"))\r
                 <SessionAdvancedSettings></SessionAdvancedSettings>\r
@@ -283,7 +361,7 @@ public struct ServerBuilder {
                 <DBTimeout>30</DBTimeout>\r
                 <DBUpdateTimeout>600</DBUpdateTimeout>\r
                 <InstallationDir>\(Self.installDirectory)</InstallationDir>\r
-                <PlatformVersion>\(Self.platformVersion)</PlatformVersion>\r
+                <PlatformVersion>\(installedVersion)</PlatformVersion>\r
               </OtherConfigurations>\r
             </EnvironmentConfiguration>\r
 

@@ -65,6 +65,11 @@ public struct ServerState: Codable, Sendable {
     public var nextProcessID: Int
     /// The display language its programs print in (and so their OEM code page).
     public var language: DisplayLanguage
+    /// Measured delays that replace the profile's (a replica of a farm moved before); nil: the profile's.
+    public var measuredTimings: SimulatedTimings?
+
+    /// The delays this server imposes.
+    public var timing: SimulatedTimings { measuredTimings ?? profile.timings }
 
     public struct RegistryValue: Codable, Sendable, Equatable {
         public var name: String

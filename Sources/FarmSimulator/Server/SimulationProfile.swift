@@ -52,3 +52,29 @@ public enum SimulationProfile: String, Codable, Sendable, CaseIterable {
         }
     }
 }
+
+/// The delays a simulated server imposes: a profile's, or measured ones (a replica built from a
+/// snapshot whose farm was moved before, `osfarm-sim farm up --from`).
+public struct SimulatedTimings: Codable, Sendable, Equatable {
+    public var stopSeconds: Double
+    public var startSeconds: Double
+    public var initialisationSeconds: Double
+    public var iisSeconds: Double
+    public var configurationToolSeconds: Double
+
+    public init(stopSeconds: Double, startSeconds: Double, initialisationSeconds: Double, iisSeconds: Double, configurationToolSeconds: Double) {
+        self.stopSeconds = stopSeconds
+        self.startSeconds = startSeconds
+        self.initialisationSeconds = initialisationSeconds
+        self.iisSeconds = iisSeconds
+        self.configurationToolSeconds = configurationToolSeconds
+    }
+}
+
+extension SimulationProfile {
+    public var timings: SimulatedTimings {
+        SimulatedTimings(
+            stopSeconds: stopSeconds, startSeconds: startSeconds, initialisationSeconds: initialisationSeconds, iisSeconds: iisSeconds,
+            configurationToolSeconds: configurationToolSeconds)
+    }
+}
