@@ -48,14 +48,6 @@ final class MoveDBTests: XCTestCase {
         XCTAssertFalse(entries[..<dcVerified].contains { $0.server?.hasPrefix("fe") == true && $0.step == "backup" })
     }
 
-    func testParallelFrontEnds() throws {
-        let farm = try TestFarm(frontEnds: 3)
-        defer { farm.shutdown() }
-        let result = try farm.moveDB("run", ["--db-restored", "--parallel", "3"])
-        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-        try assertOnNewDatabase(farm)
-    }
-
     func testPlanChangesNothingAndItsTextIsPinned() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
