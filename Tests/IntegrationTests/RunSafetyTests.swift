@@ -93,14 +93,37 @@ final class RunSafetyTests: XCTestCase {
         try assertOn(farm.newDatabase, farm)
     }
 
-    func testARolledBackRunIsNeitherResumedNorRolledBackAgain() throws {
+    /// One farm for three refusals: a move to the server the farm is on, an edited run record
+    /// (refused by resume, ignored by rollback), and a rolled-back run resumed or rolled back again.
+    func testAnEditedRunRecordAndARolledBackRunAreRefusedAndAMoveToTheCurrentServerIsNothingToDo() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
+        let refused = try osfarm([
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+            "--state-dir", farm.stateDirectory,
+        ])
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
+
+        // A failed run whose run.json is edited: resume refuses it naming the field; rollback works and says it ignores the edit.
         let runID = try farm.failedRun(at: "fe1")
+        let path = farm.stateDirectory + "/\(runID)/run.json"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)
+        XCTAssertNotEqual(edited, original)
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        let editedResume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(editedResume.status, 2, editedResume.stdout)
+        XCTAssertTrue(
+            editedResume.stderr.contains("targets.") && editedResume.stderr.contains("differs from the run's journal"), editedResume.stderr)
         let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
+        XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
         try assertOn(farm.oldDatabase, farm)
 
+        // The record as written again: the rolled-back run is neither resumed nor rolled back again.
+        try original.write(toFile: path, atomically: true, encoding: .utf8)
         let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resume.status, 2, resume.stdout)
         XCTAssertTrue(resume.stderr.contains("is rolled-back"), resume.stderr)
@@ -112,55 +135,10 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(runs.stdout.contains("rolled-back"), runs.stdout)
     }
 
-    func testAnEditedRunRecordIsRefusedByResumeNamingTheFieldAndRollbackStillWorks() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        let runID = try farm.failedRun(at: "fe1")
-        let path = farm.stateDirectory + "/\(runID)/run.json"
-        let original = try String(contentsOfFile: path, encoding: .utf8)
-        let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)
-        XCTAssertNotEqual(edited, original)
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
-
-        let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(resume.status, 2, resume.stdout)
-        XCTAssertTrue(resume.stderr.contains("targets.") && resume.stderr.contains("differs from the run's journal"), resume.stderr)
-        let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
-        XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
-        try assertOn(farm.oldDatabase, farm)
-    }
-
-    func testAnEmptyJournalIsAnErrorNotNothingDone() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 0)
-        let runID = try farm.lastRunID()
-        try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
-        let before = try farm.status().json()
-        for command in [["resume", runID], ["rollback", "--yes", runID]] {
-            let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
-            XCTAssertEqual(result.status, 2, result.stdout)
-            XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)
-        }
-        XCTAssertEqual(try farm.status().json(), before, "nothing was touched")
-    }
-
-    func testAMoveToTheServerTheFarmIsOnIsNothingToDoUnlessForced() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        let refused = try osfarm([
-            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-            "--state-dir", farm.stateDirectory,
-        ])
-        XCTAssertEqual(refused.status, 1, refused.stdout)
-        XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
-        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
-    }
-
     /// The state directory fills in the middle of the stop phase (every journal write from the
     /// seventh on fails as ENOSPC, in that process only): the run stops at once with exit 3 and a
-    /// line naming the journal; once there is room again, resume finishes the move.
+    /// line naming the journal; once there is room again, resume finishes the move. Then its journal
+    /// emptied is an error to resume and rollback, not nothing done.
     func testAJournalThatFillsDuringTheStopPhaseExits3AndResumeFinishes() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
@@ -177,6 +155,16 @@ final class RunSafetyTests: XCTestCase {
         let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
         try assertOn(farm.newDatabase, farm)
+
+        // The finished run's journal emptied: resume and rollback refuse it as an error, not nothing done.
+        try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
+        let before = try farm.status().json()
+        for command in [["resume", runID], ["rollback", "--yes", runID]] {
+            let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
+            XCTAssertEqual(result.status, 2, result.stdout)
+            XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)
+        }
+        XCTAssertEqual(try farm.status().json(), before, "nothing was touched")
     }
 
     func testAServerLostMidRunEndsWithExit4() throws {
