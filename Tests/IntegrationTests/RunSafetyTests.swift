@@ -15,7 +15,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testASecondRunResumeOrAnotherJumpHostIsRefusedWhileARunDrivesTheFarm() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 8
@@ -42,7 +42,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testSIGTERMLetsTheStepInFlightFinishExits3AndNamesTheWayOut() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 4
@@ -67,7 +67,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testASecondSIGTERMQuitsAtOnceNamesTheWayOutAndResumeFinishes() throws {
-        let farm = try TestFarm(frontEnds: 1, profile: .fast)
+        let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 20
@@ -168,7 +168,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testAServerLostMidRunEndsWithExit4() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 3
