@@ -208,7 +208,7 @@ final class FarmLayoutMoveTests: XCTestCase {
     }
 
     func testAPlatformThatDoesNotAnswerAsExpectedStopsTheRunOnThatServer() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 3
