@@ -3,9 +3,10 @@
 
 SWIFT ?= swift
 BIN := .build/debug
-# make test WORKERS=3 runs the tests in three processes side by side (swift test --parallel);
-# the default, 1, runs them one after the other.
-WORKERS ?= 1
+# make test runs the tests in WORKERS processes side by side (swift test --parallel): 2 by default,
+# since most of a test's time is spent waiting on sshd, the agent and the simulator's delays;
+# WORKERS=1 runs them one after the other.
+WORKERS ?= 2
 TEST_RUN := $(if $(filter-out 1,$(WORKERS)),--parallel --num-workers $(WORKERS) --xunit-output .build/tests.xml,)
 
 .PHONY: all deps build test soak demo bench clean format

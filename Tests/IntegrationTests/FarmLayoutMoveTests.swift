@@ -39,21 +39,11 @@ final class FarmLayoutMoveTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("APPLY SETTINGS DID NOT RUN"), result.stdout)
     }
 
-    func testApplySettingsCanBeLeftOutAndTheReportSaysSoFirst() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        let report = farm.directory + "/change.md"
-        let result = try farm.moveDB("run", ["--db-restored", "--no-apply-settings", "--report", report])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.hasPrefix("APPLY SETTINGS DID NOT RUN (--no-apply-settings)"), result.stdout)
-        let markdown = try String(contentsOfFile: report, encoding: .utf8)
-        XCTAssertTrue(markdown.split(separator: "\n").prefix(4).contains { $0.contains("APPLY SETTINGS DID NOT RUN") }, markdown)
-        XCTAssertFalse(try farm.journal(try farm.lastRunID()).contains { $0.step == "apply-settings" })
-        XCTAssertNotEqual(try farm.status().servers.first { $0.name == "dc1" }?.lastConfigurationTool?.switches, ["/applysettingsfactory"])
-    }
-
-    func testANamedInstanceWithoutAPortIsFoundThroughSQLServerBrowser() throws {
-        let farm = try TestFarm(frontEnds: 1, layout: SimulatedLayout(newDatabaseInstance: "OSPROD"))
+    /// Two documented layouts on one farm (each its own part of the move): the new database a named
+    /// instance without a port, found through SQL Server Browser, and front-ends whose Deployment
+    /// Controller service is Manual, which are front-ends all the same.
+    func testANamedInstanceWithoutAPortAndFrontEndsWithAManualControllerService() throws {
+        let farm = try TestFarm(frontEnds: 2, layout: SimulatedLayout(newDatabaseInstance: "OSPROD", frontEndControllerService: .manual))
         defer { farm.shutdown() }
         XCTAssertTrue(farm.newDatabase.hasSuffix("\\OSPROD"), farm.newDatabase)
         let preflight = try farm.moveDB("preflight")
@@ -62,6 +52,13 @@ final class FarmLayoutMoveTests: XCTestCase {
         let result = try farm.moveDB("run", ["--db-restored"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase && $0.allRunning })
+        for server in try farm.status().servers where server.role == .frontEnd {
+            XCTAssertEqual(server.database, farm.newDatabase)
+            let controller = server.services.first { $0.name == "OutSystems Deployment Controller Service" }
+            XCTAssertEqual(controller?.startType, .manual)
+            XCTAssertEqual(controller?.state, .stopped, "\(server.name): its Manual controller service was left alone")
+            XCTAssertTrue(server.allRunning)
+        }
     }
 
     func testANamedInstanceBrowserDoesNotKnowIsRefusedWithTheWayToGiveItsPort() throws {
@@ -90,28 +87,22 @@ final class FarmLayoutMoveTests: XCTestCase {
         }
         XCTAssertTrue(try farm.status().servers.allSatisfy(\.allRunning))
 
-        // Named, the session section follows.
+        XCTAssertEqual(try farm.status().servers.first { $0.name == "dc1" }?.lastConfigurationTool?.switches, ["/applysettingsfactory"])
+
+        // Named, the session section follows. This run leaves Apply Settings out: the report says so first.
+        let report = farm.directory + "/change.md"
         let again = try osfarm([
             "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--session-to", farm.newDatabase,
-            "--db-restored", "--state-dir", farm.stateDirectory,
+            "--db-restored", "--no-apply-settings", "--report", report, "--state-dir", farm.stateDirectory,
         ])
         XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
         XCTAssertEqual(try section(farm, "fe1", .session), farm.newDatabase)
         XCTAssertEqual(try section(farm, "fe1", .logging), logging)
-    }
-
-    func testAFrontEndWithAManualControllerServiceIsAFrontEnd() throws {
-        let farm = try TestFarm(frontEnds: 2, layout: SimulatedLayout(frontEndControllerService: .manual))
-        defer { farm.shutdown() }
-        let result = try farm.moveDB("run", ["--db-restored"])
-        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-        for server in try farm.status().servers where server.role == .frontEnd {
-            XCTAssertEqual(server.database, farm.newDatabase)
-            let controller = server.services.first { $0.name == "OutSystems Deployment Controller Service" }
-            XCTAssertEqual(controller?.startType, .manual)
-            XCTAssertEqual(controller?.state, .stopped, "\(server.name): its Manual controller service was left alone")
-            XCTAssertTrue(server.allRunning)
-        }
+        XCTAssertTrue(again.stdout.hasPrefix("APPLY SETTINGS DID NOT RUN (--no-apply-settings)"), again.stdout)
+        let markdown = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(markdown.split(separator: "\n").prefix(4).contains { $0.contains("APPLY SETTINGS DID NOT RUN") }, markdown)
+        XCTAssertFalse(try farm.journal(try farm.lastRunID()).contains { $0.step == "apply-settings" })
+        XCTAssertNotEqual(try farm.status().servers.first { $0.name == "dc1" }?.lastConfigurationTool?.switches, ["/applysettingsfactory"])
     }
 
     func testPreflightNamesEveryAssumptionOfTheArticleThatDoesNotHold() throws {
@@ -163,6 +154,10 @@ final class FarmLayoutMoveTests: XCTestCase {
         XCTAssertTrue(plan.stdout.contains("ConfigurationTool.com /ApplySettingsFactory"), plan.stdout)
         let result = try farm.moveDB("run", ["--db-restored", "--parallel", "3"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        for server in try farm.status().servers {
+            XCTAssertEqual(server.database, farm.newDatabase, "\(server.name): \(server.databaseServers)")
+            XCTAssertTrue(server.allRunning, "\(server.name): \(server.services)")
+        }
         // Every server's tool runs, start and end, on one time line: never two at once.
         var events: [(time: Double, delta: Int)] = []
         for server in farm.record.servers {
@@ -213,7 +208,7 @@ final class FarmLayoutMoveTests: XCTestCase {
     }
 
     func testAPlatformThatDoesNotAnswerAsExpectedStopsTheRunOnThatServer() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 3

@@ -58,6 +58,7 @@ final class OperatorTests: XCTestCase {
         let (status, output) = try right.finish(timeout: 90)
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.newDatabase })
+        try assertRunsShowRetellsACompletedRun(farm)
 
         // Without a terminal and without --yes: refused, exit 2, nothing attempted.
         let unattended = try osfarm([
@@ -105,6 +106,11 @@ final class OperatorTests: XCTestCase {
         XCTAssertTrue(output.contains("Not serving now:"), output)
         XCTAssertTrue(output.contains("dc1  stopped") && output.contains("fe1  stopped"), output)
         XCTAssertTrue(output.contains("osfarm resume \(runID) --db-restored") && output.contains("osfarm rollback \(runID)"), output)
+        // runs show retells the stopped run from its journal, with the same way out.
+        let stoppedShown = try osfarm(["runs", "show", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertTrue(
+            stoppedShown.stdout.contains("state stopped") && stoppedShown.stdout.contains("osfarm resume \(runID) --db-restored"),
+            stoppedShown.stdout)
         // What it says is true: rollback starts everything again on the old database.
         let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
@@ -134,7 +140,9 @@ final class OperatorTests: XCTestCase {
         }
     }
 
-    func testAWindowEndAndAFailureNameTheWayOutOnTheTerminal() throws {
+    /// A failure names the way out on the terminal, and `runs show` retells the failed run. (A window
+    /// that ends mid-run is MoveDBTests' window test, end to end; its wording is RunEngineTests'.)
+    func testAFailureNamesTheWayOutOnTheTerminalAndRunsShowRetellsIt() throws {
         let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var fault = FaultRequest()
@@ -146,73 +154,33 @@ final class OperatorTests: XCTestCase {
         let runID = try farm.lastRunID()
         XCTAssertTrue(failure.contains("fe1  repointed") && failure.contains("fe2  stopped"), failure)
         XCTAssertTrue(failure.contains("osfarm resume \(runID)") && failure.contains("osfarm rollback \(runID)"), failure)
+        let failedShown = try osfarm(["runs", "show", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertTrue(failedShown.stdout.contains("state failed") && failedShown.stdout.contains("failed at configuration-tool"), failedShown.stdout)
+        XCTAssertTrue(failedShown.stdout.contains("osfarm rollback \(runID)"), failedShown.stdout)
         var clear = FaultRequest()
         clear.clear = true
         try farm.inject(clear, on: "fe1")
         XCTAssertEqual(try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory]).status, 0)
-
-        // The window ends while the controller's Configuration Tool waits for machine.config: 15 s
-        // leave room for the preflight and the stop phase on a loaded machine, the lock outlasts them.
-        let deadline = ISO8601DateFormatter().string(from: Date().addingTimeInterval(15))
-        var slow = FaultRequest()
-        slow.lockMachineConfigSeconds = 20
-        try farm.inject(slow, on: "dc1")
-        let windowed = try run(farm, ["--yes", "--db-restored", "--deadline", deadline, "--server-budget", "1"])
-        let (stopped, output) = try windowed.finish(timeout: 90)
-        XCTAssertEqual(stopped, 3, output)
-        XCTAssertTrue(output.contains("the maintenance window ended"), output)
-        let second = try farm.lastRunID()
-        XCTAssertTrue(output.contains("fe1  stopped") && output.contains("osfarm resume \(second)"), output)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.database == farm.oldDatabase && $0.allRunning })
     }
 
-    func testRunsShowRetellsACompletedAFailedAndAStoppedRunFromTheJournal() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 0)
+    /// `runs show` on a completed run: every step of fe1, the lifecycle in --json, the change record again.
+    private func assertRunsShowRetellsACompletedRun(_ farm: TestFarm, file: StaticString = #filePath, line: UInt = #line) throws {
         let completed = try farm.lastRunID()
         let shown = try osfarm(["runs", "show", completed, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(shown.status, 0, shown.stderr)
-        let journal = try farm.journal(completed)
-        XCTAssertTrue(shown.stdout.contains("state completed"), shown.stdout)
-        for entry in journal where entry.event == .finished && entry.server == "fe1" {
-            XCTAssertTrue(shown.stdout.contains("  \(entry.step) "), "\(entry.step) missing:\n\(shown.stdout)")
+        XCTAssertEqual(shown.status, 0, shown.stderr, file: file, line: line)
+        XCTAssertTrue(shown.stdout.contains("state completed"), shown.stdout, file: file, line: line)
+        for entry in try farm.journal(completed) where entry.event == .finished && entry.server == "fe1" {
+            XCTAssertTrue(shown.stdout.contains("  \(entry.step) "), "\(entry.step) missing:\n\(shown.stdout)", file: file, line: line)
         }
-        XCTAssertFalse(shown.stdout.contains("Not serving now"), shown.stdout)
+        XCTAssertFalse(shown.stdout.contains("Not serving now"), shown.stdout, file: file, line: line)
         let json = try osfarm(["runs", "show", completed, "--json", "--state-dir", farm.stateDirectory])
-        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(document["lifecycle"] as? String, "completed")
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], file: file, line: line)
+        XCTAssertEqual(document["lifecycle"] as? String, "completed", file: file, line: line)
         let report = farm.directory + "/again.md"
-        XCTAssertEqual(try osfarm(["runs", "show", completed, "--report", report, "--state-dir", farm.stateDirectory]).status, 0)
-        XCTAssertTrue(try String(contentsOfFile: report, encoding: .utf8).contains("# Change record: OutSystems database move \(completed)"))
-
-        // A failed run (back to the old database, fe1's tool failing) and one stopped at the gate.
-        var fault = FaultRequest()
-        fault.configurationToolFailure = "Service Center installation failed."
-        try farm.inject(fault, on: "fe1")
-        XCTAssertEqual(
-            try osfarm([
-                "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-                "--state-dir", farm.stateDirectory,
-            ]).status, 1)
-        let failed = try farm.lastRunID()
-        let failedShown = try osfarm(["runs", "show", failed, "--state-dir", farm.stateDirectory])
-        XCTAssertTrue(failedShown.stdout.contains("state failed") && failedShown.stdout.contains("failed at configuration-tool"), failedShown.stdout)
-        XCTAssertTrue(failedShown.stdout.contains("osfarm rollback \(failed)"), failedShown.stdout)
-        var clear = FaultRequest()
-        clear.clear = true
-        try farm.inject(clear, on: "fe1")
-        XCTAssertEqual(try osfarm(["rollback", "--yes", failed, "--state-dir", farm.stateDirectory]).status, 0)
-
-        XCTAssertEqual(
-            try osfarm([
-                "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase,
-                "--state-dir", farm.stateDirectory,
-            ]).status, 3)
-        let stopped = try farm.lastRunID()
-        let stoppedShown = try osfarm(["runs", "show", stopped, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(try osfarm(["runs", "show", completed, "--report", report, "--state-dir", farm.stateDirectory]).status, 0, file: file, line: line)
         XCTAssertTrue(
-            stoppedShown.stdout.contains("state stopped") && stoppedShown.stdout.contains("osfarm resume \(stopped) --db-restored"),
-            stoppedShown.stdout)
+            try String(contentsOfFile: report, encoding: .utf8).contains("# Change record: OutSystems database move \(completed)"), file: file, line: line)
     }
 
     func testTheDowntimeOnRecordAgreesWithWhenTheSimulatorStoppedAndStartedIIS() throws {

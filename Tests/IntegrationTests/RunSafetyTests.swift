@@ -7,48 +7,6 @@ import XCTest
 /// One farm, one run, at both ends; SIGTERM; a run's lifecycle; the record fixed in the journal;
 /// a lost server: the CLI against simulated farms over real sshd, judged by the simulator.
 final class RunSafetyTests: XCTestCase {
-    /// `osfarm move-db run` in the background.
-    private final class BackgroundRun {
-        let process = Process()
-        let log: String
-
-        init(_ farm: TestFarm, _ extra: [String] = []) throws {
-            log = farm.directory + "/background-\(UUID().uuidString.prefix(6)).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.executableURL = URL(fileURLWithPath: TestFarm.binary("osfarm"))
-            process.arguments =
-                [
-                    "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.newDatabase, "--db-restored",
-                    "--state-dir", farm.stateDirectory,
-                ] + extra
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-        }
-
-        /// Waits until the run's journal shows an entry that satisfies `condition`; its run id.
-        func waitFor(_ farm: TestFarm, seconds: Double = 60, _ condition: (JournalEntry) -> Bool) throws -> String {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if let id = try? farm.lastRunID(), let entries = try? farm.journal(id), entries.contains(where: condition) { return id }
-                guard process.isRunning else { break }
-                usleep(20_000)
-            }
-            throw NeverGotThere(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        }
-
-        func finish() -> (status: Int32, output: String) {
-            process.waitUntilExit()
-            return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        }
-    }
-
-    struct NeverGotThere: Error, CustomStringConvertible {
-        var log: String
-        var description: String { "the run never got there: \(log)" }
-    }
-
     private func assertOn(_ database: String, _ farm: TestFarm, file: StaticString = #filePath, line: UInt = #line) throws {
         for server in try farm.status().servers {
             XCTAssertEqual(server.database, database, server.name, file: file, line: line)
@@ -57,7 +15,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testASecondRunResumeOrAnotherJumpHostIsRefusedWhileARunDrivesTheFarm() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 8
@@ -84,7 +42,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testSIGTERMLetsTheStepInFlightFinishExits3AndNamesTheWayOut() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 4
@@ -109,7 +67,7 @@ final class RunSafetyTests: XCTestCase {
     }
 
     func testASecondSIGTERMQuitsAtOnceNamesTheWayOutAndResumeFinishes() throws {
-        let farm = try TestFarm(frontEnds: 1, profile: .fast)
+        let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 20
@@ -135,14 +93,37 @@ final class RunSafetyTests: XCTestCase {
         try assertOn(farm.newDatabase, farm)
     }
 
-    func testARolledBackRunIsNeitherResumedNorRolledBackAgain() throws {
+    /// One farm for three refusals: a move to the server the farm is on, an edited run record
+    /// (refused by resume, ignored by rollback), and a rolled-back run resumed or rolled back again.
+    func testAnEditedRunRecordAndARolledBackRunAreRefusedAndAMoveToTheCurrentServerIsNothingToDo() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
+        let refused = try osfarm([
+            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
+            "--state-dir", farm.stateDirectory,
+        ])
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
+        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
+
+        // A failed run whose run.json is edited: resume refuses it naming the field; rollback works and says it ignores the edit.
         let runID = try farm.failedRun(at: "fe1")
+        let path = farm.stateDirectory + "/\(runID)/run.json"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)
+        XCTAssertNotEqual(edited, original)
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        let editedResume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
+        XCTAssertEqual(editedResume.status, 2, editedResume.stdout)
+        XCTAssertTrue(
+            editedResume.stderr.contains("targets.") && editedResume.stderr.contains("differs from the run's journal"), editedResume.stderr)
         let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
+        XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
         try assertOn(farm.oldDatabase, farm)
 
+        // The record as written again: the rolled-back run is neither resumed nor rolled back again.
+        try original.write(toFile: path, atomically: true, encoding: .utf8)
         let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resume.status, 2, resume.stdout)
         XCTAssertTrue(resume.stderr.contains("is rolled-back"), resume.stderr)
@@ -154,55 +135,10 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(runs.stdout.contains("rolled-back"), runs.stdout)
     }
 
-    func testAnEditedRunRecordIsRefusedByResumeNamingTheFieldAndRollbackStillWorks() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        let runID = try farm.failedRun(at: "fe1")
-        let path = farm.stateDirectory + "/\(runID)/run.json"
-        let original = try String(contentsOfFile: path, encoding: .utf8)
-        let edited = original.replacingOccurrences(of: #""host":"sql-new.farm.test""#, with: #""host":"sql-evil.farm.test""#)
-        XCTAssertNotEqual(edited, original)
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
-
-        let resume = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(resume.status, 2, resume.stdout)
-        XCTAssertTrue(resume.stderr.contains("targets.") && resume.stderr.contains("differs from the run's journal"), resume.stderr)
-        let rollback = try osfarm(["rollback", "--yes", runID, "--state-dir", farm.stateDirectory])
-        XCTAssertEqual(rollback.status, 0, rollback.stdout + rollback.stderr)
-        XCTAssertTrue(rollback.stderr.contains("differs from the run's journal"), "the rollback says it ignores the edit: \(rollback.stderr)")
-        try assertOn(farm.oldDatabase, farm)
-    }
-
-    func testAnEmptyJournalIsAnErrorNotNothingDone() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        XCTAssertEqual(try farm.moveDB("run", ["--db-restored"]).status, 0)
-        let runID = try farm.lastRunID()
-        try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
-        let before = try farm.status().json()
-        for command in [["resume", runID], ["rollback", "--yes", runID]] {
-            let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
-            XCTAssertEqual(result.status, 2, result.stdout)
-            XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)
-        }
-        XCTAssertEqual(try farm.status().json(), before, "nothing was touched")
-    }
-
-    func testAMoveToTheServerTheFarmIsOnIsNothingToDoUnlessForced() throws {
-        let farm = try TestFarm(frontEnds: 1)
-        defer { farm.shutdown() }
-        let refused = try osfarm([
-            "move-db", "run", "--yes", "-i", farm.record.inventory, "--to", farm.oldDatabase, "--db-restored",
-            "--state-dir", farm.stateDirectory,
-        ])
-        XCTAssertEqual(refused.status, 1, refused.stdout)
-        XCTAssertTrue(refused.stdout.contains("nothing to do: every server already names \(farm.oldDatabase)"), refused.stdout)
-        XCTAssertTrue(try farm.status().servers.allSatisfy { $0.allRunning }, "nothing was stopped")
-    }
-
     /// The state directory fills in the middle of the stop phase (every journal write from the
     /// seventh on fails as ENOSPC, in that process only): the run stops at once with exit 3 and a
-    /// line naming the journal; once there is room again, resume finishes the move.
+    /// line naming the journal; once there is room again, resume finishes the move. Then its journal
+    /// emptied is an error to resume and rollback, not nothing done.
     func testAJournalThatFillsDuringTheStopPhaseExits3AndResumeFinishes() throws {
         let farm = try TestFarm(frontEnds: 1)
         defer { farm.shutdown() }
@@ -219,10 +155,20 @@ final class RunSafetyTests: XCTestCase {
         let resumed = try osfarm(["resume", runID, "--state-dir", farm.stateDirectory])
         XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
         try assertOn(farm.newDatabase, farm)
+
+        // The finished run's journal emptied: resume and rollback refuse it as an error, not nothing done.
+        try Data().write(to: URL(fileURLWithPath: farm.stateDirectory + "/\(runID)/journal.jsonl"))
+        let before = try farm.status().json()
+        for command in [["resume", runID], ["rollback", "--yes", runID]] {
+            let result = try osfarm(command + ["--state-dir", farm.stateDirectory])
+            XCTAssertEqual(result.status, 2, result.stdout)
+            XCTAssertTrue(result.stderr.contains("cannot tell what this run did"), result.stderr)
+        }
+        XCTAssertEqual(try farm.status().json(), before, "nothing was touched")
     }
 
     func testAServerLostMidRunEndsWithExit4() throws {
-        let farm = try TestFarm(frontEnds: 2, profile: .fast)
+        let farm = try TestFarm(frontEnds: 2)
         defer { farm.shutdown() }
         var slow = FaultRequest()
         slow.lockMachineConfigSeconds = 3
