@@ -52,7 +52,7 @@ public struct ConfigurationToolRecord: Codable, Sendable, Equatable {
 }
 
 /// Everything about a simulated server that is not a file in its C: tree.
-public struct ServerState: Codable, Sendable {
+public struct ServerState: Codable, Sendable, Equatable {
     public var name: String
     public var role: ServerRole
     public var address: String
