@@ -465,22 +465,8 @@ class Bench:
             runs = []
             for r in range(args.downtime_runs):
                 label = f"downtime-{front_ends}-{r}"
-                farm = Farm(self.work, front_ends + 1, self.next_port(), simulated=True, profile=args.downtime_profile).up()
-                if args.downtime_slowdown != 1:
-                    for server in farm.record["servers"]:
-                        subprocess.run([self.work.tool("osfarm-sim"), "fault", "--dir", farm.dir, "--server", server["name"],
-                                        "--slowdown", str(args.downtime_slowdown)], check=True, stdout=subprocess.DEVNULL)
-                new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
-                                        check=True, capture_output=True, text=True).stdout.strip()
-                runs_dir = os.path.join(farm.dir, "runs")
-                argv = [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
-                        "--db-restored", "--state-dir", runs_dir, "--parallel", str(args.downtime_parallel), "--no-apply-settings"]
-                result = self.run_tool("osfarm-job", argv, farm, farm.servers, label, args.job_timeout)
-                status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                with open(result.log, "a") as handle:
-                    handle.write(status.stdout)
-                verified = status.returncode == 0 and result.exit_code == 0
+                farm, runs_dir, result, verified = self.move_on_fresh_farm(
+                    front_ends, args.downtime_profile, args.downtime_parallel, label, args.downtime_slowdown)
                 figures = downtime_figures(farm, runs_dir, result.started) if verified else None
                 self.keep_downtime_files(farm, runs_dir, label)
                 if figures is None:
@@ -510,18 +496,8 @@ class Bench:
         runs = []
         for r in range(args.overhead_runs):
             label = f"overhead-{args.overhead_front_ends}-{r}"
-            farm = Farm(self.work, args.overhead_front_ends + 1, self.next_port(), simulated=True, profile=args.overhead_profile).up()
-            new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
-                                    check=True, capture_output=True, text=True).stdout.strip()
-            runs_dir = os.path.join(farm.dir, "runs")
-            argv = [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
-                    "--db-restored", "--state-dir", runs_dir, "--parallel", str(args.overhead_parallel), "--no-apply-settings"]
-            result = self.run_tool("osfarm-job", argv, farm, farm.servers, label, args.job_timeout)
-            status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            with open(result.log, "a") as handle:
-                handle.write(status.stdout)
-            verified = status.returncode == 0 and result.exit_code == 0
+            farm, runs_dir, result, verified = self.move_on_fresh_farm(
+                args.overhead_front_ends, args.overhead_profile, args.overhead_parallel, label)
             critical = critical_path(farm, runs_dir, result, args.overhead_parallel) if verified else None
             figures = downtime_figures(farm, runs_dir, result.started) if verified else None
             self.keep_downtime_files(farm, runs_dir, label)
@@ -541,6 +517,28 @@ class Bench:
             farm.down()
         self.raw["overhead"] = {"front_ends": args.overhead_front_ends, "profile": args.overhead_profile,
                                 "parallel": args.overhead_parallel, "runs": runs}
+
+    def move_on_fresh_farm(self, front_ends, profile, parallel, label, slowdown=1):
+        """A fresh simulated farm of 1 DC + front_ends, moved by osfarm alone (Apply Settings left
+        out); verified when the run exits 0 and farm status finds every server on the new database.
+        Returns the farm (still up), its runs folder, the run's result and whether it verified."""
+        args = self.args
+        farm = Farm(self.work, front_ends + 1, self.next_port(), simulated=True, profile=profile).up()
+        if slowdown != 1:
+            for server in farm.record["servers"]:
+                subprocess.run([self.work.tool("osfarm-sim"), "fault", "--dir", farm.dir, "--server", server["name"],
+                                "--slowdown", str(slowdown)], check=True, stdout=subprocess.DEVNULL)
+        new_db = subprocess.run([self.work.tool("osfarm-sim"), "farm", "database", "--dir", farm.dir, "new"],
+                                check=True, capture_output=True, text=True).stdout.strip()
+        runs_dir = os.path.join(farm.dir, "runs")
+        argv = [self.work.tool("osfarm"), "move-db", "run", "--yes", "-i", farm.record["inventory"], "--to", new_db,
+                "--db-restored", "--state-dir", runs_dir, "--parallel", str(parallel), "--no-apply-settings"]
+        result = self.run_tool("osfarm-job", argv, farm, farm.servers, label, args.job_timeout)
+        status = subprocess.run([self.work.tool("osfarm-sim"), "farm", "status", "--dir", farm.dir, "--expect-database", new_db],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        with open(result.log, "a") as handle:
+            handle.write(status.stdout)
+        return farm, runs_dir, result, status.returncode == 0 and result.exit_code == 0
 
     def keep_downtime_files(self, farm, runs_dir, label):
         """The run's journal and every server's delays.jsonl, kept in bench/results/downtime-DATE/
@@ -1171,6 +1169,8 @@ def main():
     parts = {"fanout", "job", "cost", "downtime", "overhead"}
     if skip - parts:
         parser.error(f"--skip takes fanout, job, cost, downtime, overhead, not {','.join(sorted(skip - parts))}")
+    if "overhead" not in skip and args.overhead_profile == "instant":
+        parser.error("--overhead-profile instant has no simulated critical path to measure an overhead over: use fast or realistic")
 
     bench = Bench(args)
 

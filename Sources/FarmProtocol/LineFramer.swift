@@ -32,15 +32,7 @@ public struct LineFramer: Sendable {
         var items: [Item] = []
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
-                if discarding {
-                    if !reportsOversizeAtLimit { items.append(.oversize(byteCount: discardedCount)) }
-                    discarding = false
-                    discardedCount = 0
-                } else {
-                    if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-                    items.append(.line(Self.rightSizedCopy(of: pending)))
-                    pending.removeAll(keepingCapacity: true)
-                }
+                endLine(into: &items)
                 continue
             }
             if discarding {
@@ -80,18 +72,24 @@ public struct LineFramer: Sendable {
                 if reportsOversizeAtLimit { items.append(.oversize(byteCount: maxLineBytes + 1)) }
             }
             guard let newline else { break }
-            if discarding {
-                if !reportsOversizeAtLimit { items.append(.oversize(byteCount: discardedCount)) }
-                discarding = false
-                discardedCount = 0
-            } else {
-                if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-                items.append(.line(Self.rightSizedCopy(of: pending)))
-                pending.removeAll(keepingCapacity: true)
-            }
+            endLine(into: &items)
             start = newline + 1
         }
         return items
+    }
+
+    /// A newline: the line pending is complete (its CR dropped), or the oversized line being
+    /// discarded is reported, once, when it was not already at the limit.
+    private mutating func endLine(into items: inout [Item]) {
+        if discarding {
+            if !reportsOversizeAtLimit { items.append(.oversize(byteCount: discardedCount)) }
+            discarding = false
+            discardedCount = 0
+        } else {
+            if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+            items.append(.line(Self.rightSizedCopy(of: pending)))
+            pending.removeAll(keepingCapacity: true)
+        }
     }
 
     /// A copy whose buffer holds just the line. Handing out `pending` itself shares its buffer,
