@@ -9,7 +9,7 @@ struct DiagnosticOptions: ParsableArguments {
     @Flag(help: "Say everything on stderr: each SSH phase with its time, each request and answer (secrets redacted).") var debug = false
 }
 
-/// Options every command that talks to servers shares.
+/// Options every command that talks to the servers of an inventory shares.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: [.short, .customLong("inventory")], help: "The farm's inventory (YAML).")
     var inventory: String
@@ -17,6 +17,23 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Which servers: names, globs, comma lists, role:NAME, tag:NAME, !exclusions.", completion: Completions.limit)
     var limit: String?
 
+    @OptionGroup var reach: ReachOptions
+
+    /// Loads the inventory, applies --limit and prepares connection settings; any problem is a usage error.
+    func prepare() throws -> (inventory: Inventory, servers: [ServerEntry], settings: ConnectionSettings) {
+        do {
+            let inventory = try InventoryLoader.load(path: self.inventory)
+            let servers = try TargetSelector(limit).select(from: inventory.servers)
+            return (inventory, servers, try reach.settings(for: inventory, servers: servers))
+        } catch {
+            throw failUsage(error)
+        }
+    }
+}
+
+/// How osfarm reaches servers: deadlines, keepalives, host keys, the key's passphrase. Shared by
+/// the commands that take an inventory and by resume and rollback (whose inventory is the run's).
+struct ReachOptions: ParsableArguments {
     @Option(help: "Seconds allowed for each connection phase and each agent answer (\(Bounds.connectionTimeoutSeconds.rangeDescription)).")
     var timeout: Double = 10
 
@@ -40,19 +57,14 @@ struct ConnectionOptions: ParsableArguments {
         if let problem = Bounds.keepaliveCount.problem(keepaliveCount, name: "--keepalive-count") { throw ValidationError(problem) }
     }
 
-    /// Loads the inventory, applies --limit and prepares connection settings; any problem is a usage error.
-    func prepare() throws -> (inventory: Inventory, servers: [ServerEntry], settings: ConnectionSettings) {
-        do {
-            let inventory = try InventoryLoader.load(path: self.inventory)
-            let servers = try TargetSelector(limit).select(from: inventory.servers)
-            var settings = ConnectionSettings(
-                knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout,
-                keepaliveInterval: keepaliveInterval, keepaliveCount: keepaliveCount)
-            try settings.resolvePassphrases(for: servers, variable: passphraseEnv)
-            return (inventory, servers, settings)
-        } catch {
-            throw failUsage(error)
-        }
+    /// The settings for these servers of the inventory (all of them by default), their keys'
+    /// passphrases read from the environment.
+    func settings(for inventory: Inventory, servers: [ServerEntry]? = nil) throws -> ConnectionSettings {
+        var settings = ConnectionSettings(
+            knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout, keepaliveInterval: keepaliveInterval,
+            keepaliveCount: keepaliveCount)
+        try settings.resolvePassphrases(for: servers ?? inventory.servers, variable: passphraseEnv)
+        return settings
     }
 }
 

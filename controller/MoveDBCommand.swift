@@ -127,17 +127,18 @@ private func prepareMove(
 ) throws -> DatabaseMove {
     let request = try target.request()
     var options = MoveOptions()
-    options.timeout = connection.timeout
+    options.timeout = connection.reach.timeout
     try target.apply(to: &options)
     try run?.apply(to: &options)
     do {
         let inventory = try InventoryLoader.load(path: connection.inventory)
-        var settings = ConnectionSettings(knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: connection.hostKeyPolicy, timeout: connection.timeout)
+        // Passphrases are read only for the servers the move selects, and only when it connects.
+        var settings = try connection.reach.settings(for: inventory, servers: [])
         var move = try DatabaseMove.prepare(
             inventory: inventory, limit: connection.limit, request: request, options: options, settings: settings,
             stateDirectory: output.stateDirectory)
         if connects {
-            try settings.resolvePassphrases(for: move.servers, variable: connection.passphraseEnv)
+            try settings.resolvePassphrases(for: move.servers, variable: connection.reach.passphraseEnv)
             move.settings = settings
         }
         return move
@@ -298,7 +299,7 @@ extension Osfarm {
         @Flag(help: "Carry the run on without a maintenance window.") var noWindow = false
         @Flag(help: "End a platform service's process when it is still stopping at its deadline (what a stuck service's failure asks for).")
         var killStuckServices = false
-        @OptionGroup var reach: RunReachOptions
+        @OptionGroup var reach: ReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
 
@@ -324,7 +325,7 @@ extension Osfarm {
             let window = try resumeWindow()
             do {
                 result = try await DatabaseMove.resume(
-                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: reach.settings,
+                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), settingsFor: { try reach.settings(for: $0) },
                     databaseRestored: dbRestored, adminPasswordVariable: adminPasswordEnv, window: window, killStuckServices: killStuckServices,
                     interaction: Terminal.interaction(stopping: "stopping after the steps in flight"), limit: limit)
             } catch let error as UsageProblem {
@@ -344,7 +345,7 @@ extension Osfarm {
         @Option(help: "Where runs are journaled.") var stateDir: String?
         @Option(help: "Environment variable with the admin password (farms on Windows authentication).") var adminPasswordEnv: String?
         @Flag(help: "End a platform service's process when it is still stopping at its deadline.") var killStuckServices = false
-        @OptionGroup var reach: RunReachOptions
+        @OptionGroup var reach: ReachOptions
         @Flag(help: "Print one JSON document instead of text.") var json = false
         @Option(help: "Write a Markdown change record here.") var report: String?
         @Flag(name: [.short, .long], help: "Do not ask before stopping the servers (unattended rollbacks; without a terminal it is required).")
@@ -364,7 +365,7 @@ extension Osfarm {
                 }
                 interaction.adminPassword = { asked in try interrupt.asking(.blocking) { try Terminal.adminPassword(variable: variable ?? asked) } }
                 result = try await DatabaseMove.rollback(
-                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: reach.settings,
+                    runID: runID, stateDirectory: stateDir ?? RunJournal.defaultStateDirectory(), limit: limit, settingsFor: { try reach.settings(for: $0) },
                     killStuckServices: killStuckServices, interaction: interaction)
             } catch let error as UsageProblem {
                 throw failUsage(error)
@@ -373,34 +374,6 @@ extension Osfarm {
             }
             try finish(result, json: json, reportPath: report)
         }
-    }
-}
-
-/// How resume and rollback reach the run's servers (the inventory comes from the run).
-struct RunReachOptions: ParsableArguments {
-    @Option(help: "Seconds allowed for each connection phase and each agent answer (\(Bounds.connectionTimeoutSeconds.rangeDescription)).")
-    var timeout: Double = 10
-    @Option(help: "Seconds between SSH keepalives while waiting on a server (\(Bounds.keepaliveIntervalSeconds.rangeDescription)).")
-    var keepaliveInterval: Int = ConnectionSettings.defaultKeepaliveInterval
-    @Option(help: "Unanswered keepalives in a row before a server is declared lost (\(Bounds.keepaliveCount.rangeDescription)).")
-    var keepaliveCount: Int = ConnectionSettings.defaultKeepaliveCount
-    @Option(help: "What to do with a host key known_hosts does not list: strict (refuse) or accept-new (add it).")
-    var hostKeyPolicy: HostKeyPolicy = .strict
-    @Option(help: "Environment variable holding the client key's passphrase.") var passphraseEnv: String = ConnectionSettings.defaultPassphraseVariable
-    @OptionGroup var diagnostics: DiagnosticOptions
-
-    func validate() throws {
-        if let problem = Bounds.connectionTimeoutSeconds.problem(timeout, name: "--timeout") { throw ValidationError(problem) }
-        if let problem = Bounds.keepaliveIntervalSeconds.problem(keepaliveInterval, name: "--keepalive-interval") { throw ValidationError(problem) }
-        if let problem = Bounds.keepaliveCount.problem(keepaliveCount, name: "--keepalive-count") { throw ValidationError(problem) }
-    }
-
-    func settings(for inventory: Inventory) throws -> ConnectionSettings {
-        var settings = ConnectionSettings(
-            knownHostsPath: inventory.knownHostsPath, hostKeyPolicy: hostKeyPolicy, timeout: timeout, keepaliveInterval: keepaliveInterval,
-            keepaliveCount: keepaliveCount)
-        try settings.resolvePassphrases(for: inventory.servers, variable: passphraseEnv)
-        return settings
     }
 }
 
