@@ -8,25 +8,27 @@ public struct ServerOperations: Sendable {
     private let facts: @Sendable () -> HostFacts
     let environment: HostEnvironment
     private let runner: any CommandRunner
+    private let clock: any AgentClock
     private let updater: AgentUpdater
 
     public init(
-        environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil,
+        environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil, clock: any AgentClock = SystemClock(),
         facts: @escaping @Sendable () -> HostFacts = HostFactsReader.read,
         executablePath: String = Bundle.main.executablePath ?? CommandLine.arguments[0]
     ) {
         self.facts = facts
         self.environment = environment
         self.runner = runner ?? ProcessCommandRunner(environment: environment)
+        self.clock = clock
         self.updater = AgentUpdater(executablePath: executablePath)
     }
 
     public func hello() -> Hello { Hello(host: facts()) }
 
     private var files: ServerFiles { ServerFiles(environment: environment) }
-    private var services: ServiceOperations { ServiceOperations(control: ServiceControl(runner: runner), runner: runner) }
+    private var services: ServiceOperations { ServiceOperations(control: ServiceControl(runner: runner, clock: clock), runner: runner) }
     private var inspector: PlatformInspector {
-        PlatformInspector(runner: runner, files: files, services: services, environment: environment)
+        PlatformInspector(runner: runner, files: files, services: services, environment: environment, clock: clock)
     }
 
     public func perform(_ operation: AgentOperation, progress: @escaping ProgressSink) -> Outcome {
@@ -85,7 +87,8 @@ public struct ServerOperations: Sendable {
             let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
             return .repoint(try configuration.repoint(arguments))
         case let .runConfigurationTool(arguments):
-            let tool = ConfigurationToolRunner(runner: runner, files: files, environment: environment, installation: try Installation.locate(runner: runner))
+            let tool = ConfigurationToolRunner(
+                runner: runner, files: files, environment: environment, installation: try Installation.locate(runner: runner), clock: clock)
             return .configurationTool(try tool.run(arguments, progress: say))
         case let .probeTCP(arguments):
             switch TCPProbe.connect(host: environment.resolve(arguments.host), port: arguments.port, timeout: arguments.timeoutSeconds) {

@@ -33,7 +33,7 @@ final class ServiceControlTests: XCTestCase {
 
     func testAStopRunsQueryConfigStopAndThenOnlyThePollsItNeeds() throws {
         let runner = try stoppingService(pendingQueries: 1)
-        let outcome = try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 10) { _ in }
+        let outcome = try ServiceControl(runner: runner, clock: VirtualClock()).stop("OutSystems Deployment Service", timeout: 10) { _ in }
         guard case let .changed(status) = outcome else { return XCTFail("expected a change, got \(outcome)") }
         XCTAssertEqual(status.state, .stopped)
         // The status block `sc stop` prints already says STOP_PENDING: no query straight after it.
@@ -42,18 +42,56 @@ final class ServiceControlTests: XCTestCase {
 
     func testAStopThatEndsAtOnceIsSeenOnTheFirstPoll() throws {
         let runner = try stoppingService(pendingQueries: 0)
-        _ = try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 10) { _ in }
+        _ = try ServiceControl(runner: runner, clock: VirtualClock()).stop("OutSystems Deployment Service", timeout: 10) { _ in }
         XCTAssertEqual(runner.calls.map { $0.first ?? "" }, ["queryex", "qc", "stop", "queryex"])
     }
 
-    func testAStuckServiceFailsAtItsDeadlineNamingItsState() throws {
-        let runner = try stoppingService(pendingQueries: .max)
-        let started = Date()
-        XCTAssertThrowsError(try ServiceControl(runner: runner).stop("OutSystems Deployment Service", timeout: 1) { _ in }) { error in
-            XCTAssertEqual((error as? AgentError)?.code, .timedOut)
-            XCTAssertTrue((error as? AgentError)?.message.contains("STOP_PENDING") ?? false, "\(error)")
+    /// A service that stops when asked and stays STOP_PENDING until `seconds` of `clock` have gone.
+    private func service(stoppingAfter seconds: Double, on clock: VirtualClock) throws -> ScriptedServiceControl {
+        let running = try fixture("sc-queryex-running.txt")
+        let pending = try fixture("sc-queryex-stop-pending.txt")
+        let stopped = try fixture("sc-query-stopped.txt")
+        let configuration = try fixture("sc-qc-w3svc.txt")
+        let stopsAt = clock.now.addingTimeInterval(seconds)
+        return ScriptedServiceControl { arguments, history in
+            switch arguments.first {
+            case "qc": return CommandOutput(exitCode: 0, output: configuration)
+            case "stop": return CommandOutput(exitCode: 0, output: pending)
+            case "queryex":
+                guard history.contains(where: { $0.first == "stop" }) else { return CommandOutput(exitCode: 0, output: running) }
+                return CommandOutput(exitCode: 0, output: clock.now < stopsAt ? pending : stopped)
+            default: return CommandOutput(exitCode: 1639, output: "")
+            }
         }
-        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    /// Ten minutes of a stuck service on a virtual clock: the error at the deadline names its
+    /// state, and the polls follow the schedule (every 0.1 s for a second, 0.25 s to five, then
+    /// 0.5 s: about 10 + 16 + 1190), not one per millisecond nor one per minute.
+    func testAStuckServiceFailsAtItsDeadlineNamingItsStateAfterTheScheduledPolls() throws {
+        let clock = VirtualClock()
+        let started = clock.now
+        let runner = try service(stoppingAfter: .infinity, on: clock)
+        XCTAssertThrowsError(
+            try ServiceControl(runner: runner, clock: clock).stop("OutSystems Deployment Service", timeout: 600) { _ in }
+        ) { error in
+            XCTAssertEqual((error as? AgentError)?.code, .timedOut)
+            XCTAssertTrue((error as? AgentError)?.message.contains("STOP_PENDING after 600 s") ?? false, "\(error)")
+        }
+        XCTAssertEqual(clock.now.timeIntervalSince(started), 600, accuracy: 0.5)
+        let polls = runner.calls.drop { $0.first != "stop" }.filter { $0.first == "queryex" }.count
+        XCTAssertTrue((1210...1222).contains(polls), "\(polls) polls")
+    }
+
+    /// A service that takes 30 s to stop is waited for and seen stopped within a poll of it.
+    func testASlowStopIsWaitedForAndSeenWithinAPoll() throws {
+        let clock = VirtualClock()
+        let started = clock.now
+        let runner = try service(stoppingAfter: 30, on: clock)
+        let outcome = try ServiceControl(runner: runner, clock: clock).stop("OutSystems Deployment Service", timeout: 120) { _ in }
+        guard case let .changed(status) = outcome else { return XCTFail("expected a change, got \(outcome)") }
+        XCTAssertEqual(status.state, .stopped)
+        XCTAssertEqual(clock.now.timeIntervalSince(started), 30, accuracy: 0.5)
     }
 
     func testPollingStartsOftenAndSlowsDownForSlowServices() {
@@ -81,4 +119,13 @@ final class ScriptedServiceControl: CommandRunner, @unchecked Sendable {
             return output
         }
     }
+}
+
+/// Time that passes only when the code under test sleeps.
+final class VirtualClock: AgentClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSinceReferenceDate: 0)
+
+    var now: Date { lock.withLock { current } }
+    func sleep(seconds: Double) { lock.withLock { current += seconds } }
 }

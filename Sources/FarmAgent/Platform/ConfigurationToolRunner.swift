@@ -8,6 +8,7 @@ struct ConfigurationToolRunner {
     let files: ServerFiles
     let environment: HostEnvironment
     let installation: Installation
+    var clock: any AgentClock = SystemClock()
 
     /// The tool's argv for a mode. Secrets go only here, inside the agent; never logged.
     ///
@@ -86,15 +87,15 @@ struct ConfigurationToolRunner {
         let path = environment.localPath(WindowsLocations.machineConfig)
         guard FileLockProbe.isLocked(path) else { return }
         progress("machine.config is locked by another process; waiting up to \(Saturating.seconds(bound)) s")
-        let deadline = Date().addingTimeInterval(bound)
+        let deadline = clock.now.addingTimeInterval(bound)
         while FileLockProbe.isLocked(path) {
-            guard Date() < deadline else {
+            guard clock.now < deadline else {
                 throw AgentError(
                     .timedOut,
                     "machine.config (\(WindowsLocations.machineConfig)) stayed locked by another process for \(Saturating.seconds(bound)) s; the Configuration Tool cannot run"
                 )
             }
-            Thread.sleep(forTimeInterval: 0.25)
+            clock.sleep(seconds: 0.25)
         }
         progress("machine.config is free")
     }

@@ -7,6 +7,7 @@ struct PlatformInspector {
     let files: ServerFiles
     let services: ServiceOperations
     let environment: HostEnvironment
+    var clock: any AgentClock = SystemClock()
 
     func inspect() throws(AgentError) -> PlatformInspection {
         let installation = try Installation.locate(runner: runner)
@@ -68,7 +69,7 @@ struct PlatformInspector {
 extension PlatformInspector {
     /// Waits until the port of every running OutSystems service answers on this server.
     func waitForReadiness(_ arguments: ReadinessArguments, progress: (String) -> Void) throws(AgentError) -> ReadinessReport {
-        let started = Date()
+        let started = clock.now
         let deadline = started.addingTimeInterval(arguments.timeoutSeconds)
         let installation = try Installation.locate(runner: runner)
         let document = try hsconf(installation)
@@ -86,14 +87,14 @@ extension PlatformInspector {
                 }
             }
             let waiting = checks.filter { !$0.answered }
-            if waiting.isEmpty { return ReadinessReport(ports: checks, waitedMilliseconds: Date().timeIntervalSince(started) * 1000) }
-            guard Date() < deadline else {
+            if waiting.isEmpty { return ReadinessReport(ports: checks, waitedMilliseconds: clock.now.timeIntervalSince(started) * 1000) }
+            guard clock.now < deadline else {
                 throw AgentError(
                     .timedOut,
                     "not initialised after \(Saturating.seconds(arguments.timeoutSeconds.rounded(.down))) s: "
                         + waiting.map { "\($0.service) (port \($0.port))" }.joined(separator: ", "))
             }
-            Thread.sleep(forTimeInterval: ServiceControl.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
+            clock.sleep(seconds: ServiceControl.pollInterval(afterWaiting: clock.now.timeIntervalSince(started)))
         }
     }
 }

@@ -5,9 +5,11 @@ import Foundation
 /// doing nothing when they are already there.
 public struct ServiceControl: Sendable {
     let runner: any CommandRunner
+    let clock: any AgentClock
 
-    public init(runner: any CommandRunner) {
+    public init(runner: any CommandRunner, clock: any AgentClock = SystemClock()) {
         self.runner = runner
+        self.clock = clock
     }
 
     /// How long to wait before asking a pending service again: often at first (most transitions
@@ -64,7 +66,7 @@ public struct ServiceControl: Sendable {
     public func stop(_ name: String, timeout: Double, killStuck: Bool = false, progress: @escaping (String) -> Void) throws(AgentError) -> Outcome {
         guard let status = try status(name) else { return .skipped("\(name): not installed") }
         if status.state == .stopped { return .alreadyThere(status) }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = clock.now.addingTimeInterval(timeout)
         var reported: ServiceControlOutput.Status?
         if status.state != .stopPending {
             let result = try control("stop", name, deadline: deadline, progress: progress)
@@ -76,7 +78,7 @@ public struct ServiceControl: Sendable {
         }
         let final: ServiceStatus
         do {
-            final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
+            final = try wait(name, for: .stopped, timeout: max(0, deadline.timeIntervalSince(clock.now)), startType: status.startType, reported: reported)
         } catch  where error.code == .timedOut {
             return try StuckServiceKiller(control: self, runner: runner)
                 .resolve(name, timedOut: error, kill: killStuck, timeout: timeout, startType: status.startType, progress: progress)
@@ -97,7 +99,7 @@ public struct ServiceControl: Sendable {
         if status.state == .stopPending {
             _ = try wait(name, for: .stopped, timeout: timeout, startType: status.startType)
         }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = clock.now.addingTimeInterval(timeout)
         var reported: ServiceControlOutput.Status?
         if status.state != .startPending {
             let result = try control("start", name, deadline: deadline, progress: progress)
@@ -107,7 +109,7 @@ public struct ServiceControl: Sendable {
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
             progress("starting \(name)")
         }
-        let final = try wait(name, for: .running, timeout: max(0, deadline.timeIntervalSinceNow), startType: status.startType, reported: reported)
+        let final = try wait(name, for: .running, timeout: max(0, deadline.timeIntervalSince(clock.now)), startType: status.startType, reported: reported)
         progress("\(name) running")
         return .changed(final)
     }
@@ -115,7 +117,7 @@ public struct ServiceControl: Sendable {
     /// `sc stop` or `sc start`; while the service answers 1061 (pending, it takes no control now),
     /// waits for it to leave its pending state and asks again, until `deadline`.
     private func control(_ verb: String, _ name: String, deadline: Date, progress: (String) -> Void) throws(AgentError) -> CommandOutput {
-        let started = Date()
+        let started = clock.now
         var said = false
         while true {
             let result = try runner.run(WindowsLocations.serviceControl, [verb, name])
@@ -126,10 +128,10 @@ public struct ServiceControl: Sendable {
                 progress("\(name) cannot take a \(verb) request while it is pending (error 1061); waiting")
                 said = true
             }
-            guard Date() < deadline else {
+            guard clock.now < deadline else {
                 throw AgentError(.timedOut, "\(name) still refused \(verb) with error 1061 (pending) at its deadline")
             }
-            Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
+            clock.sleep(seconds: Self.pollInterval(afterWaiting: clock.now.timeIntervalSince(started)))
         }
     }
 
@@ -145,7 +147,7 @@ public struct ServiceControl: Sendable {
         _ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType,
         reported: ServiceControlOutput.Status? = nil
     ) throws(AgentError) -> ServiceStatus {
-        let started = Date()
+        let started = clock.now
         let deadline = started.addingTimeInterval(timeout)
         var last: ServiceControlOutput.Status
         if let reported, reported.state == .stopPending || reported.state == .startPending {
@@ -157,11 +159,11 @@ public struct ServiceControl: Sendable {
             if target == .running && last.state == .stopped {
                 throw AgentError(.operationFailed, "\(name) stopped again while starting")
             }
-            guard Date() < deadline else {
+            guard clock.now < deadline else {
                 throw AgentError(
                     .timedOut, "\(name) is still \(last.state.rawValue) after \(Saturating.seconds(timeout.rounded())) s (waiting for \(target.rawValue))")
             }
-            Thread.sleep(forTimeInterval: Self.pollInterval(afterWaiting: Date().timeIntervalSince(started)))
+            clock.sleep(seconds: Self.pollInterval(afterWaiting: clock.now.timeIntervalSince(started)))
             last = try currentState(name)
         }
         return ServiceStatus(name: name, state: last.state, startType: startType, processID: last.processID, kind: ServiceCatalog.kind(of: name))
