@@ -116,7 +116,7 @@ public struct ServerOperations: Sendable {
         case let .probeDatabase(arguments):
             return .databaseProbe(DatabaseProber(environment: environment).probe(arguments))
         case let .getPlatformInfo(arguments):
-            return .platformInfo(PlatformInfoClient(environment: environment).call(arguments, port: inspector.applicationServerPort()))
+            return .platformInfo(PlatformInfoClient(environment: environment, runner: runner).call(arguments, port: inspector.applicationServerPort()))
         case let .checkLogins(arguments):
             let checker = LoginChecker(runner: runner, files: files, installation: try Installation.locate(runner: runner))
             return .loginCheck(try checker.check(arguments, progress: say))

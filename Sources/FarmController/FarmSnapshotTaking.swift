@@ -39,7 +39,7 @@ public enum FarmSnapshotTaking {
             hooks: hooks.isEmpty
                 ? nil
                 : SnapshotHooks(commands: hooks.commands, timeout: hooks.timeout, passEnv: hooks.passEnvironment, rejoin: hooks.rejoin?.rawValue),
-            serviceCenter: server.serviceCenter.map { SnapshotServiceCenter(host: $0.host, port: $0.port) })
+            serviceCenter: server.serviceCenter.map { SnapshotServiceCenter(host: $0.host, port: $0.port, scheme: $0.scheme == .https ? .https : nil) })
     }
 
     /// The step durations of the last completed run on this farm (by its identity), when there is one.

@@ -64,12 +64,15 @@ public struct ServerEntry: Sendable, Equatable {
 /// The inventory's `service-center`: the host name and port an IIS binding needs for Service
 /// Center on this server. The agent always connects to the server's own loopback address (as
 /// OutSystems.SetupTools calls `127.0.0.1`); these only change the `Host` header and the port.
-/// `scheme: https` is refused: the agent's HTTP client is plain sockets and has no TLS.
+/// `scheme: https` has the agent call through .NET's HttpWebRequest, accepting a certificate with
+/// errors only when it is the server's own (the connection is to loopback).
 public struct ServiceCenterAccess: Sendable, Equatable {
+    public var scheme: ServiceCenterScheme
     public var host: String?
     public var port: Int?
 
-    public init(host: String? = nil, port: Int? = nil) {
+    public init(scheme: ServiceCenterScheme = .http, host: String? = nil, port: Int? = nil) {
+        self.scheme = scheme
         self.host = host
         self.port = port
     }

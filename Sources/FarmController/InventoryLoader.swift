@@ -258,13 +258,8 @@ private struct NodeReader {
         var access = ServiceCenterAccess()
         if let scheme = fields["scheme"] {
             let text = try string(scheme, field: "\(field).scheme")
-            guard text == "http" else {
-                throw fail(
-                    scheme, "\(field).scheme",
-                    text == "https"
-                        ? "https is not supported: osfarm's agent calls Service Center over plain HTTP only (it has no TLS client); use a plain HTTP binding on the server or leave the proof to the operator"
-                        : "must be http")
-            }
+            guard let value = ServiceCenterScheme(rawValue: text) else { throw fail(scheme, "\(field).scheme", "must be http or https") }
+            access.scheme = value
         }
         if let host = fields["host"] {
             let text = try string(host, field: "\(field).host")

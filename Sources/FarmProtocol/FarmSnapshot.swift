@@ -100,10 +100,13 @@ public struct SnapshotHooks: Codable, Sendable, Equatable {
 public struct SnapshotServiceCenter: Codable, Sendable, Equatable {
     public var host: String?
     public var port: Int?
+    /// https when the inventory says so; nil: plain HTTP (and snapshots taken before it existed).
+    public var scheme: ServiceCenterScheme?
 
-    public init(host: String?, port: Int?) {
+    public init(host: String?, port: Int?, scheme: ServiceCenterScheme? = nil) {
         self.host = host
         self.port = port
+        self.scheme = scheme
     }
 }
 

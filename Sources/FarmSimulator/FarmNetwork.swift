@@ -102,6 +102,9 @@ public final class FarmNetwork {
             for service in updated.services where service.initialised && service.state == .running {
                 if let port = Self.servicePorts[service.name] { ports.insert("tcp:\(updated.address):\(port)") }
             }
+            // HTTP.sys listens on an HTTPS binding's port too; the TLS handshake itself is not
+            // simulated (the PowerShell emulator judges the certificate and sends the request clear).
+            if let binding = updated.faults.httpsBinding { ports.insert("https:\(updated.address):\(binding.port)") }
             wanted.formUnion(ports)
             let settled = !updated.services.contains { $0.pendingUntil != nil || ($0.state == .running && !$0.initialised) }
             if let stamp {
@@ -196,14 +199,17 @@ public final class FarmNetwork {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(descriptor.fd, $0, &length) }
                 }
                 if client < 0 { break }
-                guard endpoint.hasPrefix("http:"), let farm = farmRecord?.record,
-                    let server = farm.servers.first(where: { endpoint == "http:\($0.address):\(farm.webPort)" })
+                let secure = endpoint.hasPrefix("https:")
+                guard endpoint.hasPrefix("http:") || secure, let farm = farmRecord?.record,
+                    let server = farm.servers.first(where: {
+                        secure ? endpoint.hasPrefix("https:\($0.address):") : endpoint == "http:\($0.address):\(farm.webPort)"
+                    })
                 else {
                     close(client)
                     continue
                 }
                 let from = "\(Self.text(of: peer.sin_addr)):\(UInt16(bigEndian: peer.sin_port))"
-                Thread { SimulatedWebServer(server: server, farm: farm).serve(client, from: from) }.start()
+                Thread { SimulatedWebServer(server: server, farm: farm, secure: secure).serve(client, from: from) }.start()
             }
         }
     }

@@ -73,6 +73,9 @@ public struct FarmReplica: Sendable {
                 ServerBuilder.ServiceShape(name: $0.name, startType: $0.startType, running: $0.state == .running || $0.state == .startPending)
             }
             spec.inventoryEntry = entry
+            if entry?.serviceCenter?.scheme == .https {
+                notes.append("\(server.name): Service Center is called over HTTPS on the farm; the replica calls it over plain HTTP")
+            }
             servers.append(spec)
             if let host = server.iisBindings?.first(where: { $0.protocol.lowercased() == "http" })?.hostName { hostBindings[server.name] = host }
             let found = Self.drift(of: server, controller: controller, old: old)

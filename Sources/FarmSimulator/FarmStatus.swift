@@ -32,6 +32,8 @@ public struct FarmStatus: Codable, Sendable {
         public var platformVersion: String?
         /// How many HTTP requests the server's web server received (its http.log).
         public var httpRequests: Int
+        /// The port of the site's HTTPS binding, when it has one (`fault --https-binding`).
+        public var httpsPort: Int? = nil
 
         /// IIS and every service that runs on its own (Automatic) running. A Manual service may rest
         /// stopped: a front-end's Manual Deployment Controller service does.
@@ -71,6 +73,7 @@ public struct FarmStatus: Codable, Sendable {
                 server.services = state.services.map { Service(name: $0.name, state: $0.state, startType: $0.startType, initialised: $0.initialised) }
                 server.iisRunning = ["W3SVC", "WAS"].allSatisfy { state.service($0)?.state == .running }
                 server.lastConfigurationTool = state.lastConfigurationTool
+                server.httpsPort = state.faults.httpsBinding?.port
                 server.platformVersion =
                     state.registry.first { $0.key.hasSuffix(#"\OutSystems\Installer\Server"#) }?.value
                     .first { $0.name == "Server" }?.data

@@ -25,6 +25,8 @@ public struct FaultRequest: Sendable, Equatable {
     public var iisHostBinding: String?
     /// Redirect every request to HTTPS.
     public var forceHTTPS: Bool?
+    /// Give the site an HTTPS binding presenting the server's own certificate or a foreign one, or remove it.
+    public var httpsBinding: HTTPSBindingFault?
     /// Hosts-file entries to set on the server, name → address (a stale entry makes a database unreachable from it).
     public var hostsEntries: [String: String] = [:]
     /// Logins to break on `loginDatabase` (farm-wide): what a restore without the logins leaves.
@@ -45,6 +47,54 @@ public struct FaultRequest: Sendable, Equatable {
         var cleared = FaultRequest()
         cleared.clear = true
         return self == cleared
+    }
+}
+
+/// The HTTPS binding to give a server.
+public enum HTTPSBindingFault: String, Sendable, Equatable, CaseIterable {
+    /// The server's own certificate: issued to its host name by a CA the machine trusts, in LocalMachine\My.
+    case own
+    /// A certificate this server does not hold (self-signed, not in any machine store), as
+    /// another program answering on the port would present.
+    case foreign
+    /// No HTTPS binding (`none`; not `.none`, which an optional would take for nil).
+    case removed = "none"
+
+    /// Port 443 as IIS uses, when this user may bind it and nothing holds it; otherwise 8443 or the next free port.
+    static func port(address: String) -> Int {
+        let start =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
+        let candidates = (getuid() == 0 || start <= 443 ? [443] : []) + Array(8443...8543)
+        return candidates.first { Loopback.isFree(address: address, port: $0) } ?? 8443
+    }
+
+    func binding(serverName: String, address: String) -> SimulatedHTTPSBinding? {
+        let host = serverName.lowercased()
+        func thumbprint(_ seed: String) -> String {
+            // A stable stand-in for the certificate's SHA-1 hash, 40 hex digits.
+            var value: UInt64 = 0xcbf2_9ce4_8422_2325
+            var digits = ""
+            for round in 0..<3 {
+                for byte in (seed + "\(round)").utf8 { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                digits += String(format: "%016llX", value)
+            }
+            return String(digits.prefix(40))
+        }
+        switch self {
+        case .own:
+            return SimulatedHTTPSBinding(
+                port: Self.port(address: address),
+                certificate: SimulatedCertificate(
+                    subject: "CN=\(host)", thumbprint: thumbprint("own-" + host), dnsNames: [host], inMachineStore: true, trusted: true))
+        case .foreign:
+            return SimulatedHTTPSBinding(
+                port: Self.port(address: address),
+                certificate: SimulatedCertificate(
+                    subject: "CN=localhost", thumbprint: thumbprint("foreign-" + host), dnsNames: ["localhost"], inMachineStore: false, trusted: false))
+        case .removed:
+            return nil
+        }
     }
 }
 
@@ -75,6 +125,12 @@ public enum FaultInjection {
             if let slowdown = request.slowdown { state.faults.slowdown = slowdown }
             if let binding = request.iisHostBinding { state.faults.iisHostBinding = binding.isEmpty ? nil : binding }
             if let force = request.forceHTTPS { state.faults.forceHTTPS = force }
+            if let https = request.httpsBinding {
+                // The port stays what it was when the certificate changes (netsh binds a new certificate to the same port).
+                var binding = https.binding(serverName: state.name, address: state.address)
+                if let known = state.faults.httpsBinding?.port { binding?.port = known }
+                state.faults.httpsBinding = binding
+            }
             if let credentials = request.sessionNetworkCredentials { state.faults.sessionNetworkCredentials = credentials }
         }
         if request.iisHostBinding != nil || request.clear {

@@ -40,6 +40,11 @@ struct Fault: AsyncParsableCommand {
     @Flag(help: "Redirect every HTTP request to HTTPS.") var forceHttps = false
     @Option(
         help: ArgumentHelp(
+            "Give the site an HTTPS binding (port 443, or 8443 and up when 443 cannot be bound): own (a certificate in the server's"
+                + " machine store), foreign (one the server does not hold) or none.", valueName: "own|foreign|none"))
+    var httpsBinding: String?
+    @Option(
+        help: ArgumentHelp(
             "Break a login on the database --login-database names (farm-wide): KIND=USER, KIND one of "
                 + LoginFault.allCases.map(\.rawValue).joined(separator: ", ") + " (repeatable).", valueName: "kind=user"))
     var loginFault: [String] = []
@@ -73,6 +78,12 @@ struct Fault: AsyncParsableCommand {
         request.shell.autoRun = autoRun
         request.iisHostBinding = iisHostBinding
         if forceHttps { request.forceHTTPS = true }
+        if let httpsBinding {
+            guard let binding = HTTPSBindingFault(rawValue: httpsBinding) else {
+                throw ValidationError("--https-binding takes own, foreign or none, not \(httpsBinding)")
+            }
+            request.httpsBinding = binding
+        }
         request.clear = clear
         request.loginDatabase = loginDatabase
         request.loginFixes = loginFix

@@ -110,8 +110,9 @@ final class InventoryLoaderTests: XCTestCase {
         XCTAssertTrue(broken?.problem.hasPrefix("not valid YAML") ?? false, "\(String(describing: broken))")
     }
 
-    /// `service-center`: the host name and port an IIS binding needs; HTTPS is refused, named.
-    func testServiceCenterAccessIsReadAndHTTPSIsRefused() throws {
+    /// `service-center`: the scheme, and the host name and port an IIS binding needs; a bad value
+    /// is refused with its file, line and field.
+    func testServiceCenterAccessIsReadWithItsScheme() throws {
         let inventory = try load(
             """
             defaults:
@@ -119,11 +120,19 @@ final class InventoryLoaderTests: XCTestCase {
             servers:
               - {name: dc1, host: 10.0.0.10, role: deployment-controller, service-center: {scheme: http, host: osfarm.example.com, port: 8081}}
               - {name: fe1, host: 10.0.0.11, role: front-end}
+              - {name: fe2, host: 10.0.0.12, role: front-end, service-center: {scheme: https}}
+              - {name: fe3, host: 10.0.0.13, role: front-end, service-center: {scheme: https, host: osfe3.example.com, port: 8443}}
             """)
         XCTAssertEqual(inventory.servers[0].serviceCenter, ServiceCenterAccess(host: "osfarm.example.com", port: 8081))
         XCTAssertEqual(inventory.servers[1].serviceCenter, ServiceCenterAccess(port: 8080))
-        let https = error("servers:\n  - {name: dc1, host: h, role: deployment-controller, service-center: {scheme: https}}\n")
-        XCTAssertTrue("\(https.map { "\($0)" } ?? "")".contains("servers[0].service-center.scheme: https is not supported"), "\(String(describing: https))")
+        XCTAssertEqual(inventory.servers[2].serviceCenter, ServiceCenterAccess(scheme: .https))
+        XCTAssertEqual(inventory.servers[3].serviceCenter, ServiceCenterAccess(scheme: .https, host: "osfe3.example.com", port: 8443))
+        for bad in ["ftp", "HTTPS", "[https]"] {
+            let refused = error("servers:\n  - name: dc1\n    host: h\n    role: deployment-controller\n    service-center:\n      scheme: \(bad)\n")
+            XCTAssertEqual(refused?.field, "servers[0].service-center.scheme", bad)
+            XCTAssertEqual(refused?.line, 6, bad)
+            XCTAssertEqual(refused?.problem, bad == "[https]" ? "must be a single value" : "must be http or https", bad)
+        }
         let bad = error("servers:\n  - {name: dc1, host: h, role: deployment-controller, service-center: {host: \"a b\"}}\n")
         XCTAssertTrue("\(bad.map { "\($0)" } ?? "")".contains("service-center.host: must be a host name"), "\(String(describing: bad))")
     }

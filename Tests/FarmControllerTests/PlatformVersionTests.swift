@@ -1,4 +1,5 @@
 import FarmController
+import FarmProtocol
 import XCTest
 
 /// Platform versions compared as OutSystems.SetupTools compares them: as `[System.Version]`s
@@ -35,6 +36,32 @@ final class PlatformVersionTests: XCTestCase {
                 "\($0)",
                 "Service Center on fe1 answered \"11.23.0.1.0\", which is not a version ([System.Version] takes 2 to 4 numbers, major.minor[.build[.revision]])"
             )
+        }
+    }
+
+    /// Over HTTPS the proof says which certificate it trusted and why; a refused one fails it, named.
+    func testTheProofOverHTTPSNamesTheCertificate() throws {
+        let url = "https://127.0.0.1/ServiceCenter/OutSystemsPlatform.asmx"
+        var own = ServiceCenterCertificate(
+            subject: "CN=fe1", thumbprint: "AB12", errors: "RemoteCertificateNameMismatch", loopback: true, inMachineStore: true, accepted: true)
+        let passed = try PlatformVersion.proof(
+            PlatformInfoReport(url: url, version: "11.23.0.1", serial: nil, httpStatus: 200, failure: nil, reason: nil, milliseconds: 1, certificate: own),
+            expected: "11.23.0.1", server: "fe1")
+        XCTAssertEqual(
+            passed,
+            "Service Center answers: platform 11.23.0.1; over HTTPS, certificate CN=fe1 (thumbprint AB12) with RemoteCertificateNameMismatch,"
+                + " accepted as this server's own certificate on loopback")
+        own.accepted = false
+        own.inMachineStore = false
+        XCTAssertThrowsError(
+            try PlatformVersion.proof(
+                PlatformInfoReport(
+                    url: url, version: nil, serial: nil, httpStatus: nil, failure: .certificateRefused,
+                    reason: "the server's certificate is \(own.summary)", milliseconds: 1, certificate: own),
+                expected: "11.23.0.1", server: "fe1")
+        ) {
+            XCTAssertTrue("\($0)".hasPrefix("Service Center on fe1 did not answer GetPlatformInfo (\(url): the server's certificate is CN=fe1"), "\($0)")
+            XCTAssertTrue("\($0)".contains("refused: it is not one of this server's own"), "\($0)")
         }
     }
 }

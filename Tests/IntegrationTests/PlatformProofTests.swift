@@ -124,7 +124,8 @@ final class PlatformProofTests: XCTestCase {
 
     /// As SetupTools does, the agent calls 127.0.0.1 (the server itself), not localhost, which can
     /// resolve to ::1 first; an IIS binding with a host name needs the inventory's
-    /// service-center.host; a farm that enforces HTTPS is named as such (issue 19, point 5).
+    /// service-center.host; a farm that enforces HTTPS is named as such, with the inventory's fix,
+    /// and over HTTPS only the server's own certificate is accepted (issue 19, point 5).
     func testServiceCenterOnLoopbackWithAHostNamedBindingAndBehindAnHTTPSRedirect() async throws {
         let farm = try TestFarm(frontEnds: 0, profile: .fast)
         defer { farm.shutdown() }
@@ -164,8 +165,44 @@ final class PlatformProofTests: XCTestCase {
         XCTAssertEqual(redirected.httpStatus, 302)
         XCTAssertTrue(
             redirected.reason?.contains(
-                "Service Center redirects to https://osfarm-dc1.example.com/ServiceCenter/OutSystemsPlatform.asmx; the farm enforces HTTPS") ?? false,
+                "Service Center redirects to https://osfarm-dc1.example.com/ServiceCenter/OutSystemsPlatform.asmx; the farm enforces HTTPS:"
+                    + " set service-center.scheme: https in the inventory") ?? false,
             "\(redirected)")
+
+        // HTTPS (service-center.scheme: https) with the server's own certificate: .NET finds the
+        // name mismatched on loopback, the script accepts it as the server's own, and says so.
+        var own = FaultRequest()
+        own.httpsBinding = .own
+        try farm.inject(own, on: "dc1")
+        let httpsPort = try XCTUnwrap(try farm.status().servers.first { $0.name == "dc1" }?.httpsPort)
+        let listening = Date().addingTimeInterval(10)
+        while !Loopback.answers(address: dc1.address, port: httpsPort) && Date() < listening { usleep(20_000) }
+        let overHTTPS = PlatformInfoArguments(timeoutSeconds: 10, hostHeader: "osfarm-dc1.example.com", port: httpsPort, scheme: .https)
+        let secure = try await call(overHTTPS)
+        XCTAssertTrue(secure.answered, "\(secure)")
+        XCTAssertEqual(secure.version, ServerBuilder.platformVersion)
+        XCTAssertEqual(secure.url, "https://osfarm-dc1.example.com\(httpsPort == 443 ? "" : ":\(httpsPort)")/ServiceCenter/OutSystemsPlatform.asmx")
+        XCTAssertEqual(secure.certificate?.errors, "RemoteCertificateNameMismatch")
+        XCTAssertEqual(secure.certificate?.subject, "CN=dc1")
+        XCTAssertEqual(secure.certificate?.accepted, true)
+        XCTAssertEqual(
+            try PlatformVersion.proof(secure, expected: ServerBuilder.platformVersion, server: "dc1"),
+            "Service Center answers: platform \(ServerBuilder.platformVersion); over HTTPS, certificate \(secure.certificate?.summary ?? "")")
+        // Ground truth: dc1's own web server answered it, on the HTTPS binding (no redirect there).
+        while SimulatedWebServer.requests(serverDirectory: dc1.directory).count < 5 && Date() < listening { usleep(20_000) }
+        XCTAssertEqual(SimulatedWebServer.requests(serverDirectory: dc1.directory).map(\.status).suffix(2), [302, 200])
+
+        // A certificate the server does not hold: refused before any request is sent, and named.
+        var foreign = FaultRequest()
+        foreign.httpsBinding = .foreign
+        try farm.inject(foreign, on: "dc1")
+        let refused = try await call(overHTTPS)
+        XCTAssertEqual(refused.failure, .certificateRefused, "\(refused)")
+        XCTAssertEqual(refused.certificate?.errors, "RemoteCertificateNameMismatch, RemoteCertificateChainErrors")
+        XCTAssertTrue(refused.reason?.contains("CN=localhost") ?? false, "\(refused)")
+        XCTAssertTrue(refused.reason?.contains("refused: it is not one of this server's own") ?? false, "\(refused)")
+        XCTAssertThrowsError(try PlatformVersion.proof(refused, expected: ServerBuilder.platformVersion, server: "dc1"))
+        XCTAssertEqual(SimulatedWebServer.requests(serverDirectory: dc1.directory).count, 5, "nothing reached the web server")
         await session.close()
     }
 

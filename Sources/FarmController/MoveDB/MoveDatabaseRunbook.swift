@@ -270,16 +270,11 @@ enum MoveDatabaseSteps {
             .getPlatformInfo(
                 PlatformInfoArguments(
                     timeoutSeconds: min(30, context.options.timeout * 3), hostHeader: context.server.serviceCenter?.host,
-                    port: context.server.serviceCenter?.port))
+                    port: context.server.serviceCenter?.port, scheme: context.server.serviceCenter?.scheme))
         },
         judge: { data, context throws(StepFailure) in
             guard case let .platformInfo(report) = data else { throw unexpected(data) }
-            guard report.answered, let version = report.version else {
-                throw StepFailure(
-                    "Service Center on \(context.server.name) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))"
-                )
-            }
-            return try PlatformVersion.proof(answered: version, expected: context.record.platformVersion, server: context.server.name)
+            return try PlatformVersion.proof(report, expected: context.record.platformVersion, server: context.server.name)
         },
         whenStopping: .finish
     )

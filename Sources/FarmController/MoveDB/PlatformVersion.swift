@@ -1,4 +1,5 @@
 import Foundation
+import FarmProtocol
 
 /// A platform version read as OutSystems.SetupTools reads it: `[System.Version]`.
 ///
@@ -63,5 +64,16 @@ extension PlatformVersion {
             throw StepFailure("Service Center on \(server) answered version \(answered), not \(expected)")
         }
         return "Service Center answers: platform \(answered)" + (answered == expected ? "" : " (the registry writes it \(expected): the same version)")
+    }
+
+    /// The platform proof's verdict on Service Center's answer; over HTTPS it also says which
+    /// certificate was trusted and why (issue 19).
+    public static func proof(_ report: PlatformInfoReport, expected: String?, server: String) throws(StepFailure) -> String {
+        guard report.answered, let version = report.version else {
+            throw StepFailure(
+                "Service Center on \(server) did not answer GetPlatformInfo (\(report.url): \(report.reason ?? report.failure?.rawValue ?? "no answer"))")
+        }
+        let proof = try proof(answered: version, expected: expected, server: server)
+        return proof + (report.certificate.map { "; over HTTPS, certificate \($0.summary)" } ?? "")
     }
 }

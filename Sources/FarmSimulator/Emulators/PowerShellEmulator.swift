@@ -2,14 +2,17 @@ import FarmProtocol
 import Foundation
 
 /// `powershell.exe -NoProfile -NonInteractive -EncodedCommand <script>` started as a program (not
-/// as an SSH session's shell, which PowerShellHost emulates): the only script it runs is osfarm's
-/// login check (deploy/windows/Test-OsfarmLogins.ps1, known by its first line), and it does what
-/// that script does with System.Data.SqlClient, answering from the simulated SQL Servers:
+/// as an SSH session's shell, which PowerShellHost emulates): the only scripts it runs are osfarm's
+/// HTTPS GetPlatformInfo call (deploy/windows/Get-OsfarmPlatformInfo.ps1, HttpWebRequestEmulator)
+/// and its login check (deploy/windows/Test-OsfarmLogins.ps1), each known by its first line; the
+/// login check does what that script does with System.Data.SqlClient, answering from the simulated
+/// SQL Servers:
 /// - `-EncodedCommand` is base64 of the script's UTF-16LE text ("about_PowerShell_exe");
 /// - SqlException.Number and .Message as SqlClient gives them (SimulatedSecurity, SimulatedSQLLogin);
 /// - Integrated Security in a session without network credentials is NT AUTHORITY\ANONYMOUS LOGON.
 struct PowerShellEmulator {
     static let loginCheckMarker = "# osfarm-login-check 1"
+    static let platformInfoMarker = "# osfarm-platform-info 1"
 
     let serverDirectory: String
 
@@ -61,8 +64,9 @@ struct PowerShellEmulator {
         }
         let units = stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
         let script = String(decoding: units, as: UTF16.self)
+        if script.hasPrefix(Self.platformInfoMarker) { return HttpWebRequestEmulator(serverDirectory: serverDirectory).run(input, out: out) }
         guard script.hasPrefix(Self.loginCheckMarker) else {
-            out("osfarm-sim: powershell.exe here runs only osfarm's login check script\r\n")
+            out("osfarm-sim: powershell.exe here runs only osfarm's login check and HTTPS platform info scripts\r\n")
             return 1
         }
         guard let request = try? JSONDecoder().decode(Input.self, from: input) else {
@@ -73,7 +77,7 @@ struct PowerShellEmulator {
         let hsconf = (try? String(contentsOfFile: hsconfPath, encoding: .utf8)).flatMap { try? SimulatedHsconf(text: $0) }
         let identity = SimulatedSQLLogin.sessionIdentity(serverDirectory: serverDirectory, hsconf: hsconf)
         // WindowsIdentity.GetCurrent().Name: the session's account whether or not it has network credentials.
-        line(["identity": identity ?? (hsconf?.value(DatabaseSection.platform.elementName, "AdminUser") ?? "osfarm")], out)
+        Self.line(["identity": identity ?? (hsconf?.value(DatabaseSection.platform.elementName, "AdminUser") ?? "osfarm")], out)
         var answers: [String: SimulatedSecurity.Answer] = [:]
         for check in request.checks {
             let credentials: SimulatedSQLLogin.Credentials = check.integrated ? .windows(identity: identity) : .sql(user: check.user, password: check.password)
@@ -85,14 +89,14 @@ struct PowerShellEmulator {
             case let .loggedIn(login, user, catalog):
                 let security = SimulatedSQLLogin.security(server: check.server, serverDirectory: serverDirectory)
                 let roles = (check.roles + ["db_owner"]).filter { user.roles.contains($0) }
-                line(
+                Self.line(
                     [
                         "id": check.id, "ok": true, "login": login.name, "roles": roles, "defaultDatabase": login.defaultDatabase,
                         "defaultDatabaseExists": security?.defaultDatabaseExists(login) ?? true,
                     ], out)
                 _ = catalog
             case let .failed(number, _, message):
-                line(["id": check.id, "ok": false, "number": number, "message": message], out)
+                Self.line(["id": check.id, "ok": false, "number": number, "message": message], out)
             }
         }
         for check in request.checks where !check.integrated {
@@ -106,7 +110,7 @@ struct PowerShellEmulator {
             else { continue }
             // Without VIEW ANY DEFINITION a login sees only itself in sys.server_principals.
             let visible = helperLogin.viewAnyDefinition ? security.login(named: check.user) : nil
-            line(
+            Self.line(
                 [
                     "id": check.id, "refined": true, "canSeeLogins": helperLogin.viewAnyDefinition, "loginExists": visible != nil,
                     "loginDisabled": visible.map { !$0.enabled } ?? false,
@@ -118,7 +122,7 @@ struct PowerShellEmulator {
     }
 
     /// One line of ConvertTo-Json -Compress output, non-ASCII escaped as the script does.
-    private func line(_ object: [String: Any], _ out: (String) -> Void) {
+    static func line(_ object: [String: Any], _ out: (String) -> Void) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         var text = ""
         for scalar in String(decoding: data, as: UTF8.self).unicodeScalars {

@@ -19,7 +19,10 @@ import Foundation
 ///   operation's gets ASMX's "Server did not recognize the value of HTTP Header SOAPAction".
 /// - every request is appended to the server's `http.log` (time, method, path, client, status).
 /// - faults (issue 19): a site binding with a host name answers IIS's 404 to any other Host header;
-///   a farm that enforces HTTPS answers every plain HTTP request with a 302 to `https://`.
+///   a farm that enforces HTTPS answers every plain HTTP request with a 302 to `https://`; an
+///   HTTPS binding serves the same site on its own port (`secure`): connections there stand for
+///   what HTTP.sys decrypted, and only the PowerShell emulator, standing for .NET's
+///   HttpWebRequest, makes them after judging the binding's certificate.
 struct SimulatedWebServer {
     static let logName = "http.log"
     static let platformPath = "/ServiceCenter/OutSystemsPlatform.asmx"
@@ -29,6 +32,8 @@ struct SimulatedWebServer {
 
     let server: LocalFarmRecord.Server
     let farm: LocalFarmRecord
+    /// The connection came in on the HTTPS binding.
+    var secure = false
 
     /// One logged request.
     public struct LoggedRequest: Codable, Sendable, Equatable {
@@ -91,7 +96,7 @@ struct SimulatedWebServer {
         let store = StateStore(serverDirectory: server.directory)
         guard let state = try? store.read(), state.service("W3SVC")?.state == .running else { return Self.httpSysNotFound }
         let host = String((request.headers["host"] ?? "").split(separator: ":").first ?? "")
-        if state.faults.forceHTTPS {
+        if state.faults.forceHTTPS && !secure {
             return Response(
                 status: 302, reason: "Found", server: "Microsoft-IIS/10.0", contentType: "text/html; charset=UTF-8",
                 body: "<head><title>Document Moved</title></head><body><h1>Object Moved</h1></body>\r\n",

@@ -36,11 +36,46 @@ public struct InjectedFaults: Codable, Sendable, Equatable {
     public var iisHostBinding: String?
     /// Every request is redirected to HTTPS (a farm that enforces it).
     public var forceHTTPS = false
+    /// The site's HTTPS binding and the certificate HTTP.sys presents on it; nil: none listens.
+    public var httpsBinding: SimulatedHTTPSBinding?
     /// Sessions on this server have network credentials (stands for a password logon or Kerberos
     /// delegation; nil: a key-authenticated Win32-OpenSSH session has none).
     public var sessionNetworkCredentials: Bool?
 
     public init() {}
+}
+
+/// An HTTPS binding of the OutSystems site: IIS keeps `protocol="https"` and the port in
+/// applicationHost.config, and HTTP.sys presents the certificate bound to that port, one the
+/// binding takes from the machine's Personal (My) or Web Hosting store (IIS docs, "Adding SSL/TLS
+/// bindings", `<binding>` with `certificateHash`/`certificateStoreName`).
+public struct SimulatedHTTPSBinding: Codable, Sendable, Equatable {
+    public var port: Int
+    public var certificate: SimulatedCertificate
+}
+
+/// A server certificate as .NET's validation sees it.
+public struct SimulatedCertificate: Codable, Sendable, Equatable {
+    /// "CN=…".
+    public var subject: String
+    /// SHA-1 of the certificate, 40 upper-case hex digits (X509Certificate.GetCertHashString).
+    public var thumbprint: String
+    /// The names it is issued to (subject alternative names): what the URL's host must match.
+    public var dnsNames: [String]
+    /// In LocalMachine\My: one of the server's own.
+    public var inMachineStore: Bool
+    /// Chains to a root this machine trusts.
+    public var trusted: Bool
+
+    /// .NET's SslPolicyErrors for a connection to `host` (SslPolicyErrors docs: name mismatch when
+    /// the host is not a name the certificate is issued to, chain errors when it does not chain to
+    /// a trusted root), as its ToString gives them.
+    public func policyErrors(host: String) -> String {
+        var errors: [String] = []
+        if !dnsNames.contains(where: { $0.caseInsensitiveCompare(host) == .orderedSame }) { errors.append("RemoteCertificateNameMismatch") }
+        if !trusted { errors.append("RemoteCertificateChainErrors") }
+        return errors.isEmpty ? "None" : errors.joined(separator: ", ")
+    }
 }
 
 /// What the last Configuration Tool run did.
