@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "FarmProtocolTests", dependencies: ["FarmProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent"]),
+        // The agent's operations against the simulator's emulated programs called in-process (no sshd).
+        .testTarget(name: "AgentInProcessTests", dependencies: ["FarmAgent", "FarmSimulator", "FarmProtocol"]),
         .testTarget(name: "FarmControllerTests", dependencies: ["FarmController", "FarmProtocol", "FarmSSH"]),
         .testTarget(
             name: "IntegrationTests",

@@ -123,14 +123,16 @@ public enum LocalFarm {
     public static let sshdPath = "/usr/sbin/sshd"
     public static let recordName = "farm.json"
 
+    /// `sshd: false` lays the servers out and starts the network process, but no sshd and no client
+    /// key: a farm for tests that call the emulated programs in-process (a server's `sshdPID` is 0).
     public static func up(
         directory: String, servers: [LocalServerSpec], port: Int = 2222,
-        simulation: SimulationOptions? = nil, replicaOf snapshot: String? = nil
+        simulation: SimulationOptions? = nil, replicaOf snapshot: String? = nil, sshd: Bool = true
     ) throws -> LocalFarmRecord {
         let manager = FileManager.default
         let recordPath = directory + "/" + recordName
         if manager.fileExists(atPath: recordPath) { throw SimulatorError.farmExists(directory: directory) }
-        guard manager.isExecutableFile(atPath: sshdPath) else {
+        guard !sshd || manager.isExecutableFile(atPath: sshdPath) else {
             throw SimulatorError.toolMissing(sshdPath, hint: "apt-get install openssh-server (make test and make demo do this)")
         }
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -141,8 +143,11 @@ public enum LocalFarm {
         let user = currentUser()
         let clientKey = directory + "/client/id_ed25519"
         try manager.createDirectory(atPath: directory + "/client", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try Tool.generateKey(at: clientKey, comment: "osfarm-sim client")
-        let clientPublicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var clientPublicKey = ""
+        if sshd {
+            try Tool.generateKey(at: clientKey, comment: "osfarm-sim client")
+            clientPublicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
 
         let addresses = try Loopback.freeAddresses(count: servers.count, port: port)
         var databases: [SimulatedDatabase] = []
@@ -193,7 +198,14 @@ public enum LocalFarm {
             loggingDatabase: loggingDatabase, networkPID: nil, httpPort: webPort == 80 ? nil : webPort, replicaOf: snapshot,
             replicaInventory: snapshot == nil ? nil : servers.compactMap(\.inventoryEntry))
         do {
-            for (spec, address) in zip(specs, addresses) {
+            for (spec, address) in zip(specs, addresses) where !sshd {
+                started.append(
+                    LocalFarmRecord.Server(
+                        name: spec.name, role: spec.role, address: address, port: port, sshdPID: 0,
+                        directory: directory + "/servers/" + spec.name, hostKeyFingerprint: "",
+                        language: simulation == nil ? nil : spec.language, defaultShell: simulation == nil ? nil : spec.defaultShell))
+            }
+            for (spec, address) in zip(specs, addresses) where sshd {
                 started.append(
                     try startServer(
                         spec, address: address, port: port, farmDirectory: directory, user: user, clientPublicKey: clientPublicKey,
@@ -206,15 +218,17 @@ public enum LocalFarm {
                 defer { close(log) }
                 record.networkPID = try Tool.spawn(simulation.emulatorBinary, ["network", "--dir", directory], stderr: log)
             }
-            try waitUntilListening(started, directory: directory)
+            if sshd { try waitUntilListening(started, directory: directory) }
         } catch {
             for server in started { ProcessTree.terminate(server.sshdPID, grace: 1) }
             if let pid = record.networkPID { ProcessTree.terminate(pid, grace: 1) }
             try? FileManager.default.removeItem(atPath: recordPath)
             throw error
         }
-        try writeKnownHosts(record)
-        try InventoryWriter.write(record)
+        if sshd {
+            try writeKnownHosts(record)
+            try InventoryWriter.write(record)
+        }
         try save(record)
         if simulation != nil { try waitUntilInitialised(record) }
         return record

@@ -29,7 +29,8 @@ public enum ProcessTree {
     }
 
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0 else { return false }
+        // 0 and negative numbers name process groups (a farm without sshd records pid 0).
+        guard pid > 0, kill(pid, 0) == 0 else { return false }
         // A zombie is dead for our purposes.
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
             return !stat[stat.index(after: close)...].hasPrefix(" Z")
@@ -39,6 +40,7 @@ public enum ProcessTree {
 
     /// Sends SIGTERM to `pid` and its descendants, then SIGKILL to whatever is left after `grace`.
     public static func terminate(_ pid: Int32, grace: TimeInterval = 2) {
+        guard pid > 0 else { return }
         let all = [pid] + descendants(of: pid)
         for process in all { kill(process, SIGCONT); kill(process, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)

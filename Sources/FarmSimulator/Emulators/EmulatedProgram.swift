@@ -18,8 +18,9 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
     }
 
     /// Runs the emulation; returns the exit code. Output goes to `write` as the real program sends
-    /// it down a pipe: CRLF line ends, encoded in the server's OEM code page.
-    public func run(argv0: String, arguments: [String], write: @escaping (Data) -> Void) -> Int32 {
+    /// it down a pipe: CRLF line ends, encoded in the server's OEM code page. `input` is what the
+    /// program reads on stdin (nil: this process's stdin, as when started under the program's name).
+    public func run(argv0: String, arguments: [String], input: Data? = nil, write: @escaping (Data) -> Void) -> Int32 {
         guard let server = Self.serverDirectory(of: argv0) else {
             write(Data("osfarm-sim: \(rawValue) must be started from inside a simulated server's C: tree\r\n".utf8))
             return 1
@@ -38,7 +39,7 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
             case .configurationTool: return try ConfigurationToolEmulator(store: store, serverDirectory: server).run(arguments, out: out)
             case .taskKill: return try TaskKillEmulator(store: store).run(arguments, out: out)
             case .powerShell:
-                return PowerShellEmulator(serverDirectory: server).run(arguments, input: FileHandle.standardInput.readDataToEndOfFile(), out: out)
+                return PowerShellEmulator(serverDirectory: server).run(arguments, input: input ?? FileHandle.standardInput.readDataToEndOfFile(), out: out)
             }
         } catch {
             out("osfarm-sim: \(rawValue): \(error)\r\n")
