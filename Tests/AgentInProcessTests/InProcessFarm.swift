@@ -16,10 +16,15 @@ final class InProcessFarm {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    init(frontEnds: Int = 1, profile: SimulationProfile = .instant, clearTextPasswords: Bool = false) throws {
+    init(
+        frontEnds: Int = 1, profile: SimulationProfile = .instant, clearTextPasswords: Bool = false, windowsAuthentication: Bool = false,
+        layout: SimulatedLayout = SimulatedLayout()
+    ) throws {
         directory = NSTemporaryDirectory() + "osfarm-inprocess-\(UUID().uuidString.prefix(8))"
         let specs = FarmLayout.servers(frontEnds: frontEnds, agentBinary: Self.binary("osfarm-agent"))
-        let simulation = SimulationOptions(profile: profile, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords)
+        let simulation = SimulationOptions(
+            profile: profile, emulatorBinary: Self.binary("osfarm-sim"), clearTextPasswords: clearTextPasswords,
+            windowsAuthentication: windowsAuthentication, layout: layout)
         do {
             record = try LocalFarm.up(directory: directory, servers: specs, port: 1, simulation: simulation, sshd: false)
         } catch {
@@ -34,8 +39,13 @@ final class InProcessFarm {
 
     func simulated(_ name: String) throws -> LocalFarmRecord.Server { try record.server(named: name) }
 
-    /// The agent's operations on server `name`, as its agent would run them there.
+    /// The agent's operations on server `name`, as its agent would run them there. A virtual clock
+    /// only on an instant farm: the simulator's services move on the wall clock, so an agent
+    /// polling on a virtual one would see a 0.3 s stop outlast its deadline.
     func operations(_ name: String, clock: any AgentClock = SystemClock()) throws -> ServerOperations {
+        guard clock is SystemClock || record.profile == .instant else {
+            throw SimulatorError.badFarmRecord(path: directory, reason: "a virtual clock needs the instant profile")
+        }
         let server = try simulated(name)
         let environment = HostEnvironment(
             root: server.directory, localAddress: server.address, consoleCodePage: (server.language ?? .english).oemCodePage)
@@ -61,6 +71,29 @@ final class InProcessFarm {
         for pid in helpers.split(separator: "\n").compactMap({ Int32($0) }) {
             let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             if command.contains("hold-lock") { ProcessTree.terminate(pid, grace: 1) }
+        }
+    }
+}
+
+extension ServerOperations {
+    /// The typed data of an operation that must succeed, with its progress lines.
+    func answer(_ operation: AgentOperation, file: StaticString = #filePath, line: UInt = #line) throws -> (data: ResultData, progress: [String]) {
+        var progress: [String] = []
+        switch perform(operation, progress: { progress.append($0.message) }) {
+        case let .ok(data): return (data, progress)
+        case let .failure(error):
+            XCTFail("\(operation.name) failed: \(error.message)", file: file, line: line)
+            throw error
+        }
+    }
+
+    /// The agent's error for an operation that must fail.
+    func refusal(_ operation: AgentOperation, file: StaticString = #filePath, line: UInt = #line) throws -> AgentError {
+        switch perform(operation, progress: { _ in }) {
+        case let .failure(error): return error
+        case let .ok(data):
+            XCTFail("\(operation.name) should have failed, got \(data)", file: file, line: line)
+            throw AgentError(.internalError, "unexpected success")
         }
     }
 }

@@ -1,4 +1,4 @@
-import FarmController
+import FarmAgent
 import FarmProtocol
 @testable import FarmSimulator
 import Foundation
@@ -6,25 +6,24 @@ import XCTest
 
 /// What `inspect` reports for the checks a database move depends on (issue 11, item 7), each case
 /// produced by the simulator and judged against its files, never against the agent alone.
+/// The agent runs in-process (`InProcessRunner`) on a farm without sshd.
 final class InspectFindingsTests: XCTestCase {
-    private func inspect(_ farm: TestFarm, _ name: String) async throws -> PlatformInspection {
-        let session = try await farm.session(name)
-        let answer = try await session.answer(.inspect).data
-        await session.close()
+    private func inspect(_ farm: InProcessFarm, _ name: String) throws -> PlatformInspection {
+        let answer = try farm.operations(name).answer(.inspect).data
         guard case let .inspection(inspection) = answer else { throw AgentError(.internalError, "no inspection") }
         return try XCTUnwrap(inspection.platform, inspection.platformProblem ?? "no platform")
     }
 
-    private func sha256(_ farm: TestFarm, _ name: String) throws -> String {
+    private func sha256(_ farm: InProcessFarm, _ name: String) throws -> String {
         SHA256.hex(Array(try Data(contentsOf: URL(fileURLWithPath: try farm.file(ServerBuilder.installDirectory + #"\private.key"#, on: name)))))
     }
 
-    func testADefaultFarmReportsOneKeyOneVersionAndOnlyTheCacheHost() async throws {
-        let farm = try TestFarm(frontEnds: 1)
+    func testADefaultFarmReportsOneKeyOneVersionAndOnlyTheCacheHost() throws {
+        let farm = try InProcessFarm(frontEnds: 1)
         defer { farm.shutdown() }
         let dcAddress = try farm.simulated("dc1").address
         for name in ["dc1", "fe1"] {
-            let platform = try await inspect(farm, name)
+            let platform = try inspect(farm, name)
             XCTAssertEqual(platform.privateKeySHA256, try sha256(farm, name))
             XCTAssertEqual(platform.version, ServerBuilder.platformVersion)
             // "Max Pool Size=100;Application Name=OutSystems & Friends" names no server.
@@ -40,18 +39,18 @@ final class InspectFindingsTests: XCTestCase {
         XCTAssertEqual(try sha256(farm, "dc1"), try sha256(farm, "fe1"), "one private.key for the farm")
     }
 
-    func testADriftedServerShowsEveryFinding() async throws {
-        let farm = try TestFarm(frontEnds: 1)
+    func testADriftedServerShowsEveryFinding() throws {
+        let farm = try InProcessFarm(frontEnds: 1)
         defer { farm.shutdown() }
         var fault = FaultRequest()
         fault.drift.newPrivateKey = true
         fault.drift.platformVersion = "11.24.1.3"
-        fault.drift.failoverPartner = farm.oldDatabase
-        fault.drift.cacheServiceHost = farm.oldDatabase
+        fault.drift.failoverPartner = farm.record.oldDatabase!.server
+        fault.drift.cacheServiceHost = farm.record.oldDatabase!.server
         fault.drift.compilerServerHostname = "localhost"
         try farm.inject(fault, on: "fe1")
-        let dc = try await inspect(farm, "dc1")
-        let fe = try await inspect(farm, "fe1")
+        let dc = try inspect(farm, "dc1")
+        let fe = try inspect(farm, "fe1")
         XCTAssertEqual(fe.privateKeySHA256, try sha256(farm, "fe1"))
         XCTAssertNotEqual(fe.privateKeySHA256, dc.privateKeySHA256)
         XCTAssertEqual(fe.version, "11.24.1.3")
@@ -59,8 +58,9 @@ final class InspectFindingsTests: XCTestCase {
         XCTAssertEqual(
             fe.serverReferences,
             [
-                ServerReference(location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: farm.oldDatabase),
-                ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: farm.oldDatabase),
+                ServerReference(
+                    location: "PlatformDatabaseConfiguration/RuntimeAdvancedSettings", keyword: "Failover Partner", server: farm.record.oldDatabase!.server),
+                ServerReference(location: "CacheInvalidationConfiguration/ServiceHost", keyword: nil, server: farm.record.oldDatabase!.server),
             ])
         XCTAssertEqual(fe.compilerServerHostname, "localhost")
         // localhost names every server, so it says "deployment controller" where the Disabled service says "front-end".
@@ -74,14 +74,14 @@ final class InspectFindingsTests: XCTestCase {
         let hsconf = try String(contentsOfFile: try farm.file(ServerBuilder.installDirectory + #"\server.hsconf"#, on: "fe1"), encoding: .utf8)
         XCTAssertTrue(
             hsconf.contains(
-                "<RuntimeAdvancedSettings>Max Pool Size=100;Application Name=OutSystems &amp; Friends;Failover Partner=\(farm.oldDatabase)</RuntimeAdvancedSettings>"
+                "<RuntimeAdvancedSettings>Max Pool Size=100;Application Name=OutSystems &amp; Friends;Failover Partner=\(farm.record.oldDatabase!.server)</RuntimeAdvancedSettings>"
             ))
     }
 
-    func testAnOracleFarmReportsItsProviderAndListener() async throws {
-        let farm = try TestFarm(frontEnds: 1, layout: SimulatedLayout(oracle: true))
+    func testAnOracleFarmReportsItsProviderAndListener() throws {
+        let farm = try InProcessFarm(frontEnds: 1, layout: SimulatedLayout(oracle: true))
         defer { farm.shutdown() }
-        let platform = try await inspect(farm, "fe1")
+        let platform = try inspect(farm, "fe1")
         XCTAssertEqual(platform.databases, [], "no SQL Server section")
         let providers = try XCTUnwrap(platform.databaseProviders)
         XCTAssertEqual(providers.map(\.section), [.platform, .session, .logging])
@@ -93,12 +93,11 @@ final class InspectFindingsTests: XCTestCase {
         XCTAssertTrue(try farm.status().servers.allSatisfy(\.allRunning), "the controller initialised against the Oracle listener")
     }
 
-    func testARedisSessionFarmReportsTheEndpointsButNotThePassword() async throws {
-        let farm = try TestFarm(frontEnds: 0, layout: SimulatedLayout(redisSessions: true))
+    func testARedisSessionFarmReportsTheEndpointsButNotThePassword() throws {
+        let farm = try InProcessFarm(frontEnds: 0, layout: SimulatedLayout(redisSessions: true))
         defer { farm.shutdown() }
-        let session = try await farm.session("dc1")
-        guard case let .inspection(inspection) = try await session.answer(.inspect).data else { return XCTFail("no inspection") }
-        await session.close()
+        let operations = try farm.operations("dc1")
+        guard case let .inspection(inspection) = try operations.answer(.inspect).data else { return XCTFail("no inspection") }
         let storage = try XCTUnwrap(inspection.platform?.inMemorySession)
         XCTAssertEqual(storage, InMemorySessionStorage(providerKey: "Redis", endpoints: ["redis.farm.test:6379"], connectionStringEncrypted: false))
         let hsconf = try String(contentsOfFile: try farm.file(ServerBuilder.installDirectory + #"\server.hsconf"#, on: "dc1"), encoding: .utf8)
@@ -107,10 +106,10 @@ final class InspectFindingsTests: XCTestCase {
         XCTAssertFalse(record.contains(ServerBuilder.redisPassword), "but not in what the agent reports")
     }
 
-    func testAnIntegratedAuthenticationFarmSaysSoAsAType() async throws {
-        let farm = try TestFarm(frontEnds: 0, windowsAuthentication: true)
+    func testAnIntegratedAuthenticationFarmSaysSoAsAType() throws {
+        let farm = try InProcessFarm(frontEnds: 0, windowsAuthentication: true)
         defer { farm.shutdown() }
-        let platform = try await inspect(farm, "dc1")
+        let platform = try inspect(farm, "dc1")
         XCTAssertEqual(platform.databases.map(\.authentication), [.windows, .windows, .windows])
         XCTAssertEqual(platform.databases.first?.authenticationMode, "Windows Authentication")
     }
