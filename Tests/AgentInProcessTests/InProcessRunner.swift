@@ -34,55 +34,25 @@ struct InProcessRunner: CommandRunner {
         guard let emulated = EmulatedProgram.named(path) else {
             throw AgentError(.operationFailed, "\(program) is not one of the simulator's emulated programs")
         }
-        let output = Output(codePage: environment.consoleCodePage, onLine: onLine)
+        // The agent's own collector: lines cut at line feeds, CR dropped, decoded from the console code page.
+        let output = OutputCollector(codePage: environment.consoleCodePage, onLine: onLine)
+        let exit = ExitCode()
         let done = DispatchSemaphore(value: 0)
         Thread {
-            output.exit(emulated.run(argv0: path, arguments: arguments, input: input, write: output.append))
+            exit.set(emulated.run(argv0: path, arguments: arguments, input: input, write: output.append))
+            output.finish()
             done.signal()
         }.start()
         let expired = done.wait(timeout: .now() + timeout) == .timedOut
-        return output.result(timedOut: expired)
+        return CommandOutput(exitCode: exit.value ?? -1, output: output.result().0, timedOut: expired)
     }
 }
 
-/// What an emulation wrote, cut into lines as it arrives (the way the agent's own collector cuts a
-/// pipe's bytes: at line feeds, CR dropped) and decoded from the console code page.
-private final class Output: @unchecked Sendable {
+/// The exit code an emulation returned, set on its thread and read on the runner's.
+private final class ExitCode: @unchecked Sendable {
     private let lock = NSLock()
-    private let codePage: Int
-    private let onLine: ((String) -> Void)?
-    private var bytes = Data()
-    private var pending = Data()
-    private var exitCode: Int32?
+    private var code: Int32?
 
-    init(codePage: Int, onLine: ((String) -> Void)?) {
-        self.codePage = codePage
-        self.onLine = onLine
-    }
-
-    func append(_ chunk: Data) {
-        lock.withLock {
-            bytes.append(chunk)
-            guard let onLine else { return }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 10) {
-                var line = pending[pending.startIndex..<newline]
-                if line.last == 13 { line = line.dropLast() }
-                onLine(ConsoleText.decode(Data(line), codePage: codePage))
-                pending = Data(pending[pending.index(after: newline)...])
-            }
-        }
-    }
-
-    func exit(_ code: Int32) {
-        lock.withLock {
-            if let onLine, !pending.isEmpty { onLine(ConsoleText.decode(pending, codePage: codePage)) }
-            pending = Data()
-            exitCode = code
-        }
-    }
-
-    func result(timedOut: Bool) -> CommandOutput {
-        lock.withLock { CommandOutput(exitCode: exitCode ?? -1, output: ConsoleText.decode(bytes, codePage: codePage), timedOut: timedOut) }
-    }
+    func set(_ value: Int32) { lock.withLock { code = value } }
+    var value: Int32? { lock.withLock { code } }
 }

@@ -117,7 +117,7 @@ public struct ProcessCommandRunner: CommandRunner {
 
 /// What a program printed so far, split into lines as it arrives (on the reader's thread) and
 /// decoded from the console code page; read once the program is done.
-final class OutputCollector: @unchecked Sendable {
+public final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
     private let codePage: Int
     private let onLine: ((String) -> Void)?
@@ -125,12 +125,12 @@ final class OutputCollector: @unchecked Sendable {
     private var pending = Data()
     private var complete = false
 
-    init(codePage: Int, onLine: ((String) -> Void)?) {
+    public init(codePage: Int, onLine: ((String) -> Void)?) {
         self.codePage = codePage
         self.onLine = onLine
     }
 
-    func append(_ chunk: Data) {
+    public func append(_ chunk: Data) {
         lock.withLock {
             bytes.append(chunk)
             guard let onLine else { return }
@@ -146,7 +146,7 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    func finish() {
+    public func finish() {
         lock.withLock {
             if let onLine, !pending.isEmpty { onLine(ConsoleText.decode(pending, codePage: codePage)) }
             pending = Data()
@@ -154,7 +154,7 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    func result() -> (String, Bool) {
+    public func result() -> (String, Bool) {
         lock.withLock { (ConsoleText.decode(bytes, codePage: codePage), complete) }
     }
 }
