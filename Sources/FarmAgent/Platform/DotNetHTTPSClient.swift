@@ -55,12 +55,8 @@ struct DotNetHTTPSClient {
         } catch {
             throw AgentError(.internalError, "cannot encode the HTTPS call's input")
         }
-        // -EncodedCommand takes base64 of the script's UTF-16LE text ("about_PowerShell_exe").
-        var utf16 = Data()
-        for unit in PlatformInfoScript.text.utf16 { utf16.append(contentsOf: [UInt8(unit & 0xFF), UInt8(unit >> 8)]) }
         let output = try runner.run(
-            LoginChecker.powerShell, ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", utf16.base64EncodedString()],
-            input: data, timeout: input.timeoutSeconds + 30)
+            FixedScript.powerShell, FixedScript.arguments(PlatformInfoScript.text), input: data, timeout: input.timeoutSeconds + 30)
         for line in output.output.split(whereSeparator: \.isNewline).reversed() {
             guard let answer = try? JSONDecoder().decode(Output.self, from: Data(line.utf8)) else { continue }
             return Self.outcome(answer)

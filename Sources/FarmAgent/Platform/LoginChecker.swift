@@ -17,8 +17,6 @@ import Foundation
 /// network credentials (Win32-OpenSSH issues 518, 1264), so SQL Server sees NT AUTHORITY\ANONYMOUS
 /// LOGON, as the tool would.
 struct LoginChecker {
-    static let powerShell = WindowsLocations.system32 + #"\WindowsPowerShell\v1.0\powershell.exe"#
-
     let runner: any CommandRunner
     let files: ServerFiles
     let installation: Installation
@@ -139,13 +137,8 @@ struct LoginChecker {
         } catch {
             throw AgentError(.internalError, "cannot encode the login check's input")
         }
-        // -EncodedCommand takes the script as base64 of its UTF-16LE text ("about_PowerShell_exe"):
-        // the fixed script, never data, and no quoting for a shell to get wrong.
-        var utf16 = Data()
-        for unit in LoginCheckScript.text.utf16 { utf16.append(contentsOf: [UInt8(unit & 0xFF), UInt8(unit >> 8)]) }
         let output = try runner.run(
-            Self.powerShell, ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", utf16.base64EncodedString()],
-            input: data, timeout: timeoutSeconds * Double(attempts.count * 2) + 60)
+            FixedScript.powerShell, FixedScript.arguments(LoginCheckScript.text), input: data, timeout: timeoutSeconds * Double(attempts.count * 2) + 60)
         var parsed = ScriptOutput()
         let decoder = JSONDecoder()
         for line in output.output.split(whereSeparator: \.isNewline) {
