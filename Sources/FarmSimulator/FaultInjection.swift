@@ -109,6 +109,22 @@ public struct LoginFaultOnUser: Sendable, Equatable {
 }
 
 public enum FaultInjection {
+    /// Ends the machine.config locks injected on the server in `serverDirectory` now, as their
+    /// holder exiting would (the lock's helpers are listed in its `helpers.pid`), and returns once
+    /// the file is free, so what follows sees it free (as `apply` returns once a lock is held).
+    public static func releaseMachineConfig(serverDirectory: String) {
+        let helpers = (try? String(contentsOfFile: serverDirectory + "/helpers.pid", encoding: .utf8)) ?? ""
+        for pid in helpers.split(separator: "\n").compactMap({ Int32($0) }) {
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            if command.contains("hold-lock") { ProcessTree.terminate(pid, grace: 1) }
+        }
+        let path = ServerBuilder.localPath(machineConfig, serverDirectory: serverDirectory)
+        let deadline = Date().addingTimeInterval(5)
+        while FileLockProbeForSimulator.isLocked(path) && Date() < deadline { usleep(10_000) }
+    }
+
+    static let machineConfig = #"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#
+
     public static func apply(_ request: FaultRequest, server name: String, directory: String, emulatorBinary: String) throws {
         var farm = try LocalFarm.record(in: directory)
         let server = try farm.server(named: name)
@@ -169,7 +185,7 @@ public enum FaultInjection {
             try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
         }
         if let seconds = request.lockMachineConfigSeconds {
-            let path = ServerBuilder.localPath(#"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"#, serverDirectory: server.directory)
+            let path = ServerBuilder.localPath(machineConfig, serverDirectory: server.directory)
             let pid = try Tool.spawn(emulatorBinary, ["hold-lock", "--file", path, "--seconds", String(seconds)])
             let pidFile = server.directory + "/helpers.pid"
             if !FileManager.default.fileExists(atPath: pidFile) { _ = FileManager.default.createFile(atPath: pidFile, contents: nil) }

@@ -67,11 +67,7 @@ final class InProcessFarm {
 
     /// Ends the machine.config locks injected on a server now, as their holder exiting would.
     func releaseMachineConfig(on name: String) throws {
-        let helpers = (try? String(contentsOfFile: try simulated(name).directory + "/helpers.pid", encoding: .utf8)) ?? ""
-        for pid in helpers.split(separator: "\n").compactMap({ Int32($0) }) {
-            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            if command.contains("hold-lock") { ProcessTree.terminate(pid, grace: 1) }
-        }
+        FaultInjection.releaseMachineConfig(serverDirectory: try simulated(name).directory)
     }
 }
 
