@@ -10,6 +10,7 @@ public struct ServerOperations: Sendable {
     private let runner: any CommandRunner
     private let clock: any AgentClock
     private let updater: AgentUpdater
+    private let readings = SessionReadings()
 
     public init(
         environment: HostEnvironment = .current(), runner: (any CommandRunner)? = nil, clock: any AgentClock = SystemClock(),
@@ -26,10 +27,11 @@ public struct ServerOperations: Sendable {
     public func hello() -> Hello { Hello(host: facts()) }
 
     private var files: ServerFiles { ServerFiles(environment: environment) }
-    private var services: ServiceOperations { ServiceOperations(control: ServiceControl(runner: runner, clock: clock), runner: runner) }
+    private var services: ServiceOperations { ServiceOperations(control: ServiceControl(runner: runner, clock: clock, readings: readings), runner: runner) }
     private var inspector: PlatformInspector {
-        PlatformInspector(runner: runner, files: files, services: services, environment: environment, clock: clock)
+        PlatformInspector(runner: runner, files: files, services: services, environment: environment, readings: readings, clock: clock)
     }
+    private var installation: Installation { get throws(AgentError) { try readings.installation(runner: runner) } }
 
     public func perform(_ operation: AgentOperation, progress: @escaping ProgressSink) -> Outcome {
         let step = operation.name
@@ -53,8 +55,8 @@ public struct ServerOperations: Sendable {
             }
             return .pong(Pong(agentTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         case .inspect:
-            let shell = SessionShellReading.read(runner: runner)
-            let locale = HostLocaleReading.read(runner: runner, environment: environment)
+            let shell = readings.sessionShell(runner: runner)
+            let locale = readings.locale(runner: runner, environment: environment)
             let bindings = IISBindingReading.read(files: files)
             do {
                 return .inspection(
@@ -78,17 +80,18 @@ public struct ServerOperations: Sendable {
         case let .startIIS(arguments):
             return .services(operation: operation.kind, try services.driveIIS(start: true, arguments, progress: say))
         case let .backupConfiguration(arguments):
-            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            let configuration = ConfigurationFiles(files: files, installation: try installation)
             return .backup(operation: operation.kind, try configuration.backup(runID: arguments.runID))
         case let .restoreConfiguration(arguments):
-            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            let configuration = ConfigurationFiles(files: files, installation: try installation)
             return .backup(operation: operation.kind, try configuration.restore(runID: arguments.runID))
         case let .repointDatabase(arguments):
-            let configuration = ConfigurationFiles(files: files, installation: try Installation.locate(runner: runner))
+            let configuration = ConfigurationFiles(files: files, installation: try installation)
             return .repoint(try configuration.repoint(arguments))
         case let .runConfigurationTool(arguments):
             let tool = ConfigurationToolRunner(
-                runner: runner, files: files, environment: environment, installation: try Installation.locate(runner: runner), clock: clock)
+                runner: runner, files: files, environment: environment, installation: try installation, clock: clock)
+            defer { readings.forgetServices() }
             return .configurationTool(try tool.run(arguments, progress: say))
         case let .probeTCP(arguments):
             switch TCPProbe.connect(host: environment.resolve(arguments.host), port: arguments.port, timeout: arguments.timeoutSeconds) {
@@ -118,7 +121,7 @@ public struct ServerOperations: Sendable {
         case let .getPlatformInfo(arguments):
             return .platformInfo(PlatformInfoClient(environment: environment, runner: runner).call(arguments, port: inspector.applicationServerPort()))
         case let .checkLogins(arguments):
-            let checker = LoginChecker(runner: runner, files: files, installation: try Installation.locate(runner: runner))
+            let checker = LoginChecker(runner: runner, files: files, installation: try installation)
             return .loginCheck(try checker.check(arguments, progress: say))
         }
     }

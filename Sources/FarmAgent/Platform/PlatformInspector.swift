@@ -7,15 +7,16 @@ struct PlatformInspector {
     let files: ServerFiles
     let services: ServiceOperations
     let environment: HostEnvironment
+    let readings: SessionReadings
     var clock: any AgentClock = SystemClock()
 
     func inspect() throws(AgentError) -> PlatformInspection {
-        let installation = try Installation.locate(runner: runner)
+        let installation = try readings.installation(runner: runner)
         let report = try services.status()
         let bytes = try files.read(installation.hsconf)
         let document = try hsconf(installation, bytes: bytes)
         let compilerServerHostname = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
-        let own = HostNames.read(runner: runner, environment: environment)
+        let own = readings.hostNames(runner: runner, environment: environment)
         let evidence = RoleReading.evidence(
             services: report.services, compilerServerHostname: compilerServerHostname, ownNames: own.names, ownAddresses: own.addresses,
             compilerAddresses: compilerServerHostname.map { HostNames.resolve($0, environment: environment) } ?? [])
@@ -35,10 +36,10 @@ struct PlatformInspector {
 
     /// Whether server.hsconf's CompilerServerHostname names this server; false when it cannot be read.
     func compilerServerHostnameNamesThisServer() -> Bool {
-        guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),
+        guard let installation = try? readings.installation(runner: runner), let document = try? hsconf(installation),
             let name = document.value(section: "ServiceConfiguration", child: "CompilerServerHostname")
         else { return false }
-        let own = HostNames.read(runner: runner, environment: environment)
+        let own = readings.hostNames(runner: runner, environment: environment)
         let evidence = RoleReading.evidence(
             services: [], compilerServerHostname: name, ownNames: own.names, ownAddresses: own.addresses,
             compilerAddresses: HostNames.resolve(name, environment: environment))
@@ -47,7 +48,7 @@ struct PlatformInspector {
 
     /// The port IIS serves the platform on here: `ServerConfiguration/ApplicationServerPort` (80 by default).
     func applicationServerPort() -> Int {
-        guard let installation = try? Installation.locate(runner: runner), let document = try? hsconf(installation),
+        guard let installation = try? readings.installation(runner: runner), let document = try? hsconf(installation),
             let text = document.value(section: "ServerConfiguration", child: "ApplicationServerPort"), text.count <= 5,
             let port = Int(text.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port)
         else { return 80 }
@@ -71,7 +72,7 @@ extension PlatformInspector {
     func waitForReadiness(_ arguments: ReadinessArguments, progress: (String) -> Void) throws(AgentError) -> ReadinessReport {
         let started = clock.now
         let deadline = started.addingTimeInterval(arguments.timeoutSeconds)
-        let installation = try Installation.locate(runner: runner)
+        let installation = try readings.installation(runner: runner)
         let document = try hsconf(installation)
         var checks: [PortCheck] = []
         for name in ServiceCatalog.outSystemsOrder {

@@ -6,10 +6,17 @@ import Foundation
 public struct ServiceControl: Sendable {
     let runner: any CommandRunner
     let clock: any AgentClock
+    /// Where start types read this session are kept (nil: `sc qc` every time).
+    let readings: SessionReadings?
 
     public init(runner: any CommandRunner, clock: any AgentClock = SystemClock()) {
+        self.init(runner: runner, clock: clock, readings: nil)
+    }
+
+    init(runner: any CommandRunner, clock: any AgentClock, readings: SessionReadings?) {
         self.runner = runner
         self.clock = clock
+        self.readings = readings
     }
 
     /// How long to wait before asking a pending service again: often at first (most transitions
@@ -23,6 +30,7 @@ public struct ServiceControl: Sendable {
     private static let notInstalled = 1060  // ERROR_SERVICE_DOES_NOT_EXIST
     private static let notStarted = 1062  // ERROR_SERVICE_NOT_ACTIVE
     private static let alreadyRunning = 1056  // ERROR_SERVICE_ALREADY_RUNNING
+    private static let disabled = 1058  // ERROR_SERVICE_DISABLED
     /// ERROR_SERVICE_CANNOT_ACCEPT_CTRL: the service is START_PENDING or STOP_PENDING and takes no
     /// control now (Microsoft Learn, ControlService function). It is waited on, not fatal.
     private static let cannotAcceptControl = 1061
@@ -30,18 +38,30 @@ public struct ServiceControl: Sendable {
     /// The service as it is, or nil when it is not installed.
     public func status(_ name: String) throws(AgentError) -> ServiceStatus? {
         guard let state = try query(name) else { return nil }
+        return ServiceStatus(
+            name: name, state: state.state, startType: try startType(of: name), processID: state.processID, kind: ServiceCatalog.kind(of: name))
+    }
+
+    /// `sc qc`'s start type, read once a session: no step of a run changes it. (A service disabled
+    /// meanwhile refuses `sc start` with 1058, and `start` then forgets it and skips the service.)
+    private func startType(of name: String) throws(AgentError) -> ServiceStartType {
+        if let kept = readings?.startType(of: name) { return kept }
         let config = try runner.run(WindowsLocations.serviceControl, ["qc", name])
         guard config.exitCode == 0 else { throw failure("sc.exe qc \"\(name)\"", config) }
-        let configuration = try ServiceControlOutput.parseConfiguration(config.output)
-        return ServiceStatus(
-            name: name, state: state.state, startType: configuration.startType, processID: state.processID, kind: ServiceCatalog.kind(of: name))
+        let startType = try ServiceControlOutput.parseConfiguration(config.output).startType
+        readings?.keep(startType, of: name)
+        return startType
     }
 
     /// The service's state and process alone (one `sc queryex`, no start type), or nil when it is
     /// not installed.
     public func query(_ name: String) throws(AgentError) -> ServiceControlOutput.Status? {
+        if readings?.isNotInstalled(name) == true { return nil }
         let query = try runner.run(WindowsLocations.serviceControl, ["queryex", name])
-        if ServiceControlOutput.parseFailure(query.output, exitCode: query.exitCode)?.code == Self.notInstalled { return nil }
+        if ServiceControlOutput.parseFailure(query.output, exitCode: query.exitCode)?.code == Self.notInstalled {
+            readings?.keepNotInstalled(name)
+            return nil
+        }
         guard query.exitCode == 0 else { throw failure("sc.exe queryex \"\(name)\"", query) }
         return try ServiceControlOutput.parseStatus(query.output)
     }
@@ -103,7 +123,13 @@ public struct ServiceControl: Sendable {
         var reported: ServiceControlOutput.Status?
         if status.state != .startPending {
             let result = try control("start", name, deadline: deadline, progress: progress)
-            if result.exitCode != 0, ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code != Self.alreadyRunning {
+            let refusal = result.exitCode == 0 ? nil : ServiceControlOutput.parseFailure(result.output, exitCode: result.exitCode)?.code
+            if refusal == Self.disabled && status.startType != .disabled && readings != nil {
+                // Disabled since its start type was read this session.
+                readings?.forgetStartType(of: name)
+                return .skipped("\(name): disabled")
+            }
+            if result.exitCode != 0, refusal != Self.alreadyRunning {
                 throw failure("sc.exe start \"\(name)\"", result)
             }
             reported = result.exitCode == 0 ? try? ServiceControlOutput.parseStatus(result.output) : nil
@@ -137,12 +163,14 @@ public struct ServiceControl: Sendable {
 
     /// Changes the start type (`sc config NAME start= WORD`).
     public func setStartType(_ name: String, _ type: ServiceStartType) throws(AgentError) {
+        readings?.forgetStartType(of: name)
         let result = try runner.run(WindowsLocations.serviceControl, ["config", name, "start=", type.configWord])
         guard result.exitCode == 0 else { throw failure("sc.exe config \"\(name)\"", result) }
     }
 
     /// Polls until the service reaches `target`. `reported` is the status block `sc stop`/`sc start`
-    /// printed: when it shows the service still pending, the first query waits a poll interval.
+    /// printed: when it shows the service already there, that is the answer; when it shows the
+    /// service still pending, the first query waits a poll interval.
     func wait(
         _ name: String, for target: ServiceState, timeout: Double, startType: ServiceStartType,
         reported: ServiceControlOutput.Status? = nil
@@ -150,7 +178,7 @@ public struct ServiceControl: Sendable {
         let started = clock.now
         let deadline = started.addingTimeInterval(timeout)
         var last: ServiceControlOutput.Status
-        if let reported, reported.state == .stopPending || reported.state == .startPending {
+        if let reported, reported.state == target || reported.state == .stopPending || reported.state == .startPending {
             last = reported
         } else {
             last = try currentState(name)
