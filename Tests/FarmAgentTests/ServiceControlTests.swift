@@ -66,8 +66,8 @@ final class ServiceControlTests: XCTestCase {
     }
 
     /// Ten minutes of a stuck service on a virtual clock: the error at the deadline names its
-    /// state, and the polls follow the schedule (every 0.1 s for a second, 0.25 s to five, then
-    /// 0.5 s: about 10 + 16 + 1190), not one per millisecond nor one per minute.
+    /// state, and the polls follow the schedule (every 0.05 s for half a second, 0.1 s to one,
+    /// 0.25 s to five, then 0.5 s: about 10 + 5 + 16 + 1190), not one per millisecond nor one per minute.
     func testAStuckServiceFailsAtItsDeadlineNamingItsStateAfterTheScheduledPolls() throws {
         let clock = VirtualClock()
         let started = clock.now
@@ -80,7 +80,7 @@ final class ServiceControlTests: XCTestCase {
         }
         XCTAssertEqual(clock.now.timeIntervalSince(started), 600, accuracy: 0.5)
         let polls = runner.calls.drop { $0.first != "stop" }.filter { $0.first == "queryex" }.count
-        XCTAssertTrue((1210...1222).contains(polls), "\(polls) polls")
+        XCTAssertTrue((1215...1227).contains(polls), "\(polls) polls")
     }
 
     /// A service that takes 30 s to stop is waited for and seen stopped within a poll of it.
@@ -95,7 +95,9 @@ final class ServiceControlTests: XCTestCase {
     }
 
     func testPollingStartsOftenAndSlowsDownForSlowServices() {
-        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0), 0.1)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0), 0.05)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0.49), 0.05)
+        XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0.5), 0.1)
         XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 0.99), 0.1)
         XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 1), 0.25)
         XCTAssertEqual(ServiceControl.pollInterval(afterWaiting: 30), 0.5)

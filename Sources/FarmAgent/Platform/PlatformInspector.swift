@@ -74,9 +74,12 @@ extension PlatformInspector {
         let deadline = started.addingTimeInterval(arguments.timeoutSeconds)
         let installation = try readings.installation(runner: runner)
         let document = try hsconf(installation)
+        let control = services.control
+        let listening = ServiceCatalog.outSystemsOrder.filter { ServiceCatalog.defaultPorts[$0] != nil }
+        let states = try ParallelReads.map(listening) { name throws(AgentError) in try control.query(name)?.state }
         var checks: [PortCheck] = []
-        for name in ServiceCatalog.outSystemsOrder {
-            guard let defaultPort = ServiceCatalog.defaultPorts[name], try services.control.query(name)?.state == .running else { continue }
+        for (name, state) in zip(listening, states) {
+            guard let defaultPort = ServiceCatalog.defaultPorts[name], state == .running else { continue }
             let configured = ServiceCatalog.portElements[name].flatMap { document.value(section: "ServiceConfiguration", child: $0) }.flatMap { Int($0) }
             checks.append(PortCheck(service: name, port: configured ?? defaultPort, answered: false))
         }

@@ -20,10 +20,11 @@ public struct ServiceControl: Sendable {
     }
 
     /// How long to wait before asking a pending service again: often at first (most transitions
-    /// take well under a second), less often the longer it takes, so a slow service costs few
-    /// `sc.exe` runs.
+    /// take well under a second, and each wait ends up to one interval late, on the farm's
+    /// downtime path for the deployment controller's services), less often the longer it takes, so
+    /// a slow service costs few `sc.exe` runs: ten in its first half second, five in the next.
     static func pollInterval(afterWaiting seconds: Double) -> Double {
-        seconds < 1 ? 0.1 : seconds < 5 ? 0.25 : 0.5
+        seconds < 0.5 ? 0.05 : seconds < 1 ? 0.1 : seconds < 5 ? 0.25 : 0.5
     }
 
     // Win32 errors sc.exe reports (Microsoft, "System Error Codes (1000-1299)").

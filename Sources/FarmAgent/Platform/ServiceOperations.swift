@@ -37,9 +37,12 @@ struct ServiceOperations {
     /// `iisreset /stop` or `/start`, run only when W3SVC or WAS is not already there, then verified on both.
     func driveIIS(start: Bool, _ arguments: ServiceControlArguments, progress: @escaping (String) -> Void) throws(AgentError) -> ServiceReport {
         let target: ServiceState = start ? .running : .stopped
+        let control = self.control
+        // W3SVC and WAS read side by side (the step's first wait, on the downtime path).
+        let read = try ParallelReads.map(ServiceCatalog.iis) { name throws(AgentError) in try control.status(name) }
         var before: [ServiceStatus] = []
-        for name in ServiceCatalog.iis {
-            guard let status = try control.status(name) else { throw AgentError(.notFound, "IIS is not installed (no \(name) service)") }
+        for (name, status) in zip(ServiceCatalog.iis, read) {
+            guard let status else { throw AgentError(.notFound, "IIS is not installed (no \(name) service)") }
             before.append(status)
         }
         guard before.contains(where: { $0.state != target }) else { return ServiceCatalog.classified(ServiceReport(services: before)) }
@@ -55,10 +58,11 @@ struct ServiceOperations {
         }
         // iisreset returns once it asked; make sure both services really got there (one query
         // each when they did, the full stop/start otherwise).
+        let now = try ParallelReads.map(before.map(\.name)) { name throws(AgentError) in try control.query(name) }
         var after: [ServiceStatus] = []
-        for status in before {
+        for (status, now) in zip(before, now) {
             let name = status.name
-            if let now = try control.query(name), now.state == target {
+            if let now, now.state == target {
                 after.append(
                     ServiceStatus(name: name, state: target, startType: status.startType, processID: now.processID, kind: ServiceCatalog.kind(of: name)))
                 continue
