@@ -604,10 +604,16 @@ def critical_path(farm, runs_dir, result, parallel):
     the durations it imposed (each server's delays.jsonl: service pending states and
     initialisation, iisreset, Configuration Tool runs).
 
-    simulated: the simulated durations along the DC-then-FE path: the longest stop phase of any
-      server, then the deployment controller's apply, then the front-ends' applies scheduled
-      `parallel` at a time in the order osfarm started them. Each server's share is the union of
-      its delay intervals (a service initialises while the next one starts).
+    simulated: the simulated durations along the DC-then-FE path, the shortest the runbook's rules
+      allow: the longest stop phase of any server, then the deployment controller's apply, then the
+      front-ends' phase. Each server's share is the union of its delay intervals (a service
+      initialises while the next one starts). The front-ends' phase is the longer of two lower
+      bounds: their applies scheduled `parallel` at a time in the order osfarm started them
+      (`lanes`), and their Configuration Tool runs one after another, as the runbook's turns make
+      them, after the shortest preparation and before the shortest finish of any front-end
+      (`turns`: iisreset /start before the run, the services' start and initialisation after it).
+    simulated_without_turns: the same with the lanes alone (the figure before 2026-12-06, which left
+      the turns out and so counted part of the simulated Configuration Tool runs as overhead).
     overhead = wall - simulated: everything else (connecting, preflight, the agent's and the
       emulated programs' own work, polling, verification, the gaps between steps).
     busy: the time at least one of osfarm's remote steps was in flight (from the journal);
@@ -640,7 +646,7 @@ def critical_path(farm, runs_dir, result, parallel):
     busy = union_length(intervals)
     first = min(start for start, _ in intervals)
 
-    stop_phase, applies, controller = [], {}, None
+    stop_phase, applies, turns, controller = [], {}, {}, None
     for server in farm.record["servers"]:
         delays = []
         try:
@@ -648,17 +654,27 @@ def critical_path(farm, runs_dir, result, parallel):
                 delays = [json.loads(line) for line in handle if line.strip()]
         except (OSError, ValueError):
             pass
-        spans = [(d["start"], d["start"] + d["seconds"]) for d in delays if d["start"] >= result.started - 1]
+        recent = [d for d in delays if d["start"] >= result.started - 1]
+        spans = [(d["start"], d["start"] + d["seconds"]) for d in recent]
         stop_phase.append(union_length([s for s in spans if s[0] < gate]))
-        applies[server["name"]] = union_length([s for s in spans if s[0] >= gate])
+        applying = [s for s in spans if s[0] >= gate]
+        applies[server["name"]] = union_length(applying)
+        runs = [(d["start"], d["start"] + d["seconds"]) for d in recent if d["start"] >= gate and d["what"].startswith("ConfigurationTool")]
+        if runs:
+            turns[server["name"]] = (union_length([s for s in applying if s[0] < runs[0][0]]), union_length(runs),
+                                     union_length([s for s in applying if s[0] >= runs[-1][1]]))
         if server["role"] == "deployment-controller":
             controller = server["name"]
     front_ends = sorted((name for name in applies if name != controller), key=lambda name: apply_started.get(name, float("inf")))
     lanes = [0.0] * max(1, parallel)
     for name in front_ends:
         lanes[lanes.index(min(lanes))] += applies[name]
-    simulated = max(stop_phase, default=0) + applies.get(controller, 0) + max(lanes)
+    taking_turns = [turns[name] for name in front_ends if name in turns]
+    in_turn = (min(t[0] for t in taking_turns) + sum(t[1] for t in taking_turns) + min(t[2] for t in taking_turns)) if taking_turns else 0
+    before_front_ends = max(stop_phase, default=0) + applies.get(controller, 0)
+    simulated = before_front_ends + max(max(lanes), in_turn)
     return {"busy": busy, "controller_overhead": result.wall - busy, "simulated": simulated,
+            "simulated_without_turns": before_front_ends + max(lanes),
             "overhead": result.wall - simulated, "before": first - result.started}
 
 
@@ -1008,23 +1024,25 @@ def overhead_table(raw):
     setting = f"1 DC + {record['front_ends']} FE, {record['profile']}, --parallel {record['parallel']}"
     lines = [f"Overhead over the simulated critical path (osfarm move-db run --no-apply-settings, {setting}; bench/README.md, part 5):", "",
              "| run | wall s | simulated critical path s | overhead s (% of the path) | the controller's own s (% of the path) | "
-             "inside remote steps s (% of the path) | first step at s | downtime / bound (lead-in, Configuration Tool over simulated, "
+             "inside remote steps s (% of the path) | the path without the turns s (overhead %) | first step at s | downtime / bound (lead-in, Configuration Tool over simulated, "
              "hand-offs, after the last run, s) | controller CPU s | all cores busy |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     failed = len(record["runs"]) - len(good)
     for index, run in enumerate(record["runs"], 1):
         c, f = run.get("critical"), run.get("figures")
         if run not in good:
-            lines.append(f"| {index} | {run['wall']:.1f} | not counted (exit {run['exit_code']}) | – | – | – | – | – | {run['cpu']:.2f} | – |")
+            lines.append(f"| {index} | {run['wall']:.1f} | not counted (exit {run['exit_code']}) | – | – | – | – | – | – | {run['cpu']:.2f} | – |")
             continue
         path = c["simulated"]
         inside = c["overhead"] - c["controller_overhead"]
         split = (f"{f['measured'] / f['bound']:.3f} ({f['between']['lead_in']:.1f}, {f['between']['ct_overhead']:.1f}, "
                  f"{f['between']['handoffs']:.1f}, {f['between']['after_last_ct']:.1f})" if f else "–")
         busy = f"{run['machine_busy'] * 100:.0f}%" if run.get("machine_busy") is not None else "–"
+        plain = c.get("simulated_without_turns")
+        without = f"{plain:.1f} ({(run['wall'] - plain) / plain * 100:.0f}%)" if plain else "–"
         lines.append(f"| {index} | {run['wall']:.1f} | {path:.1f} | {c['overhead']:.1f} ({c['overhead'] / path * 100:.0f}%) | "
                      f"{c['controller_overhead']:.1f} ({c['controller_overhead'] / path * 100:.0f}%) | {inside:.1f} ({inside / path * 100:.0f}%) | "
-                     f"{c['before']:.1f} | {split} | {run['cpu']:.2f} | {busy} |")
+                     f"{without} | {c['before']:.1f} | {split} | {run['cpu']:.2f} | {busy} |")
     if good:
         def med(get):
             return statistics.median(get(r) for r in good)
@@ -1032,7 +1050,7 @@ def overhead_table(raw):
         lines.append(f"| median of {len(good)} | {med(lambda r: r['wall']):.1f} | {path:.1f} | "
                      f"{med(lambda r: r['critical']['overhead']):.1f} ({med(lambda r: r['critical']['overhead'] / r['critical']['simulated']) * 100:.0f}%) | "
                      f"{med(lambda r: r['critical']['controller_overhead']):.1f} "
-                     f"({med(lambda r: r['critical']['controller_overhead'] / r['critical']['simulated']) * 100:.0f}%) | | | | | |")
+                     f"({med(lambda r: r['critical']['controller_overhead'] / r['critical']['simulated']) * 100:.0f}%) | | | | | | |")
     return lines + ([f"", f"{failed} run(s) not counted."] if failed else []) + [""]
 
 
