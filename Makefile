@@ -56,8 +56,13 @@ demo: build
 # Release binaries linked statically, as they would be shipped (in a folder of their own, so the
 # test build in .build is left alone): the simulated sc.exe & co are osfarm-sim, started dozens of
 # times per server per run, and dynamic loading of Foundation doubled what each start costs.
+# All three are linked at fixed addresses here (-no-pie; what is shipped stays position-
+# independent): the simulated servers start osfarm-sim dozens of times per step, and a
+# position-independent start spent a fifth of its CPU relocating itself (5.8-6.4 ms against
+# 4.4-4.9). Only with the standard library linked in: against libswiftCore.so, ld.so warns on
+# stderr at every start of a fixed-address binary, and that would be in the programs' output.
 bench: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static -Xswiftc -Xclang-linker -Xswiftc -no-pie
 	BIN=.build-static/release bench/run.sh $(BENCH_ARGS)
 
 clean:

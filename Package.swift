@@ -57,13 +57,9 @@ let package = Package(
             path: "controller"
         ),
         .executableTarget(name: "osfarm-agent", dependencies: ["FarmAgent"], path: "agent"),
-        // Linked as a fixed-address executable: the simulated servers start it dozens of times per
-        // step as sc.exe, reg.exe and the rest, and a position-independent one spends a tenth of each
-        // start relocating itself (it is a test tool, never shipped; the agent and osfarm stay PIE).
         .executableTarget(
             name: "osfarm-sim",
-            dependencies: ["FarmSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux]))]
+            dependencies: ["FarmSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "FarmProtocolTests", dependencies: ["FarmProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FarmSSHTests", dependencies: ["FarmSSH", .product(name: "Crypto", package: "swift-crypto")]),
