@@ -162,13 +162,6 @@ public struct ServiceControl: Sendable {
         }
     }
 
-    /// Changes the start type (`sc config NAME start= WORD`).
-    public func setStartType(_ name: String, _ type: ServiceStartType) throws(AgentError) {
-        readings?.forgetStartType(of: name)
-        let result = try runner.run(WindowsLocations.serviceControl, ["config", name, "start=", type.configWord])
-        guard result.exitCode == 0 else { throw failure("sc.exe config \"\(name)\"", result) }
-    }
-
     /// Polls until the service reaches `target`. `reported` is the status block `sc stop`/`sc start`
     /// printed: when it shows the service already there, that is the answer; when it shows the
     /// service still pending, the first query waits a poll interval.
