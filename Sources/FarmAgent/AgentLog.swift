@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 import Logging
 
@@ -34,9 +35,7 @@ struct AgentLogLine: LogHandler {
     }
 
     func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let stamp = ISO8601DateFormatter.string(
-            from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-            formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let stamp = UTCTimestamp.milliseconds(Date())
         write("\(stamp) osfarm-agent \(level): \(message)\n")
     }
 }

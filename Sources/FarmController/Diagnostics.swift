@@ -1,3 +1,4 @@
+import FarmProtocol
 import Foundation
 import Logging
 #if canImport(Glibc)
@@ -20,22 +21,8 @@ public enum Diagnostics {
         }
     }
 
-    /// `2026-11-27T17:01:54.123Z`: UTC, milliseconds. Formatted by hand: Foundation's
-    /// `ISO8601DateFormatter` builds an ICU formatter on every call.
-    public static func timestamp(_ date: Date) -> String {
-        // To the nearest millisecond, in whole numbers: .123 is 0.12299… as a Double.
-        let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        var whole = time_t(total >= 0 ? total / 1000 : (total - 999) / 1000)
-        let milliseconds = Int(total - Int64(whole) * 1000)
-        var parts = tm()
-        gmtime_r(&whole, &parts)
-        func digits(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2) + "T"
-            + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2) + "." + digits(Int32(milliseconds), 3) + "Z"
-    }
+    /// `2026-11-27T17:01:54.123Z`: UTC, milliseconds (`UTCTimestamp`).
+    public static func timestamp(_ date: Date) -> String { UTCTimestamp.milliseconds(date) }
 
     /// From now on (and for what was kept until now) the log goes to `directory/debug.log`.
     public static func attach(runDirectory directory: String) -> String {

@@ -284,10 +284,10 @@ public final class RunJournal: JournalStore, @unchecked Sendable {
     }
 }
 
-/// The journal's times, ISO 8601 with milliseconds (times without them are read too). The
-/// formatters are made once: making one costs more than coding the rest of an entry, and reading a
-/// run's journal codes hundreds of times; they are not safe to share between threads: a lock.
-/// Reading goes through Foundation's own ISO 8601 parser first, twenty times quicker than ICU's.
+/// The journal's times, ISO 8601 with milliseconds (times without them are read too), written by
+/// `UTCTimestamp`. Reading goes through Foundation's own ISO 8601 parser first, twenty times
+/// quicker than ICU's; the ICU formatters, for what it cannot read, are made once (making one costs
+/// more than coding the rest of an entry) and are not safe to share between threads: a lock.
 private enum JournalDates {
     private static let parser = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let lock = NSLock()
@@ -298,7 +298,7 @@ private enum JournalDates {
     }()
     nonisolated(unsafe) private static let seconds = ISO8601DateFormatter()
 
-    static func string(_ date: Date) -> String { lock.withLock { milliseconds.string(from: date) } }
+    static func string(_ date: Date) -> String { UTCTimestamp.milliseconds(date) }
     static func date(_ text: String) -> Date? {
         if let date = try? parser.parse(text) { return date }
         return lock.withLock { milliseconds.date(from: text) ?? seconds.date(from: text) }

@@ -86,9 +86,7 @@ struct SimulatedWebServer {
         }
         log(
             LoggedRequest(
-                time: ISO8601DateFormatter.string(
-                    from: Date(), timeZone: TimeZone(secondsFromGMT: 0) ?? .current,
-                    formatOptions: [.withInternetDateTime, .withFractionalSeconds]), method: request.method, path: request.target, client: client,
+                time: UTCTimestamp.milliseconds(Date()), method: request.method, path: request.target, client: client,
                 status: response.status))
     }
 
