@@ -154,7 +154,7 @@ struct ServiceControlEmulator {
         var lines = [
             "",
             "\(label[0]): \(service.name) ",
-            field(label[1], "\(String(format: "%x", service.type))  \(text.word(typeName(service.type)))  "),
+            field(label[1], "\(String(service.type, radix: 16))  \(text.word(typeName(service.type)))  "),
             field(label[2], "\(service.state.code)  \(text.word(service.state.rawValue)) "),
         ]
         func flags(_ words: [String]) -> String { "                                (" + words.map(text.word).joined(separator: ", ") + ")" }
@@ -186,7 +186,7 @@ struct ServiceControlEmulator {
             ToolText.fill(text.success, "QueryServiceConfig"),
             "",
             "\(label[0]): \(service.name)",
-            field(label[1], "\(String(format: "%x", service.type))  \(text.word(typeName(service.type)))"),
+            field(label[1], "\(String(service.type, radix: 16))  \(text.word(typeName(service.type)))"),
             field(label[2], "\(service.startType.code)   \(text.word(service.startType.rawValue))"),
             field(label[3], "1   \(text.word("NORMAL"))"),
             field(label[4], service.binaryPath),
