@@ -589,6 +589,11 @@ class Bench:
         machine = [r.machine_cpu / r.wall / (os.cpu_count() or 1) for r in good if getattr(r, "machine_cpu", None) and r.wall > 0]
         if machine:
             row["machine_busy"] = statistics.median(machine)
+            # What the rest of the machine (the servers: sshd, their shells, the agents) spent while
+            # the tool ran, and the shortest wall time that allows on these cores.
+            outside = [r.machine_cpu - r.cpu for r in good if getattr(r, "machine_cpu", None)]
+            row["outside_cpu_s"] = statistics.median(outside)
+            row["outside_floor_s"] = row["outside_cpu_s"] / (os.cpu_count() or 1)
         return row
 
 
@@ -1106,6 +1111,9 @@ def markdown(bench, rows, info, raw=None):
                          + f"; remote steps in flight {row['busy_s']:.1f} s, controller around them {row['controller_overhead_s']:.1f} s"
                          f" ({row['controller_overhead_s'] / row['wall_median'] * 100:.0f}% of the wall time); first step at {row['before_steps_s']:.1f} s"
                          + (f"; all cores {row['machine_busy'] * 100:.0f}% busy" if "machine_busy" in row else ""))
+        if row["job"] == "fan-out" and "outside_cpu_s" in row:
+            notes.append(f"all cores {row['machine_busy'] * 100:.0f}% busy; outside the tool {row['outside_cpu_s']:.1f} CPU s, "
+                         f"at least {row['outside_floor_s']:.2f} s on {os.cpu_count() or 1} cores")
         if row["tool"] == "parallel-ssh-pypi":
             notes.append("no known_hosts check")
         if row["tool"] in ("ansible-raw", "ansible-command", "playbook"):
