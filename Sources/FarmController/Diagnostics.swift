@@ -21,9 +21,6 @@ public enum Diagnostics {
         }
     }
 
-    /// `2026-11-27T17:01:54.123Z`: UTC, milliseconds (`UTCTimestamp`).
-    public static func timestamp(_ date: Date) -> String { UTCTimestamp.milliseconds(date) }
-
     /// From now on (and for what was kept until now) the log goes to `directory/debug.log`.
     public static func attach(runDirectory directory: String) -> String {
         let path = directory + "/debug.log"
@@ -47,7 +44,7 @@ struct DiagnosticLine: LogHandler {
     func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
         let all = metadata.merging(extra ?? [:]) { _, new in new }
         let tags = all.isEmpty ? "" : " [" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
-        let stamp = Diagnostics.timestamp(Date())
+        let stamp = UTCTimestamp.milliseconds(Date())
         let text = "\(stamp) \(level) \(label)\(tags) \(message)\n"
         DebugLogFile.shared.write(text)
         if level >= stderrLevel { FileHandle.standardError.write(Data(text.utf8)) }
