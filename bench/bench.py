@@ -66,9 +66,19 @@ class Measured:
     """One run of one command: wall seconds, controller CPU seconds, peak RSS KiB, exit code, and the
     CPU seconds the whole machine spent meanwhile (the simulated servers run on the same cores)."""
 
-    def __init__(self, wall, cpu, rss_kib, exit_code, started, machine_cpu=None):
+    def __init__(self, wall, cpu, rss_kib, exit_code, started, machine_cpu=None, machine_samples=None):
         self.wall, self.cpu, self.rss_kib, self.exit_code, self.started = wall, cpu, rss_kib, exit_code, started
         self.machine_cpu = machine_cpu
+        # (time.time(), machine CPU seconds) every 0.05 s while the command ran.
+        self.machine_samples = machine_samples or []
+
+    def machine_busy_between(self, start, end):
+        """How busy all cores were from `start` to `end` (epoch seconds), from the samples; None
+        when fewer than two samples fall in it."""
+        inside = [(t, c) for t, c in self.machine_samples if start <= t <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return None
+        return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]) / (os.cpu_count() or 1)
 
 
 def machine_cpu_seconds():
@@ -105,10 +115,23 @@ def measure(argv, env, log_path, timeout, cwd=None):
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        samples, done = [], threading.Event()
+
+        def sample():  # the machine's CPU over the run, to say how busy it was in any part of it
+            while not done.is_set():
+                busy = machine_cpu_seconds()
+                if busy is not None:
+                    samples.append((time.time(), busy))
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         try:
             _, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
+            done.set()
+            sampler.join()
         wall = time.monotonic() - t0
         busy1 = machine_cpu_seconds()
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -120,7 +143,7 @@ def measure(argv, env, log_path, timeout, cwd=None):
         code = process.returncode if not killed else "timeout"
         out.write(f"# exit {code}, {wall:.3f} s\n".encode())
     machine = busy1 - busy0 if busy0 is not None and busy1 is not None else None
-    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, started, machine)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, started, machine, samples)
 
 
 class Workspace:
@@ -505,8 +528,11 @@ class Bench:
                 self.failed_logs.append(result.log)
             machine_busy = (result.machine_cpu / result.wall / (os.cpu_count() or 1)
                             if getattr(result, "machine_cpu", None) and result.wall > 0 else None)
+            # Before the first step: start-up, connecting and the preflight, all servers at once.
+            busy_before = result.machine_busy_between(result.started, result.started + critical["before"]) if critical else None
             runs.append({"wall": result.wall, "exit_code": result.exit_code, "verified": verified, "cpu": result.cpu,
-                         "log": os.path.basename(result.log), "critical": critical, "figures": figures, "machine_busy": machine_busy})
+                         "log": os.path.basename(result.log), "critical": critical, "figures": figures, "machine_busy": machine_busy,
+                         "machine_busy_before_steps": busy_before})
             if critical:
                 log(f"overhead 1 DC + {args.overhead_front_ends} FE {args.overhead_profile} run {r + 1}/{args.overhead_runs}: wall "
                     f"{result.wall:.1f} s, critical path {critical['simulated']:.1f} s, overhead {critical['overhead']:.1f} s "
@@ -1030,7 +1056,7 @@ def overhead_table(raw):
     lines = [f"Overhead over the simulated critical path (osfarm move-db run --no-apply-settings, {setting}; bench/README.md, part 5):", "",
              "| run | wall s | simulated critical path s | overhead s (% of the path) | the controller's own s (% of the path) | "
              "inside remote steps s (% of the path) | the path without the turns s (overhead %) | first step at s | downtime / bound (lead-in, Configuration Tool over simulated, "
-             "hand-offs, after the last run, s) | controller CPU s | all cores busy |",
+             "hand-offs, after the last run, s) | controller CPU s | all cores busy (before the first step) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     failed = len(record["runs"]) - len(good)
     for index, run in enumerate(record["runs"], 1):
@@ -1043,6 +1069,8 @@ def overhead_table(raw):
         split = (f"{f['measured'] / f['bound']:.3f} ({f['between']['lead_in']:.1f}, {f['between']['ct_overhead']:.1f}, "
                  f"{f['between']['handoffs']:.1f}, {f['between']['after_last_ct']:.1f})" if f else "–")
         busy = f"{run['machine_busy'] * 100:.0f}%" if run.get("machine_busy") is not None else "–"
+        if run.get("machine_busy_before_steps") is not None:
+            busy += f" ({run['machine_busy_before_steps'] * 100:.0f}%)"
         plain = c.get("simulated_without_turns")
         without = f"{plain:.1f} ({(run['wall'] - plain) / plain * 100:.0f}%)" if plain else "–"
         lines.append(f"| {index} | {run['wall']:.1f} | {path:.1f} | {c['overhead']:.1f} ({c['overhead'] / path * 100:.0f}%) | "
