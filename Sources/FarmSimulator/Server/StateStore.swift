@@ -37,11 +37,21 @@ public struct StateStore: Sendable {
     }
 
     private func load() throws -> ServerState {
-        guard let data = FileManager.default.contents(atPath: statePath) else {
-            throw SimulatorError.badFarmRecord(path: statePath, reason: "missing")
+        // Read with open/read: FileManager's first use is a cost at every emulated program's start.
+        let fd = open(statePath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SimulatorError.badFarmRecord(path: statePath, reason: errno == ENOENT ? "missing" : String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw SimulatorError.badFarmRecord(path: statePath, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            data += chunk[..<count]
         }
         do {
-            return try JSONDecoder().decode(ServerState.self, from: data)
+            return try ServerState(stateJSON: data)
         } catch {
             throw SimulatorError.badFarmRecord(path: statePath, reason: "\(error)")
         }
