@@ -13,8 +13,8 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
 
     /// The program `argv0` names, if it is an emulated one.
     public static func named(_ argv0: String) -> EmulatedProgram? {
-        let base = (argv0 as NSString).lastPathComponent
-        return allCases.first { $0.rawValue.caseInsensitiveCompare(base) == .orderedSame }
+        let base = argv0.split(separator: "/").last.map(String.init) ?? argv0
+        return allCases.first { WindowsName.same($0.rawValue, base) }
     }
 
     /// Runs the emulation; returns the exit code. Output goes to `write` as the real program sends
@@ -52,14 +52,15 @@ public enum EmulatedProgram: String, CaseIterable, Sendable {
     /// NSString cost a twentieth of every emulated program's start.
     static func serverDirectory(of argv0: String) -> String? {
         let absolute = argv0.hasPrefix("/") ? argv0 : FileManager.default.currentDirectoryPath + "/" + argv0
-        var parts: [Substring] = []
+        var parts: [String] = []
         for part in absolute.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
         }
         _ = parts.popLast()  // the program itself
         while !parts.isEmpty {
-            let directory = "/" + parts.joined(separator: "/")
-            if FileManager.default.fileExists(atPath: directory + "/state.json") { return directory }
+            var directory = ""
+            for part in parts { directory += "/" + part }
+            if access(directory + "/state.json", F_OK) == 0 { return directory }
             parts.removeLast()
         }
         return nil

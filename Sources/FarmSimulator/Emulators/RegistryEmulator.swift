@@ -28,11 +28,11 @@ struct RegistryEmulator {
         if arguments.count == 4, arguments[2].lowercased() == "/v" { only = arguments[3] }
         if arguments.count == 3, arguments[2].lowercased() == "/ve" { only = Self.defaultValue }
         let state = try store.read()
-        guard let entry = state.registry.first(where: { $0.key.caseInsensitiveCompare(key) == .orderedSame }) else {
+        guard let entry = state.registry.first(where: { WindowsName.same($0.key, key) }) else {
             out(text.registryNotFound + "\r\n")
             return 1
         }
-        let values = entry.value.filter { value in only.map { value.name.caseInsensitiveCompare($0) == .orderedSame } ?? true }
+        let values = entry.value.filter { value in only.map { WindowsName.same(value.name, $0) } ?? true }
         guard !values.isEmpty || only == nil else {
             out(text.registryNotFound + "\r\n")
             return 1

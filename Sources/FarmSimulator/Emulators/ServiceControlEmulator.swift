@@ -50,7 +50,7 @@ struct ServiceControlEmulator {
                     out(failure("ControlService", 1061))
                     return 1061
                 default:
-                    let stuck = state.faults.stuckStopping.contains { $0.caseInsensitiveCompare(state.services[index].name) == .orderedSame }
+                    let stuck = state.faults.stuckStopping.contains { WindowsName.same($0, state.services[index].name) }
                     state.services[index].state = .stopPending
                     state.services[index].initialised = false
                     state.services[index].pendingUntil = stuck ? nil : Date().timeIntervalSince1970 + state.delay(state.timing.stopSeconds)
@@ -76,7 +76,7 @@ struct ServiceControlEmulator {
                     out(failure("StartService", 1056))
                     return (1056, 0)
                 }
-                if state.faults.failingStart.contains(where: { $0.caseInsensitiveCompare(service.name) == .orderedSame }) {
+                if state.faults.failingStart.contains(where: { WindowsName.same($0, service.name) }) {
                     // The service control manager gives up on a service that never reports running.
                     return (1053, state.delay(state.timing.startSeconds))
                 }
@@ -117,7 +117,7 @@ struct ServiceControlEmulator {
                 let byDisplay = command == "getkeyname"
                 guard
                     let service = state.services.first(where: {
-                        (byDisplay ? $0.displayName : $0.name).caseInsensitiveCompare(name) == .orderedSame
+                        WindowsName.same(byDisplay ? $0.displayName : $0.name, name)
                     })
                 else {
                     out(failure(byDisplay ? "GetServiceKeyName" : "GetServiceDisplayName", 1060))

@@ -284,10 +284,22 @@ struct ToolText: Sendable {
             notRecognized: r(notRecognized))
     }
 
-    /// Fills `{0}`, `{1}`… in a template.
+    /// Fills `{0}`, `{1}`… in a template (by hand: Foundation's replacingOccurrences goes through
+    /// NSString, a cost at every emulated program's start).
     static func fill(_ template: String, _ values: String...) -> String {
-        var result = template
-        for (index, value) in values.enumerated() { result = result.replacingOccurrences(of: "{\(index)}", with: value) }
-        return result
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}"), let index = Int(after[..<close]), values.indices.contains(index) {
+                result += values[index]
+                rest = after[after.index(after: close)...]
+            } else {
+                result += "{"
+                rest = after
+            }
+        }
+        return result + rest
     }
 }

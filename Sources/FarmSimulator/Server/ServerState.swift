@@ -114,7 +114,7 @@ public struct ServerState: Codable, Sendable, Equatable {
 
     /// Index of a service by name, as Windows matches it (case-insensitive, name or display name).
     public func serviceIndex(_ name: String) -> Int? {
-        services.firstIndex { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        services.firstIndex { WindowsName.same($0.name, name) }
     }
 
     public func service(_ name: String) -> SimulatedService? { serviceIndex(name).map { services[$0] } }

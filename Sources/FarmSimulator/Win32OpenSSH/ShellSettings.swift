@@ -28,9 +28,9 @@ struct ShellSettings: Equatable {
 
     /// The values as sshd reads them from the server's registry.
     static func read(_ state: ServerState) -> ShellSettings {
-        let values = state.registry.first { $0.key.caseInsensitiveCompare(key) == .orderedSame }?.value ?? []
+        let values = state.registry.first { WindowsName.same($0.key, key) }?.value ?? []
         func value(_ name: String) -> String? {
-            values.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.data
+            values.first { WindowsName.same($0.name, name) }?.data
         }
         var settings = ShellSettings()
         guard let shell = value(DefaultShell.registryValue), !shell.isEmpty else { return settings }

@@ -24,7 +24,7 @@ public struct ShellSetup: Sendable, Equatable {
             func set(_ key: String, _ name: String, _ type: String, _ data: String?) {
                 guard let data else { return }
                 var values = state.registry[key] ?? []
-                values.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+                values.removeAll { WindowsName.same($0.name, name) }
                 if !data.isEmpty { values.append(.init(name: name, type: type, data: data)) }
                 state.registry[key] = values
             }

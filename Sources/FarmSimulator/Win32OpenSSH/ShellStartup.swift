@@ -45,8 +45,8 @@ enum ShellStartup {
             let switches = arguments.prefix { !["/c", "/k"].contains($0.lowercased()) }
             if switches.contains(where: { $0.lowercased() == "/d" }) { return "" }
             return commandProcessorKeys.compactMap { key in
-                state.registry.first { $0.key.caseInsensitiveCompare(key) == .orderedSame }?.value
-                    .first { $0.name.caseInsensitiveCompare("AutoRun") == .orderedSame }?.data
+                state.registry.first { WindowsName.same($0.key, key) }?.value
+                    .first { WindowsName.same($0.name, "AutoRun") }?.data
             }.map(printed(byAutoRun:)).joined()
         case .shellHost, .bash, .cygwin, .other:
             return ""

@@ -17,7 +17,7 @@ struct WindowsSystem {
     init(serverDirectory: String) { self.serverDirectory = serverDirectory }
 
     func variable(_ name: String) -> String? {
-        environment.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        environment.first { WindowsName.same($0.key, name) }?.value
     }
 
     /// An absolute Windows path for `path` (drive-relative and relative paths from the current directory).
@@ -40,7 +40,7 @@ struct WindowsSystem {
             if component == "." { continue }
             if component == ".." { local = (local as NSString).deletingLastPathComponent; continue }
             guard let entries = try? manager.contentsOfDirectory(atPath: local),
-                let match = entries.first(where: { $0 == component }) ?? entries.first(where: { $0.caseInsensitiveCompare(component) == .orderedSame })
+                let match = entries.first(where: { $0 == component }) ?? entries.first(where: { WindowsName.same($0, component) })
             else { return nil }
             local += "/" + match
         }
