@@ -17,10 +17,15 @@ public struct HsconfDocument: Sendable {
     }
 
     /// The file's bytes, as they are or as edited.
-    public private(set) var bytes: [UInt8]
+    public private(set) var bytes: [UInt8] {
+        didSet { opaque = opaqueRanges() }
+    }
+    /// Comment and CDATA ranges of `bytes`, found once per edit rather than at every element looked up.
+    private var opaque: [Range<Int>] = []
 
     public init(bytes: [UInt8]) throws(Problem) {
         self.bytes = bytes
+        opaque = opaqueRanges()
         guard elementRange("EnvironmentConfiguration", in: 0..<bytes.count) != nil else {
             throw Problem(message: "server.hsconf has no <EnvironmentConfiguration> element")
         }
@@ -76,7 +81,6 @@ public struct HsconfDocument: Sendable {
 
     /// The first element named `name` inside `range`, outside comments.
     func elementRange(_ name: String, in range: Range<Int>) -> Element? {
-        let opaque = opaqueRanges()
         var cursor = range.lowerBound
         while let open = find("<" + name, in: cursor..<range.upperBound) {
             cursor = open.upperBound
@@ -97,7 +101,6 @@ public struct HsconfDocument: Sendable {
 
     /// The elements directly inside `range`, in order, outside comments and CDATA.
     func children(in range: Range<Int>) -> [(name: String, element: Element)] {
-        let opaque = opaqueRanges()
         var found: [(name: String, element: Element)] = []
         var cursor = range.lowerBound
         while let open = find("<", in: cursor..<range.upperBound) {
