@@ -28,7 +28,11 @@ struct ServiceOperations {
         _ arguments: ServiceControlArguments, isController: Bool = false,
         progress: @escaping (String) -> Void
     ) throws(AgentError) -> ServiceReport {
-        try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
+        // The start types side by side first (after a Configuration Tool run none is known): the
+        // starts themselves go one by one, in the documented order.
+        let control = self.control
+        _ = try ParallelReads.map(ServiceCatalog.outSystemsOrder) { name throws(AgentError) in try control.knownStartType(of: name) }
+        return try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
             let startManual = isController && name == ServiceCatalog.deploymentControllerService
             return try control.start(name, timeout: timeout, startManual: startManual, progress: progress)
         }
