@@ -1,4 +1,4 @@
-import FarmController
+@testable import FarmController
 import FarmProtocol
 import FarmSSH
 import Foundation
@@ -65,12 +65,13 @@ final class TurnSchedulingTests: XCTestCase {
     private let applyStepsBesideTheTurn = Set(
         [StepID.backup, .repoint, .startIIS, .startServices, .waitReady, .verify, .platformProof].map(\.rawValue))
 
-    private func engine(_ farm: ScriptedFarm, _ journal: MemoryJournal, observer: any RunObserver, interrupt: OperatorInterrupt = OperatorInterrupt())
-        throws -> RunEngine
-    {
+    private func engine(
+        _ farm: ScriptedFarm, _ journal: MemoryJournal, observer: any RunObserver, interrupt: OperatorInterrupt = OperatorInterrupt(),
+        turnPriority: [String: Int] = [:]
+    ) throws -> RunEngine {
         try RunEngine(
             record: farm.record, journal: journal, servers: farm.servers, agents: farm.agents, observer: observer, interrupt: interrupt,
-            clock: farm.clock, adminPassword: nil, confirmRestore: nil)
+            clock: farm.clock, adminPassword: nil, confirmRestore: nil, turnPriority: turnPriority)
     }
 
     /// Holds the first Configuration Tool run of the front-ends until `enough` other front-ends
@@ -132,6 +133,45 @@ final class TurnSchedulingTests: XCTestCase {
             XCTAssertEqual(
                 order, Runbook.moveDatabase.forwardSteps(on: RunServer(name: server.name, role: .frontEnd), options: farm.options).map(\.id.rawValue))
         }
+    }
+
+    /// Of the front-ends waiting for the turn, those with more services to start after it go
+    /// first, so the last turn (whose finish ends the farm's downtime) is one with less to start.
+    func testWaitingFrontEndsTakeTheTurnMostServicesToStartFirst() async throws {
+        var farm = ScriptedFarm(frontEnds: 7)
+        farm.options.parallel = 3
+        let trace = StepTrace()
+        let prepared = holdFirstTurn(farm, trace, until: 6)
+        let priority = ["fe1": 2, "fe2": 2, "fe3": 2, "fe4": 3, "fe5": 2, "fe6": 3, "fe7": 2]
+        let outcome = try await engine(farm, farm.newJournal(), observer: trace, turnPriority: priority).run()
+        XCTAssertEqual(outcome, .completed)
+        XCTAssertEqual(prepared.value, 6, "every other front-end waited for the first turn")
+        let turns = trace.events.filter { $0.server.hasPrefix("fe") && $0.step == tool && $0.begins }.map(\.server)
+        XCTAssertEqual(turns.count, 7)
+        let afterFirst = Array(turns.dropFirst())
+        let higher = Set(["fe4", "fe6"]).subtracting([turns[0]])
+        XCTAssertEqual(Set(afterFirst.prefix(higher.count)), higher, "turns: \(turns)")
+        XCTAssertEqual(priority[turns.last ?? ""], 2, "turns: \(turns)")
+        XCTAssertEqual(StepTrace.mostAtOnce(trace.events) { $0 == self.tool }, 1, "Configuration Tool runs never overlap")
+    }
+
+    func testTheTurnGoesToTheHighestPriorityThenToTheFirstToArrive() async {
+        let turn = AsyncTurn()
+        await turn.acquire()
+        let order = OrderLog()
+        var tasks: [Task<Void, Never>] = []
+        for (name, priority) in [("a", 1), ("b", 5), ("c", 1), ("d", 5)] {
+            tasks.append(
+                Task {
+                    await turn.acquire(priority: priority)
+                    order.append(name)
+                    await turn.release()
+                })
+            while await turn.waitingCount < tasks.count { await Task.yield() }
+        }
+        await turn.release()
+        for task in tasks { await task.value }
+        XCTAssertEqual(order.names, ["b", "d", "a", "c"])
     }
 
     private enum Stop: CaseIterable {
@@ -229,4 +269,12 @@ final class PreparedCount: @unchecked Sendable {
             return !claimed
         }
     }
+}
+
+/// Names in the order tasks appended them.
+final class OrderLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+    var names: [String] { lock.withLock { recorded } }
+    func append(_ name: String) { lock.withLock { recorded.append(name) } }
 }

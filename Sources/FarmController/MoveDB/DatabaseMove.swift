@@ -191,7 +191,7 @@ public struct DatabaseMove: Sendable {
         }
         let activeRun = ActiveRun(
             record: record, journal: journal, servers: servers, sessions: sessions, runbook: runbook,
-            adminPassword: password, interaction: interaction)
+            adminPassword: password, interaction: interaction, turnPriority: preflight.servicesStartedAfterTheTurn)
         return await activeRun.forward(note: "run \(record.runID): journal in \(journal.directory)")
     }
 
@@ -378,6 +378,8 @@ struct ActiveRun {
     let runbook: Runbook
     let adminPassword: Secret?
     let interaction: RunInteraction
+    /// See `RunEngine.turnPriority`; empty where no preflight inspected the servers (resume, rollback).
+    var turnPriority: [String: Int] = [:]
 
     private func engine(_ observer: any RunObserver) throws -> RunEngine {
         let (record, journal) = (self.record, self.journal)
@@ -388,7 +390,7 @@ struct ActiveRun {
         return try RunEngine(
             runbook: runbook, record: record, journal: journal, servers: servers, agents: sessions, observer: observer,
             interrupt: interaction.interrupt, clock: interaction.clock, adminPassword: adminPassword,
-            confirmRestore: interaction.confirmRestore)
+            confirmRestore: interaction.confirmRestore, turnPriority: turnPriority)
     }
 
     func forward(note: String) async -> DatabaseMove.Result {

@@ -60,6 +60,17 @@ public struct Preflight: Sendable {
     public var platformVersion: String? = nil
 
     public var findings: [PreflightFinding] { servers.flatMap(\.findings) + farmFindings }
+
+    /// The OutSystems services each inspected server starts after its Configuration Tool run (its
+    /// Automatic ones): what the engine orders the turns by (`RunEngine.turnPriority`).
+    public var servicesStartedAfterTheTurn: [String: Int] {
+        var counts: [String: Int] = [:]
+        for result in servers {
+            guard let services = result.inspection?.services else { continue }
+            counts[result.server.name] = services.filter { $0.kind == .platform && $0.startType == .automatic }.count
+        }
+        return counts
+    }
     public var passed: Bool { farmFindings.isEmpty && servers.allSatisfy { $0.status == .ok } }
 
     public var exitStatus: ExitStatus {

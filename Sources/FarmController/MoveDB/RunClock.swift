@@ -17,19 +17,23 @@ public struct SystemClock: RunClock {
     }
 }
 
-/// Lets one holder at a time through, in arrival order: the Configuration Tool's turn, so two
-/// servers never run it at once.
+/// Lets one holder at a time through: the Configuration Tool's turn, so two servers never run it at
+/// once. Of the servers waiting, the one with the highest priority goes next, the first to arrive
+/// among equals (see `RunEngine.turnPriority`).
 actor AsyncTurn {
     private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var waiting: [(priority: Int, waiter: CheckedContinuation<Void, Never>)] = []
 
-    func acquire() async {
+    func acquire(priority: Int = 0) async {
         guard busy else {
             busy = true
             return
         }
-        await withCheckedContinuation { waiting.append($0) }
+        await withCheckedContinuation { waiting.append((priority, $0)) }
     }
+
+    /// How many wait for the turn now (for tests).
+    var waitingCount: Int { waiting.count }
 
     /// Takes the turn only if nobody holds it; false (and nothing taken) otherwise.
     func tryAcquire() -> Bool {
@@ -39,10 +43,10 @@ actor AsyncTurn {
     }
 
     func release() {
-        if waiting.isEmpty {
+        guard let highest = waiting.map(\.priority).max(), let next = waiting.firstIndex(where: { $0.priority == highest }) else {
             busy = false
-        } else {
-            waiting.removeFirst().resume()
+            return
         }
+        waiting.remove(at: next).waiter.resume()
     }
 }

@@ -78,6 +78,11 @@ public final class RunEngine: @unchecked Sendable {
     let adminPassword: Secret?
     /// Asks the operator to confirm the restore; nil when nobody can answer (no terminal).
     let confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?
+    /// Of the servers waiting for a turn, the one with the highest number goes next: the services
+    /// each starts after its Configuration Tool run (from preflight). Turns are one after another,
+    /// so the farm is back when the last server has finished its start and readiness; that last
+    /// server should be one with the least to start. Servers not named count 0 (arrival order).
+    let turnPriority: [String: Int]
 
     private let lock = NSLock()
     private var state: RunState
@@ -96,8 +101,9 @@ public final class RunEngine: @unchecked Sendable {
     public init(
         runbook: Runbook = .moveDatabase, record: RunRecord, journal: any JournalStore, servers: [ServerEntry],
         agents: [String: any AgentClient], observer: any RunObserver, interrupt: OperatorInterrupt, clock: any RunClock = SystemClock(),
-        adminPassword: Secret?, confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?
+        adminPassword: Secret?, confirmRestore: (@Sendable (RestoreGateQuestion) -> Bool)?, turnPriority: [String: Int] = [:]
     ) throws {
+        self.turnPriority = turnPriority
         self.runbook = runbook
         self.record = record
         self.journal = journal
@@ -546,7 +552,7 @@ public final class RunEngine: @unchecked Sendable {
                     await slots.release()
                     holdsSlot = false
                     let since = clock.now()
-                    await turn.acquire()
+                    await turn.acquire(priority: turnPriority[server.name] ?? 0)
                     waited += clock.now().timeIntervalSince(since)
                     if let refusal = refusal(server, phase: phase, direction: direction, progress: progress, tolerance: tolerance) {
                         if let reason = refusal.reason { progress.stop(reason) }
