@@ -46,6 +46,34 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(try ServerState(stateJSON: [UInt8](try JSONEncoder().encode(state))), state)
     }
 
+    /// What the hand writer writes (state.json since it replaced JSONEncoder there) reads back
+    /// to the same state with JSONDecoder and with the hand reader; so does a state with every
+    /// optional left out, and a string with every kind of character JSON escapes.
+    func testTheHandWriterWritesWhatBothReadersReadBack() throws {
+        let full = try fullState()
+        var bare = full
+        bare.services[0].processID = nil
+        bare.services[0].pendingUntil = nil
+        bare.services[0].runningSince = nil
+        bare.faults = InjectedFaults()
+        bare.lastConfigurationTool = nil
+        bare.measuredTimings = nil
+        for state in [full, bare] {
+            let text = state.stateJSON
+            XCTAssertEqual(try ServerState(stateJSON: Array(text.utf8)), state)
+            XCTAssertEqual(try JSONDecoder().decode(ServerState.self, from: Data(text.utf8)), state)
+        }
+        XCTAssertFalse(bare.stateJSON.contains("lastConfigurationTool"), "nil is left out, as JSONEncoder left it out")
+        let numbers = PlainJSON.array([.number(1884), .number(-0.5), .number(1_796_530_830.244215), .number(0.1 + 0.2), .number(1e-7), .number(1e300)])
+        guard case let .array(back) = try PlainJSON(parsing: Array(numbers.text().utf8)) else { return XCTFail("not an array") }
+        guard case let .array(sent) = numbers else { return }
+        for (one, other) in zip(sent, back) {
+            guard case let .number(a) = one, case let .number(b) = other else { return XCTFail("\(one) \(other)") }
+            XCTAssertEqual(a.bitPattern, b.bitPattern, "\(a) reads back as \(b)")
+        }
+        XCTAssertEqual(numbers.text(), "[1884,-0.5,1796530830.244215,0.30000000000000004,1e-07,1e+300]")
+    }
+
     /// The round trip above proves only the fields it sets: every optional in the full state is
     /// set and every array has an element, so a field added later fails here until it is read.
     func testTheFullStateSetsEveryField() throws {

@@ -17,6 +17,75 @@ enum PlainJSON {
         var description: String { "not JSON at byte \(offset): \(reason)" }
     }
 
+    /// The value as JSON text: members in the order given, two-space indentation when `pretty`.
+    /// Whole numbers below 2^53 are written without a fraction, others as Swift's shortest
+    /// round-trip form, so every Double reads back to itself.
+    func text(pretty: Bool = false) -> String { String(decoding: utf8(pretty: pretty), as: UTF8.self) }
+
+    /// The same text as UTF-8 bytes (built as bytes: appending to a String scalar by scalar cost
+    /// more than the JSONEncoder this replaces).
+    func utf8(pretty: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 * 1024)
+        write(to: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
+        switch self {
+        case let .object(members):
+            guard !members.isEmpty else { return out += Array("{}".utf8) }
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { Self.newLine(indent + 2, to: &out) }
+                Self.writeString(member.name, to: &out)
+                out += pretty ? Array(" : ".utf8) : [UInt8(ascii: ":")]
+                member.value.write(to: &out, pretty: pretty, indent: indent + 2)
+            }
+            if pretty { Self.newLine(indent, to: &out) }
+            out.append(UInt8(ascii: "}"))
+        case let .array(elements):
+            guard !elements.isEmpty else { return out += Array("[]".utf8) }
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { Self.newLine(indent + 2, to: &out) }
+                element.write(to: &out, pretty: pretty, indent: indent + 2)
+            }
+            if pretty { Self.newLine(indent, to: &out) }
+            out.append(UInt8(ascii: "]"))
+        case let .string(text): Self.writeString(text, to: &out)
+        case let .number(number):
+            let text = number.rounded() == number && abs(number) < 9_007_199_254_740_992 ? String(Int64(number)) : "\(number)"
+            out += Array(text.utf8)
+        case let .bool(truth): out += Array((truth ? "true" : "false").utf8)
+        case .null: out += Array("null".utf8)
+        }
+    }
+
+    private static func newLine(_ indent: Int, to out: inout [UInt8]) {
+        out.append(0x0A)
+        out += repeatElement(UInt8(ascii: " "), count: indent)
+    }
+
+    private static func writeString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     init(parsing bytes: [UInt8]) throws {
         var parser = Parser(bytes: bytes)
         self = try parser.value(depth: 0)

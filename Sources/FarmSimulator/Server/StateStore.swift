@@ -58,8 +58,6 @@ public struct StateStore: Sendable {
     }
 
     func save(_ state: ServerState) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+        try Data(state.stateJSONBytes).write(to: URL(fileURLWithPath: statePath), options: .atomic)
     }
 }

@@ -13,9 +13,11 @@ public enum ToolRunLog {
     }
 
     static func record(_ event: String, serverDirectory: String) {
-        let line = Line(pid: ProcessInfo.processInfo.processIdentifier, event: event, time: Date().timeIntervalSince1970)
-        guard var data = try? JSONEncoder().encode(line) else { return }
-        data.append(UInt8(ascii: "\n"))
+        // Written by hand (PlainJSON): JSONEncoder's first use is a cost at every emulated program's start.
+        let fields: [(String, PlainJSON?)] = [
+            ("pid", .number(Double(getpid()))), ("event", .string(event)), ("time", .number(Date().timeIntervalSince1970)),
+        ]
+        let data = Array((PlainJSON.sortedObject(fields).text() + "\n").utf8)
         let descriptor = open(serverDirectory + "/" + fileName, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return }
         _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
