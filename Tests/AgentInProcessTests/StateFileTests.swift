@@ -3,8 +3,9 @@ import FarmProtocol
 import Foundation
 import XCTest
 
-/// state.json is written with JSONEncoder and read by hand (`ServerState(stateJSON:)`, for the
-/// emulated programs' start-up cost): the two must agree on every field.
+/// state.json is read and written by hand (`ServerState(stateJSON:)`, `stateJSON`, for the
+/// emulated programs' start-up cost), and ServerState is still Codable: all four must agree on
+/// every field.
 final class StateFileTests: XCTestCase {
     /// A server's state with every optional set and every collection non-empty, so that each
     /// field the encoder can write is written.

@@ -4,9 +4,10 @@ import Foundation
 // state.json is read field by field here, not with JSONDecoder. Every emulated sc.exe or reg.exe
 // query is a process start that reads the file, and JSONDecoder spent half of such a start
 // building the generic metadata of its containers (a scan of every protocol conformance in the
-// binary per nested type). The file is still written with JSONEncoder (Codable); the reader takes
-// every key the encoder writes, refuses one it does not know (a field added to ServerState but
-// not here fails at once, not silently), and ServerStateDecodingTests holds both to one value.
+// binary per nested type). It is written by hand too (ServerStateEncoding.swift). ServerState
+// stays Codable, and the reader takes every key JSONEncoder would write and refuses one it does
+// not know (a field added to ServerState but not here fails at once, not silently);
+// StateFileTests holds the hand reader and writer and JSONDecoder and JSONEncoder to one value.
 
 extension ServerState {
     init(stateJSON data: [UInt8]) throws {
