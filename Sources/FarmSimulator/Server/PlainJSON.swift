@@ -34,27 +34,15 @@ enum PlainJSON {
     private func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
         case let .object(members):
-            guard !members.isEmpty else { return out += Array("{}".utf8) }
-            out.append(UInt8(ascii: "{"))
-            for (index, member) in members.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { Self.newLine(indent + 2, to: &out) }
+            Self.writeList(members, open: "{", close: "}", to: &out, pretty: pretty, indent: indent) { member, out in
                 Self.writeString(member.name, to: &out)
                 out += pretty ? Array(" : ".utf8) : [UInt8(ascii: ":")]
                 member.value.write(to: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { Self.newLine(indent, to: &out) }
-            out.append(UInt8(ascii: "}"))
         case let .array(elements):
-            guard !elements.isEmpty else { return out += Array("[]".utf8) }
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { Self.newLine(indent + 2, to: &out) }
+            Self.writeList(elements, open: "[", close: "]", to: &out, pretty: pretty, indent: indent) { element, out in
                 element.write(to: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { Self.newLine(indent, to: &out) }
-            out.append(UInt8(ascii: "]"))
         case let .string(text): Self.writeString(text, to: &out)
         case let .number(number):
             let text = number.rounded() == number && abs(number) < 9_007_199_254_740_992 ? String(Int64(number)) : "\(number)"
@@ -62,6 +50,21 @@ enum PlainJSON {
         case let .bool(truth): out += Array((truth ? "true" : "false").utf8)
         case .null: out += Array("null".utf8)
         }
+    }
+
+    /// An object's members or an array's elements between `open` and `close`, one per line when pretty.
+    private static func writeList<Item>(
+        _ items: [Item], open: Character, close: Character, to out: inout [UInt8], pretty: Bool, indent: Int,
+        _ writeItem: (Item, inout [UInt8]) -> Void
+    ) {
+        out.append(open.asciiValue ?? 0)
+        for (index, item) in items.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            if pretty { newLine(indent + 2, to: &out) }
+            writeItem(item, &out)
+        }
+        if pretty && !items.isEmpty { newLine(indent, to: &out) }
+        out.append(close.asciiValue ?? 0)
     }
 
     private static func newLine(_ indent: Int, to out: inout [UInt8]) {
