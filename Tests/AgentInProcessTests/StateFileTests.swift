@@ -75,6 +75,22 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(numbers.text(), "[1884,-0.5,1796530830.244215,0.30000000000000004,1e-07,1e+300]")
     }
 
+    /// The process keeps the last state it parsed with the bytes it came from: a file changed
+    /// behind it (here in place, by another writer than the store) is read anew.
+    func testAStateFileChangedBehindTheStoreIsReadAgain() throws {
+        let farm = try InProcessFarm(frontEnds: 1)
+        defer { farm.shutdown() }
+        let store = try farm.store("dc1")
+        var state = try store.read()
+        XCTAssertEqual(try store.read(), state)
+        state.nextProcessID += 4
+        state.faults.iisHostBinding = "changed.farm.test"
+        try Data(state.stateJSONBytes).write(to: URL(fileURLWithPath: store.serverDirectory + "/state.json"))
+        let again = try store.read()
+        XCTAssertEqual(again.nextProcessID, state.nextProcessID)
+        XCTAssertEqual(again.faults.iisHostBinding, "changed.farm.test")
+    }
+
     /// The round trip above proves only the fields it sets: every optional in the full state is
     /// set and every array has an element, so a field added later fails here until it is read.
     func testTheFullStateSetsEveryField() throws {

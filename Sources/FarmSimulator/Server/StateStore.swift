@@ -37,6 +37,18 @@ public struct StateStore: Sendable {
     }
 
     private func load() throws -> ServerState {
+        let data = try contents()
+        if let kept = LastReadState.shared.state(path: statePath, bytes: data) { return kept }
+        do {
+            let state = try ServerState(stateJSON: data)
+            LastReadState.shared.keep(state, path: statePath, bytes: data)
+            return state
+        } catch {
+            throw SimulatorError.badFarmRecord(path: statePath, reason: "\(error)")
+        }
+    }
+
+    private func contents() throws -> [UInt8] {
         // Read with open/read: FileManager's first use is a cost at every emulated program's start.
         let fd = open(statePath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SimulatorError.badFarmRecord(path: statePath, reason: errno == ENOENT ? "missing" : String(cString: strerror(errno))) }
@@ -50,14 +62,27 @@ public struct StateStore: Sendable {
             if count == 0 { break }
             data += chunk[..<count]
         }
-        do {
-            return try ServerState(stateJSON: data)
-        } catch {
-            throw SimulatorError.badFarmRecord(path: statePath, reason: "\(error)")
-        }
+        return data
     }
 
     func save(_ state: ServerState) throws {
-        try Data(state.stateJSONBytes).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+        let bytes = state.stateJSONBytes
+        try Data(bytes).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+        LastReadState.shared.keep(state, path: statePath, bytes: bytes)
     }
+}
+
+/// The state this process last read or wrote, with the file's bytes it was parsed from. An
+/// emulated program reads the state twice (its language first, then for its operation): reading
+/// the file again is cheap, parsing it is not, and bytes that are the same parse to the same state.
+private final class LastReadState: @unchecked Sendable {
+    static let shared = LastReadState()
+    private let lock = NSLock()
+    private var kept: (path: String, bytes: [UInt8], state: ServerState)?
+
+    func state(path: String, bytes: [UInt8]) -> ServerState? {
+        lock.withLock { kept.flatMap { $0.path == path && $0.bytes == bytes ? $0.state : nil } }
+    }
+
+    func keep(_ state: ServerState, path: String, bytes: [UInt8]) { lock.withLock { kept = (path, bytes, state) } }
 }
