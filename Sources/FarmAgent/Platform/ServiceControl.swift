@@ -50,6 +50,11 @@ public struct ServiceControl: Sendable {
         return startType
     }
 
+    /// Whether nothing is known this session of the service's start type (nor that it is missing).
+    func startTypeUnread(_ name: String) -> Bool {
+        readings.map { $0.startType(of: name) == nil && !$0.isNotInstalled(name) } ?? true
+    }
+
     /// The start type, read now unless known this session; nil when the service is not installed.
     func knownStartType(of name: String) throws(AgentError) -> ServiceStartType? {
         if readings?.isNotInstalled(name) == true { return nil }

@@ -31,7 +31,8 @@ struct ServiceOperations {
         // The start types side by side first (after a Configuration Tool run none is known): the
         // starts themselves go one by one, in the documented order.
         let control = self.control
-        _ = try ParallelReads.map(ServiceCatalog.outSystemsOrder) { name throws(AgentError) in try control.knownStartType(of: name) }
+        let unknown = ServiceCatalog.outSystemsOrder.filter(control.startTypeUnread)
+        if !unknown.isEmpty { _ = try ParallelReads.map(unknown) { name throws(AgentError) in try control.knownStartType(of: name) } }
         return try drive(ServiceCatalog.outSystemsOrder, arguments, progress: progress) { name, timeout, progress throws(AgentError) in
             let startManual = isController && name == ServiceCatalog.deploymentControllerService
             return try control.start(name, timeout: timeout, startManual: startManual, progress: progress)

@@ -239,12 +239,8 @@ struct SimulatedWebServer {
     private func log(_ entry: LoggedRequest) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(entry) else { return }
-        line.append(0x0A)
-        let fd = open(server.directory + "/" + Self.logName, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard let line = try? encoder.encode(entry) else { return }
+        LineLog.append(Array(line) + [0x0A], to: server.directory + "/" + Self.logName)
     }
 
     /// The requests a server's web server received, oldest first.

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The simulated durations a server imposes (a service's pending state and initialisation, an
 /// iisreset, a Configuration Tool run), one JSON line each in `delays.jsonl` in the server's folder.
@@ -25,11 +22,7 @@ public struct SimulatedDelay: Codable, Sendable, Equatable {
     static func record(_ what: String, start: Double = Date().timeIntervalSince1970, seconds: Double, serverDirectory: String) {
         guard seconds > 0 else { return }
         // Written by hand (PlainJSON): JSONEncoder's first use is a cost at every emulated program's start.
-        let line = Array((PlainJSON.sortedObject([("what", .string(what)), ("start", .number(start)), ("seconds", .number(seconds))]).text() + "\n").utf8)
-        let fd = open(serverDirectory + "/" + fileName, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        // One write of a short line with O_APPEND: concurrent emulators never interleave.
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        LineLog.append(
+            .sortedObject([("what", .string(what)), ("start", .number(start)), ("seconds", .number(seconds))]), to: serverDirectory + "/" + fileName)
     }
 }

@@ -17,11 +17,7 @@ public enum ToolRunLog {
         let fields: [(String, PlainJSON?)] = [
             ("pid", .number(Double(getpid()))), ("event", .string(event)), ("time", .number(Date().timeIntervalSince1970)),
         ]
-        let data = Array((PlainJSON.sortedObject(fields).text() + "\n").utf8)
-        let descriptor = open(serverDirectory + "/" + fileName, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return }
-        _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
+        LineLog.append(.sortedObject(fields), to: serverDirectory + "/" + fileName)
     }
 
     /// The most runs that were ever going at once on the server, and how many runs there were.
