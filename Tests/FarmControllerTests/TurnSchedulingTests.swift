@@ -141,11 +141,28 @@ final class TurnSchedulingTests: XCTestCase {
         var farm = ScriptedFarm(frontEnds: 7)
         farm.options.parallel = 3
         let trace = StepTrace()
-        let prepared = holdFirstTurn(farm, trace, until: 6)
         let priority = ["fe1": 2, "fe2": 2, "fe3": 2, "fe4": 3, "fe5": 2, "fe6": 3, "fe7": 2]
-        let outcome = try await engine(farm, farm.newJournal(), observer: trace, turnPriority: priority).run()
+        let run = try engine(farm, farm.newJournal(), observer: trace, turnPriority: priority)
+        // The first turn is held until the six others wait for it (not only prepared: a front-end
+        // that finished starting IIS may not have asked for the turn yet), or 10 s of real time.
+        let waiting = PreparedCount()
+        let turn = run.turn(Runbook.configurationToolTurn)
+        for (name, agent) in farm.agents where name.hasPrefix("fe") {
+            agent.hold = { kind in
+                guard kind == .runConfigurationTool, waiting.claimFirst() else { return }
+                let giveUp = Date().addingTimeInterval(10)
+                var count = 0
+                while Date() < giveUp {
+                    count = await turn.waitingCount
+                    if count >= 6 { break }
+                    await Task.yield()
+                }
+                waiting.set(count)
+            }
+        }
+        let outcome = try await run.run()
         XCTAssertEqual(outcome, .completed)
-        XCTAssertEqual(prepared.value, 6, "every other front-end waited for the first turn")
+        XCTAssertEqual(waiting.value, 6, "every other front-end waited for the first turn")
         let turns = trace.events.filter { $0.server.hasPrefix("fe") && $0.step == tool && $0.begins }.map(\.server)
         XCTAssertEqual(turns.count, 7)
         let afterFirst = Array(turns.dropFirst())

@@ -601,7 +601,8 @@ public final class RunEngine: @unchecked Sendable {
 
     // MARK: One step
 
-    private func turn(_ name: String) -> AsyncTurn {
+    /// The turn named `name` (a runbook step's `turn`), made at its first use; internal for tests.
+    func turn(_ name: String) -> AsyncTurn {
         lock.withLock {
             if let turn = turns[name] { return turn }
             let turn = AsyncTurn()
